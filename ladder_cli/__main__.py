@@ -1,0 +1,3 @@
+from ladder_cli.cli import main
+
+main()

@@ -1,0 +1,113 @@
+"""Reading a matches CSV: the whole file is validated before anything is queued.
+
+Format: header ``p1_uid,p1_race,p2_uid,p2_race,result,played_at`` (``played_at``
+optional per row), optional ``p1_name,p2_name``. A UTF-8 byte-order mark, as
+spreadsheets write, is accepted. Any bad line rejects the file, naming the line.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final
+
+from ladder_cli.errors import BadInput
+from ladder_cli.model import (
+    RACES,
+    MatchJob,
+    now_utc,
+    parse_name,
+    parse_race,
+    parse_timestamp,
+    parse_uid,
+)
+
+REQUIRED: Final = ("p1_uid", "p1_race", "p2_uid", "p2_race", "result")
+OPTIONAL: Final = ("played_at", "p1_name", "p2_name")
+MAX_ERRORS_SHOWN: Final = 1
+
+
+def read_matches(path: Path, *, progress: Callable[[int], None] | None = None) -> list[MatchJob]:
+    """All matches in ``path``, or BadInput naming the first bad line."""
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path}: is a directory, not a CSV file") from None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read: {exc.strerror}") from None
+    with handle:
+        try:
+            return _read(path, handle, progress)
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        except csv.Error as exc:
+            raise BadInput(f"{path}: malformed CSV: {exc}") from None
+
+
+def _read(path: Path, handle: object, progress: Callable[[int], None] | None) -> list[MatchJob]:
+    reader = csv.reader(handle, strict=True)  # type: ignore[call-overload]
+    header = next(reader, None)
+    if header is None:
+        raise BadInput(f"{path}: the file is empty: expected a header {','.join(REQUIRED)}")
+    columns = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED if c not in columns]
+    unknown = [c for c in columns if c not in REQUIRED + OPTIONAL]
+    if missing or unknown or len(set(columns)) != len(columns):
+        problem = (
+            f"missing column {missing[0]!r}" if missing
+            else f"unknown column {unknown[0]!r}" if unknown
+            else "a column appears twice"
+        )  # fmt: skip
+        raise BadInput(
+            f"{path}: bad header ({problem}): expected "
+            f"{','.join(REQUIRED + ('played_at',))}[,p1_name,p2_name]"
+        )
+    index = {name: i for i, name in enumerate(columns)}
+    width = len(columns)
+    at, n1, n2 = index.get("played_at"), index.get("p1_name"), index.get("p2_name")
+    i_p1, i_r1, i_p2, i_r2, i_res = (index[c] for c in REQUIRED)
+    now = now_utc()
+    races = set(RACES)
+    jobs: list[MatchJob] = []
+    append = jobs.append
+    for row in reader:
+        line = reader.line_num
+        if not row:
+            continue
+        if len(row) != width:
+            raise BadInput(
+                f"{path} line {line}: {len(row)} fields, expected {width} as in the header"
+            )
+        try:
+            r1, r2 = row[i_r1], row[i_r2]
+            p1, p2 = parse_uid(row[i_p1], what="p1_uid"), parse_uid(row[i_p2], what="p2_uid")
+            if r1 not in races:
+                r1 = parse_race(r1, what="p1_race")
+            if r2 not in races:
+                r2 = parse_race(r2, what="p2_race")
+            result = row[i_res].strip()
+            if result not in ("0", "1"):
+                raise BadInput(f"result {result!r} must be 1 (P1 won) or 0 (draw)")
+            if p1 == p2:
+                raise BadInput(f"p1_uid and p2_uid are the same player ({p1})")
+            when = row[at].strip() if at is not None else ""
+            name1 = row[n1] if n1 is not None and row[n1] != "" else None
+            name2 = row[n2] if n2 is not None and row[n2] != "" else None
+            append(
+                MatchJob(
+                    p1, r1, p2, r2, int(result),
+                    parse_timestamp(when, what="played_at") if when else now,
+                    None if name1 is None else parse_name(name1, what="p1_name"),
+                    None if name2 is None else parse_name(name2, what="p2_name"),
+                )  # fmt: skip
+            )
+        except BadInput as exc:
+            raise BadInput(f"{path} line {line}: {exc}") from None
+        if progress is not None and len(jobs) % 100_000 == 0:
+            progress(len(jobs))
+    if not jobs:
+        raise BadInput(f"{path}: no matches after the header")
+    return jobs

@@ -1,0 +1,43 @@
+"""Files and directories the tool creates are readable by their owner only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) as 0700; tighten it if it already exists and is ours."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty as 0600 before a library (SQLite) opens it with its own mode.
+
+    SQLite gives its -wal and -shm files the mode of the database file, so they follow.
+    """
+    private_dir(path.parent)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o600)
+    return path
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so a reader never sees a half-written file."""
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

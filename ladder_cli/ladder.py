@@ -1,0 +1,565 @@
+"""The library API: one :class:`Ladder` per database, used by the CLI and by programs.
+
+Writes follow the contract's path: validate, append to the durable queue, flush. Reads
+show the database with the pending queue on top. Heavy modules (Polars, psycopg) are
+imported only by the operations that need them, so a single ``record`` stays quick.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock, Timeout
+
+from ladder_cli import failpoints
+from ladder_cli.config import Settings, resolve
+from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
+from ladder_cli.files import private_dir
+from ladder_cli.model import (
+    DEFAULT_MMR,
+    AppliedMatch,
+    Job,
+    MatchJob,
+    QueuedJob,
+    ResetJob,
+    now_utc,
+    parse_race,
+    parse_uid,
+)
+from ladder_cli.queue import JobInfo, QueueStatus, WriteQueue
+from ladder_cli.stores import JobRejected, Store, open_store
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ladder_cli.state import LadderState, Overlay, Snapshots
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` while jobs are applied."""
+
+MAX_MMR = 100_000
+
+
+@dataclass
+class FlushReport:
+    """What a flush did: counts, the failures, and each applied match by job seq."""
+
+    applied: int = 0
+    already_applied: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    matches: dict[int, AppliedMatch] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    pending: int = 0
+
+
+@dataclass
+class WriteOutcome:
+    """The answer to a write: where it went, and each match's MMR before and after."""
+
+    seqs: list[int]
+    applied: bool
+    matches: list[AppliedMatch]
+    report: FlushReport | None = None
+    pending: int = 0
+    unavailable: str | None = None
+    preview_note: str | None = None
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    names: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class Profile:
+    discord_uid: int
+    player_name: str
+    races: list[dict[str, Any]]
+    recent_matches: list[AppliedMatch]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "discord_uid": self.discord_uid,
+            "player_name": self.player_name,
+            "races": self.races,
+            "recent_matches": [m.as_dict() for m in self.recent_matches],
+        }
+
+
+class Ladder:
+    """A ladder database and this home's write-ahead queue for it.
+
+    Thread-safe: writes are serialised by a lock (and, across processes, by a file lock
+    around the flush); the in-memory frame is replaced, never mutated, under its own lock.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.notes: list[str] = []
+        self._store: Store | None = None
+        self._queue: WriteQueue | None = None
+        self._state: LadderState | None = None
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(
+        cls, db: str | None = None, home: str | Path | None = None, *, settings: Settings | None = None
+    ) -> Ladder:
+        return cls(settings or resolve(db=db, home=home))
+
+    def __enter__(self) -> Ladder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+            if self._queue is not None:
+                self._queue.close()
+                self._queue = None
+
+    # -- parts -------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        with self._lock:
+            if self._store is None:
+                if self.settings.embedded:
+                    private_dir(self.settings.data_dir)
+                self._store = open_store(
+                    self.settings.url, connect_timeout=self.settings.connect_timeout
+                )
+            return self._store
+
+    @property
+    def queue(self) -> WriteQueue:
+        with self._lock:
+            if self._queue is None:
+                private_dir(self.settings.data_dir)
+                self._queue = WriteQueue(self.settings.queue_path, self.store.target)
+            return self._queue
+
+    @property
+    def state(self) -> LadderState:
+        from ladder_cli.state import LadderState
+
+        with self._lock:
+            if self._state is None:
+                self._state = LadderState()
+            return self._state
+
+    def _snapshots(self) -> Snapshots:
+        from ladder_cli.state import Snapshots
+
+        return Snapshots(self.settings.snapshot_dir, self.store.target)
+
+    def _note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def init(self) -> None:
+        """Create the schema (idempotent; adopts an existing ``mmrs_1v1``)."""
+        self.store.init_schema()
+
+    def reachable(self) -> str | None:
+        """None when the database answers; otherwise why not.
+
+        A wrong URL or password is not an outage: it raises BadInput, so the caller
+        writes nothing to the queue.
+        """
+        connect = getattr(self.store, "connect", None)
+        if connect is None:
+            return None
+        try:
+            connect()
+        except DatabaseUnavailable as exc:
+            return str(exc)
+        return None
+
+    # -- players -----------------------------------------------------------------------
+
+    def resolve_player(self, ref: str | int, *, must_exist: bool = True) -> int:
+        """A discord_uid from digits or an exact (case-insensitive) player name.
+
+        Unknown uids are accepted only for writes that create players (``must_exist``
+        false); names must always match exactly one known player.
+        """
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
+            uid = parse_uid(ref, what="player")
+            if must_exist and not self._player_known(uid):
+                raise BadInput(
+                    f"unknown player {uid}: no entries for this discord_uid "
+                    "(record a match to create it)"
+                )
+            return uid
+        name = str(ref)
+        if not name.strip():
+            raise BadInput("player is empty: give a discord_uid or a player name")
+        found = dict(self._players_named(name))
+        if not found:
+            raise BadInput(
+                f"unknown player {name!r}: no player has this name "
+                "(names match exactly, ignoring case; a new player needs a discord_uid)"
+            )
+        if len(found) > 1:
+            candidates = ", ".join(f"{n} ({u})" for u, n in sorted(found.items()))
+            raise BadInput(
+                f"player name {name!r} is ambiguous: {candidates}; use the discord_uid"
+            )
+        return next(iter(found))
+
+    def _players_named(self, name: str) -> list[tuple[int, str]]:
+        wanted = name.casefold()
+        pending = [
+            (uid, given)
+            for q in self._pending()
+            if isinstance(q.job, MatchJob)
+            for uid, given in ((q.job.p1_uid, q.job.p1_name), (q.job.p2_uid, q.job.p2_name))
+            if given is not None and given.casefold() == wanted
+        ]
+        if self.reachable() is None:
+            return self.store.players_named(name) + pending
+        frame = self._offline_frame()
+        import polars as pl
+
+        rows = frame.filter(
+            pl.col("player_name").map_elements(str.casefold, return_dtype=pl.String) == wanted
+        ).select("discord_uid", "player_name")
+        return list(rows.unique("discord_uid").iter_rows()) + pending
+
+    def _player_known(self, uid: int) -> bool:
+        if any(uid in _uids(q.job) for q in self._pending()):
+            return True
+        if self.reachable() is None:
+            return self.store.player_exists(uid)
+        import polars as pl
+
+        return not self._offline_frame().filter(pl.col("discord_uid") == uid).is_empty()
+
+    # -- writes ------------------------------------------------------------------------
+
+    def record(
+        self,
+        p1: str | int,
+        race1: str,
+        p2: str | int,
+        race2: str,
+        *,
+        draw: bool = False,
+        at: datetime | None = None,
+        p1_name: str | None = None,
+        p2_name: str | None = None,
+        flush: bool = True,
+    ) -> WriteOutcome:
+        """Record one match that P1 won (or a draw)."""
+        job = MatchJob.checked(
+            self.resolve_player(p1, must_exist=False),
+            race1,
+            self.resolve_player(p2, must_exist=False),
+            race2,
+            result=0 if draw else 1,
+            played_at=at,
+            p1_name=p1_name,
+            p2_name=p2_name,
+        )
+        return self.submit([job], flush=flush)
+
+    def reset(
+        self,
+        player: str | int,
+        *,
+        race: str | None = None,
+        mmr: int = DEFAULT_MMR,
+        keep_stats: bool = False,
+        flush: bool = True,
+    ) -> WriteOutcome:
+        """Reset a known player's MMR (and stats, unless ``keep_stats``)."""
+        uid = self.resolve_player(player)
+        race = None if race is None else parse_race(race)
+        if isinstance(mmr, bool) or not 0 <= mmr <= MAX_MMR:
+            raise BadInput(f"mmr {mmr} is out of range: it must be from 0 to {MAX_MMR}")
+        if race is not None:
+            races = {r["race"] for r in self.profile(uid).races}
+            if race not in races:
+                raise BadInput(
+                    f"player {uid} has no {race} entry (plays: {', '.join(sorted(races))})"
+                )
+        return self.submit([ResetJob(uid, race, mmr, keep_stats, now_utc())], flush=flush)
+
+    def record_many(
+        self, jobs: Sequence[Job], *, flush: bool = True, progress: Progress | None = None
+    ) -> WriteOutcome:
+        """Queue already-validated jobs as one unit, then flush them."""
+        return self.submit(jobs, flush=flush, progress=progress)
+
+    def submit(
+        self, jobs: Sequence[Job], *, flush: bool = True, progress: Progress | None = None
+    ) -> WriteOutcome:
+        if not jobs:
+            raise BadInput("nothing to record: no matches were given")
+        unavailable = self.reachable()
+        seqs = self.queue.append(jobs)
+        outcome = WriteOutcome(seqs=seqs, applied=False, matches=[])
+        if flush and unavailable is None:
+            try:
+                report = self.flush(progress=progress)
+            except DatabaseUnavailable as exc:
+                unavailable = str(exc)
+            else:
+                outcome.report = report
+                outcome.names = report.names
+                wanted = set(seqs)
+                outcome.failed = [f for f in report.failed if f[0] in wanted]
+                outcome.matches = [report.matches[s] for s in seqs if s in report.matches]
+                outcome.applied = not outcome.failed and (
+                    len(outcome.matches) == sum(isinstance(j, MatchJob) for j in jobs)
+                )
+                if not outcome.applied and not outcome.failed:
+                    # Another process flushed our jobs first: they are applied, just not by us.
+                    outcome.applied = self.queue.pending_count() == 0
+        outcome.unavailable = unavailable
+        outcome.pending = self.queue.pending_count()
+        if not outcome.matches and len(jobs) == 1 and isinstance(jobs[0], MatchJob):
+            outcome.matches, outcome.names, outcome.preview_note = self._preview(seqs)
+        return outcome
+
+    def _preview(
+        self, seqs: Sequence[int]
+    ) -> tuple[list[AppliedMatch], dict[int, str], str | None]:
+        """Before → after for queued jobs, from the pending queue over the known state."""
+        from ladder_cli.rating import PoisonJob, Ratings
+
+        pending = self._pending()
+        uids = sorted({u for q in pending for u in _uids(q.job)})
+        note = None
+        if self.reachable() is None:
+            entries = self.store.entries_of(uids)
+        else:
+            import polars as pl
+
+            from ladder_cli.state import entries_from_frame
+
+            try:
+                frame = self._offline_frame()
+            except LadderError:
+                return [], {}, "no MMR preview: this database was never read from this home"
+            entries = entries_from_frame(frame.filter(pl.col("discord_uid").is_in(uids)))
+            note = self.notes[-1] if self.notes else None
+        ratings = Ratings.from_entries(entries)
+        for job in pending:
+            try:
+                ratings.apply(job)
+            except PoisonJob:
+                continue
+        wanted = set(seqs)
+        return [m for m in ratings.matches if m.seq in wanted], ratings.names, note
+
+    def flush(self, *, progress: Progress | None = None) -> FlushReport:
+        """Apply every pending job to the database, in queue order, each exactly once.
+
+        Raises DatabaseUnavailable if the database cannot be reached; jobs stay queued.
+        """
+        report = FlushReport()
+        lock = FileLock(str(self.settings.data_dir / ".flush.lock"), timeout=600)
+        with self._lock:
+            try:
+                lock.acquire()
+            except Timeout:
+                raise LadderError(
+                    "another ladder process has been flushing for 10 minutes: try again later"
+                ) from None
+            try:
+                queue = self.queue
+                total = queue.pending_count()
+                done = 0
+                for batch in queue.pending_batches(self.settings.batch_size):
+                    self._apply(batch, report)
+                    done += len(batch)
+                    if progress is not None:
+                        progress(done, total)
+                    failpoints.hit("between-batches")
+            finally:
+                lock.release()
+        report.pending = self.queue.pending_count()
+        return report
+
+    def _apply(self, batch: Sequence[QueuedJob], report: FlushReport) -> None:
+        queue = self.queue
+        try:
+            result = self.store.apply_batch(queue.queue_id, batch)
+        except JobRejected as exc:
+            # A job the database refuses: split the batch until that job stands alone,
+            # move it to `failed`, and apply the rest around it.
+            if len(batch) == 1:
+                failure = (batch[0].seq, f"rejected by the database: {exc}")
+                queue.mark_failed([failure])
+                report.failed.append(failure)
+                return
+            middle = len(batch) // 2
+            self._apply(batch[:middle], report)
+            self._apply(batch[middle:], report)
+            return
+        queue.mark_failed(result.failed)
+        queue.complete(result.applied + result.already_applied)
+        report.applied += len(result.applied)
+        report.already_applied += len(result.already_applied)
+        report.failed.extend(result.failed)
+        for entry in result.entries:
+            report.names[entry.discord_uid] = entry.player_name
+        for match in result.matches:
+            if match.seq is not None:
+                report.matches[match.seq] = match
+        if self._state is not None:
+            # Keep this process's frame current: one rebuild per batch, reassigned.
+            self._state.apply(result.entries)
+
+    # -- reads -------------------------------------------------------------------------
+
+    def _pending(self) -> list[QueuedJob]:
+        return self.queue.pending_jobs()
+
+    def _offline_frame(self) -> pl.DataFrame:
+        snapshot = self._snapshots().load_entries()
+        if snapshot is None:
+            raise LadderError(
+                f"{self.reachable()}; and this database was never read from this home, "
+                "so there is no local snapshot to show: try again when it is reachable"
+            )
+        frame, taken = snapshot
+        self._note(
+            f"database unreachable: showing the local snapshot from {taken.isoformat()} "
+            "with pending writes applied"
+        )
+        return frame
+
+    def frame(self) -> pl.DataFrame:
+        """``mmrs_1v1`` as stored (cached for this Ladder), before pending writes."""
+        state = self.state
+        current = state.frame()
+        if current is not None:
+            return current
+        try:
+            frame = self.store.load_frame()
+        except DatabaseUnavailable:
+            return self._offline_frame()
+        if not self.settings.embedded:
+            self._snapshots().save_entries(frame)
+        state.set(frame)
+        return frame
+
+    def refresh(self) -> None:
+        """Forget the cached frame; the next read loads it from the database again."""
+        self.state.set(None)  # type: ignore[arg-type]
+
+    def current(self) -> Overlay:
+        """The stored state with this home's pending queue applied on top."""
+        from ladder_cli.state import overlay
+
+        pending = self._pending()
+        result = overlay(self.frame(), pending)
+        if pending:
+            self._note(f"{len(pending)} pending write(s) not yet in the database are included")
+        return result
+
+    def leaderboard(
+        self,
+        *,
+        race: str | None = None,
+        top: int | None = 20,
+        page: int = 1,
+        min_games: int = 1,
+    ) -> pl.DataFrame:
+        from ladder_cli import ranks
+
+        race = None if race is None else parse_race(race)
+        if top is not None and top < 0:
+            raise BadInput(f"--top {top} must be 0 (all) or more")
+        if page < 1:
+            raise BadInput(f"--page {page} must be 1 or more")
+        if min_games < 0:
+            raise BadInput(f"--min-games {min_games} must be 0 or more")
+        return ranks.leaderboard(
+            self.current().frame,
+            race=race,
+            top=top or None,
+            page=page,
+            min_games=min_games,
+            activity_days=self.settings.activity_days,
+        )
+
+    def profile(self, player: str | int, *, recent: int = 10) -> Profile:
+        import polars as pl
+
+        from ladder_cli import ranks
+
+        uid = self.resolve_player(player)
+        ranked = ranks.race_positions(
+            ranks.with_ranks(self.current().frame, activity_days=self.settings.activity_days)
+        )
+        mine = ranked.filter(pl.col("discord_uid") == uid).sort("race")
+        if mine.is_empty():
+            raise BadInput(f"unknown player {uid}: no entries for this discord_uid")
+        races = mine.select(ranks.LEADERBOARD_COLUMNS).to_dicts()
+        name = races[0]["player_name"]
+        return Profile(uid, name, races, self.history(uid, limit=recent))
+
+    def history(self, player: str | int | None = None, *, limit: int | None = 20) -> list[AppliedMatch]:
+        """The match log, newest first, pending matches included; ``limit`` None is all."""
+        if limit is not None and limit < 0:
+            raise BadInput(f"--limit {limit} must be 0 (all) or more")
+        uid = None if player is None else self.resolve_player(player)
+        if self.reachable() is None:
+            logged = self.store.history(uid, limit)
+        else:
+            logged = []
+            self._note("database unreachable: the match log shows pending matches only")
+        pending = self.current().matches if self._pending() else []
+        top = max((m.match_id or 0 for m in logged), default=0)
+        if pending and self.reachable() is None:
+            newest = self.store.history(None, 1)
+            top = max(top, newest[0].match_id or 0) if newest else top
+        provisional = [
+            _with_id(m, top + i) for i, m in enumerate(pending, start=1)
+            if uid is None or uid in (m.p1_uid, m.p2_uid)
+        ]
+        merged = sorted(
+            logged + provisional, key=lambda m: (m.played_at, m.match_id or 0), reverse=True
+        )
+        return merged if limit is None else merged[:limit]
+
+    def names(self, uids: Iterable[int]) -> dict[int, str]:
+        """Current names of these players (pending renames included)."""
+        import polars as pl
+
+        wanted = sorted(set(uids))
+        if not wanted:
+            return {}
+        frame = self.current().frame.filter(pl.col("discord_uid").is_in(wanted))
+        return dict(frame.select("discord_uid", "player_name").iter_rows())
+
+    # -- the queue ---------------------------------------------------------------------
+
+    def wal_status(self) -> QueueStatus:
+        return self.queue.status()
+
+    def wal_jobs(self, state: str = "pending", limit: int | None = None) -> list[JobInfo]:
+        return self.queue.list(state, limit)
+
+    def retry_failed(self) -> int:
+        return self.queue.retry_failed()
+
+
+def _uids(job: Job) -> tuple[int, ...]:
+    return (job.p1_uid, job.p2_uid) if isinstance(job, MatchJob) else (job.uid,)
+
+
+def _with_id(match: AppliedMatch, match_id: int) -> AppliedMatch:
+    from dataclasses import replace
+
+    return replace(match, match_id=match_id)
+

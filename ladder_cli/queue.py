@@ -1,0 +1,316 @@
+"""The local write-ahead queue: every write is committed here before it is acknowledged.
+
+A SQLite database in WAL journal mode with ``synchronous=FULL``: once :meth:`append`
+returns, the job survives a crash or power loss. Jobs keep their queue order (``seq``);
+``(queue_id, seq)`` is the job id that the database's ledger records, so a job that was
+applied but not yet removed from here (a crash between the two commits) is skipped, not
+applied twice. Each row carries a CRC of its fields, so a torn or edited row is detected
+and moved to ``failed`` instead of being applied wrongly.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import uuid
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from ladder_cli import failpoints
+from ladder_cli.errors import QueueError
+from ladder_cli.files import private_file
+from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob
+
+SCHEMA_VERSION: Final = 1
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS queue_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    target TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    p1_uid INTEGER NOT NULL,
+    p1_race TEXT,
+    p2_uid INTEGER,
+    p2_race TEXT,
+    result INTEGER,
+    at_s INTEGER NOT NULL,
+    p1_name TEXT,
+    p2_name TEXT,
+    mmr INTEGER,
+    keep_stats INTEGER,
+    crc INTEGER NOT NULL,
+    enqueued_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (target, state, seq);
+"""
+
+_COLUMNS: Final = (
+    "kind, p1_uid, p1_race, p2_uid, p2_race, result, at_s, p1_name, p2_name, mmr, keep_stats"
+)
+
+Row = tuple[
+    str, int, str | None, int | None, str | None, int | None, int,
+    str | None, str | None, int | None, int | None,
+]  # fmt: skip
+
+
+def _encode(job: Job) -> Row:
+    if isinstance(job, MatchJob):
+        return (
+            "match", job.p1_uid, job.p1_race, job.p2_uid, job.p2_race, job.result,
+            int(job.played_at.timestamp()), job.p1_name, job.p2_name, None, None,
+        )  # fmt: skip
+    return (
+        "reset", job.uid, job.race, None, None, None,
+        int(job.at.timestamp()), None, None, job.mmr, int(job.keep_stats),
+    )  # fmt: skip
+
+
+def _crc(row: Sequence[object]) -> int:
+    return zlib.crc32(repr(tuple(row)).encode())
+
+
+def _decode(row: Row) -> Job:
+    """Rebuild a job from its columns, refusing anything a valid job could not have been."""
+    kind, p1_uid, p1_race, p2_uid, p2_race, result, at_s, p1_name, p2_name, mmr, keep = row
+    at = datetime.fromtimestamp(at_s, UTC)
+    if kind == "match":
+        if (
+            p1_race not in RACES
+            or p2_race not in RACES
+            or not isinstance(p2_uid, int)
+            or result not in (0, 1)
+        ):
+            raise ValueError("match job has missing or invalid fields")
+        return MatchJob(p1_uid, p1_race, p2_uid, p2_race, result, at, p1_name, p2_name)
+    if kind == "reset":
+        if (p1_race is not None and p1_race not in RACES) or not isinstance(mmr, int):
+            raise ValueError("reset job has missing or invalid fields")
+        return ResetJob(p1_uid, p1_race, mmr, bool(keep), at)
+    raise ValueError(f"unknown job kind {kind!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class JobInfo:
+    """A queued job as ``wal list`` and ``wal failed`` show it."""
+
+    seq: int
+    kind: str
+    enqueued_at: float
+    state: str
+    error: str | None
+    summary: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStatus:
+    pending: int
+    failed: int
+    oldest_pending_age_s: float | None
+
+
+class WriteQueue:
+    """The durable, ordered queue of write jobs for one home directory.
+
+    Jobs for several databases can share one file; each carries the target it was meant
+    for (the database URL without its password) and is only ever flushed there.
+    """
+
+    def __init__(self, path: Path, target: str) -> None:
+        self.path = path
+        self.target = target
+        self._lock = threading.RLock()
+        try:
+            private_file(path)
+            self._conn = sqlite3.connect(
+                path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise QueueError(
+                    f"queue {path} was written by a newer ladder (schema {version}, this one "
+                    f"reads {SCHEMA_VERSION}): upgrade ladder, or move the file aside"
+                )
+            if version < SCHEMA_VERSION:
+                self._conn.executescript(
+                    f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                )
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute(
+                "INSERT OR IGNORE INTO queue_meta (key, value) VALUES ('queue_id', ?)",
+                (uuid.uuid4().hex,),
+            )
+            self._conn.execute("COMMIT")
+            self.queue_id: str = self._conn.execute(
+                "SELECT value FROM queue_meta WHERE key = 'queue_id'"
+            ).fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise QueueError(f"cannot use the write-ahead queue {path}: {exc}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def append(self, jobs: Iterable[Job]) -> list[int]:
+        """Queue jobs as one unit, durably: all of them or, on any failure, none."""
+        rows = []
+        now = time.time()
+        for job in jobs:
+            row = _encode(job)
+            rows.append((self.target, *row, _crc(row), now))
+        failpoints.hit("after-validate")
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    first = self._next_seq()
+                    self._conn.executemany(
+                        f"INSERT INTO jobs (target, {_COLUMNS}, crc, enqueued_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise QueueError(f"cannot write to the queue {self.path}: {exc}") from None
+        failpoints.hit("after-queue-commit")
+        return list(range(first, first + len(rows)))
+
+    def _next_seq(self) -> int:
+        row = self._conn.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'jobs'"
+        ).fetchone()
+        return (row[0] if row else 0) + 1
+
+    def pending_batches(self, size: int, *, after: int = 0) -> Iterator[list[QueuedJob]]:
+        """Pending jobs in queue order, ``size`` at a time, so memory stays bounded.
+
+        Rows that fail their checksum or cannot be decoded are moved to ``failed`` here.
+        """
+        last = after
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    f"SELECT seq, {_COLUMNS}, crc FROM jobs "
+                    "WHERE target = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+                    (self.target, last, size),
+                ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            batch, corrupt = [], []
+            for seq, *fields, crc in rows:
+                row: Row = tuple(fields)  # type: ignore[assignment]
+                try:
+                    if _crc(row) != crc:
+                        raise ValueError("checksum mismatch (torn or edited row)")
+                    batch.append(QueuedJob(seq, _decode(row)))
+                except (ValueError, TypeError, OverflowError, OSError) as exc:
+                    corrupt.append((seq, f"corrupt queue row: {exc}"))
+            if corrupt:
+                self.mark_failed(corrupt)
+            if batch:
+                yield batch
+
+    def pending_jobs(self) -> list[QueuedJob]:
+        return [job for batch in self.pending_batches(50_000) for job in batch]
+
+    def complete(self, seqs: Sequence[int]) -> None:
+        """Forget jobs the database has applied (its ledger remembers them)."""
+        if not seqs:
+            return
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany("DELETE FROM jobs WHERE seq = ?", ((s,) for s in seqs))
+            self._conn.execute("COMMIT")
+
+    def mark_failed(self, failures: Sequence[tuple[int, str]]) -> None:
+        if not failures:
+            return
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany(
+                "UPDATE jobs SET state = 'failed', error = ? WHERE seq = ?",
+                ((reason, seq) for seq, reason in failures),
+            )
+            self._conn.execute("COMMIT")
+
+    def retry_failed(self) -> int:
+        """Give failed jobs another chance (after the cause was fixed)."""
+        with self._lock:
+            cursor = self._conn.execute(
+                "UPDATE jobs SET state = 'pending', error = NULL "
+                "WHERE target = ? AND state = 'failed'",
+                (self.target,),
+            )
+            return cursor.rowcount
+
+    def status(self) -> QueueStatus:
+        with self._lock:
+            counts = dict(
+                self._conn.execute(
+                    "SELECT state, count(*) FROM jobs WHERE target = ? GROUP BY state",
+                    (self.target,),
+                ).fetchall()
+            )
+            oldest = self._conn.execute(
+                "SELECT min(enqueued_at) FROM jobs WHERE target = ? AND state = 'pending'",
+                (self.target,),
+            ).fetchone()[0]
+        age = None if oldest is None else max(0.0, round(time.time() - oldest, 3))
+        return QueueStatus(counts.get("pending", 0), counts.get("failed", 0), age)
+
+    def pending_count(self) -> int:
+        return self.status().pending
+
+    def list(self, state: str, limit: int | None = None) -> list[JobInfo]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT seq, {_COLUMNS}, enqueued_at, state, error FROM jobs "
+                "WHERE target = ? AND state = ? ORDER BY seq LIMIT ?",
+                (self.target, state, -1 if limit is None else limit),
+            ).fetchall()
+        return [_info(row) for row in rows]
+
+
+def _info(row: tuple[object, ...]) -> JobInfo:
+    seq, kind, p1_uid, p1_race, p2_uid, p2_race, result, at_s, p1n, p2n, mmr, keep = row[:12]
+    enqueued_at, state, error = row[12:]
+    at = (
+        datetime.fromtimestamp(at_s, UTC).isoformat() if isinstance(at_s, int) else None
+    )
+    summary: dict[str, object]
+    if kind == "match":
+        summary = {
+            "p1_uid": p1_uid, "p1_race": p1_race, "p2_uid": p2_uid, "p2_race": p2_race,
+            "result": result, "played_at": at, "p1_name": p1n, "p2_name": p2n,
+        }  # fmt: skip
+    else:
+        summary = {
+            "discord_uid": p1_uid, "race": p1_race, "mmr": mmr,
+            "keep_stats": bool(keep), "at": at,
+        }  # fmt: skip
+    return JobInfo(
+        seq=int(seq),  # type: ignore[call-overload]
+        kind=str(kind),
+        enqueued_at=float(enqueued_at),  # type: ignore[arg-type]
+        state=str(state),
+        error=None if error is None else str(error),
+        summary=summary,
+    )
+

@@ -1,0 +1,90 @@
+"""Letter ranks and leaderboard order, vectorised in Polars.
+
+Percentiles are over every (player, race) entry with at least one game (and, when an
+activity window is set, a game inside it), ordered ``mmr DESC, last_played DESC, id DESC``.
+The entry at 0-based position ``i`` of ``n`` has percentile ``100 * i / n``; the letter
+is decided with integer arithmetic (``100 * i < bound * n``), so no float rounding can
+move an entry across a boundary.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Final
+
+import polars as pl
+
+from ladder_cli.model import now_utc
+
+# (letter, percentile bound): an entry gets the first letter whose bound it is below.
+BOUNDS: Final = (("S", 1), ("A", 8), ("B", 29), ("C", 50), ("D", 71), ("E", 92))
+UNRANKED: Final = "U"
+ORDER: Final = ["mmr", "last_played", "id"]
+
+LEADERBOARD_COLUMNS: Final = [
+    "position", "rank", "discord_uid", "player_name", "race", "mmr",
+    "games_played", "games_won", "games_lost", "games_drawn", "last_played",
+]  # fmt: skip
+
+
+def letter_for(i: int, n: int) -> str:
+    """The letter of the entry at 0-based position ``i`` of ``n`` ranked entries."""
+    for letter, bound in BOUNDS:
+        if 100 * i < bound * n:
+            return letter
+    return "F"
+
+
+def in_order(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort(ORDER, descending=True, nulls_last=True)
+
+
+def with_ranks(
+    frame: pl.DataFrame, *, activity_days: int | None = None, now: datetime | None = None
+) -> pl.DataFrame:
+    """``frame`` in rank order with a ``rank`` letter column."""
+    eligible = pl.col("games_played") > 0
+    if activity_days is not None:
+        since = (now or now_utc()) - timedelta(days=activity_days)
+        eligible = eligible & (pl.col("last_played") >= since)
+    ordered = in_order(frame).with_columns(eligible.fill_null(False).alias("_ranked"))
+    i = pl.col("_ranked").cast(pl.Int64).cum_sum() - 1
+    n = pl.col("_ranked").sum()
+    letter = pl.when(~pl.col("_ranked")).then(pl.lit(UNRANKED))
+    for name, bound in BOUNDS:
+        letter = letter.when(100 * i < bound * n).then(pl.lit(name))
+    ordered = ordered.with_columns(letter.otherwise(pl.lit("F")).alias("rank"))
+    return ordered.drop("_ranked")
+
+
+def leaderboard(
+    frame: pl.DataFrame,
+    *,
+    race: str | None = None,
+    min_games: int = 1,
+    top: int | None = 20,
+    page: int = 1,
+    activity_days: int | None = None,
+    now: datetime | None = None,
+) -> pl.DataFrame:
+    """One page of the leaderboard, positions counted within the filtered order."""
+    board = with_ranks(frame, activity_days=activity_days, now=now)
+    if race is not None:
+        board = board.filter(pl.col("race") == race)
+    board = board.filter(pl.col("games_played") >= min_games)
+    board = board.with_row_index("position", offset=1).with_columns(
+        pl.col("position").cast(pl.Int64)
+    )
+    if top:
+        board = board.slice((page - 1) * top, top)
+    return board.select(LEADERBOARD_COLUMNS)
+
+
+def race_positions(ranked: pl.DataFrame) -> pl.DataFrame:
+    """Each entry's position within its race among entries with games (null without)."""
+    played = ranked.filter(pl.col("games_played") > 0).with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("race").alias("position")
+    )
+    return ranked.join(
+        played.select("discord_uid", "race", "position"), on=["discord_uid", "race"], how="left"
+    )

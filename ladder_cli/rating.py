@@ -1,0 +1,196 @@
+"""Elo, as the original ladder computes it, and the sequential engine that applies jobs.
+
+The engine keeps one mutable :class:`~ladder_cli.model.Entry` per (player, race) and walks
+the jobs in queue order, so a batch of a million matches costs one dictionary lookup per
+side instead of a whole-frame rewrite per match (the seed's O(players) pattern). The same
+engine serves the flush (on rows read under lock) and the offline preview (on a snapshot).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final
+
+from ladder_cli.model import (
+    DEFAULT_MMR,
+    RACES,
+    AppliedMatch,
+    Entry,
+    Key,
+    MatchJob,
+    QueuedJob,
+    ResetJob,
+    default_name,
+)
+
+K: Final = 40
+
+
+def expected(mmr: float, opponent: float) -> float:
+    """Expected score of a player rated ``mmr`` against ``opponent``."""
+    return 1 / (1 + 10 ** ((opponent - mmr) / 400))
+
+
+def rate(mmr1: int, mmr2: int, score1: float) -> tuple[int, int]:
+    """New integer MMRs after one game; ``score1`` is 1, 0 or 0.5 from P1's side.
+
+    Both sides are computed from the stored integers before the game, then rounded half up.
+    """
+    new1 = math.floor(mmr1 + K * (score1 - expected(mmr1, mmr2)) + 0.5)
+    new2 = math.floor(mmr2 + K * ((1 - score1) - expected(mmr2, mmr1)) + 0.5)
+    return new1, new2
+
+
+class PoisonJob(ValueError):
+    """A queued job that can never apply; it is moved to ``failed`` with this reason."""
+
+
+@dataclass(slots=True)
+class Change:
+    """What a batch did to one entry, in the shape of the seed's atomic upsert.
+
+    Without a reset the game counts are deltas added to the stored row; after a stats
+    reset they are absolute, since the reset replaced whatever was stored.
+    """
+
+    entry: Entry
+    played: int = 0
+    won: int = 0
+    lost: int = 0
+    drawn: int = 0
+    absolute: bool = False
+
+
+@dataclass
+class Ratings:
+    """Per-key rating state for applying jobs in order.
+
+    ``entries`` are the rows as stored; every job mutates them in place and records the
+    change, so that one write per touched key describes the whole batch.
+    """
+
+    entries: dict[Key, Entry] = field(default_factory=dict)
+    by_uid: dict[int, list[Entry]] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    changes: dict[Key, Change] = field(default_factory=dict)
+    renamed: dict[int, str] = field(default_factory=dict)
+    matches: list[AppliedMatch] = field(default_factory=list)
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[Entry]) -> Ratings:
+        ratings = cls()
+        for entry in entries:
+            ratings._add(entry)
+        return ratings
+
+    def _add(self, entry: Entry) -> None:
+        self.entries[entry.key] = entry
+        self.by_uid.setdefault(entry.discord_uid, []).append(entry)
+        self.names.setdefault(entry.discord_uid, entry.player_name)
+
+    def apply(self, queued: QueuedJob) -> None:
+        job = queued.job
+        if isinstance(job, MatchJob):
+            self._apply_match(job, queued.seq)
+        else:
+            self._apply_reset(job)
+
+    def _entry(self, uid: int, race: str, name: str | None) -> Entry:
+        if name is not None and self.names.get(uid) != name:
+            self.names[uid] = name
+            known = self.by_uid.get(uid, ())
+            if known:
+                self.renamed[uid] = name
+            for entry in known:
+                entry.player_name = name
+        entry = self.entries.get((uid, race))
+        if entry is None:
+            entry = Entry(uid, race, self.names.setdefault(uid, default_name(uid)))
+            self._add(entry)
+        return entry
+
+    def _change(self, entry: Entry) -> Change:
+        change = self.changes.get(entry.key)
+        if change is None:
+            change = self.changes[entry.key] = Change(entry)
+        return change
+
+    def _apply_match(self, job: MatchJob, seq: int | None) -> None:
+        if job.p1_uid == job.p2_uid:
+            raise PoisonJob(f"P1 and P2 are the same player ({job.p1_uid})")
+        if job.p1_race not in RACES or job.p2_race not in RACES:
+            raise PoisonJob(f"unknown race in {job.p1_race!r} vs {job.p2_race!r}")
+        if job.result not in (0, 1):
+            raise PoisonJob(f"result {job.result!r} is neither 1 nor 0")
+        e1 = self._entry(job.p1_uid, job.p1_race, job.p1_name)
+        e2 = self._entry(job.p2_uid, job.p2_race, job.p2_name)
+        before1, before2 = e1.mmr, e2.mmr
+        score = 1.0 if job.result == 1 else 0.5
+        after1, after2 = rate(before1, before2, score)
+        for entry, after, won, lost in (
+            (e1, after1, job.result, 0),
+            (e2, after2, 0, job.result),
+        ):
+            drawn = 1 - job.result
+            entry.mmr = after
+            entry.games_played += 1
+            entry.games_won += won
+            entry.games_lost += lost
+            entry.games_drawn += drawn
+            entry.last_played = _latest(entry.last_played, job.played_at)
+            change = self._change(entry)
+            change.played += 1
+            change.won += won
+            change.lost += lost
+            change.drawn += drawn
+        self.matches.append(
+            AppliedMatch(
+                match_id=None,
+                played_at=job.played_at,
+                p1_uid=job.p1_uid,
+                p1_race=job.p1_race,
+                p1_mmr_before=before1,
+                p1_mmr_after=after1,
+                p2_uid=job.p2_uid,
+                p2_race=job.p2_race,
+                p2_mmr_before=before2,
+                p2_mmr_after=after2,
+                result=job.result,
+                seq=seq,
+            )
+        )
+
+    def _apply_reset(self, job: ResetJob) -> None:
+        if job.race is not None and job.race not in RACES:
+            raise PoisonJob(f"unknown race {job.race!r}")
+        for entry in self.by_uid.get(job.uid, ()):
+            if job.race is not None and entry.race != job.race:
+                continue
+            entry.mmr = job.mmr
+            change = self._change(entry)
+            if not job.keep_stats:
+                # From here on the counts are absolute: later matches in the batch add to
+                # zero, and the write replaces what is stored instead of adding to it.
+                entry.games_played = entry.games_won = entry.games_lost = 0
+                entry.games_drawn = 0
+                entry.last_played = None
+                change.played = change.won = change.lost = change.drawn = 0
+                change.absolute = True
+
+
+def _latest(current: datetime | None, new: datetime) -> datetime:
+    return new if current is None or new > current else current
+
+
+__all__ = [
+    "DEFAULT_MMR",
+    "K",
+    "Change",
+    "PoisonJob",
+    "Ratings",
+    "expected",
+    "rate",
+]

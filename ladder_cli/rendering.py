@@ -1,0 +1,196 @@
+"""Everything the tool prints: Rich tables on a terminal, plain text, JSON and CSV.
+
+User data (player names) is always wrapped in :class:`rich.text.Text`, which Rich never
+parses as markup, after control characters are made visible (``\\x1b`` instead of an
+escape sequence the terminal would obey). Names are shown literally, never interpreted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ladder_cli.model import AppliedMatch, format_timestamp
+
+
+def visible(text: str) -> str:
+    """``text`` with control and bidi-override characters written as escapes."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def literal(text: str) -> Text:
+    return Text(visible(text))
+
+
+def fancy(stream: TextIO) -> bool:
+    """Colour and boxes only on a terminal, and never with NO_COLOR set."""
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def console(stream: TextIO | None = None) -> Console:
+    stream = stream or sys.stdout
+    if fancy(stream):
+        return Console(file=stream, highlight=False)
+    return Console(
+        file=stream, color_system=None, highlight=False, width=10_000, no_color=True,
+        emoji=False, soft_wrap=True,
+    )  # fmt: skip
+
+
+def error_console() -> Console:
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True,
+                   color_system="auto" if fancy(sys.stderr) else None)  # fmt: skip
+
+
+def table(columns: Sequence[tuple[str, str]], *, title: str | None = None) -> Table:
+    """A table that is boxed on a terminal; the console decides colour."""
+    plain = not fancy(sys.stdout)
+    t = Table(
+        title=None if plain else title,
+        box=None if plain else _box(),
+        show_edge=not plain,
+        pad_edge=not plain,
+        header_style="" if plain else "bold",
+        collapse_padding=plain,
+    )
+    for name, justify in columns:
+        t.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    return t
+
+
+def _box() -> Any:
+    from rich import box
+
+    return box.SIMPLE_HEAD
+
+
+def iso(value: datetime | None) -> str:
+    return format_timestamp(value) or ""
+
+
+def to_json(value: Any) -> str:
+    def default(obj: Any) -> Any:
+        if isinstance(obj, datetime):
+            return format_timestamp(obj)
+        raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+    return json.dumps(value, default=default, ensure_ascii=False, indent=2)
+
+
+def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(row[c]) for c in columns])
+    return buffer.getvalue()
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, str):
+        return visible(value)
+    return "" if value is None else value
+
+
+def win_rate(won: int, played: int) -> str:
+    return f"{100 * won / played:.1f}%" if played else "-"
+
+
+def wld(row: Mapping[str, Any]) -> str:
+    return f"{row['games_won']}-{row['games_lost']}-{row['games_drawn']}"
+
+
+RANK_STYLES = {"S": "bold magenta", "A": "bold red", "B": "yellow", "C": "green",
+               "D": "cyan", "E": "blue", "F": "dim", "U": "dim"}  # fmt: skip
+
+
+def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> Table:
+    t = table(
+        [("#", "right"), ("Rank", "center"), ("Player", "left"), ("Race", "left"),
+         ("MMR", "right"), ("W-L-D", "right"), ("Win %", "right"), ("Last played", "left")],
+        title=title,
+    )  # fmt: skip
+    for row in rows:
+        t.add_row(
+            "" if row["position"] is None else str(row["position"]),
+            Text(row["rank"], style=RANK_STYLES.get(row["rank"], "")),
+            literal(row["player_name"]),
+            row["race"],
+            str(row["mmr"]),
+            wld(row),
+            win_rate(row["games_won"], row["games_played"]),
+            iso(row["last_played"]),
+        )
+    return t
+
+
+def history_table(
+    matches: Sequence[AppliedMatch], names: Mapping[int, str], *, title: str
+) -> Table:
+    t = table(
+        [("Match", "right"), ("Played at", "left"), ("P1", "left"), ("Race", "left"),
+         ("MMR", "right"), ("Result", "center"), ("P2", "left"), ("Race", "left"),
+         ("MMR", "right")],
+        title=title,
+    )  # fmt: skip
+    for m in matches:
+        t.add_row(
+            str(m.match_id),
+            iso(m.played_at),
+            literal(names.get(m.p1_uid, str(m.p1_uid))),
+            m.p1_race,
+            f"{m.p1_mmr_before} → {m.p1_mmr_after}",
+            "beat" if m.result == 1 else "drew",
+            literal(names.get(m.p2_uid, str(m.p2_uid))),
+            m.p2_race,
+            f"{m.p2_mmr_before} → {m.p2_mmr_after}",
+        )
+    return t
+
+
+def mmr_change(before: int, after: int) -> Text:
+    delta = after - before
+    style = "green" if delta > 0 else "red" if delta < 0 else ""
+    return Text.assemble(f"{before} → {after} ", (f"({delta:+d})", style))
+
+
+def match_lines(match: AppliedMatch, names: Mapping[int, str]) -> list[Text]:
+    n1 = names.get(match.p1_uid, str(match.p1_uid))
+    n2 = names.get(match.p2_uid, str(match.p2_uid))
+    verb = "beat" if match.result == 1 else "drew with"
+    width = max(len(visible(n1)), len(visible(n2)))
+    lines = [Text.assemble(literal(n1), f" ({match.p1_race}) {verb} ", literal(n2),
+                           f" ({match.p2_race})")]  # fmt: skip
+    for name, race, before, after in (
+        (n1, match.p1_race, match.p1_mmr_before, match.p1_mmr_after),
+        (n2, match.p2_race, match.p2_mmr_before, match.p2_mmr_after),
+    ):
+        shown = visible(name)
+        lines.append(
+            Text.assemble("  ", Text(shown), " " * (width - len(shown)), f"  {race:<11} ",
+                          mmr_change(before, after))  # fmt: skip
+        )
+    return lines

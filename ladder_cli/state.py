@@ -1,0 +1,238 @@
+"""The in-memory ladder: ``mmrs_1v1`` as a Polars frame, guarded by a lock.
+
+Two lessons of the seed are built in. Polars frames are immutable, so every
+transformation here is assigned back (``self._frame = ...``); and every
+read-modify-write of the frame holds ``self._lock``, so concurrent writers in one
+process never lose an update. Reads overlay the pending queue on top, so an admin sees
+their own writes at once, offline too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+
+from ladder_cli.files import write_atomically
+from ladder_cli.model import AppliedMatch, Entry, QueuedJob
+from ladder_cli.rating import PoisonJob, Ratings
+
+SCHEMA: Final = {
+    "id": pl.Int64,
+    "discord_uid": pl.Int64,
+    "player_name": pl.String,
+    "race": pl.String,
+    "mmr": pl.Int64,
+    "games_played": pl.Int64,
+    "games_won": pl.Int64,
+    "games_lost": pl.Int64,
+    "games_drawn": pl.Int64,
+    "last_played": pl.Datetime("us", "UTC"),
+}
+COUNT_COLUMNS: Final = ("games_played", "games_won", "games_lost", "games_drawn")
+KEY: Final = ["discord_uid", "race"]
+
+
+def empty_frame() -> pl.DataFrame:
+    return pl.DataFrame(schema=SCHEMA)
+
+
+def frame_from_rows(rows: Sequence[Sequence[Any]], *, timestamps_as_text: bool) -> pl.DataFrame:
+    """Rows in ``ENTRY_COLUMNS`` order into a frame of :data:`SCHEMA`."""
+    columns = list(SCHEMA)
+    if not timestamps_as_text:
+        return _normalise(pl.DataFrame(rows, schema=SCHEMA, orient="row"))
+    text_schema = {**SCHEMA, "last_played": pl.String}
+    frame = pl.DataFrame(rows, schema=text_schema, orient="row")
+    frame = frame.with_columns(
+        pl.col("last_played").str.to_datetime(time_unit="us", time_zone="UTC")
+    )
+    return _normalise(frame.select(columns))
+
+
+def frame_from_csv(data: bytes) -> pl.DataFrame:
+    """PostgreSQL's ``COPY ... (FORMAT csv)`` output into a frame of :data:`SCHEMA`."""
+    frame = pl.read_csv(
+        io.BytesIO(data),
+        schema_overrides={**SCHEMA, "last_played": pl.String},
+        infer_schema=False,
+    )
+    frame = frame.with_columns(
+        pl.col("last_played")
+        .str.replace(r"([+-]\d\d)$", "${1}:00")
+        .str.to_datetime(time_unit="us", time_zone="UTC")
+    )
+    return _normalise(frame)
+
+
+def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
+    # The original schema allows NULL game counts; the ladder treats them as zero.
+    frame = frame.with_columns(pl.col(c).fill_null(0) for c in COUNT_COLUMNS)
+    return frame.cast(SCHEMA)  # type: ignore[arg-type]
+
+
+def frame_from_entries(entries: Iterable[Entry]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            (
+                e.id, e.discord_uid, e.player_name, e.race, e.mmr, e.games_played,
+                e.games_won, e.games_lost, e.games_drawn, e.last_played,
+            )  # fmt: skip
+            for e in entries
+        ],
+        schema=SCHEMA,
+        orient="row",
+    )
+
+
+def entries_from_frame(frame: pl.DataFrame) -> list[Entry]:
+    return [
+        Entry(
+            discord_uid=row["discord_uid"],
+            race=row["race"],
+            player_name=row["player_name"],
+            mmr=row["mmr"],
+            games_played=row["games_played"],
+            games_won=row["games_won"],
+            games_lost=row["games_lost"],
+            games_drawn=row["games_drawn"],
+            last_played=row["last_played"],
+            id=row["id"],
+        )
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+def upsert_frame(frame: pl.DataFrame, changed: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with ``changed`` rows replacing theirs by key, new keys appended.
+
+    Rows without an id (not yet in the database) get provisional ids above the largest,
+    so the rank order's last tie-break (``id DESC``) still has a value.
+    """
+    if changed.is_empty():
+        return frame
+    if changed["id"].null_count():
+        top = frame["id"].max()
+        start = (top if isinstance(top, int) else 0) + 1
+        fill = pl.int_range(start, start + changed.height, dtype=pl.Int64)
+        changed = changed.with_columns(pl.coalesce("id", fill).alias("id"))
+    # A rename applies to every race of a player, including rows the change left alone.
+    names = changed.select("discord_uid", "player_name").unique("discord_uid", keep="last")
+    kept = frame.join(changed.select(KEY), on=KEY, how="anti")
+    kept = kept.update(names, on="discord_uid", how="left")
+    return pl.concat([kept, changed.select(kept.columns)], how="vertical")
+
+
+class Overlay:
+    """The stored state with the pending queue applied on top, as a read shows it."""
+
+    def __init__(self, frame: pl.DataFrame, matches: list[AppliedMatch], failed: int) -> None:
+        self.frame = frame
+        self.matches = matches
+        self.unappliable = failed
+
+
+def overlay(frame: pl.DataFrame, pending: Sequence[QueuedJob]) -> Overlay:
+    """Apply pending jobs to the frame, as the flush will (short of concurrent writers)."""
+    if not pending:
+        return Overlay(frame, [], 0)
+    uids = {u for q in pending for u in _uids(q)}
+    involved = frame.filter(pl.col("discord_uid").is_in(list(uids)))
+    ratings = Ratings.from_entries(entries_from_frame(involved))
+    failed = 0
+    for job in pending:
+        try:
+            ratings.apply(job)
+        except PoisonJob:
+            failed += 1
+    changed = frame_from_entries(c.entry for c in ratings.changes.values())
+    names = ratings.renamed
+    result = upsert_frame(frame, changed)
+    if names:
+        renames = pl.DataFrame(
+            {"discord_uid": list(names), "player_name": list(names.values())},
+            schema={"discord_uid": pl.Int64, "player_name": pl.String},
+        )
+        result = result.update(renames, on="discord_uid", how="left")
+    return Overlay(result, ratings.matches, failed)
+
+
+def _uids(queued: QueuedJob) -> tuple[int, ...]:
+    job = queued.job
+    return (job.p1_uid, job.p2_uid) if hasattr(job, "p1_uid") else (job.uid,)  # type: ignore[union-attr]
+
+
+class LadderState:
+    """The authoritative in-memory copy of ``mmrs_1v1`` for one process.
+
+    Loaded once, then kept current by the flushes this process makes: each batch's final
+    rows replace the frame's in one rebuild, under the lock, and the result is assigned.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._frame: pl.DataFrame | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._frame is not None
+
+    def set(self, frame: pl.DataFrame) -> None:
+        with self._lock:
+            self._frame = frame
+
+    def frame(self) -> pl.DataFrame | None:
+        with self._lock:
+            return self._frame
+
+    def apply(self, entries: Sequence[Entry]) -> None:
+        """Merge rows a flush wrote (their final values) into the frame."""
+        if not entries:
+            return
+        changed = frame_from_entries(entries)
+        with self._lock:
+            if self._frame is not None:
+                self._frame = upsert_frame(self._frame, changed)
+
+
+class Snapshots:
+    """Per database, the last state read from it, for reads while it is unreachable.
+
+    Arrow IPC files beside the queue; never the source of truth (the flush recomputes
+    from the database), and only written for databases that can become unreachable.
+    """
+
+    def __init__(self, directory: Path, target: str) -> None:
+        digest = hashlib.sha256(target.encode()).hexdigest()[:16]
+        self.entries_path = directory / f"{digest}.mmrs.arrow"
+        self.matches_path = directory / f"{digest}.matches.arrow"
+
+    def save_entries(self, frame: pl.DataFrame) -> None:
+        buffer = io.BytesIO()
+        frame.write_ipc(buffer)
+        write_atomically(self.entries_path, buffer.getvalue())
+
+    def load_entries(self) -> tuple[pl.DataFrame, datetime] | None:
+        return self._load(self.entries_path)
+
+    def save_matches(self, frame: pl.DataFrame) -> None:
+        buffer = io.BytesIO()
+        frame.write_ipc(buffer)
+        write_atomically(self.matches_path, buffer.getvalue())
+
+    def load_matches(self) -> tuple[pl.DataFrame, datetime] | None:
+        return self._load(self.matches_path)
+
+    @staticmethod
+    def _load(path: Path) -> tuple[pl.DataFrame, datetime] | None:
+        try:
+            taken = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
+            return pl.read_ipc(path, memory_map=False), taken
+        except (FileNotFoundError, pl.exceptions.ComputeError, OSError):
+            return None

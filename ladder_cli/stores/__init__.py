@@ -1,0 +1,30 @@
+"""The two stores behind one interface: embedded SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ladder_cli.errors import BadInput
+from ladder_cli.stores.base import BatchResult, JobRejected, Store
+
+__all__ = ["BatchResult", "JobRejected", "Store", "open_store"]
+
+
+def open_store(url: str, *, connect_timeout: float = 5.0) -> Store:
+    """The store for a database URL: ``sqlite:///path`` or ``postgresql://...``."""
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "sqlite":
+        from ladder_cli.stores.sqlite import SqliteStore
+
+        # SQLAlchemy's form: sqlite:///relative/path or sqlite:////absolute/path.
+        path = url[len("sqlite:///") :] if url[: len("sqlite:///")].lower() == "sqlite:///" else ""
+        if not path:
+            raise BadInput(f"database URL {url!r} names no file: use sqlite:///path/to/file")
+        return SqliteStore(Path(path).expanduser())
+    if scheme in ("postgres", "postgresql"):
+        from ladder_cli.stores.postgres import PostgresStore
+
+        return PostgresStore(url, connect_timeout=connect_timeout)
+    raise BadInput(
+        f"unsupported database URL scheme {scheme!r}: use postgresql://... or sqlite:///path"
+    )

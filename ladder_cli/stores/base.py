@@ -1,0 +1,255 @@
+"""What both stores share: the batch transaction of the flush and the reads.
+
+A subclass supplies a connection, the dialect's words, its lock and how its errors map to
+ours; the SQL and the order of the steps are written once here.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ladder_cli import failpoints
+from ladder_cli.model import AppliedMatch, Entry, MatchJob, QueuedJob, now_utc
+from ladder_cli.rating import Change, PoisonJob, Ratings
+from ladder_cli.stores import sql
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+class JobRejected(Exception):
+    """The database refused a write for a reason tied to the data (a constraint, a
+    trigger): retrying the same job cannot succeed, so the flush isolates it."""
+
+
+@dataclass
+class BatchResult:
+    """What one transaction did."""
+
+    applied: list[int] = field(default_factory=list)
+    already_applied: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    matches: list[AppliedMatch] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    renamed: dict[int, str] = field(default_factory=dict)
+
+
+class Store(ABC):
+    """A database holding ``mmrs_1v1``, the match log and the ledger of applied jobs."""
+
+    dialect: ClassVar[str]
+    words: ClassVar[dict[str, str]]
+
+    #: Where the data lives, for messages and queue targets; never holds a password.
+    target: str
+
+    # -- what a dialect supplies -------------------------------------------------------
+
+    @abstractmethod
+    def write_transaction(self) -> AbstractContextManager[Any]:
+        """Begin a transaction holding the ladder's write lock; yield a cursor."""
+
+    @abstractmethod
+    def read_cursor(self) -> AbstractContextManager[Any]:
+        """A cursor for reads outside any write transaction."""
+
+    @abstractmethod
+    def _uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
+        """The ``discord_uid`` predicate (after the column) and its parameter."""
+
+    @abstractmethod
+    def _ts(self, value: datetime | None) -> object:
+        """A timestamp as this driver wants it."""
+
+    @abstractmethod
+    def _parse_ts(self, value: Any) -> datetime | None:
+        """A timestamp as this driver returns it."""
+
+    @abstractmethod
+    def _no_limit(self) -> object:
+        """The LIMIT parameter that means "all rows"."""
+
+    @abstractmethod
+    def init_schema(self) -> None: ...
+
+    @abstractmethod
+    def load_frame(self) -> pl.DataFrame:
+        """All of ``mmrs_1v1`` as a Polars frame (see :mod:`ladder_cli.state`)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def q(self, statement: str) -> str:
+        """A shared statement in this driver's placeholder style."""
+        return statement
+
+    # -- the flush ---------------------------------------------------------------------
+
+    def apply_batch(self, queue_id: str, jobs: Sequence[QueuedJob]) -> BatchResult:
+        """Apply jobs in queue order in one transaction, each exactly once.
+
+        Under the write lock: skip jobs the ledger already holds, read the rows of every
+        player involved, compute the batch sequentially in memory, then write the
+        touched rows with the atomic upsert, the match log and the ledger, and commit.
+        """
+        result = BatchResult()
+        if not jobs:
+            return result
+        with self.write_transaction() as cur:
+            cur.execute(
+                self.q(sql.APPLIED_IN_RANGE), (queue_id, jobs[0].seq, jobs[-1].seq)
+            )
+            done = {row[0] for row in cur.fetchall()}
+            todo = [job for job in jobs if job.seq not in done]
+            result.already_applied = [job.seq for job in jobs if job.seq in done]
+            ratings = Ratings.from_entries(self._entries_of(cur, _uids_of(todo)))
+            for job in todo:
+                try:
+                    ratings.apply(job)
+                except PoisonJob as exc:
+                    result.failed.append((job.seq, str(exc)))
+                else:
+                    result.applied.append(job.seq)
+            failpoints.hit("in-db-transaction")
+            self._write(cur, queue_id, ratings, result.applied)
+            result.matches = ratings.matches
+            result.entries = [change.entry for change in ratings.changes.values()]
+            result.renamed = ratings.renamed
+        failpoints.hit("after-db-commit")
+        return result
+
+    def _write(
+        self, cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[int]
+    ) -> None:
+        delta = [_upsert_row(c, self._ts) for c in ratings.changes.values() if not c.absolute]
+        absolute = [_upsert_row(c, self._ts) for c in ratings.changes.values() if c.absolute]
+        if delta:
+            cur.executemany(self.q(sql.UPSERT_DELTA), delta)
+        if absolute:
+            cur.executemany(self.q(sql.UPSERT_ABSOLUTE), absolute)
+        if ratings.renamed:
+            cur.executemany(
+                self.q(sql.RENAME), [(name, uid) for uid, name in ratings.renamed.items()]
+            )
+        if ratings.matches:
+            ts = self._ts
+            cur.executemany(
+                self.q(sql.INSERT_MATCH),
+                [
+                    (
+                        queue_id, m.seq, ts(m.played_at), m.p1_uid, m.p1_race,
+                        m.p1_mmr_before, m.p1_mmr_after, m.p2_uid, m.p2_race,
+                        m.p2_mmr_before, m.p2_mmr_after, m.result,
+                    )  # fmt: skip
+                    for m in ratings.matches
+                ],
+            )
+        if applied:
+            now = self._ts(now_utc())
+            cur.executemany(
+                self.q(sql.INSERT_APPLIED), [(queue_id, seq, now) for seq in applied]
+            )
+
+    def _entries_of(self, cur: Any, uids: Sequence[int]) -> Iterator[Entry]:
+        """Every row of these players, in key order (the lock order on PostgreSQL)."""
+        if not uids:
+            return iter(())
+        predicate, param = self._uids_filter(uids)
+        cur.execute(self.q(sql.ENTRIES_OF_UIDS.format(uids=predicate)), (param,))
+        return (self._entry(row) for row in cur.fetchall())
+
+    def _entry(self, row: Sequence[Any]) -> Entry:
+        rid, uid, name, race, mmr, played, won, lost, drawn, last = row
+        return Entry(
+            discord_uid=uid,
+            race=race,
+            player_name=name,
+            mmr=mmr,
+            games_played=played or 0,
+            games_won=won or 0,
+            games_lost=lost or 0,
+            games_drawn=drawn or 0,
+            last_played=self._parse_ts(last),
+            id=rid,
+        )
+
+    # -- reads -------------------------------------------------------------------------
+
+    def entries_of(self, uids: Sequence[int]) -> list[Entry]:
+        with self.read_cursor() as cur:
+            return list(self._entries_of(cur, sorted(set(uids))))
+
+    def players_named(self, name: str) -> list[tuple[int, str]]:
+        """Players whose name equals ``name`` ignoring case: ``(discord_uid, name)``."""
+        with self.read_cursor() as cur:
+            cur.execute(self.q(sql.render(sql.PLAYERS_NAMED, **self.words)), (name,))
+            return [(int(uid), str(found)) for uid, found in cur.fetchall()]
+
+    def player_exists(self, uid: int) -> bool:
+        with self.read_cursor() as cur:
+            cur.execute(self.q(sql.PLAYER_EXISTS), (uid,))
+            return cur.fetchone() is not None
+
+    def history(self, uid: int | None = None, limit: int | None = None) -> list[AppliedMatch]:
+        """The match log, newest first."""
+        where, params = "", []
+        if uid is not None:
+            where, params = "WHERE p1_uid = %s OR p2_uid = %s", [uid, uid]
+        params.append(self._no_limit() if limit is None else limit)
+        with self.read_cursor() as cur:
+            cur.execute(self.q(sql.HISTORY.format(where=where)), params)
+            rows = cur.fetchall()
+        return [
+            AppliedMatch(
+                match_id=int(r[0]),
+                played_at=self._parse_ts(r[1]) or now_utc(),
+                p1_uid=int(r[2]),
+                p1_race=r[3],
+                p1_mmr_before=int(r[4]),
+                p1_mmr_after=int(r[5]),
+                p2_uid=int(r[6]),
+                p2_race=r[7],
+                p2_mmr_before=int(r[8]),
+                p2_mmr_after=int(r[9]),
+                result=int(r[10]),
+            )
+            for r in rows
+        ]
+
+    def counts(self) -> tuple[int, int]:
+        """(entries, sum of games_played): the cheap invariants the tests check."""
+        with self.read_cursor() as cur:
+            cur.execute(sql.COUNTS)
+            entries, games = cur.fetchone()
+        return int(entries), int(games)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _uids_of(jobs: Sequence[QueuedJob]) -> list[int]:
+    uids: set[int] = set()
+    for queued in jobs:
+        job = queued.job
+        if isinstance(job, MatchJob):
+            uids.add(job.p1_uid)
+            uids.add(job.p2_uid)
+        else:
+            uids.add(job.uid)
+    return sorted(uids)
+
+
+def _upsert_row(change: Change, ts: Any) -> tuple[object, ...]:
+    e = change.entry
+    return (
+        e.discord_uid, e.player_name, e.race, e.mmr,
+        change.played, change.won, change.lost, change.drawn, ts(e.last_played),
+    )  # fmt: skip

@@ -1,0 +1,136 @@
+"""SQL that both stores run, written once in psycopg's ``%s`` style.
+
+The SQLite store swaps the placeholders for ``?``; the few words that differ between the
+dialects (column types, the case-folding function) are filled in by :func:`render`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+ENTRY_COLUMNS: Final = (
+    "id, discord_uid, player_name, race, mmr, games_played, games_won, games_lost, "
+    "games_drawn, last_played"
+)
+
+MATCH_COLUMNS: Final = (
+    "match_id, played_at, p1_uid, p1_race, p1_mmr_before, p1_mmr_after, "
+    "p2_uid, p2_race, p2_mmr_before, p2_mmr_after, result"
+)
+
+# mmrs_1v1 is the existing ladder's table: created only where it is missing, never altered.
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS mmrs_1v1 (
+    id {serial} PRIMARY KEY,
+    discord_uid BIGINT NOT NULL,
+    player_name TEXT NOT NULL,
+    race TEXT NOT NULL,
+    mmr INTEGER NOT NULL,
+    games_played INTEGER DEFAULT 0,
+    games_won INTEGER DEFAULT 0,
+    games_lost INTEGER DEFAULT 0,
+    games_drawn INTEGER DEFAULT 0,
+    last_played {timestamp},
+    UNIQUE (discord_uid, race)
+);
+CREATE TABLE IF NOT EXISTS ladder_matches (
+    match_id {bigserial} PRIMARY KEY,
+    queue_id TEXT NOT NULL,
+    job_seq BIGINT NOT NULL,
+    played_at {timestamp} NOT NULL,
+    p1_uid BIGINT NOT NULL,
+    p1_race TEXT NOT NULL,
+    p1_mmr_before INTEGER NOT NULL,
+    p1_mmr_after INTEGER NOT NULL,
+    p2_uid BIGINT NOT NULL,
+    p2_race TEXT NOT NULL,
+    p2_mmr_before INTEGER NOT NULL,
+    p2_mmr_after INTEGER NOT NULL,
+    result SMALLINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ladder_matches_p1_uid ON ladder_matches (p1_uid);
+CREATE INDEX IF NOT EXISTS ladder_matches_p2_uid ON ladder_matches (p2_uid);
+CREATE INDEX IF NOT EXISTS ladder_matches_played_at ON ladder_matches (played_at, match_id);
+CREATE TABLE IF NOT EXISTS ladder_applied_jobs (
+    queue_id TEXT NOT NULL,
+    job_seq BIGINT NOT NULL,
+    applied_at {timestamp} NOT NULL,
+    PRIMARY KEY (queue_id, job_seq)
+);
+"""
+
+# The seed's atomic upsert: the database adds the game counts to what it holds, so no
+# update is lost even against a writer that does not take our locks.
+UPSERT_DELTA: Final = """
+INSERT INTO mmrs_1v1 (discord_uid, player_name, race, mmr,
+                      games_played, games_won, games_lost, games_drawn, last_played)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (discord_uid, race) DO UPDATE SET
+    player_name = EXCLUDED.player_name,
+    mmr = EXCLUDED.mmr,
+    games_played = COALESCE(mmrs_1v1.games_played, 0) + EXCLUDED.games_played,
+    games_won = COALESCE(mmrs_1v1.games_won, 0) + EXCLUDED.games_won,
+    games_lost = COALESCE(mmrs_1v1.games_lost, 0) + EXCLUDED.games_lost,
+    games_drawn = COALESCE(mmrs_1v1.games_drawn, 0) + EXCLUDED.games_drawn,
+    last_played = EXCLUDED.last_played
+"""
+
+# After a reset without --keep-stats the counts are absolute: they replace what is stored.
+UPSERT_ABSOLUTE: Final = """
+INSERT INTO mmrs_1v1 (discord_uid, player_name, race, mmr,
+                      games_played, games_won, games_lost, games_drawn, last_played)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (discord_uid, race) DO UPDATE SET
+    player_name = EXCLUDED.player_name,
+    mmr = EXCLUDED.mmr,
+    games_played = EXCLUDED.games_played,
+    games_won = EXCLUDED.games_won,
+    games_lost = EXCLUDED.games_lost,
+    games_drawn = EXCLUDED.games_drawn,
+    last_played = EXCLUDED.last_played
+"""
+
+RENAME: Final = "UPDATE mmrs_1v1 SET player_name = %s WHERE discord_uid = %s"
+
+INSERT_MATCH: Final = """
+INSERT INTO ladder_matches (queue_id, job_seq, played_at, p1_uid, p1_race, p1_mmr_before,
+                            p1_mmr_after, p2_uid, p2_race, p2_mmr_before, p2_mmr_after, result)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""
+
+INSERT_APPLIED: Final = (
+    "INSERT INTO ladder_applied_jobs (queue_id, job_seq, applied_at) VALUES (%s, %s, %s)"
+)
+
+APPLIED_IN_RANGE: Final = (
+    "SELECT job_seq FROM ladder_applied_jobs "
+    "WHERE queue_id = %s AND job_seq BETWEEN %s AND %s"
+)
+
+ENTRIES_OF_UIDS: Final = (
+    f"SELECT {ENTRY_COLUMNS} FROM mmrs_1v1 WHERE discord_uid {{uids}} "
+    "ORDER BY discord_uid, race"
+)
+
+ALL_ENTRIES: Final = f"SELECT {ENTRY_COLUMNS} FROM mmrs_1v1"
+
+PLAYERS_NAMED: Final = (
+    "SELECT discord_uid, min(player_name) FROM mmrs_1v1 "
+    "WHERE {fold}(player_name) = {fold}(%s) GROUP BY discord_uid ORDER BY discord_uid"
+)
+
+PLAYER_EXISTS: Final = "SELECT 1 FROM mmrs_1v1 WHERE discord_uid = %s LIMIT 1"
+
+HISTORY: Final = (
+    f"SELECT {MATCH_COLUMNS} FROM ladder_matches {{where}} "
+    "ORDER BY played_at DESC, match_id DESC LIMIT %s"
+)
+
+COUNTS: Final = (
+    "SELECT count(*), COALESCE(sum(games_played), 0) FROM mmrs_1v1"
+)
+
+
+def render(sql: str, **words: str) -> str:
+    """Fill in the dialect's words (``{serial}``, ``{fold}``...) of a shared statement."""
+    return sql.format(**words) if words else sql
