@@ -11,7 +11,7 @@ import sys
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -66,7 +66,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _global(
     db: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--db",
             metavar="URL",
@@ -75,7 +75,7 @@ def _global(
         ),
     ] = None,
     home: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--home",
             metavar="DIR",
@@ -87,7 +87,7 @@ def _global(
         bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")
     ] = False,
     version: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = None,
 ) -> None:
@@ -166,16 +166,46 @@ def _target(ladder: Ladder) -> str:
 
 @app.command()
 def record(
-    p1: Annotated[Optional[str], typer.Argument(help="Winner (or P1 of a draw): discord_uid or name.", show_default=False)] = None,
-    race1: Annotated[Optional[str], typer.Argument(metavar="RACE1", help="P1's race, e.g. bw_terran.", show_default=False)] = None,
-    p2: Annotated[Optional[str], typer.Argument(help="Loser (or P2 of a draw): discord_uid or name.", show_default=False)] = None,
-    race2: Annotated[Optional[str], typer.Argument(metavar="RACE2", help="P2's race.", show_default=False)] = None,
+    p1: Annotated[
+        str | None,
+        typer.Argument(help="Winner (or P1 of a draw): discord_uid or name.", show_default=False),
+    ] = None,
+    race1: Annotated[
+        str | None,
+        typer.Argument(metavar="RACE1", help="P1's race, e.g. bw_terran.", show_default=False),
+    ] = None,
+    p2: Annotated[
+        str | None,
+        typer.Argument(help="Loser (or P2 of a draw): discord_uid or name.", show_default=False),
+    ] = None,
+    race2: Annotated[
+        str | None, typer.Argument(metavar="RACE2", help="P2's race.", show_default=False)
+    ] = None,
     draw: Annotated[bool, typer.Option("--draw", help="The match was a draw.")] = False,
-    at: Annotated[Optional[str], typer.Option("--at", metavar="ISO8601", help="When it was played (UTC if no offset). Default: now.")] = None,
-    p1_name: Annotated[Optional[str], typer.Option("--p1-name", metavar="NAME", help="Set P1's player name.")] = None,
-    p2_name: Annotated[Optional[str], typer.Option("--p2-name", metavar="NAME", help="Set P2's player name.")] = None,
-    file: Annotated[Optional[Path], typer.Option("--file", "-f", metavar="CSV", help="Record every match in a CSV file (validated whole, queued as one unit).")] = None,
-    no_flush: Annotated[bool, typer.Option("--no-flush", help="Only queue; apply later with `ladder wal replay`.")] = False,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at", metavar="ISO8601", help="When it was played (UTC if no offset). Default: now."
+        ),
+    ] = None,
+    p1_name: Annotated[
+        str | None, typer.Option("--p1-name", metavar="NAME", help="Set P1's player name.")
+    ] = None,
+    p2_name: Annotated[
+        str | None, typer.Option("--p2-name", metavar="NAME", help="Set P2's player name.")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            "-f",
+            metavar="CSV",
+            help="Record every match in a CSV file (validated whole, queued as one unit).",
+        ),
+    ] = None,
+    no_flush: Annotated[
+        bool, typer.Option("--no-flush", help="Only queue; apply later with `ladder wal replay`.")
+    ] = False,
 ) -> None:
     """Record a match that P1 won (or a draw) and print both MMRs before → after.
 
@@ -184,7 +214,9 @@ def record(
     """
     if file is not None:
         if any(v is not None for v in (p1, race1, p2, race2, at, p1_name, p2_name)) or draw:
-            raise BadInput("--file takes no players, races, --draw, --at or names: they come from the CSV")
+            raise BadInput(
+                "--file takes no players, races, --draw, --at or names: they come from the CSV"
+            )
         _record_file(file, flush=not no_flush)
         return
     if None in (p1, race1, p2, race2):
@@ -213,14 +245,21 @@ def _record_file(path: Path, *, flush: bool) -> None:
             with progress:
                 task = progress.add_task(description, total=len(jobs))
                 outcome = ladder.record_many(
-                    jobs, flush=flush, progress=lambda done, total: progress.update(task, completed=done, total=total)
+                    jobs,
+                    flush=flush,
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
                 )
         applied = outcome.report.applied if outcome.report else 0
-        _out(f"queued {len(jobs):,} matches from {path}" + (f"; applied {applied:,}" if flush and outcome.report else ""))
+        _out(
+            f"queued {len(jobs):,} matches from {path}"
+            + (f"; applied {applied:,}" if flush and outcome.report else "")
+        )
         _report_write(ladder, outcome, what=f"{len(jobs):,} matches", show_matches=False)
 
 
-def _report_write(ladder: Ladder, outcome: WriteOutcome, *, what: str, show_matches: bool = True) -> None:
+def _report_write(
+    ladder: Ladder, outcome: WriteOutcome, *, what: str, show_matches: bool = True
+) -> None:
     from ladder_cli.rendering import match_lines
 
     if show_matches:
@@ -248,11 +287,18 @@ def _report_write(ladder: Ladder, outcome: WriteOutcome, *, what: str, show_matc
 @app.command()
 def reset(
     player: Annotated[str, typer.Argument(help="discord_uid or exact player name.")],
-    race: Annotated[Optional[str], typer.Option("--race", help="Reset only this race (default: every race the player has).")] = None,
+    race: Annotated[
+        str | None,
+        typer.Option("--race", help="Reset only this race (default: every race the player has)."),
+    ] = None,
     mmr: Annotated[int, typer.Option("--mmr", help="The MMR to set.")] = 1500,
-    keep_stats: Annotated[bool, typer.Option("--keep-stats", help="Keep games won/lost/drawn and last played.")] = False,
+    keep_stats: Annotated[
+        bool, typer.Option("--keep-stats", help="Keep games won/lost/drawn and last played.")
+    ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    no_flush: Annotated[bool, typer.Option("--no-flush", help="Only queue; apply later with `ladder wal replay`.")] = False,
+    no_flush: Annotated[
+        bool, typer.Option("--no-flush", help="Only queue; apply later with `ladder wal replay`.")
+    ] = False,
 ) -> None:
     """Reset a player's MMR (and stats unless --keep-stats), after confirmation."""
     from ladder_cli.model import parse_race
@@ -266,7 +312,9 @@ def reset(
             what = "MMR" if keep_stats else "MMR and stats"
             if not sys.stdin.isatty() and sys.stdin.closed:
                 raise BadInput("reset needs confirmation: pass --yes")
-            if not typer.confirm(f"Reset {what} of {name} ({uid}), {which}, to {mmr}?", default=False):
+            if not typer.confirm(
+                f"Reset {what} of {name} ({uid}), {which}, to {mmr}?", default=False
+            ):
                 raise LadderError("reset cancelled; nothing was changed")
         outcome = ladder.reset(uid, race=race, mmr=mmr, keep_stats=keep_stats, flush=not no_flush)
         if outcome.applied or outcome.report:
@@ -276,11 +324,19 @@ def reset(
 
 @app.command()
 def leaderboard(
-    race: Annotated[Optional[str], typer.Option("--race", help="Only this race.")] = None,
+    race: Annotated[str | None, typer.Option("--race", help="Only this race.")] = None,
     top: Annotated[int, typer.Option("--top", help="Entries per page (0: all).")] = 20,
     page: Annotated[int, typer.Option("--page", help="Page number, from 1.")] = 1,
-    min_games: Annotated[int, typer.Option("--min-games", help="Only entries with at least this many games (0 lists unplayed entries too).")] = 1,
-    fmt: Annotated[TableJsonCsv, typer.Option("--format", help="Output format.")] = TableJsonCsv.table,
+    min_games: Annotated[
+        int,
+        typer.Option(
+            "--min-games",
+            help="Only entries with at least this many games (0 lists unplayed entries too).",
+        ),
+    ] = 1,
+    fmt: Annotated[
+        TableJsonCsv, typer.Option("--format", help="Output format.")
+    ] = TableJsonCsv.table,
 ) -> None:
     """The ranked leaderboard: position, rank letter, player, race, MMR, W-L-D, win %."""
     from ladder_cli import rendering
@@ -295,7 +351,9 @@ def leaderboard(
         elif not rows:
             _out("no entries" + (f" on page {page}" if page > 1 else ""))
         else:
-            title = f"Leaderboard{' — ' + race if race else ''}{f' (page {page})' if page > 1 else ''}"
+            title = (
+                f"Leaderboard{' — ' + race if race else ''}{f' (page {page})' if page > 1 else ''}"
+            )
             _out(rendering.leaderboard_table(rows, title=title))
         _notes(ladder)
 
@@ -315,11 +373,21 @@ def profile(
         else:
             from rich.text import Text
 
-            _out(Text.assemble(rendering.literal(prof.player_name), f"  (discord_uid {prof.discord_uid})", style="bold"))
+            _out(
+                Text.assemble(
+                    rendering.literal(prof.player_name),
+                    f"  (discord_uid {prof.discord_uid})",
+                    style="bold",
+                )
+            )
             _out(rendering.leaderboard_table(prof.races, title="Races"))
             if prof.recent_matches:
                 uids = {u for m in prof.recent_matches for u in (m.p1_uid, m.p2_uid)}
-                _out(rendering.history_table(prof.recent_matches, ladder.names(uids), title="Recent matches"))
+                _out(
+                    rendering.history_table(
+                        prof.recent_matches, ladder.names(uids), title="Recent matches"
+                    )
+                )
             else:
                 _out("no matches yet")
         _notes(ladder)
@@ -327,9 +395,13 @@ def profile(
 
 @app.command()
 def history(
-    player: Annotated[Optional[str], typer.Argument(help="Only this player's matches (discord_uid or name).")] = None,
+    player: Annotated[
+        str | None, typer.Argument(help="Only this player's matches (discord_uid or name).")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many matches (0: all).")] = 20,
-    fmt: Annotated[TableJsonCsv, typer.Option("--format", help="Output format.")] = TableJsonCsv.table,
+    fmt: Annotated[
+        TableJsonCsv, typer.Option("--format", help="Output format.")
+    ] = TableJsonCsv.table,
 ) -> None:
     """The match log, newest first."""
     from ladder_cli import rendering
@@ -385,7 +457,9 @@ def demo() -> None:
         jobs = read_matches(sample_matches_path())
         ladder.record_many(jobs)
         rows = ladder.leaderboard(top=10).to_dicts()
-        _out(rendering.leaderboard_table(rows, title=f"Demo ladder: top 10 of {len(jobs):,} matches"))
+        _out(
+            rendering.leaderboard_table(rows, title=f"Demo ladder: top 10 of {len(jobs):,} matches")
+        )
         prof = ladder.profile(rows[0]["discord_uid"])
         _out()
         from rich.text import Text
@@ -393,7 +467,11 @@ def demo() -> None:
         _out(Text.assemble("Profile of ", rendering.literal(prof.player_name), style="bold"))
         _out(rendering.leaderboard_table(prof.races, title="Races"))
         uids = {u for m in prof.recent_matches for u in (m.p1_uid, m.p2_uid)}
-        _out(rendering.history_table(prof.recent_matches[:5], ladder.names(uids), title="Recent matches"))
+        _out(
+            rendering.history_table(
+                prof.recent_matches[:5], ladder.names(uids), title="Recent matches"
+            )
+        )
     _out()
     _out(f"Explore it: ladder --home {home} leaderboard --race bw_zerg")
 
@@ -441,7 +519,9 @@ def _jobs(state: str, fmt: TableJson, limit: int) -> None:
             columns.append(("Reason", "left"))
         t = rendering.table(columns, title=f"{state.capitalize()} jobs")
         for j in jobs:
-            what = " ".join(f"{k}={rendering.visible(str(v))}" for k, v in j.summary.items() if v is not None)
+            what = " ".join(
+                f"{k}={rendering.visible(str(v))}" for k, v in j.summary.items() if v is not None
+            )
             row: list[Any] = [str(j.seq), j.kind, rendering.literal(what)]
             if state == "failed":
                 row.append(rendering.literal(j.error or ""))
@@ -462,7 +542,9 @@ def wal_list(
 def wal_failed(
     fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
     limit: Annotated[int, typer.Option("--limit", help="How many jobs (0: all).")] = 50,
-    retry: Annotated[bool, typer.Option("--retry", help="Move failed jobs back to pending.")] = False,
+    retry: Annotated[
+        bool, typer.Option("--retry", help="Move failed jobs back to pending.")
+    ] = False,
 ) -> None:
     """Jobs that can never apply, with their reasons (they do not block the rest)."""
     if retry:
@@ -487,7 +569,9 @@ def wal_replay(
             progress, description = bar
             with progress:
                 task = progress.add_task(description, total=None)
-                report = ladder.flush(progress=lambda done, total: progress.update(task, completed=done, total=total))
+                report = ladder.flush(
+                    progress=lambda done, total: progress.update(task, completed=done, total=total)
+                )
         data = {"applied": report.applied, "already_applied": report.already_applied,
                 "failed": len(report.failed), "pending": report.pending}  # fmt: skip
         if fmt is TableJson.json:
@@ -538,7 +622,9 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if OPTIONS.debug:
             raise
-        _fail(f"unexpected {type(exc).__name__}: {_scrub(str(exc))} (run with --debug for details)", 1)
+        _fail(
+            f"unexpected {type(exc).__name__}: {_scrub(str(exc))} (run with --debug for details)", 1
+        )
     return 0
 
 
@@ -563,5 +649,7 @@ def _fail(message: str, code: int) -> NoReturn:
 
     from ladder_cli.rendering import error_console, visible
 
-    error_console().print(Text(f"error: {visible(message)}", style="red" if sys.stderr.isatty() else ""))
+    error_console().print(
+        Text(f"error: {visible(message)}", style="red" if sys.stderr.isatty() else "")
+    )
     raise SystemExit(code)

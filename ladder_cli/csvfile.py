@@ -98,7 +98,11 @@ def _read(path: Path, handle: object, progress: Callable[[int], None] | None) ->
             name2 = row[n2] if n2 is not None and row[n2] != "" else None
             append(
                 MatchJob(
-                    p1, r1, p2, r2, int(result),
+                    p1,
+                    r1,
+                    p2,
+                    r2,
+                    int(result),
                     parse_timestamp(when, what="played_at") if when else now,
                     None if name1 is None else parse_name(name1, what="p1_name"),
                     None if name2 is None else parse_name(name2, what="p2_name"),

@@ -105,7 +105,11 @@ class Ladder:
 
     @classmethod
     def open(
-        cls, db: str | None = None, home: str | Path | None = None, *, settings: Settings | None = None
+        cls,
+        db: str | None = None,
+        home: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
     ) -> Ladder:
         return cls(settings or resolve(db=db, home=home))
 
@@ -208,9 +212,7 @@ class Ladder:
             )
         if len(found) > 1:
             candidates = ", ".join(f"{n} ({u})" for u, n in sorted(found.items()))
-            raise BadInput(
-                f"player name {name!r} is ambiguous: {candidates}; use the discord_uid"
-            )
+            raise BadInput(f"player name {name!r} is ambiguous: {candidates}; use the discord_uid")
         return next(iter(found))
 
     def _players_named(self, name: str) -> list[tuple[int, str]]:
@@ -508,7 +510,9 @@ class Ladder:
         name = races[0]["player_name"]
         return Profile(uid, name, races, self.history(uid, limit=recent))
 
-    def history(self, player: str | int | None = None, *, limit: int | None = 20) -> list[AppliedMatch]:
+    def history(
+        self, player: str | int | None = None, *, limit: int | None = 20
+    ) -> list[AppliedMatch]:
         """The match log, newest first, pending matches included; ``limit`` None is all."""
         if limit is not None and limit < 0:
             raise BadInput(f"--limit {limit} must be 0 (all) or more")
@@ -524,7 +528,8 @@ class Ladder:
             newest = self.store.history(None, 1)
             top = max(top, newest[0].match_id or 0) if newest else top
         provisional = [
-            _with_id(m, top + i) for i, m in enumerate(pending, start=1)
+            _with_id(m, top + i)
+            for i, m in enumerate(pending, start=1)
             if uid is None or uid in (m.p1_uid, m.p2_uid)
         ]
         merged = sorted(
@@ -562,4 +567,3 @@ def _with_id(match: AppliedMatch, match_id: int) -> AppliedMatch:
     from dataclasses import replace
 
     return replace(match, match_id=match_id)
-

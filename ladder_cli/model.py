@@ -42,9 +42,7 @@ def parse_uid(text: str | int, *, what: str = "discord_uid") -> int:
     else:
         stripped = text.strip()
         if not stripped.isascii() or not stripped.isdigit():
-            raise BadInput(
-                f"{what} {text!r} is not a number: use digits only, from 1 to {MAX_UID}"
-            )
+            raise BadInput(f"{what} {text!r} is not a number: use digits only, from 1 to {MAX_UID}")
         value = int(stripped)
     if not 1 <= value <= MAX_UID:
         raise BadInput(f"{what} {value} is out of range: it must be from 1 to {MAX_UID}")
@@ -72,14 +70,11 @@ def parse_name(text: str, *, what: str = "player name") -> str:
     if not text.strip():
         raise BadInput(f"{what} is empty: give at least one visible character")
     if len(text) > MAX_NAME_LENGTH:
-        raise BadInput(
-            f"{what} is {len(text)} characters long: the limit is {MAX_NAME_LENGTH}"
-        )
+        raise BadInput(f"{what} is {len(text)} characters long: the limit is {MAX_NAME_LENGTH}")
     for ch in text:
         if unicodedata.category(ch) == "Cc" or ch in _INVISIBLE_CONTROLS:
             raise BadInput(
-                f"{what} {text!r} contains the control character U+{ord(ch):04X}: "
-                "remove it"
+                f"{what} {text!r} contains the control character U+{ord(ch):04X}: remove it"
             )
     return text
 

@@ -192,9 +192,7 @@ class WriteQueue:
         return list(range(first, first + len(rows)))
 
     def _next_seq(self) -> int:
-        row = self._conn.execute(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'jobs'"
-        ).fetchone()
+        row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'").fetchone()
         return (row[0] if row else 0) + 1
 
     def pending_batches(self, size: int, *, after: int = 0) -> Iterator[list[QueuedJob]]:
@@ -291,9 +289,7 @@ class WriteQueue:
 def _info(row: tuple[object, ...]) -> JobInfo:
     seq, kind, p1_uid, p1_race, p2_uid, p2_race, result, at_s, p1n, p2n, mmr, keep = row[:12]
     enqueued_at, state, error = row[12:]
-    at = (
-        datetime.fromtimestamp(at_s, UTC).isoformat() if isinstance(at_s, int) else None
-    )
+    at = datetime.fromtimestamp(at_s, UTC).isoformat() if isinstance(at_s, int) else None
     summary: dict[str, object]
     if kind == "match":
         summary = {
@@ -313,4 +309,3 @@ def _info(row: tuple[object, ...]) -> JobInfo:
         error=None if error is None else str(error),
         summary=summary,
     )
-

@@ -187,8 +187,8 @@ def _latest(current: datetime | None, new: datetime) -> datetime:
 
 __all__ = [
     "DEFAULT_MMR",
-    "K",
     "Change",
+    "K",
     "PoisonJob",
     "Ratings",
     "expected",

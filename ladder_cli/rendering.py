@@ -190,7 +190,12 @@ def match_lines(match: AppliedMatch, names: Mapping[int, str]) -> list[Text]:
     ):
         shown = visible(name)
         lines.append(
-            Text.assemble("  ", Text(shown), " " * (width - len(shown)), f"  {race:<11} ",
-                          mmr_change(before, after))  # fmt: skip
+            Text.assemble(
+                "  ",
+                Text(shown),
+                " " * (width - len(shown)),
+                f"  {race:<11} ",
+                mmr_change(before, after),
+            )  # fmt: skip
         )
     return lines

@@ -81,8 +81,16 @@ def frame_from_entries(entries: Iterable[Entry]) -> pl.DataFrame:
     return pl.DataFrame(
         [
             (
-                e.id, e.discord_uid, e.player_name, e.race, e.mmr, e.games_played,
-                e.games_won, e.games_lost, e.games_drawn, e.last_played,
+                e.id,
+                e.discord_uid,
+                e.player_name,
+                e.race,
+                e.mmr,
+                e.games_played,
+                e.games_won,
+                e.games_lost,
+                e.games_drawn,
+                e.last_played,
             )  # fmt: skip
             for e in entries
         ],

@@ -101,9 +101,7 @@ class Store(ABC):
         if not jobs:
             return result
         with self.write_transaction() as cur:
-            cur.execute(
-                self.q(sql.APPLIED_IN_RANGE), (queue_id, jobs[0].seq, jobs[-1].seq)
-            )
+            cur.execute(self.q(sql.APPLIED_IN_RANGE), (queue_id, jobs[0].seq, jobs[-1].seq))
             done = {row[0] for row in cur.fetchall()}
             todo = [job for job in jobs if job.seq not in done]
             result.already_applied = [job.seq for job in jobs if job.seq in done]
@@ -123,9 +121,7 @@ class Store(ABC):
         failpoints.hit("after-db-commit")
         return result
 
-    def _write(
-        self, cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[int]
-    ) -> None:
+    def _write(self, cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[int]) -> None:
         delta = [_upsert_row(c, self._ts) for c in ratings.changes.values() if not c.absolute]
         absolute = [_upsert_row(c, self._ts) for c in ratings.changes.values() if c.absolute]
         if delta:
@@ -142,18 +138,25 @@ class Store(ABC):
                 self.q(sql.INSERT_MATCH),
                 [
                     (
-                        queue_id, m.seq, ts(m.played_at), m.p1_uid, m.p1_race,
-                        m.p1_mmr_before, m.p1_mmr_after, m.p2_uid, m.p2_race,
-                        m.p2_mmr_before, m.p2_mmr_after, m.result,
+                        queue_id,
+                        m.seq,
+                        ts(m.played_at),
+                        m.p1_uid,
+                        m.p1_race,
+                        m.p1_mmr_before,
+                        m.p1_mmr_after,
+                        m.p2_uid,
+                        m.p2_race,
+                        m.p2_mmr_before,
+                        m.p2_mmr_after,
+                        m.result,
                     )  # fmt: skip
                     for m in ratings.matches
                 ],
             )
         if applied:
             now = self._ts(now_utc())
-            cur.executemany(
-                self.q(sql.INSERT_APPLIED), [(queue_id, seq, now) for seq in applied]
-            )
+            cur.executemany(self.q(sql.INSERT_APPLIED), [(queue_id, seq, now) for seq in applied])
 
     def _entries_of(self, cur: Any, uids: Sequence[int]) -> Iterator[Entry]:
         """Every row of these players, in key order (the lock order on PostgreSQL)."""

@@ -84,7 +84,8 @@ class PostgresStore(Store):
             or "name or service not known" in lowered
             or "invalid dsn" in lowered
             or "invalid connection option" in lowered
-            or "missing" in lowered and "=" in lowered
+            or ("missing" in lowered
+            and "=" in lowered)
         ):
             return BadInput(f"cannot connect to {self.target}: {message}: check the URL")
         return DatabaseUnavailable(f"cannot reach {self.target}: {message}")
@@ -136,9 +137,7 @@ class PostgresStore(Store):
         if not uids:
             return iter(())
         lock = " FOR UPDATE" if cur.connection.info.transaction_status else ""
-        cur.execute(
-            sql.ENTRIES_OF_UIDS.format(uids="= ANY(%s)") + lock, (list(uids),)
-        )
+        cur.execute(sql.ENTRIES_OF_UIDS.format(uids="= ANY(%s)") + lock, (list(uids),))
         return (self._entry(row) for row in cur.fetchall())
 
     def _uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
@@ -209,9 +208,10 @@ class PostgresStore(Store):
         conn = self.connect()
         buffer = io.BytesIO()
         try:
-            with conn.cursor() as cur, cur.copy(
-                f"COPY ({sql.ALL_ENTRIES}) TO STDOUT (FORMAT csv, HEADER true)"
-            ) as copy:
+            with (
+                conn.cursor() as cur,
+                cur.copy(f"COPY ({sql.ALL_ENTRIES}) TO STDOUT (FORMAT csv, HEADER true)") as copy,
+            ):
                 for chunk in copy:
                     buffer.write(chunk)
         except pgerrors.UndefinedTable:

@@ -103,13 +103,11 @@ INSERT_APPLIED: Final = (
 )
 
 APPLIED_IN_RANGE: Final = (
-    "SELECT job_seq FROM ladder_applied_jobs "
-    "WHERE queue_id = %s AND job_seq BETWEEN %s AND %s"
+    "SELECT job_seq FROM ladder_applied_jobs WHERE queue_id = %s AND job_seq BETWEEN %s AND %s"
 )
 
 ENTRIES_OF_UIDS: Final = (
-    f"SELECT {ENTRY_COLUMNS} FROM mmrs_1v1 WHERE discord_uid {{uids}} "
-    "ORDER BY discord_uid, race"
+    f"SELECT {ENTRY_COLUMNS} FROM mmrs_1v1 WHERE discord_uid {{uids}} ORDER BY discord_uid, race"
 )
 
 ALL_ENTRIES: Final = f"SELECT {ENTRY_COLUMNS} FROM mmrs_1v1"
@@ -126,9 +124,7 @@ HISTORY: Final = (
     "ORDER BY played_at DESC, match_id DESC LIMIT %s"
 )
 
-COUNTS: Final = (
-    "SELECT count(*), COALESCE(sum(games_played), 0) FROM mmrs_1v1"
-)
+COUNTS: Final = "SELECT count(*), COALESCE(sum(games_played), 0) FROM mmrs_1v1"
 
 
 def render(sql: str, **words: str) -> str:
