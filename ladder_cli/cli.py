@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -37,13 +37,13 @@ wal_app = typer.Typer(
 app.add_typer(wal_app, name="wal")
 
 
-class TableJsonCsv(str, Enum):
+class TableJsonCsv(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
 
 
-class TableJson(str, Enum):
+class TableJson(StrEnum):
     table = "table"
     json = "json"
 
@@ -219,16 +219,23 @@ def record(
             )
         _record_file(file, flush=not no_flush)
         return
-    if None in (p1, race1, p2, race2):
+    if p1 is None or race1 is None or p2 is None or race2 is None:
         raise BadInput("record needs P1 RACE1 P2 RACE2 (or --file CSV); see `ladder record --help`")
     from ladder_cli.model import parse_timestamp
 
     when: datetime | None = None if at is None else parse_timestamp(at, what="--at")
     with _ladder() as ladder:
         outcome = ladder.record(
-            p1, race1, p2, race2,  # type: ignore[arg-type]
-            draw=draw, at=when, p1_name=p1_name, p2_name=p2_name, flush=not no_flush,
-        )  # fmt: skip
+            p1,
+            race1,
+            p2,
+            race2,
+            draw=draw,
+            at=when,
+            p1_name=p1_name,
+            p2_name=p2_name,
+            flush=not no_flush,
+        )
         _report_write(ladder, outcome, what="match")
 
 
@@ -488,8 +495,11 @@ def wal_status(
 
     with _ladder() as ladder:
         status = ladder.wal_status()
-        data = {"pending": status.pending, "failed": status.failed,
-                "oldest_pending_age_s": status.oldest_pending_age_s}  # fmt: skip
+        data = {
+            "pending": status.pending,
+            "failed": status.failed,
+            "oldest_pending_age_s": status.oldest_pending_age_s,
+        }
         if fmt is TableJson.json:
             _raw(rendering.to_json(data))
             return
@@ -505,11 +515,21 @@ def _jobs(state: str, fmt: TableJson, limit: int) -> None:
     with _ladder() as ladder:
         jobs = ladder.wal_jobs(state, limit=limit or None)
         if fmt is TableJson.json:
-            _raw(rendering.to_json([
-                {"seq": j.seq, "kind": j.kind, "enqueued_at": datetime.fromtimestamp(j.enqueued_at).astimezone(),
-                 "state": j.state, "error": j.error, **j.summary}
-                for j in jobs
-            ]))  # fmt: skip
+            _raw(
+                rendering.to_json(
+                    [
+                        {
+                            "seq": j.seq,
+                            "kind": j.kind,
+                            "enqueued_at": datetime.fromtimestamp(j.enqueued_at).astimezone(),
+                            "state": j.state,
+                            "error": j.error,
+                            **j.summary,
+                        }
+                        for j in jobs
+                    ]
+                )
+            )
             return
         if not jobs:
             _out(f"no {state} jobs")
@@ -572,15 +592,29 @@ def wal_replay(
                 report = ladder.flush(
                     progress=lambda done, total: progress.update(task, completed=done, total=total)
                 )
-        data = {"applied": report.applied, "already_applied": report.already_applied,
-                "failed": len(report.failed), "pending": report.pending}  # fmt: skip
+        data = {
+            "applied": report.applied,
+            "already_applied": report.already_applied,
+            "failed": len(report.failed),
+            "pending": report.pending,
+        }
         if fmt is TableJson.json:
             _raw(rendering.to_json(data))
         else:
-            _out(f"applied {report.applied} job(s)"
-                 + (f", skipped {report.already_applied} already applied" if report.already_applied else "")
-                 + (f", {len(report.failed)} moved to failed (see `ladder wal failed`)" if report.failed else "")
-                 + f"; {report.pending} pending")  # fmt: skip
+            _out(
+                f"applied {report.applied} job(s)"
+                + (
+                    f", skipped {report.already_applied} already applied"
+                    if report.already_applied
+                    else ""
+                )
+                + (
+                    f", {len(report.failed)} moved to failed (see `ladder wal failed`)"
+                    if report.failed
+                    else ""
+                )
+                + f"; {report.pending} pending"
+            )
 
 
 # -- entry point ------------------------------------------------------------------------
@@ -625,7 +659,6 @@ def run(argv: list[str] | None = None) -> int:
         _fail(
             f"unexpected {type(exc).__name__}: {_scrub(str(exc))} (run with --debug for details)", 1
         )
-    return 0
 
 
 def _scrub(text: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import Final, TextIO
 
 from ladder_cli.errors import BadInput
 from ladder_cli.model import (
@@ -47,8 +47,8 @@ def read_matches(path: Path, *, progress: Callable[[int], None] | None = None) -
             raise BadInput(f"{path}: malformed CSV: {exc}") from None
 
 
-def _read(path: Path, handle: object, progress: Callable[[int], None] | None) -> list[MatchJob]:
-    reader = csv.reader(handle, strict=True)  # type: ignore[call-overload]
+def _read(path: Path, handle: TextIO, progress: Callable[[int], None] | None) -> list[MatchJob]:
+    reader = csv.reader(handle, strict=True)
     header = next(reader, None)
     if header is None:
         raise BadInput(f"{path}: the file is empty: expected a header {','.join(REQUIRED)}")
@@ -57,13 +57,15 @@ def _read(path: Path, handle: object, progress: Callable[[int], None] | None) ->
     unknown = [c for c in columns if c not in REQUIRED + OPTIONAL]
     if missing or unknown or len(set(columns)) != len(columns):
         problem = (
-            f"missing column {missing[0]!r}" if missing
-            else f"unknown column {unknown[0]!r}" if unknown
+            f"missing column {missing[0]!r}"
+            if missing
+            else f"unknown column {unknown[0]!r}"
+            if unknown
             else "a column appears twice"
-        )  # fmt: skip
+        )
         raise BadInput(
             f"{path}: bad header ({problem}): expected "
-            f"{','.join(REQUIRED + ('played_at',))}[,p1_name,p2_name]"
+            f"{','.join((*REQUIRED, 'played_at'))}[,p1_name,p2_name]"
         )
     index = {name: i for i, name in enumerate(columns)}
     width = len(columns)
@@ -106,7 +108,7 @@ def _read(path: Path, handle: object, progress: Callable[[int], None] | None) ->
                     parse_timestamp(when, what="played_at") if when else now,
                     None if name1 is None else parse_name(name1, what="p1_name"),
                     None if name2 is None else parse_name(name2, what="p2_name"),
-                )  # fmt: skip
+                )
             )
         except BadInput as exc:
             raise BadInput(f"{path} line {line}: {exc}") from None

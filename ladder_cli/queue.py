@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 
 from ladder_cli import failpoints
 from ladder_cli.errors import QueueError
@@ -60,21 +60,48 @@ _COLUMNS: Final = (
 )
 
 Row = tuple[
-    str, int, str | None, int | None, str | None, int | None, int,
-    str | None, str | None, int | None, int | None,
-]  # fmt: skip
+    str,
+    int,
+    str | None,
+    int | None,
+    str | None,
+    int | None,
+    int,
+    str | None,
+    str | None,
+    int | None,
+    int | None,
+]
 
 
 def _encode(job: Job) -> Row:
     if isinstance(job, MatchJob):
         return (
-            "match", job.p1_uid, job.p1_race, job.p2_uid, job.p2_race, job.result,
-            int(job.played_at.timestamp()), job.p1_name, job.p2_name, None, None,
-        )  # fmt: skip
+            "match",
+            job.p1_uid,
+            job.p1_race,
+            job.p2_uid,
+            job.p2_race,
+            job.result,
+            int(job.played_at.timestamp()),
+            job.p1_name,
+            job.p2_name,
+            None,
+            None,
+        )
     return (
-        "reset", job.uid, job.race, None, None, None,
-        int(job.at.timestamp()), None, None, job.mmr, int(job.keep_stats),
-    )  # fmt: skip
+        "reset",
+        job.uid,
+        job.race,
+        None,
+        None,
+        None,
+        int(job.at.timestamp()),
+        None,
+        None,
+        job.mmr,
+        int(job.keep_stats),
+    )
 
 
 def _crc(row: Sequence[object]) -> int:
@@ -213,7 +240,7 @@ class WriteQueue:
             last = rows[-1][0]
             batch, corrupt = [], []
             for seq, *fields, crc in rows:
-                row: Row = tuple(fields)  # type: ignore[assignment]
+                row = cast(Row, tuple(fields))
                 try:
                     if _crc(row) != crc:
                         raise ValueError("checksum mismatch (torn or edited row)")
@@ -293,14 +320,23 @@ def _info(row: tuple[object, ...]) -> JobInfo:
     summary: dict[str, object]
     if kind == "match":
         summary = {
-            "p1_uid": p1_uid, "p1_race": p1_race, "p2_uid": p2_uid, "p2_race": p2_race,
-            "result": result, "played_at": at, "p1_name": p1n, "p2_name": p2n,
-        }  # fmt: skip
+            "p1_uid": p1_uid,
+            "p1_race": p1_race,
+            "p2_uid": p2_uid,
+            "p2_race": p2_race,
+            "result": result,
+            "played_at": at,
+            "p1_name": p1n,
+            "p2_name": p2n,
+        }
     else:
         summary = {
-            "discord_uid": p1_uid, "race": p1_race, "mmr": mmr,
-            "keep_stats": bool(keep), "at": at,
-        }  # fmt: skip
+            "discord_uid": p1_uid,
+            "race": p1_race,
+            "mmr": mmr,
+            "keep_stats": bool(keep),
+            "at": at,
+        }
     return JobInfo(
         seq=int(seq),  # type: ignore[call-overload]
         kind=str(kind),

@@ -10,7 +10,7 @@ move an entry across a boundary.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
@@ -22,9 +22,18 @@ UNRANKED: Final = "U"
 ORDER: Final = ["mmr", "last_played", "id"]
 
 LEADERBOARD_COLUMNS: Final = [
-    "position", "rank", "discord_uid", "player_name", "race", "mmr",
-    "games_played", "games_won", "games_lost", "games_drawn", "last_played",
-]  # fmt: skip
+    "position",
+    "rank",
+    "discord_uid",
+    "player_name",
+    "race",
+    "mmr",
+    "games_played",
+    "games_won",
+    "games_lost",
+    "games_drawn",
+    "last_played",
+]
 
 
 def letter_for(i: int, n: int) -> str:
@@ -50,7 +59,7 @@ def with_ranks(
     ordered = in_order(frame).with_columns(eligible.fill_null(False).alias("_ranked"))
     i = pl.col("_ranked").cast(pl.Int64).cum_sum() - 1
     n = pl.col("_ranked").sum()
-    letter = pl.when(~pl.col("_ranked")).then(pl.lit(UNRANKED))
+    letter: Any = pl.when(~pl.col("_ranked")).then(pl.lit(UNRANKED))
     for name, bound in BOUNDS:
         letter = letter.when(100 * i < bound * n).then(pl.lit(name))
     ordered = ordered.with_columns(letter.otherwise(pl.lit("F")).alias("rank"))

@@ -104,13 +104,13 @@ class Ratings:
             known = self.by_uid.get(uid, ())
             if known:
                 self.renamed[uid] = name
-            for entry in known:
-                entry.player_name = name
-        entry = self.entries.get((uid, race))
-        if entry is None:
-            entry = Entry(uid, race, self.names.setdefault(uid, default_name(uid)))
-            self._add(entry)
-        return entry
+            for row in known:
+                row.player_name = name
+        found = self.entries.get((uid, race))
+        if found is None:
+            found = Entry(uid, race, self.names.setdefault(uid, default_name(uid)))
+            self._add(found)
+        return found
 
     def _change(self, entry: Entry) -> Change:
         change = self.changes.get(entry.key)

@@ -53,14 +53,23 @@ def console(stream: TextIO | None = None) -> Console:
     if fancy(stream):
         return Console(file=stream, highlight=False)
     return Console(
-        file=stream, color_system=None, highlight=False, width=10_000, no_color=True,
-        emoji=False, soft_wrap=True,
-    )  # fmt: skip
+        file=stream,
+        color_system=None,
+        highlight=False,
+        width=10_000,
+        no_color=True,
+        emoji=False,
+        soft_wrap=True,
+    )
 
 
 def error_console() -> Console:
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True,
-                   color_system="auto" if fancy(sys.stderr) else None)  # fmt: skip
+    return Console(
+        file=sys.stderr,
+        highlight=False,
+        soft_wrap=True,
+        color_system="auto" if fancy(sys.stderr) else None,
+    )
 
 
 def table(columns: Sequence[tuple[str, str]], *, title: str | None = None) -> Table:
@@ -123,16 +132,32 @@ def wld(row: Mapping[str, Any]) -> str:
     return f"{row['games_won']}-{row['games_lost']}-{row['games_drawn']}"
 
 
-RANK_STYLES = {"S": "bold magenta", "A": "bold red", "B": "yellow", "C": "green",
-               "D": "cyan", "E": "blue", "F": "dim", "U": "dim"}  # fmt: skip
+RANK_STYLES = {
+    "S": "bold magenta",
+    "A": "bold red",
+    "B": "yellow",
+    "C": "green",
+    "D": "cyan",
+    "E": "blue",
+    "F": "dim",
+    "U": "dim",
+}
 
 
 def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> Table:
     t = table(
-        [("#", "right"), ("Rank", "center"), ("Player", "left"), ("Race", "left"),
-         ("MMR", "right"), ("W-L-D", "right"), ("Win %", "right"), ("Last played", "left")],
+        [
+            ("#", "right"),
+            ("Rank", "center"),
+            ("Player", "left"),
+            ("Race", "left"),
+            ("MMR", "right"),
+            ("W-L-D", "right"),
+            ("Win %", "right"),
+            ("Last played", "left"),
+        ],
         title=title,
-    )  # fmt: skip
+    )
     for row in rows:
         t.add_row(
             "" if row["position"] is None else str(row["position"]),
@@ -151,11 +176,19 @@ def history_table(
     matches: Sequence[AppliedMatch], names: Mapping[int, str], *, title: str
 ) -> Table:
     t = table(
-        [("Match", "right"), ("Played at", "left"), ("P1", "left"), ("Race", "left"),
-         ("MMR", "right"), ("Result", "center"), ("P2", "left"), ("Race", "left"),
-         ("MMR", "right")],
+        [
+            ("Match", "right"),
+            ("Played at", "left"),
+            ("P1", "left"),
+            ("Race", "left"),
+            ("MMR", "right"),
+            ("Result", "center"),
+            ("P2", "left"),
+            ("Race", "left"),
+            ("MMR", "right"),
+        ],
         title=title,
-    )  # fmt: skip
+    )
     for m in matches:
         t.add_row(
             str(m.match_id),
@@ -182,8 +215,11 @@ def match_lines(match: AppliedMatch, names: Mapping[int, str]) -> list[Text]:
     n2 = names.get(match.p2_uid, str(match.p2_uid))
     verb = "beat" if match.result == 1 else "drew with"
     width = max(len(visible(n1)), len(visible(n2)))
-    lines = [Text.assemble(literal(n1), f" ({match.p1_race}) {verb} ", literal(n2),
-                           f" ({match.p2_race})")]  # fmt: skip
+    lines = [
+        Text.assemble(
+            literal(n1), f" ({match.p1_race}) {verb} ", literal(n2), f" ({match.p2_race})"
+        )
+    ]
     for name, race, before, after in (
         (n1, match.p1_race, match.p1_mmr_before, match.p1_mmr_after),
         (n2, match.p2_race, match.p2_mmr_before, match.p2_mmr_after),
@@ -196,6 +232,6 @@ def match_lines(match: AppliedMatch, names: Mapping[int, str]) -> list[Text]:
                 " " * (width - len(shown)),
                 f"  {race:<11} ",
                 mmr_change(before, after),
-            )  # fmt: skip
+            )
         )
     return lines

@@ -23,7 +23,7 @@ from ladder_cli.files import write_atomically
 from ladder_cli.model import AppliedMatch, Entry, QueuedJob
 from ladder_cli.rating import PoisonJob, Ratings
 
-SCHEMA: Final = {
+SCHEMA: Final[dict[str, pl.DataType | type[pl.DataType]]] = {
     "id": pl.Int64,
     "discord_uid": pl.Int64,
     "player_name": pl.String,
@@ -91,7 +91,7 @@ def frame_from_entries(entries: Iterable[Entry]) -> pl.DataFrame:
                 e.games_lost,
                 e.games_drawn,
                 e.last_played,
-            )  # fmt: skip
+            )
             for e in entries
         ],
         schema=SCHEMA,
@@ -241,6 +241,6 @@ class Snapshots:
     def _load(path: Path) -> tuple[pl.DataFrame, datetime] | None:
         try:
             taken = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
-            return pl.read_ipc(path, memory_map=False), taken
+            return pl.read_ipc(path), taken
         except (FileNotFoundError, pl.exceptions.ComputeError, OSError):
             return None

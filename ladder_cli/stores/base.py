@@ -150,7 +150,7 @@ class Store(ABC):
                         m.p2_mmr_before,
                         m.p2_mmr_after,
                         m.result,
-                    )  # fmt: skip
+                    )
                     for m in ratings.matches
                 ],
             )
@@ -200,7 +200,7 @@ class Store(ABC):
 
     def history(self, uid: int | None = None, limit: int | None = None) -> list[AppliedMatch]:
         """The match log, newest first."""
-        where, params = "", []
+        where, params = "", list[object]()
         if uid is not None:
             where, params = "WHERE p1_uid = %s OR p2_uid = %s", [uid, uid]
         params.append(self._no_limit() if limit is None else limit)
@@ -253,6 +253,13 @@ def _uids_of(jobs: Sequence[QueuedJob]) -> list[int]:
 def _upsert_row(change: Change, ts: Any) -> tuple[object, ...]:
     e = change.entry
     return (
-        e.discord_uid, e.player_name, e.race, e.mmr,
-        change.played, change.won, change.lost, change.drawn, ts(e.last_played),
-    )  # fmt: skip
+        e.discord_uid,
+        e.player_name,
+        e.race,
+        e.mmr,
+        change.played,
+        change.won,
+        change.lost,
+        change.drawn,
+        ts(e.last_played),
+    )

@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import psycopg
 from psycopg import errors as pgerrors
@@ -36,8 +36,12 @@ _REJECTED_CLASSES = ("22", "23", "P0")
 
 class PostgresStore(Store):
     dialect = "postgresql"
-    words = {"serial": "SERIAL", "bigserial": "BIGSERIAL", "timestamp": "TIMESTAMPTZ",
-             "fold": "lower"}  # fmt: skip
+    words: ClassVar[dict[str, str]] = {
+        "serial": "SERIAL",
+        "bigserial": "BIGSERIAL",
+        "timestamp": "TIMESTAMPTZ",
+        "fold": "lower",
+    }
 
     def __init__(self, url: str, *, connect_timeout: float = 5.0) -> None:
         self.url = url
@@ -84,8 +88,7 @@ class PostgresStore(Store):
             or "name or service not known" in lowered
             or "invalid dsn" in lowered
             or "invalid connection option" in lowered
-            or ("missing" in lowered
-            and "=" in lowered)
+            or ("missing" in lowered and "=" in lowered)
         ):
             return BadInput(f"cannot connect to {self.target}: {message}: check the URL")
         return DatabaseUnavailable(f"cannot reach {self.target}: {message}")

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ladder_cli.errors import LadderError
 from ladder_cli.files import private_file
@@ -25,15 +25,19 @@ def _qmark(statement: str) -> str:
     return statement.replace("%s", "?")
 
 
-def _fold(value: object) -> object:
+def _fold(value: str | None) -> str | None:
     # SQLite's lower() only knows ASCII; names are Unicode.
-    return value.casefold() if isinstance(value, str) else value
+    return None if value is None else value.casefold()
 
 
 class SqliteStore(Store):
     dialect = "sqlite"
-    words = {"serial": "INTEGER", "bigserial": "INTEGER", "timestamp": "TEXT",
-             "fold": "ladder_fold"}  # fmt: skip
+    words: ClassVar[dict[str, str]] = {
+        "serial": "INTEGER",
+        "bigserial": "INTEGER",
+        "timestamp": "TEXT",
+        "fold": "ladder_fold",
+    }
 
     def __init__(self, path: Path) -> None:
         self.path = path
