@@ -9,6 +9,7 @@ or the data was refused (isolate the job).
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 # ladder flushers, so match ids increase in the order matches were applied.
 ADVISORY_LOCK_KEY = 0x1ADDE5
 
+# How long a failed connection attempt is remembered.
+RETRY_AFTER_S = 5.0
+
 # SQLSTATE classes that mean "this data can never be written": data exceptions,
 # integrity constraint violations, and errors raised by triggers.
 _REJECTED_CLASSES = ("22", "23", "P0")
@@ -48,12 +52,17 @@ class PostgresStore(Store):
         self.target = mask_url(url, hide_password=True)
         self._connect_timeout = connect_timeout
         self._conn: psycopg.Connection[Any] | None = None
+        self._failure: tuple[float, DatabaseUnavailable] | None = None
 
     # -- connection --------------------------------------------------------------------
 
     def connect(self) -> psycopg.Connection[Any]:
         if self._conn is not None and not self._conn.closed:
             return self._conn
+        # One command asks "is it up?" several times; after a failure, answer from memory
+        # for a moment instead of waiting out another connect timeout.
+        if self._failure is not None and time.monotonic() - self._failure[0] < RETRY_AFTER_S:
+            raise self._failure[1]
         try:
             self._conn = psycopg.connect(
                 self.url,
@@ -63,7 +72,11 @@ class PostgresStore(Store):
                 options="-c timezone=UTC",
             )
         except psycopg.Error as exc:
-            raise self._classify_connect(exc) from None
+            error = self._classify_connect(exc)
+            if isinstance(error, DatabaseUnavailable):
+                self._failure = (time.monotonic(), error)
+            raise error from None
+        self._failure = None
         return self._conn
 
     def _scrub(self, text: str) -> str:
