@@ -322,8 +322,17 @@ class Ladder:
                     len(outcome.matches) == sum(isinstance(j, MatchJob) for j in jobs)
                 )
                 if not outcome.applied and not outcome.failed:
-                    # Another process flushed our jobs first: they are applied, just not by us.
-                    outcome.applied = self.queue.pending_count() == 0
+                    # Another process flushed some of our jobs first: they are applied, just
+                    # not by us. Read their before → after from the match log.
+                    missing = [s for s in seqs if s not in report.matches]
+                    logged = self.store.logged_matches(self.queue.queue_id, missing)
+                    found = {m.seq: m for m in logged} | report.matches
+                    outcome.matches = [found[s] for s in seqs if s in found]
+                    outcome.applied = not set(seqs) & {q.seq for q in self._pending()}
+                    if logged:
+                        outcome.names |= self.names_of(
+                            {u for m in logged for u in _uids_of_match(m)}
+                        )
         outcome.unavailable = unavailable
         outcome.pending = self.queue.pending_count()
         if not outcome.matches and len(jobs) == 1 and isinstance(jobs[0], MatchJob):
@@ -367,7 +376,7 @@ class Ladder:
         Raises DatabaseUnavailable if the database cannot be reached; jobs stay queued.
         """
         report = FlushReport()
-        lock = FileLock(str(self.settings.data_dir / ".flush.lock"), timeout=600)
+        lock = FileLock(str(self.settings.data_dir / ".flush.lock"), timeout=600, mode=0o600)
         with self._lock:
             try:
                 lock.acquire()
@@ -537,6 +546,10 @@ class Ladder:
         )
         return merged if limit is None else merged[:limit]
 
+    def names_of(self, uids: Iterable[int]) -> dict[int, str]:
+        """Stored names of these players, without loading the whole ladder."""
+        return {e.discord_uid: e.player_name for e in self.store.entries_of(list(uids))}
+
     def names(self, uids: Iterable[int]) -> dict[int, str]:
         """Current names of these players (pending renames included)."""
         import polars as pl
@@ -561,6 +574,10 @@ class Ladder:
 
 def _uids(job: Job) -> tuple[int, ...]:
     return (job.p1_uid, job.p2_uid) if isinstance(job, MatchJob) else (job.uid,)
+
+
+def _uids_of_match(match: AppliedMatch) -> tuple[int, int]:
+    return (match.p1_uid, match.p2_uid)
 
 
 def _with_id(match: AppliedMatch, match_id: int) -> AppliedMatch:

@@ -206,23 +206,32 @@ class Store(ABC):
         params.append(self._no_limit() if limit is None else limit)
         with self.read_cursor() as cur:
             cur.execute(self.q(sql.HISTORY.format(where=where)), params)
-            rows = cur.fetchall()
-        return [
-            AppliedMatch(
-                match_id=int(r[0]),
-                played_at=self._parse_ts(r[1]) or now_utc(),
-                p1_uid=int(r[2]),
-                p1_race=r[3],
-                p1_mmr_before=int(r[4]),
-                p1_mmr_after=int(r[5]),
-                p2_uid=int(r[6]),
-                p2_race=r[7],
-                p2_mmr_before=int(r[8]),
-                p2_mmr_after=int(r[9]),
-                result=int(r[10]),
-            )
-            for r in rows
-        ]
+            return [self._match(row) for row in cur.fetchall()]
+
+    def logged_matches(self, queue_id: str, seqs: Sequence[int]) -> list[AppliedMatch]:
+        """The logged matches of these jobs, for a writer whose jobs another process
+        flushed first: it still reports the real before → after."""
+        if not seqs:
+            return []
+        with self.read_cursor() as cur:
+            cur.execute(self.q(sql.MATCHES_OF_JOBS), (queue_id, min(seqs), max(seqs)))
+            return [self._match(row) for row in cur.fetchall() if row[-1] in set(seqs)]
+
+    def _match(self, r: Sequence[Any]) -> AppliedMatch:
+        return AppliedMatch(
+            match_id=int(r[0]),
+            played_at=self._parse_ts(r[1]) or now_utc(),
+            p1_uid=int(r[2]),
+            p1_race=r[3],
+            p1_mmr_before=int(r[4]),
+            p1_mmr_after=int(r[5]),
+            p2_uid=int(r[6]),
+            p2_race=r[7],
+            p2_mmr_before=int(r[8]),
+            p2_mmr_after=int(r[9]),
+            result=int(r[10]),
+            seq=int(r[11]) if len(r) > 11 else None,
+        )
 
     def counts(self) -> tuple[int, int]:
         """(entries, sum of games_played): the cheap invariants the tests check."""

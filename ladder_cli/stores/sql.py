@@ -124,6 +124,11 @@ HISTORY: Final = (
     "ORDER BY played_at DESC, match_id DESC LIMIT %s"
 )
 
+MATCHES_OF_JOBS: Final = (
+    f"SELECT {MATCH_COLUMNS}, job_seq FROM ladder_matches "
+    "WHERE queue_id = %s AND job_seq BETWEEN %s AND %s ORDER BY match_id"
+)
+
 COUNTS: Final = "SELECT count(*), COALESCE(sum(games_played), 0) FROM mmrs_1v1"
 
 
