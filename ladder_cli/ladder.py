@@ -23,7 +23,9 @@ from ladder_cli.files import private_dir
 from ladder_cli.model import (
     DEFAULT_MMR,
     AppliedMatch,
+    Entry,
     Job,
+    Key,
     MatchJob,
     QueuedJob,
     ResetJob,
@@ -54,6 +56,7 @@ class FlushReport:
     failed: list[tuple[int, str]] = field(default_factory=list)
     matches: dict[int, AppliedMatch] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
+    entries: dict[Key, Entry] = field(default_factory=dict)
     pending: int = 0
 
 
@@ -396,6 +399,9 @@ class Ladder:
                     failpoints.hit("between-batches")
             finally:
                 lock.release()
+                if self._state is not None:
+                    # Keep this process's frame current: one rebuild for the whole flush.
+                    self._state.apply(list(report.entries.values()))
         report.pending = self.queue.pending_count()
         return report
 
@@ -422,12 +428,10 @@ class Ladder:
         report.failed.extend(result.failed)
         for entry in result.entries:
             report.names[entry.discord_uid] = entry.player_name
+            report.entries[entry.key] = entry
         for match in result.matches:
             if match.seq is not None:
                 report.matches[match.seq] = match
-        if self._state is not None:
-            # Keep this process's frame current: one rebuild per batch, reassigned.
-            self._state.apply(result.entries)
 
     # -- reads -------------------------------------------------------------------------
 
