@@ -391,7 +391,8 @@ class Ladder:
                 queue = self.queue
                 total = queue.pending_count()
                 done = 0
-                for batch in queue.pending_batches(self.settings.batch_size):
+                batches = queue.pending_batches(self.settings.batch_size, failed=report.failed)
+                for batch in batches:
                     self._apply(batch, report)
                     done += len(batch)
                     if progress is not None:

@@ -222,10 +222,13 @@ class WriteQueue:
         row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'").fetchone()
         return (row[0] if row else 0) + 1
 
-    def pending_batches(self, size: int, *, after: int = 0) -> Iterator[list[QueuedJob]]:
+    def pending_batches(
+        self, size: int, *, after: int = 0, failed: list[tuple[int, str]] | None = None
+    ) -> Iterator[list[QueuedJob]]:
         """Pending jobs in queue order, ``size`` at a time, so memory stays bounded.
 
-        Rows that fail their checksum or cannot be decoded are moved to ``failed`` here.
+        Rows that fail their checksum or cannot be decoded are moved to ``failed`` here
+        (and added to the ``failed`` list, when one is given, so the caller can say so).
         """
         last = after
         while True:
@@ -249,6 +252,8 @@ class WriteQueue:
                     corrupt.append((seq, f"corrupt queue row: {exc}"))
             if corrupt:
                 self.mark_failed(corrupt)
+                if failed is not None:
+                    failed.extend(corrupt)
             if batch:
                 yield batch
 
