@@ -7,23 +7,46 @@ process kills itself with SIGKILL when it reaches that point, exactly as a power
 Points, in the order one write passes them: ``after-validate``, ``after-queue-commit``,
 ``in-db-transaction``, ``after-db-commit`` (before the queue forgets the job),
 ``between-batches``.
+
+``LADDER_FAILPOINT_PAUSE=name[:N]`` pauses there instead of dying, so a test can act on
+the world meanwhile (terminate the database connection, say): the process creates the
+file named by ``LADDER_FAILPOINT_MARK`` and waits until the test deletes it, or at most
+``LADDER_FAILPOINT_PAUSE_S`` seconds (default 10), then carries on.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 
-_counts: dict[str, int] = {}
+_counts: dict[tuple[str, str], int] = {}
+
+
+def _due(spec: str, name: str, kind: str) -> bool:
+    point, _, nth = spec.partition(":")
+    if point != name:
+        return False
+    _counts[kind, name] = count = _counts.get((kind, name), 0) + 1
+    return count == int(nth or 1) if kind == "pause" else count >= int(nth or 1)
 
 
 def hit(name: str) -> None:
     spec = os.environ.get("LADDER_FAILPOINT")
-    if not spec:
-        return
-    point, _, nth = spec.partition(":")
-    if point != name:
-        return
-    _counts[name] = _counts.get(name, 0) + 1
-    if _counts[name] >= int(nth or 1):
+    if spec and _due(spec, name, "kill"):
         os.kill(os.getpid(), signal.SIGKILL)
+    spec = os.environ.get("LADDER_FAILPOINT_PAUSE")
+    if spec and _due(spec, name, "pause"):
+        _pause()
+
+
+def _pause() -> None:
+    mark = os.environ.get("LADDER_FAILPOINT_MARK")
+    deadline = time.monotonic() + float(os.environ.get("LADDER_FAILPOINT_PAUSE_S", "10"))
+    if mark:
+        with open(mark, "w") as fh:
+            fh.write(str(os.getpid()))
+    while time.monotonic() < deadline:
+        if mark and not os.path.exists(mark):
+            return
+        time.sleep(0.01)
