@@ -352,7 +352,11 @@ class Ladder:
         uids = sorted({u for q in pending for u in _uids(q.job)})
         note = None
         if self.reachable() is None:
-            entries = self.store.entries_of(uids)
+            try:
+                entries = self.store.entries_of(uids)
+            except LadderError as exc:
+                # The job is already queued: a failed preview must not fail the command.
+                return [], {}, f"no MMR preview: {exc}"
         else:
             import polars as pl
 
