@@ -12,6 +12,9 @@ Points, in the order one write passes them: ``after-validate``, ``after-queue-co
 the world meanwhile (terminate the database connection, say): the process creates the
 file named by ``LADDER_FAILPOINT_MARK`` and waits until the test deletes it, or at most
 ``LADDER_FAILPOINT_PAUSE_S`` seconds (default 10), then carries on.
+
+``LADDER_FAILPOINT_TRACE=path`` appends ``name unix-time`` for every point passed to that
+file, so a test that kills a process at a random moment can aim, and tell where it landed.
 """
 
 from __future__ import annotations
@@ -32,12 +35,24 @@ def _due(spec: str, name: str, kind: str) -> bool:
 
 
 def hit(name: str) -> None:
+    trace = os.environ.get("LADDER_FAILPOINT_TRACE")
+    if trace:
+        _trace(trace, name)
     spec = os.environ.get("LADDER_FAILPOINT")
     if spec and _due(spec, name, "kill"):
         os.kill(os.getpid(), signal.SIGKILL)
     spec = os.environ.get("LADDER_FAILPOINT_PAUSE")
     if spec and _due(spec, name, "pause"):
         _pause()
+
+
+def _trace(path: str, name: str) -> None:
+    # One unbuffered append per point: it reaches the file even if SIGKILL follows.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, f"{name} {time.time():.6f}\n".encode())
+    finally:
+        os.close(fd)
 
 
 def _pause() -> None:
