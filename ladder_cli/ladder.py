@@ -463,14 +463,20 @@ class Ladder:
         current = state.frame()
         if current is not None:
             return current
-        try:
-            frame = self.store.load_frame()
-        except DatabaseUnavailable:
-            return self._offline_frame()
-        if not self.settings.embedded:
-            self._snapshots().save_entries(frame)
-        state.set(frame)
-        return frame
+        # Load under the lock a flush holds: otherwise a flush could commit after our read
+        # and update the (still empty) frame before we set it, and its update would be lost.
+        with self._lock:
+            current = state.frame()
+            if current is not None:
+                return current
+            try:
+                frame = self.store.load_frame()
+            except DatabaseUnavailable:
+                return self._offline_frame()
+            if not self.settings.embedded:
+                self._snapshots().save_entries(frame)
+            state.set(frame)
+            return frame
 
     def refresh(self) -> None:
         """Forget the cached frame; the next read loads it from the database again."""
