@@ -87,9 +87,14 @@ class Ratings:
         return ratings
 
     def _add(self, entry: Entry) -> None:
-        self.entries[entry.key] = entry
-        self.by_uid.setdefault(entry.discord_uid, []).append(entry)
-        self.names.setdefault(entry.discord_uid, entry.player_name)
+        uid = entry.discord_uid
+        self.entries[uid, entry.race] = entry
+        known = self.by_uid.get(uid)
+        if known is None:
+            self.by_uid[uid] = [entry]
+            self.names.setdefault(uid, entry.player_name)
+        else:
+            known.append(entry)
 
     def apply(self, queued: QueuedJob) -> None:
         job = queued.job
@@ -113,9 +118,10 @@ class Ratings:
         return found
 
     def _change(self, entry: Entry) -> Change:
-        change = self.changes.get(entry.key)
+        key = (entry.discord_uid, entry.race)
+        change = self.changes.get(key)
         if change is None:
-            change = self.changes[entry.key] = Change(entry)
+            change = self.changes[key] = Change(entry)
         return change
 
     def _apply_match(self, job: MatchJob, seq: int | None) -> None:
@@ -130,17 +136,20 @@ class Ratings:
         before1, before2 = e1.mmr, e2.mmr
         score = 1.0 if job.result == 1 else 0.5
         after1, after2 = rate(before1, before2, score)
+        played_at = job.played_at
+        drawn = 1 - job.result
         for entry, after, won, lost in (
             (e1, after1, job.result, 0),
             (e2, after2, 0, job.result),
         ):
-            drawn = 1 - job.result
             entry.mmr = after
             entry.games_played += 1
             entry.games_won += won
             entry.games_lost += lost
             entry.games_drawn += drawn
-            entry.last_played = _latest(entry.last_played, job.played_at)
+            last = entry.last_played
+            if last is None or played_at > last:
+                entry.last_played = played_at
             change = self._change(entry)
             change.played += 1
             change.won += won

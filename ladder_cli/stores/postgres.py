@@ -20,11 +20,14 @@ from psycopg import errors as pgerrors
 
 from ladder_cli.config import mask_url
 from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
+from ladder_cli.model import Entry, now_utc
 from ladder_cli.stores import sql
 from ladder_cli.stores.base import JobRejected, Store
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from ladder_cli.rating import Ratings
 
 # An arbitrary constant: the key of the transaction-level advisory lock that serialises
 # ladder flushers, so match ids increase in the order matches were applied.
@@ -33,6 +36,59 @@ ADVISORY_LOCK_KEY = 0x1ADDE5
 # How long a failed connection attempt is remembered.
 RETRY_AFTER_S = 5.0
 
+# Batches touching fewer rows than this are written with executemany (pipeline mode):
+# below it the temporary table costs more than COPY saves (measured by the benchmark).
+COPY_THRESHOLD = 64
+
+_UPSERT_COLUMNS = (
+    "discord_uid, player_name, race, mmr, games_played, games_won, games_lost, "
+    "games_drawn, last_played"
+)
+_CREATE_UPSERT_TMP = (
+    "CREATE TEMP TABLE IF NOT EXISTS ladder_upsert_tmp (ord integer, absolute boolean, "
+    "discord_uid bigint, player_name text, race text, mmr integer, games_played integer, "
+    "games_won integer, games_lost integer, games_drawn integer, last_played timestamptz"
+    ") ON COMMIT DROP"
+)
+_COPY_UPSERT_TMP = (
+    f"COPY ladder_upsert_tmp (ord, absolute, {_UPSERT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+)
+_UPSERT_TMP_TYPES = [
+    "int4", "bool", "int8", "text", "text", "int4", "int4", "int4", "int4", "int4", "timestamptz",
+]  # fmt: skip
+
+
+def _upsert_from_tmp(upsert: str, absolute: bool) -> str:
+    # The seed's atomic upsert, word for word from its conflict clause on: only the rows
+    # come from the temporary table (in the batch's order) instead of VALUES.
+    conflict = upsert[upsert.index("ON CONFLICT") :]
+    where = "absolute" if absolute else "NOT absolute"
+    return (
+        f"INSERT INTO mmrs_1v1 ({_UPSERT_COLUMNS}) SELECT {_UPSERT_COLUMNS} "
+        f"FROM ladder_upsert_tmp WHERE {where} ORDER BY ord {conflict}"
+    )
+
+
+_UPSERT_DELTA_FROM_TMP = _upsert_from_tmp(sql.UPSERT_DELTA, absolute=False)
+_UPSERT_ABSOLUTE_FROM_TMP = _upsert_from_tmp(sql.UPSERT_ABSOLUTE, absolute=True)
+_RENAME_MANY = (
+    "UPDATE mmrs_1v1 AS m SET player_name = r.name "
+    "FROM unnest(%s::bigint[], %s::text[]) AS r(uid, name) WHERE m.discord_uid = r.uid"
+)
+_COPY_MATCHES = (
+    "COPY ladder_matches (queue_id, job_seq, played_at, p1_uid, p1_race, p1_mmr_before, "
+    "p1_mmr_after, p2_uid, p2_race, p2_mmr_before, p2_mmr_after, result) FROM STDIN "
+    "(FORMAT BINARY)"
+)
+_MATCHES_TYPES = [
+    "text", "int8", "timestamptz", "int8", "text", "int4", "int4", "int8", "text", "int4",
+    "int4", "int2",
+]  # fmt: skip
+_COPY_APPLIED = (
+    "COPY ladder_applied_jobs (queue_id, job_seq, applied_at) FROM STDIN (FORMAT BINARY)"
+)
+_APPLIED_TYPES = ["text", "int8", "timestamptz"]
+
 # SQLSTATE classes that mean "this data can never be written": data exceptions,
 # integrity constraint violations, and errors raised by triggers.
 _REJECTED_CLASSES = ("22", "23", "P0")
@@ -40,6 +96,9 @@ _REJECTED_CLASSES = ("22", "23", "P0")
 
 class PostgresStore(Store):
     dialect = "postgresql"
+    #: "auto" (COPY above :data:`COPY_THRESHOLD` rows), "copy" or "executemany";
+    #: the latter two exist so the benchmark can measure both.
+    write_method: ClassVar[str] = "auto"
     words: ClassVar[dict[str, str]] = {
         "serial": "SERIAL",
         "bigserial": "BIGSERIAL",
@@ -154,10 +213,97 @@ class PostgresStore(Store):
             return iter(())
         lock = " FOR UPDATE" if cur.connection.info.transaction_status else ""
         cur.execute(sql.ENTRIES_OF_UIDS.format(uids="= ANY(%s)") + lock, (list(uids),))
-        return (self._entry(row) for row in cur.fetchall())
+        # Positional construction: this runs for every row a batch touches.
+        return (
+            Entry(
+                uid,
+                race,
+                name,
+                mmr,
+                played or 0,
+                won or 0,
+                lost or 0,
+                drawn or 0,
+                last if last is None or last.tzinfo is UTC else last.astimezone(UTC),
+                rid,
+            )
+            for rid, uid, name, race, mmr, played, won, lost, drawn, last in cur.fetchall()
+        )
 
     def _uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
         return "= ANY(%s)", list(uids)
+
+    # -- bulk write --------------------------------------------------------------------
+
+    def _write(self, cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[int]) -> None:
+        """The batch's writes: COPY, then one atomic upsert per kind from a temp table.
+
+        Measured (see docs/benchmarks.md): for more than a few rows, COPY into a temporary
+        table and one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` beats executemany
+        in pipeline mode several times over; for a handful of rows the temporary table's
+        catalog work costs more than it saves, so small batches keep executemany.
+        """
+        if self.write_method == "executemany" or (
+            self.write_method == "auto" and len(ratings.changes) < COPY_THRESHOLD
+        ):
+            super()._write(cur, queue_id, ratings, applied)
+            return
+        changes = list(ratings.changes.values())
+        cur.execute(_CREATE_UPSERT_TMP)
+        with cur.copy(_COPY_UPSERT_TMP) as copy:
+            copy.set_types(_UPSERT_TMP_TYPES)
+            write = copy.write_row
+            for order, c in enumerate(changes):
+                e = c.entry
+                write(
+                    (
+                        order,
+                        c.absolute,
+                        e.discord_uid,
+                        e.player_name,
+                        e.race,
+                        e.mmr,
+                        c.played,
+                        c.won,
+                        c.lost,
+                        c.drawn,
+                        e.last_played,
+                    )
+                )
+        if any(not c.absolute for c in changes):
+            cur.execute(_UPSERT_DELTA_FROM_TMP)
+        if any(c.absolute for c in changes):
+            cur.execute(_UPSERT_ABSOLUTE_FROM_TMP)
+        if ratings.renamed:
+            cur.execute(_RENAME_MANY, (list(ratings.renamed), list(ratings.renamed.values())))
+        if ratings.matches:
+            with cur.copy(_COPY_MATCHES) as copy:
+                copy.set_types(_MATCHES_TYPES)
+                write = copy.write_row
+                for m in ratings.matches:
+                    write(
+                        (
+                            queue_id,
+                            m.seq,
+                            m.played_at,
+                            m.p1_uid,
+                            m.p1_race,
+                            m.p1_mmr_before,
+                            m.p1_mmr_after,
+                            m.p2_uid,
+                            m.p2_race,
+                            m.p2_mmr_before,
+                            m.p2_mmr_after,
+                            m.result,
+                        )
+                    )
+        if applied:
+            now = now_utc()
+            with cur.copy(_COPY_APPLIED) as copy:
+                copy.set_types(_APPLIED_TYPES)
+                write = copy.write_row
+                for seq in applied:
+                    write((queue_id, seq, now))
 
     def _ts(self, value: datetime | None) -> object:
         return value
