@@ -392,3 +392,87 @@ def test_queue_not_a_database(home: Path, db_url: str) -> None:
     assert "queue" in done.stderr and "Traceback" not in done.stderr
     assert _digest(_queue(home)) == before
     assert read_db(url).matches == []
+
+
+# -- outages at random moments ---------------------------------------------------------------
+
+
+def _trace_points(trace: Path) -> list[tuple[str, float]]:
+    if not trace.exists():
+        return []
+    return [(n, float(t)) for n, t in (line.split() for line in trace.read_text().splitlines())]
+
+
+def _outage_rounds(
+    home: Path, url: str, pg_cluster: object, rounds: int, crashes: int, seed: int
+) -> None:
+    """Flush 300-match files (30 transactions) while the connection is terminated, or the
+    server crashes, at a random moment of the flush; each command must exit 0 (applied,
+    or queued and saying so), and nothing may be lost or doubled after the replay."""
+    import random
+
+    from tests.pgcluster import PgCluster
+
+    assert isinstance(pg_cluster, PgCluster)
+    rng = random.Random(seed)
+    home, book = _home(home, batch=10), Ledger()
+    dbname = url.rsplit("/", 1)[1]
+    trace = home.parent / "trace"
+    env = {"LADDER_FAILPOINT_TRACE": str(trace)}
+    _record(home, url, book, 0)
+    flush_s = 1.0  # learnt from rounds that ran to the end
+    interrupted = queued_rounds = 0
+    for r in range(rounds):
+        crash = r < crashes
+        write = book.new(300, "record --file")
+        path = write_csv(home.parent / f"o{r}.csv", write, _pairs(300, r))
+        trace.unlink(missing_ok=True)
+        proc = spawn(home, url, "record", "--file", str(path), env=env)
+        while proc.poll() is None and not any(
+            n == "after-queue-commit" for n, _ in _trace_points(trace)
+        ):
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0, 1.1 * flush_s))
+        acted = proc.poll() is None
+        if acted:
+            if crash:
+                pg_cluster.stop("immediate")
+                pg_cluster.start()
+            else:
+                pg_cluster.terminate_backends(dbname)
+        _, err = proc.communicate(timeout=120)
+        write.acknowledged = proc.returncode == 0
+        assert proc.returncode == 0, f"[seed {seed}] round {r}: {err}"
+        assert "Traceback" not in err
+        points = _trace_points(trace)
+        cut_short = "wal replay" in err
+        interrupted += acted
+        queued_rounds += cut_short
+        if not cut_short and points:
+            start = next(t for n, t in points if n == "after-queue-commit")
+            flush_s = 0.5 * flush_s + 0.5 * (points[-1][1] - start)
+        check_invariants(url)
+    replay(home, url)
+    db = check_invariants(url)
+    outcome = book.judge(db)
+    assert_clean(outcome)
+    report_figure(
+        "connection terminated / server crashed at a random moment of a flush",
+        "postgres", rounds, outcome, interrupted=interrupted, cut_short=queued_rounds,
+        server_crashes=crashes, seed=seed,
+    )  # fmt: skip
+
+
+@pytest.mark.pg
+def test_outages_at_random_moments(home: Path, pg_url: str, pg_cluster: object) -> None:
+    import random
+
+    _outage_rounds(home, pg_url, pg_cluster, 6, 1, random.randrange(2**32))
+
+
+@pytest.mark.pg
+@pytest.mark.slow
+def test_outages_at_random_moments_full(home: Path, pg_url: str, pg_cluster: object) -> None:
+    import random
+
+    _outage_rounds(home, pg_url, pg_cluster, 60, 10, random.randrange(2**32))
