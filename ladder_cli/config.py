@@ -8,12 +8,13 @@ defaults (the embedded SQLite database in the platform's user data dir).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ladder_cli.errors import BadInput
 
@@ -145,9 +146,14 @@ def mask_url(url: str, *, hide_password: bool = False) -> str:
     """The URL with its password replaced by ``***`` (or removed): safe to print."""
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises for several hosts or a port that is no number
     except ValueError:
-        return "<unparseable database URL>"
-    if parts.password is None and "password" not in parts.query:
+        return _mask_raw(url, hide_password=hide_password)
+    authority = url.partition("://")[2].partition("/")[0]
+    if "://" not in url or parts.fragment or ("@" in authority and "@" not in parts.netloc):
+        # libpq reads a '#' or '?' in the password as part of it; urlsplit ends the host there
+        return _mask_raw(url, hide_password=hide_password)
+    if parts.password is None and "password" not in unquote(parts.query).lower():
         return url
     host = parts.hostname or ""
     if ":" in host:
@@ -158,9 +164,74 @@ def mask_url(url: str, *, hide_password: bool = False) -> str:
     if parts.password is not None:
         user = user if hide_password else f"{user}:***"
     netloc = f"{user}@{host}" if user else host
-    query = "&".join(
-        "password=***" if p.lower().startswith("password=") else p
-        for p in parts.query.split("&")
+    query = _mask_query(parts.query)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+_PASSWORD_PARAM: Final = re.compile(r"(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]*)")
+
+
+def _mask_query(query: str) -> str:
+    return "&".join(
+        "password=***" if unquote(p).lower().startswith("password=") else p
+        for p in query.split("&")
         if p
     )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _mask_raw(url: str, *, hide_password: bool) -> str:
+    """Mask a URL that urlsplit misreads (a '#' or '?' in the password, several hosts).
+
+    As libpq reads it, there is no fragment; the userinfo here runs to the last '@' before
+    the path (or, with a '/' in the password, before the query). A ``key=value`` string
+    has its ``password=`` masked.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return _PASSWORD_PARAM.sub(r"\1***", url)
+    cut = rest.rfind("@", 0, rest.find("/") if "/" in rest else len(rest))
+    if cut < 0:
+        cut = rest.rfind("@", 0, rest.find("?") if "?" in rest else len(rest))
+    userinfo, rest = (rest[:cut], rest[cut + 1 :]) if cut >= 0 else ("", rest)
+    user, colon, _ = userinfo.partition(":")
+    if colon and not hide_password:
+        user = f"{user}:***"
+    user = _PASSWORD_PARAM.sub(r"\1***", user)
+    where, question, query = rest.partition("?")
+    masked = f"{where}?{_mask_query(query)}" if question else where
+    return f"{scheme}://{user}@{masked}" if user else f"{scheme}://{masked}"
+
+
+def url_secrets(url: str) -> list[str]:
+    """Every spelling of the password in ``url`` that an error message might echo.
+
+    The userinfo's password (as written and percent-decoded, found the way libpq splits a
+    URL even when urlsplit cannot) and any ``password=`` parameter; longest first, so
+    replacing them in order never leaves a piece of one behind.
+    """
+    found: set[str] = set()
+    try:
+        if (password := urlsplit(url).password) is not None:
+            found.add(password)
+    except ValueError:
+        pass
+    _, sep, rest = url.partition("://")
+    if sep:
+        cut = rest.rfind("@", 0, rest.find("/") if "/" in rest else len(rest))
+        if cut < 0:
+            cut = rest.rfind("@", 0, rest.find("?") if "?" in rest else len(rest))
+        if cut >= 0:
+            found.add(rest[:cut].partition(":")[2])
+    for match in _PASSWORD_PARAM.finditer(unquote(url)):
+        found.add(match.group(2).strip("'"))
+    for match in _PASSWORD_PARAM.finditer(url):
+        found.add(match.group(2).strip("'"))
+    found |= {unquote(s) for s in found}
+    return sorted((s for s in found if s), key=len, reverse=True)
+
+
+def scrub(text: str, url: str | None) -> str:
+    """``text`` with every spelling of ``url``'s password replaced by ``***``."""
+    for secret in url_secrets(url) if url else ():
+        text = text.replace(secret, "***")
+    return text

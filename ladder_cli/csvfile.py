@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final, TextIO
+from typing import Any, Final, TextIO
 
 from ladder_cli.errors import BadInput
 from ladder_cli.model import (
@@ -42,13 +42,33 @@ def read_matches(path: Path, *, progress: Callable[[int], None] | None = None) -
         try:
             return _read(path, handle, progress)
         except UnicodeDecodeError as exc:
-            raise BadInput(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            raise BadInput(f"{path}{_bad_utf8(path, exc)}") from None
         except csv.Error as exc:
             raise BadInput(f"{path}: malformed CSV: {exc}") from None
 
 
+def _bad_utf8(path: Path, exc: UnicodeDecodeError) -> str:
+    """Where the first invalid UTF-8 is: the decoder's offset is only within its chunk."""
+    offset = 0
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return f" line {number}: not UTF-8 text ({bad.reason} at byte {offset + bad.start})"
+            offset += len(raw)
+    return f": not UTF-8 text ({exc.reason})"
+
+
 def _read(path: Path, handle: TextIO, progress: Callable[[int], None] | None) -> list[MatchJob]:
     reader = csv.reader(handle, strict=True)
+    try:
+        return _read_rows(path, reader, progress)
+    except csv.Error as exc:
+        raise BadInput(f"{path} line {reader.line_num}: malformed CSV: {exc}") from None
+
+
+def _read_rows(path: Path, reader: Any, progress: Callable[[int], None] | None) -> list[MatchJob]:
     header = next(reader, None)
     if header is None:
         raise BadInput(f"{path}: the file is empty: expected a header {','.join(REQUIRED)}")

@@ -38,7 +38,9 @@ def parse_uid(text: str | int, *, what: str = "discord_uid") -> int:
     if isinstance(text, bool):
         raise BadInput(f"{what} must be a whole number from 1 to {MAX_UID}")
     if isinstance(text, int):
-        value = text
+        value = int(text)
+    elif not isinstance(text, str):
+        raise BadInput(f"{what} must be a whole number from 1 to {MAX_UID}, not {text!r}")
     else:
         stripped = text.strip()
         if not stripped.isascii() or not stripped.isdigit():
@@ -50,6 +52,8 @@ def parse_uid(text: str | int, *, what: str = "discord_uid") -> int:
 
 
 def parse_race(text: str, *, what: str = "race") -> str:
+    if not isinstance(text, str):
+        raise BadInput(f"unknown {what} {text!r}: choose one of: {', '.join(RACES)}")
     race = text.strip().lower()
     if race in RACES:
         return race
@@ -88,7 +92,10 @@ def parse_timestamp(text: str, *, what: str = "timestamp") -> datetime:
             f"{what} {text!r} is not a valid ISO 8601 date-time "
             "(for example 2026-01-31T18:00:00+00:00)"
         ) from None
-    return to_utc(value)
+    try:
+        return to_utc(value)
+    except OverflowError:
+        raise BadInput(f"{what} {text!r} is out of range once converted to UTC") from None
 
 
 def to_utc(value: datetime) -> datetime:
@@ -136,14 +143,14 @@ class MatchJob:
         p2 = parse_uid(p2_uid, what="P2 discord_uid")
         if p1 == p2:
             raise BadInput(f"P1 and P2 are the same player ({p1}): a match needs two players")
-        if result not in (0, 1):
+        if isinstance(result, bool) or result not in (0, 1):
             raise BadInput(f"result {result!r} must be 1 (P1 won) or 0 (draw)")
         return cls(
             p1_uid=p1,
             p1_race=parse_race(p1_race, what="P1 race"),
             p2_uid=p2,
             p2_race=parse_race(p2_race, what="P2 race"),
-            result=result,
+            result=int(result),
             played_at=now_utc() if played_at is None else to_utc(played_at),
             p1_name=None if p1_name is None else parse_name(p1_name, what="P1 name"),
             p2_name=None if p2_name is None else parse_name(p2_name, what="P2 name"),

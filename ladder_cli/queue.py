@@ -321,7 +321,10 @@ class WriteQueue:
 def _info(row: tuple[object, ...]) -> JobInfo:
     seq, kind, p1_uid, p1_race, p2_uid, p2_race, result, at_s, p1n, p2n, mmr, keep = row[:12]
     enqueued_at, state, error = row[12:]
-    at = datetime.fromtimestamp(at_s, UTC).isoformat() if isinstance(at_s, int) else None
+    try:
+        at = datetime.fromtimestamp(at_s, UTC).isoformat() if isinstance(at_s, int) else None
+    except (OverflowError, ValueError, OSError):  # a corrupt row, as `wal failed` lists them
+        at = None
     summary: dict[str, object]
     if kind == "match":
         summary = {

@@ -1,0 +1,280 @@
+"""The local write-ahead queue: durable, ordered, per target, corruption-aware."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ladder_cli.errors import QueueError
+from ladder_cli.model import MatchJob, QueuedJob, ResetJob
+from ladder_cli.queue import WriteQueue
+
+TARGET = "postgresql://admin@db.example/ladder"
+OTHER = "sqlite:////tmp/other.sqlite3"
+AT = datetime(2026, 1, 31, 18, tzinfo=UTC)
+
+
+def m(p1: int, p2: int, result: int = 1, **kw) -> MatchJob:
+    return MatchJob(p1, "bw_terran", p2, "bw_zerg", result, AT, **kw)
+
+
+@pytest.fixture
+def path(home: Path) -> Path:
+    return home / "queue.sqlite3"
+
+
+@pytest.fixture
+def queue(path: Path):
+    q = WriteQueue(path, TARGET)
+    yield q
+    q.close()
+
+
+def test_append_returns_contiguous_seqs(queue):
+    assert queue.append([m(1, 2), m(3, 4), m(5, 6)]) == [1, 2, 3]
+    assert queue.append([m(1, 3)]) == [4]
+    assert queue.append([m(1, 4), m(2, 4)]) == [5, 6]
+
+
+def test_append_nothing(queue):
+    assert queue.append([]) == []
+    assert queue.status().pending == 0
+
+
+def test_jobs_round_trip_exactly(queue):
+    jobs = [
+        m(1, 2),
+        MatchJob(2**63 - 1, "sc2_protoss", 7, "sc2_zerg", 0, AT, "[bold]x[/]", "박성준★"),
+        ResetJob(9, "bw_zerg", 1234, True, AT),
+        ResetJob(9, None, 1500, False, AT),
+    ]
+    queue.append(jobs)
+    assert queue.pending_jobs() == [QueuedJob(i, job) for i, job in enumerate(jobs, 1)]
+
+
+def test_append_is_durable_and_ordered(path):
+    q = WriteQueue(path, TARGET)
+    q.append([m(1, 2), m(3, 4)])
+    q.append([m(5, 6)])
+    q.close()
+    # a new process (a new connection) sees the jobs, in order
+    reopened = WriteQueue(path, TARGET)
+    try:
+        assert [(qj.seq, qj.job.p1_uid) for qj in reopened.pending_jobs()] == [
+            (1, 1), (2, 3), (3, 5),
+        ]  # fmt: skip
+        assert reopened.append([m(7, 8)]) == [4]
+    finally:
+        reopened.close()
+    # and they are in the file itself, committed
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT count(*) FROM jobs WHERE state = 'pending'").fetchone() == (4,)
+
+
+def test_queue_id_is_stable(path):
+    first = WriteQueue(path, TARGET)
+    queue_id = first.queue_id
+    first.close()
+    second = WriteQueue(path, OTHER)
+    assert second.queue_id == queue_id and len(queue_id) == 32
+    second.close()
+    third = WriteQueue(path.with_name("other.sqlite3"), TARGET)
+    assert third.queue_id != queue_id
+    third.close()
+
+
+def test_complete_removes_jobs(queue):
+    queue.append([m(1, 2), m(3, 4), m(5, 6)])
+    queue.complete([1, 3])
+    assert [qj.seq for qj in queue.pending_jobs()] == [2]
+    queue.complete([])
+    assert queue.status().pending == 1
+    # seqs are never reused, even after the queue drained
+    queue.complete([2])
+    assert queue.append([m(1, 2)]) == [4]
+
+
+def test_mark_failed_status_list_and_retry(queue):
+    queue.append([m(1, 2), m(3, 4, result=0, p1_name="A"), ResetJob(5, None, 1500, False, AT)])
+    queue.mark_failed([(2, "P1 and P2 are the same player")])
+    status = queue.status()
+    assert (status.pending, status.failed) == (2, 1)
+    assert status.oldest_pending_age_s is not None and status.oldest_pending_age_s >= 0
+    assert [qj.seq for qj in queue.pending_jobs()] == [1, 3]
+
+    [failed] = queue.list("failed")
+    assert (failed.seq, failed.kind, failed.state) == (2, "match", "failed")
+    assert failed.error == "P1 and P2 are the same player"
+    assert failed.summary == {
+        "p1_uid": 3, "p1_race": "bw_terran", "p2_uid": 4, "p2_race": "bw_zerg", "result": 0,
+        "played_at": "2026-01-31T18:00:00+00:00", "p1_name": "A", "p2_name": None,
+    }  # fmt: skip
+    pending = queue.list("pending")
+    assert [(j.seq, j.kind, j.error) for j in pending] == [(1, "match", None), (3, "reset", None)]
+    assert pending[1].summary == {
+        "discord_uid": 5, "race": None, "mmr": 1500, "keep_stats": False,
+        "at": "2026-01-31T18:00:00+00:00",
+    }  # fmt: skip
+    assert [j.seq for j in queue.list("pending", limit=1)] == [1]
+
+    assert queue.retry_failed() == 1
+    assert queue.status().failed == 0
+    assert [qj.seq for qj in queue.pending_jobs()] == [1, 2, 3]
+
+
+def test_empty_status(queue):
+    status = queue.status()
+    assert (status.pending, status.failed, status.oldest_pending_age_s) == (0, 0, None)
+    assert queue.pending_count() == 0
+    assert list(queue.pending_batches(10)) == []
+
+
+def test_pending_batches_are_size_limited_and_ordered(queue):
+    queue.append([m(1, i) for i in range(2, 25)])  # 23 jobs, seqs 1..23
+    batches = list(queue.pending_batches(10))
+    assert [len(b) for b in batches] == [10, 10, 3]
+    assert [qj.seq for b in batches for qj in b] == list(range(1, 24))
+    assert [qj.job.p2_uid for qj in batches[2]] == [22, 23, 24]
+    # resuming after a seq
+    assert [qj.seq for b in queue.pending_batches(5, after=20) for qj in b] == [21, 22, 23]
+
+
+def test_pending_batches_stream(queue):
+    queue.append([m(1, i) for i in range(2, 12)])  # seqs 1..10
+    stream = queue.pending_batches(4)
+    first = next(stream)
+    assert [qj.seq for qj in first] == [1, 2, 3, 4]
+    # completing the first batch while streaming does not disturb the rest
+    queue.complete([qj.seq for qj in first])
+    assert [qj.seq for b in stream for qj in b] == [5, 6, 7, 8, 9, 10]
+
+
+def test_edited_row_is_moved_to_failed_as_corrupt(queue, path):
+    queue.append([m(1, 2), m(3, 4), m(5, 6)])
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE jobs SET p1_race = 'bogus' WHERE seq = 2")
+    assert [qj.seq for qj in queue.pending_jobs()] == [1, 3]
+    status = queue.status()
+    assert (status.pending, status.failed) == (2, 1)
+    [failed] = queue.list("failed")
+    assert failed.seq == 2 and "corrupt" in (failed.error or "")
+
+
+def test_edit_keeping_the_row_valid_is_still_caught(queue, path):
+    # a plausible edit (another valid race) passes decoding but not the checksum
+    queue.append([m(1, 2), m(3, 4)])
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE jobs SET p2_race = 'sc2_zerg', result = 0 WHERE seq = 1")
+    assert [qj.seq for qj in queue.pending_jobs()] == [2]
+    [failed] = queue.list("failed")
+    assert failed.seq == 1 and "corrupt" in (failed.error or "")
+
+
+def test_corrupt_row_with_an_impossible_time_can_be_listed(queue, path):
+    queue.append([m(1, 2), m(3, 4)])
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE jobs SET at_s = ? WHERE seq = 1", (10**18,))
+    assert [qj.seq for qj in queue.pending_jobs()] == [2]
+    # `wal failed` must be able to show the row it moved aside
+    [failed] = queue.list("failed")
+    assert failed.seq == 1 and "corrupt" in (failed.error or "")
+    assert failed.summary["played_at"] is None and failed.summary["p1_uid"] == 1
+
+
+def test_row_with_a_bad_kind_and_matching_crc_is_corrupt(queue, path):
+    # even a row whose checksum was recomputed must decode into a valid job
+    import zlib
+
+    queue.append([m(1, 2)])
+    with sqlite3.connect(path) as raw:
+        fields = ("match", 1, "bogus", 2, "bw_zerg", 1, int(AT.timestamp()), None, None, None, None)
+        raw.execute(
+            "UPDATE jobs SET p1_race = 'bogus', crc = ? WHERE seq = 1",
+            (zlib.crc32(repr(fields).encode()),),
+        )
+    assert queue.pending_jobs() == []
+    assert "corrupt" in (queue.list("failed")[0].error or "")
+
+
+def test_newer_schema_is_refused(path):
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA user_version = 99")
+    with pytest.raises(QueueError, match="newer") as info:
+        WriteQueue(path, TARGET)
+    assert str(path) in str(info.value)
+
+
+def test_not_a_database_is_a_queue_error(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(QueueError, match="queue"):
+        WriteQueue(path, TARGET)
+
+
+def test_targets_are_kept_apart(path):
+    a = WriteQueue(path, TARGET)
+    b = WriteQueue(path, OTHER)
+    try:
+        a.append([m(1, 2), m(3, 4)])
+        b.append([m(5, 6)])
+        a.append([m(7, 8)])
+        # seqs are shared by the file, jobs are not
+        assert [qj.seq for qj in a.pending_jobs()] == [1, 2, 4]
+        assert [qj.seq for qj in b.pending_jobs()] == [3]
+        assert (a.status().pending, b.status().pending) == (3, 1)
+        b.mark_failed([(3, "no such table")])
+        assert a.status().failed == 0 and b.status().failed == 1
+        assert a.list("failed") == []
+        assert a.retry_failed() == 0
+        assert b.status().failed == 1
+    finally:
+        a.close()
+        b.close()
+
+
+def test_files_are_private(home):
+    path = home / "sub" / "queue.sqlite3"
+    q = WriteQueue(path, TARGET)
+    try:
+        q.append([m(1, 2)])
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                assert stat.S_IMODE(side.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    finally:
+        q.close()
+
+
+def test_existing_loose_file_is_tightened(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o644)
+    path.chmod(0o644)
+    WriteQueue(path, TARGET).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_wal_mode(queue, path):
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_loosely_typed_checked_job_survives_the_queue(queue):
+    # the checksum covers the values as Python sees them: a float result stored as an
+    # SQLite integer would read back different and be dropped as corrupt
+    job = MatchJob.checked(1, "bw_terran", 2, "bw_zerg", result=1.0, played_at=AT)
+    queue.append([job])
+    assert queue.pending_jobs() == [QueuedJob(1, job)]
+    assert queue.status().failed == 0
+
+
+def test_time_is_kept_to_the_second(queue):
+    when = AT + timedelta(seconds=1)
+    queue.append([MatchJob(1, "bw_terran", 2, "bw_zerg", 1, when)])
+    [qj] = queue.pending_jobs()
+    assert qj.job.played_at == when and qj.job.played_at.tzinfo is not None
