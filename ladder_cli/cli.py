@@ -114,9 +114,9 @@ def _raw(text: str) -> None:
 def _warn(text: str) -> None:
     from rich.text import Text
 
-    from ladder_cli.rendering import error_console
+    from ladder_cli.rendering import error_console, visible
 
-    error_console().print(Text(f"warning: {text}"))
+    error_console().print(Text(f"warning: {visible(_scrub(text))}"))
 
 
 def _notes(ladder: Ladder) -> None:
@@ -655,26 +655,28 @@ def run(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:
         if OPTIONS.debug:
-            raise
+            import traceback
+
+            # The traceback, but never the password (exception messages may quote the URL).
+            sys.stderr.write(_scrub("".join(traceback.format_exception(exc)), one_line=False))
+            _fail(f"unexpected {type(exc).__name__}: {_scrub(str(exc))}", 1)
         _fail(
             f"unexpected {type(exc).__name__}: {_scrub(str(exc))} (run with --debug for details)", 1
         )
 
 
-def _scrub(text: str) -> str:
-    from ladder_cli.config import resolve
+def _scrub(text: str, *, one_line: bool = True) -> str:
+    """``text`` without the database password, however the URL was given."""
+    import contextlib
 
-    try:
-        url = resolve(db=OPTIONS.db, home=OPTIONS.home).database_url
-    except LadderError:
-        return text
-    if url:
-        from urllib.parse import unquote, urlsplit
+    from ladder_cli.config import resolve, scrub
 
-        password = urlsplit(url).password
-        if password:
-            text = text.replace(password, "***").replace(unquote(password), "***")
-    return " ".join(text.split())
+    urls = {OPTIONS.db}
+    with contextlib.suppress(Exception):  # a broken config file: its URL, if any, is unknown
+        urls.add(resolve(db=OPTIONS.db, home=OPTIONS.home).database_url)
+    for url in urls:
+        text = scrub(text, url)
+    return " ".join(text.split()) if one_line else text
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -683,6 +685,6 @@ def _fail(message: str, code: int) -> NoReturn:
     from ladder_cli.rendering import error_console, visible
 
     error_console().print(
-        Text(f"error: {visible(message)}", style="red" if sys.stderr.isatty() else "")
+        Text(f"error: {visible(_scrub(message))}", style="red" if sys.stderr.isatty() else "")
     )
     raise SystemExit(code)

@@ -116,6 +116,11 @@ def _read_config(path: Path) -> dict[str, Any]:
         return {}
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"config file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise BadInput(
+            f"config file {path} is not UTF-8 text ({exc.reason} at byte {exc.start}): "
+            "save it as UTF-8"
+        ) from None
     except OSError as exc:
         raise BadInput(f"cannot read config file {path}: {exc.strerror}") from None
     unknown = sorted(set(data) - _KNOWN_KEYS)
@@ -209,6 +214,10 @@ def url_secrets(url: str) -> list[str]:
     URL even when urlsplit cannot) and any ``password=`` parameter; longest first, so
     replacing them in order never leaves a piece of one behind.
     """
+    import re
+    from urllib.parse import unquote
+
+    param = re.compile(r"(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|[^&\s]*)")
     found: set[str] = set()
     try:
         if (password := urlsplit(url).password) is not None:
@@ -222,10 +231,8 @@ def url_secrets(url: str) -> list[str]:
             cut = rest.rfind("@", 0, rest.find("?") if "?" in rest else len(rest))
         if cut >= 0:
             found.add(rest[:cut].partition(":")[2])
-    for match in _PASSWORD_PARAM.finditer(unquote(url)):
-        found.add(match.group(2).strip("'"))
-    for match in _PASSWORD_PARAM.finditer(url):
-        found.add(match.group(2).strip("'"))
+    for text in (url, unquote(url)):
+        found.update(match.group(1).strip("'") for match in param.finditer(text))
     found |= {unquote(s) for s in found}
     return sorted((s for s in found if s), key=len, reverse=True)
 

@@ -9,9 +9,17 @@ from pathlib import Path
 def private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) as 0700; tighten it if it already exists and is ours."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if path.stat().st_uid == os.getuid():
-        path.chmod(0o700)
+    _tighten(path, 0o700)
     return path
+
+
+def _tighten(path: Path, allowed: int) -> None:
+    """Take away the group's and others' bits, never add any: a home the user made
+    read-only (0500) stays read-only, so the tool fails instead of writing into it."""
+    st = path.stat()
+    mode = st.st_mode & 0o7777
+    if st.st_uid == os.getuid() and mode & ~allowed:
+        path.chmod(mode & allowed)
 
 
 def private_file(path: Path) -> Path:
@@ -22,8 +30,7 @@ def private_file(path: Path) -> Path:
     private_dir(path.parent)
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(fd)
-    if path.stat().st_uid == os.getuid():
-        path.chmod(0o600)
+    _tighten(path, 0o600)
     return path
 
 

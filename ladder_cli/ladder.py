@@ -18,7 +18,7 @@ from filelock import FileLock, Timeout
 
 from ladder_cli import failpoints
 from ladder_cli.config import Settings, resolve
-from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
+from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError, QueueError
 from ladder_cli.files import private_dir
 from ladder_cli.model import (
     DEFAULT_MMR,
@@ -45,6 +45,8 @@ Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` while jobs are applied."""
 
 MAX_MMR = 100_000
+MAX_ROWS = 2**62
+"""A ``--limit`` above this means "all": SQL's LIMIT takes a 64-bit integer."""
 
 
 @dataclass
@@ -138,7 +140,7 @@ class Ladder:
         with self._lock:
             if self._store is None:
                 if self.settings.embedded:
-                    private_dir(self.settings.data_dir)
+                    self._make_home()
                 self._store = open_store(
                     self.settings.url, connect_timeout=self.settings.connect_timeout
                 )
@@ -148,9 +150,18 @@ class Ladder:
     def queue(self) -> WriteQueue:
         with self._lock:
             if self._queue is None:
-                private_dir(self.settings.data_dir)
+                self._make_home()
                 self._queue = WriteQueue(self.settings.queue_path, self.store.target)
             return self._queue
+
+    def _make_home(self) -> None:
+        try:
+            private_dir(self.settings.data_dir)
+        except OSError as exc:
+            raise QueueError(
+                f"cannot create the ladder's home {self.settings.data_dir}: "
+                f"{exc.strerror or exc}: choose a writable directory with --home or LADDER_HOME"
+            ) from None
 
     @property
     def state(self) -> LadderState:
@@ -540,6 +551,8 @@ class Ladder:
         """The match log, newest first, pending matches included; ``limit`` None is all."""
         if limit is not None and limit < 0:
             raise BadInput(f"--limit {limit} must be 0 (all) or more")
+        if limit is not None and limit > MAX_ROWS:
+            limit = None  # more than any log holds: all of it (and no 64-bit overflow in SQL)
         uid = None if player is None else self.resolve_player(player)
         if self.reachable() is None:
             logged = self.store.history(uid, limit)
@@ -581,7 +594,9 @@ class Ladder:
         return self.queue.status()
 
     def wal_jobs(self, state: str = "pending", limit: int | None = None) -> list[JobInfo]:
-        return self.queue.list(state, limit)
+        if limit is not None and limit < 0:
+            raise BadInput(f"--limit {limit} must be 0 (all) or more")
+        return self.queue.list(state, None if limit is None or limit > MAX_ROWS else limit)
 
     def retry_failed(self) -> int:
         return self.queue.retry_failed()

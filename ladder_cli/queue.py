@@ -186,6 +186,11 @@ class WriteQueue:
             ).fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise QueueError(f"cannot use the write-ahead queue {path}: {exc}") from None
+        except OSError as exc:  # not a file, not writable, no such directory
+            raise QueueError(
+                f"cannot use the write-ahead queue {path}: {exc.strerror or exc}: "
+                "it must be a writable file (choose another home with --home or LADDER_HOME)"
+            ) from None
 
     def close(self) -> None:
         with self._lock:

@@ -85,7 +85,8 @@ def leaderboard(
         pl.col("position").cast(pl.Int64)
     )
     if top:
-        board = board.slice((page - 1) * top, top)
+        # Clipped to the board, so a page or size beyond any ladder is simply empty or all.
+        board = board.slice(min((page - 1) * top, board.height), min(top, board.height))
     return board.select(LEADERBOARD_COLUMNS)
 
 

@@ -124,15 +124,27 @@ def _judge(url: str, results: list[list[dict[str, Any]]], *, shown: bool = True)
     return db
 
 
+def _four_processes(home: Path, db_url: str, tmp_path: Path, rounds: int) -> None:
+    results: list[list[dict[str, Any]]] = []
+    for r in range(rounds):
+        got = _workers([home] * 4, db_url, 250, tmp_path, base=r * 10_000)
+        assert all(call["applied"] for calls in got for call in calls)
+        results += got
+        _judge(db_url, results)
+        status = wal_status(home, db_url)
+        assert (status["pending"], status["failed"]) == (0, 0)
+    report_figure("4 processes x 250 record, one home", store_name(db_url), rounds, lost=0,
+                  doubled=0, writes=1000 * rounds)  # fmt: skip
+
+
 def test_four_processes_one_home(home: Path, db_url: str, tmp_path: Path) -> None:
     """4 processes x 250 `record` calls on overlapping players, one home, one queue."""
-    results = _workers([home] * 4, db_url, 250, tmp_path)
-    assert all(call["applied"] for calls in results for call in calls)
-    _judge(db_url, results)
-    status = wal_status(home, db_url)
-    assert (status["pending"], status["failed"]) == (0, 0)
-    report_figure("4 processes x 250 record, one home", store_name(db_url), 1, lost=0,
-                  doubled=0, writes=1000)  # fmt: skip
+    _four_processes(home, db_url, tmp_path, 1)
+
+
+@pytest.mark.slow
+def test_four_processes_one_home_repeated(home: Path, db_url: str, tmp_path: Path) -> None:
+    _four_processes(home, db_url, tmp_path, 5)
 
 
 def test_four_cli_processes_one_home(home: Path, db_url: str, tmp_path: Path) -> None:
@@ -163,50 +175,54 @@ def test_four_cli_processes_one_home(home: Path, db_url: str, tmp_path: Path) ->
     report_figure("4 CLI processes x 6 record, one home", store_name(db_url), 1, outcome)
 
 
-def test_two_admins_two_queues_one_database(db_url: str, tmp_path: Path) -> None:
-    """Two homes (two queues, two queue ids) flushing to one database at once."""
+def _two_admins(db_url: str, tmp_path: Path, rounds: int) -> None:
     homes = [tmp_path / "admin-a", tmp_path / "admin-b"]
     for h in homes:
         h.mkdir()
-    results = _workers(homes, db_url, 250, tmp_path)
-    db = _judge(db_url, results)
-    assert len({m.queue_id for m in db.matches}) == 2
-    # Then each queues offline and both replay at once, in small interleaving batches.
-    for h in homes:
-        (h / "config.toml").write_text("batch_size = 7\n")
-    queued = _workers(homes, db_url, 150, tmp_path, mode="queue", base=500_000)
-    for calls in queued:
-        assert calls[-1]["pending"] == 150
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ladder_cli",
-                "--home",
-                str(h),
-                "--db",
-                db_url,
-                "wal",
-                "replay",
-                "--format",
-                "json",
-            ],
-            env=cli_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-        )
-        for h in homes
-    ]
-    for proc in procs:
-        out, err = proc.communicate(timeout=600)
-        assert proc.returncode == 0, err
-        assert json.loads(out)["applied"] == 150
-    _judge(db_url, [results[0] + queued[0], results[1] + queued[1]], shown=False)
-    report_figure("two admins (two queues) flushing to one database", store_name(db_url), 1,
-                  lost=0, doubled=0, writes=800)  # fmt: skip
+    everything: list[list[dict[str, Any]]] = [[], []]
+    for r in range(rounds):
+        for h in homes:
+            (h / "config.toml").unlink(missing_ok=True)
+        results = _workers(homes, db_url, 250, tmp_path, base=r * 10_000)
+        everything = [everything[0] + results[0], everything[1] + results[1]]
+        db = _judge(db_url, everything)
+        assert len({m.queue_id for m in db.matches}) == 2
+        # Then each queues offline and both replay at once, in small interleaving batches.
+        for h in homes:
+            (h / "config.toml").write_text("batch_size = 7\n")
+        queued = _workers(homes, db_url, 150, tmp_path, mode="queue", base=500_000 + r * 10_000)
+        for calls in queued:
+            assert calls[-1]["pending"] == 150
+        argv = ["wal", "replay", "--format", "json"]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "ladder_cli", "--home", str(h), "--db", db_url, *argv],
+                env=cli_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=REPO,
+            )
+            for h in homes
+        ]
+        for proc in procs:
+            out, err = proc.communicate(timeout=600)
+            assert proc.returncode == 0, err
+            assert json.loads(out)["applied"] == 150
+        everything = [everything[0] + queued[0], everything[1] + queued[1]]
+        _judge(db_url, everything, shown=False)
+    report_figure("two admins (two queues) flushing to one database", store_name(db_url),
+                  rounds, lost=0, doubled=0, writes=800 * rounds)  # fmt: skip
+
+
+def test_two_admins_two_queues_one_database(db_url: str, tmp_path: Path) -> None:
+    """Two homes (two queues, two queue ids) flushing to one database at once."""
+    _two_admins(db_url, tmp_path, 1)
+
+
+@pytest.mark.slow
+def test_two_admins_two_queues_one_database_repeated(db_url: str, tmp_path: Path) -> None:
+    _two_admins(db_url, tmp_path, 5)
 
 
 # -- threads in one process ------------------------------------------------------------------
@@ -225,55 +241,67 @@ def _db_rows(url: str) -> set[tuple[Any, ...]]:
     }
 
 
-@pytest.mark.parametrize("readers", [0, 2], ids=["writers-only", "with-readers"])
-def test_threads_never_lose_a_frame_update(readers: int, home: Path, db_url: str) -> None:
+def _threads(home: Path, db_url: str, readers: int, rounds: int) -> None:
     """8 threads x 40 `record` on one Ladder (and readers reloading the frame meanwhile):
     the in-memory frame ends equal to the database, row for row."""
     from ladder_cli.ladder import Ladder
 
     book = Ledger()
-    stop = threading.Event()
-    errors: list[BaseException] = []
-    with Ladder.open(db=db_url, home=home) as lad:
-        lad.record(21, "bw_terran", 22, "bw_zerg", at=book.new().ats[0])
-        book.writes[-1].acknowledged = True
-        lad.frame()  # loaded: from here on every flush must update it
+    for _ in range(rounds):
+        stop = threading.Event()
+        errors: list[BaseException] = []
+        with Ladder.open(db=db_url, home=home) as lad:
+            lad.record(21, "bw_terran", 22, "bw_zerg", at=book.new().ats[0])
+            book.writes[-1].acknowledged = True
+            lad.frame()  # loaded: from here on every flush must update it
 
-        def writer(w: int) -> None:
-            try:
-                for i in range(40):
-                    write = book.new(1, f"t{w}")
-                    (u1, r1), (u2, r2) = PLAYERS[(w + i) % 6], PLAYERS[(w + 3 * i + 1) % 6]
-                    if u1 == u2:
-                        (u2, r2) = PLAYERS[(w + 3 * i + 2) % 6]
-                    out = lad.record(u1, r1, u2, r2, draw=i % 7 == 0, at=write.ats[0])
-                    write.acknowledged = out.applied
-            except BaseException as exc:
-                errors.append(exc)
+            def writer(w: int, lad: Ladder = lad, errors: list[BaseException] = errors) -> None:
+                try:
+                    for i in range(40):
+                        write = book.new(1, f"t{w}")
+                        (u1, r1), (u2, r2) = PLAYERS[(w + i) % 6], PLAYERS[(w + 3 * i + 1) % 6]
+                        if u1 == u2:
+                            (u2, r2) = PLAYERS[(w + 3 * i + 2) % 6]
+                        out = lad.record(u1, r1, u2, r2, draw=i % 7 == 0, at=write.ats[0])
+                        write.acknowledged = out.applied
+                except BaseException as exc:
+                    errors.append(exc)
 
-        def reader() -> None:
-            try:
-                while not stop.is_set():
-                    lad.refresh()
-                    lad.frame()
-                    lad.leaderboard(top=5)
-            except BaseException as exc:
-                errors.append(exc)
+            def reader(lad: Ladder = lad, stop: threading.Event = stop,
+                       errors: list[BaseException] = errors) -> None:  # fmt: skip
+                try:
+                    while not stop.is_set():
+                        lad.refresh()
+                        lad.frame()
+                        lad.leaderboard(top=5)
+                except BaseException as exc:
+                    errors.append(exc)
 
-        threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
-        threads += [threading.Thread(target=reader) for _ in range(readers)]
-        for t in threads:
-            t.start()
-        for t in threads[:8]:
-            t.join()
-        stop.set()
-        for t in threads[8:]:
-            t.join()
-        assert not errors, errors
-        frame = lad.frame()
-        assert _frame_rows(frame) == _db_rows(db_url), "the in-memory frame lost an update"
+            threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+            threads += [threading.Thread(target=reader) for _ in range(readers)]
+            for t in threads:
+                t.start()
+            for t in threads[:8]:
+                t.join()
+            stop.set()
+            for t in threads[8:]:
+                t.join()
+            assert not errors, errors
+            frame = lad.frame()
+            assert _frame_rows(frame) == _db_rows(db_url), "the in-memory frame lost an update"
     outcome = book.judge(check_invariants(db_url))
     assert_clean(outcome)
-    assert outcome.acknowledged == 321
+    assert outcome.acknowledged == 321 * rounds
     report_figure(f"8 threads x 40 record on one Ladder ({readers} reader threads)",
-                  store_name(db_url), 1, outcome)  # fmt: skip
+                  store_name(db_url), rounds, outcome)  # fmt: skip
+
+
+@pytest.mark.parametrize("readers", [0, 2], ids=["writers-only", "with-readers"])
+def test_threads_never_lose_a_frame_update(readers: int, home: Path, db_url: str) -> None:
+    _threads(home, db_url, readers, 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("readers", [0, 2], ids=["writers-only", "with-readers"])
+def test_threads_never_lose_a_frame_update_repeated(readers: int, home: Path, db_url: str) -> None:
+    _threads(home, db_url, readers, 20)

@@ -139,20 +139,20 @@ class PostgresStore(Store):
         return self._conn
 
     def _scrub(self, text: str) -> str:
-        from urllib.parse import unquote, urlsplit
+        from ladder_cli.config import scrub
 
-        password = urlsplit(self.url).password
-        text = " ".join(text.split())
-        if password:
-            text = text.replace(password, "***").replace(unquote(password), "***")
-        return text
+        return " ".join(scrub(text, self.url).split())
 
     def _classify_connect(self, exc: psycopg.Error) -> LadderError:
         message = self._scrub(str(exc))
         state = getattr(exc, "sqlstate", None) or ""
         lowered = message.lower()
         if (
-            state.startswith("28")
+            # A URL libpq cannot parse (psycopg raises ProgrammingError before any network
+            # traffic) or an invalid option value: no server state will ever fix it.
+            isinstance(exc, psycopg.ProgrammingError)
+            or "invalid " in lowered
+            or state.startswith("28")
             or state == "3D000"
             or "password authentication failed" in lowered
             or "does not exist" in lowered
