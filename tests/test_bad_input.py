@@ -350,6 +350,21 @@ CORPUS: list[Case] = [
         *rec("1", "bw_terran", "2; DROP TABLE ladder_matches", "bw_zerg"),
         says=r"unknown player",
     ),
+    C(
+        "player-with-escape",
+        *rec("\x1b[31m", "bw_terran", "2", "bw_zerg"),
+        says=r"unknown player '\\x1b\[31m'",
+    ),
+    C(
+        "player-with-markup",
+        *rec("[red]Nobody[/red]", "bw_terran", "2", "bw_zerg"),
+        says=r"unknown player '\[red\]Nobody\[/red\]'",
+    ),
+    C(
+        "race-with-escape",
+        *rec("1", "bw\x1b[2J", "2", "bw_zerg"),
+        says=r"unknown P1 race 'bw\\x1b\[2J'",
+    ),
     # -- names given with --p1-name / --p2-name --------------------------------------
     C(
         "p1-name-empty",
@@ -635,6 +650,24 @@ CORPUS: list[Case] = [
         subprocess=True,
     ),
     C("csv-is-a-directory", "record", "--file", "{tmp}", says=r"is a directory"),
+    C(
+        "csv-path-with-escape",
+        "record",
+        "--file",
+        "{tmp}/\x1b[2J\x1b]0;pwned\x07.csv",
+        says=r"\\x1b\[2J.*: no such file",
+    ),
+    csv_case(
+        "csv-field-too-large",
+        (HEADER.strip() + ",p1_name\n" + "10,bw_terran,11,bw_zerg,1,," + "x" * 200_000 + "\n"),
+        r"line 2: malformed CSV: field larger than field limit",
+    ),
+    csv_case("csv-bom-header-only", b"\xef\xbb\xbf" + HEADER.encode(), r"no matches after"),
+    csv_case(
+        "csv-double-bom",
+        b"\xef\xbb\xbf\xef\xbb\xbf" + (HEADER + GOOD_ROW).encode(),
+        r"bad header \(missing column 'p1_uid'\)",
+    ),
     # -- reads: leaderboard, profile, history -----------------------------------------
     C(
         "leaderboard-top-negative",

@@ -472,3 +472,26 @@ def test_demo_home_is_owner_only() -> None:
         assert_private(home, expect=["queue.sqlite3", "ladder.sqlite3"])
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def test_existing_modes_are_only_ever_tightened(tmp_path: Path) -> None:
+    """A home the user made read-only stays read-only (the tool never adds a permission
+    bit, so a non-root user gets a clean error instead of a write); a home that others can
+    read is tightened to owner-only."""
+    readonly = tmp_path / "read-only"
+    readonly.mkdir(mode=0o500)
+    readonly.chmod(0o500)
+    r = run_open(["--home", str(readonly), "record", "1", "bw_terran", "2", "bw_zerg"])
+    if os.geteuid() != 0:  # root writes anyway; anyone else must be refused cleanly
+        assert r.code == 1 and len(r.err.splitlines()) == 1, r.err
+    assert stat.S_IMODE(readonly.stat().st_mode) == 0o500
+    readonly.chmod(0o700)
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)
+    (shared / "queue.sqlite3").touch()
+    (shared / "queue.sqlite3").chmod(0o644)
+    r = run_open(["--home", str(shared), "record", "1", "bw_terran", "2", "bw_zerg"])
+    assert r.code == 0, r.err
+    assert_private(shared, expect=["queue.sqlite3", "ladder.sqlite3"])
