@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ladder_cli import failpoints
@@ -122,12 +123,11 @@ class Store(ABC):
         return result
 
     def _write(self, cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[int]) -> None:
-        delta = [_upsert_row(c, self._ts) for c in ratings.changes.values() if not c.absolute]
-        absolute = [_upsert_row(c, self._ts) for c in ratings.changes.values() if c.absolute]
-        if delta:
-            cur.executemany(self.q(sql.UPSERT_DELTA), delta)
-        if absolute:
-            cur.executemany(self.q(sql.UPSERT_ABSOLUTE), absolute)
+        # In the order the batch first touched each row, so new rows get their ids in the
+        # same order as job-by-job application would give them (ids break rank ties).
+        for absolute, run in groupby(ratings.changes.values(), key=lambda c: c.absolute):
+            upsert = sql.UPSERT_ABSOLUTE if absolute else sql.UPSERT_DELTA
+            cur.executemany(self.q(upsert), [_upsert_row(c, self._ts) for c in run])
         if ratings.renamed:
             cur.executemany(
                 self.q(sql.RENAME), [(name, uid) for uid, name in ratings.renamed.items()]

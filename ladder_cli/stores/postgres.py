@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import psycopg
@@ -65,7 +66,7 @@ def _upsert_from_tmp(upsert: str, absolute: bool) -> str:
     where = "absolute" if absolute else "NOT absolute"
     return (
         f"INSERT INTO mmrs_1v1 ({_UPSERT_COLUMNS}) SELECT {_UPSERT_COLUMNS} "
-        f"FROM ladder_upsert_tmp WHERE {where} ORDER BY ord {conflict}"
+        f"FROM ladder_upsert_tmp WHERE {where} AND ord BETWEEN %s AND %s ORDER BY ord {conflict}"
     )
 
 
@@ -270,10 +271,14 @@ class PostgresStore(Store):
                         e.last_played,
                     )
                 )
-        if any(not c.absolute for c in changes):
-            cur.execute(_UPSERT_DELTA_FROM_TMP)
-        if any(c.absolute for c in changes):
-            cur.execute(_UPSERT_ABSOLUTE_FROM_TMP)
+        # One upsert per run of same-kind rows, in the batch's order (new rows' ids follow
+        # it); without resets in the batch that is a single statement.
+        first = 0
+        for absolute, run in groupby(changes, key=lambda c: c.absolute):
+            last = first + sum(1 for _ in run) - 1
+            upsert = _UPSERT_ABSOLUTE_FROM_TMP if absolute else _UPSERT_DELTA_FROM_TMP
+            cur.execute(upsert, (first, last))
+            first = last + 1
         if ratings.renamed:
             cur.execute(_RENAME_MANY, (list(ratings.renamed), list(ratings.renamed.values())))
         if ratings.matches:

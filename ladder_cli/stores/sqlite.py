@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ladder_cli.errors import LadderError
-from ladder_cli.files import private_file
+from ladder_cli.files import private_file, write_atomically
 from ladder_cli.stores import sql
 from ladder_cli.stores.base import JobRejected, Store
 
@@ -110,11 +112,68 @@ class SqliteStore(Store):
             cur.execute("PRAGMA user_version = 1")
 
     def load_frame(self) -> pl.DataFrame:
+        """All of ``mmrs_1v1``; from a cached Arrow file while the database is unchanged.
+
+        Reading a million rows through Python objects takes seconds; the cache (beside the
+        database, keyed by the state of its files) makes every later read a file read.
+        """
+        import polars as pl
+
         from ladder_cli.state import frame_from_rows
 
+        key = self._file_state()  # before the read: a later commit changes the key
+        cache = None if key is None else self.path.with_name(f".{self.path.name}.{key}.arrow")
+        if cache is not None and cache.exists():
+            try:
+                return pl.read_ipc(cache)
+            except (OSError, pl.exceptions.PolarsError):
+                cache.unlink(missing_ok=True)
         with self.read_cursor() as cur:
             cur.execute(sql.ALL_ENTRIES)
-            return frame_from_rows(cur.fetchall(), timestamps_as_text=True)
+            frame = frame_from_rows(cur.fetchall(), timestamps_as_text=True)
+        if cache is not None:
+            self._save_frame_cache(cache, frame)
+        return frame
+
+    def _file_state(self) -> str | None:
+        """A digest that changes whenever the database's content can have changed.
+
+        In WAL mode every commit appends frames to the -wal file (its size grows) until
+        the WAL restarts, which changes the salts in its header; a checkpoint rewrites
+        the main file (its mtime changes); in rollback-journal mode the header's change
+        counter moves on every commit. Inode numbers catch a replaced file. Taken before
+        the read, so a commit racing the read can only make the key stale, never the frame.
+        """
+        parts = []
+        try:
+            for path, header in ((self.path, (24, 4)), (Path(f"{self.path}-wal"), (0, 32))):
+                try:
+                    st = path.stat()
+                except FileNotFoundError:
+                    parts.append(b"-")
+                    continue
+                if header[1] == 32 and st.st_size <= 32:
+                    # A WAL without frames (each process that opens the database creates a
+                    # new, empty one): the content is the main file's.
+                    parts.append(b"-")
+                    continue
+                with path.open("rb") as fh:
+                    fh.seek(header[0])
+                    head = fh.read(header[1])
+                parts.append(f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:".encode() + head)
+        except OSError:
+            return None
+        return "frame-" + hashlib.sha256(b"|".join(parts)).hexdigest()[:32]
+
+    def _save_frame_cache(self, cache: Path, frame: pl.DataFrame) -> None:
+        buffer = io.BytesIO()
+        frame.write_ipc(buffer)
+        try:
+            for old in self.path.parent.glob(f".{self.path.name}.frame-*.arrow"):
+                old.unlink(missing_ok=True)
+            write_atomically(cache, buffer.getvalue())
+        except OSError:
+            pass  # only a cache: the next read loads from the database again
 
     def close(self) -> None:
         self._conn.close()

@@ -1,0 +1,260 @@
+"""The batched flush: same results as one job at a time, exactly once, poison isolated.
+
+Each test runs on both stores (``db_url``). No timing here: speed lives in ``bench/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from ladder_cli.config import resolve
+from ladder_cli.ladder import Ladder
+from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob
+
+POISON_UID = 666
+START = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def _jobs(n: int, *, seed: int = 7, players: int = 40) -> list[Job]:
+    """Matches among few players (so batches touch the same rows many times), a few
+    renames and resets of both kinds mixed in."""
+    rng = random.Random(seed)
+    uids = list(range(1, players + 1))
+    jobs: list[Job] = []
+    for i in range(n):
+        a, b = rng.sample(uids, 2)
+        name = f"Name{a}-{rng.randint(0, 2)}" if rng.random() < 0.05 else None
+        jobs.append(
+            MatchJob(
+                a,
+                rng.choice(RACES[:3]),
+                b,
+                rng.choice(RACES[:3]),
+                rng.choice((1, 1, 1, 0)),
+                START + timedelta(minutes=i),
+                p1_name=name,
+            )
+        )
+        if i % 37 == 20:
+            race = rng.choice((None, *RACES[:3]))
+            keep = rng.random() < 0.5
+            jobs.append(ResetJob(a, race, 1400, keep, START + timedelta(minutes=i, seconds=30)))
+    return jobs
+
+
+def _ladder(url: str, home: Path, batch_size: int) -> Ladder:
+    return Ladder(dataclasses.replace(resolve(db=url, home=home, env={}), batch_size=batch_size))
+
+
+def _query(url: str, statement: str) -> list[tuple[Any, ...]]:
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url[len("sqlite:///") :])
+        try:
+            return conn.execute(statement).fetchall()
+        finally:
+            conn.close()
+    with psycopg.connect(url, autocommit=True) as pg:
+        return pg.execute(statement).fetchall()  # type: ignore[arg-type]
+
+
+def _execute(url: str, statement: str) -> None:
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url[len("sqlite:///") :])
+        try:
+            conn.executescript(statement)
+        finally:
+            conn.close()
+        return
+    with psycopg.connect(url, autocommit=True) as pg:
+        pg.execute(statement)  # type: ignore[arg-type]
+
+
+def _wipe(url: str) -> None:
+    """Empty the ladder's tables, ids starting again from 1."""
+    tables = ("mmrs_1v1", "ladder_matches", "ladder_applied_jobs")
+    if url.startswith("sqlite"):
+        _execute(url, "".join(f"DELETE FROM {t};" for t in tables))
+    else:
+        _execute(url, f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
+
+
+def _snapshot(url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]:
+    """Every entry in id order, the match log in order (without the queue's id), and the
+    ledger's size.
+
+    Entry ids are compared by their order only: PostgreSQL's upsert draws a sequence
+    value even when it updates, so the gaps depend on how many statements ran.
+    """
+    entries = _query(
+        url,
+        "SELECT 0, discord_uid, race, player_name, mmr, games_played, games_won, "
+        "games_lost, games_drawn, last_played FROM mmrs_1v1 ORDER BY id",
+    )
+    matches = _query(
+        url,
+        "SELECT match_id, job_seq, played_at, p1_uid, p1_race, p1_mmr_before, p1_mmr_after, "
+        "p2_uid, p2_race, p2_mmr_before, p2_mmr_after, result FROM ladder_matches "
+        "ORDER BY match_id",
+    )
+    ledger = _query(url, "SELECT count(*) FROM ladder_applied_jobs")[0][0]
+    return entries, matches, int(ledger)
+
+
+def _run(url: str, home: Path, jobs: Sequence[Job], batch_size: int) -> Any:
+    with _ladder(url, home, batch_size) as ladder:
+        ladder.init()
+        ladder.record_many(jobs, flush=False)
+        report = ladder.flush()
+        assert report.pending == 0
+        assert not report.failed
+        board = ladder.leaderboard(top=0, min_games=0).to_dicts()
+    return report, board
+
+
+def test_batched_and_one_by_one_give_identical_results(db_url: str, tmp_path: Path) -> None:
+    jobs = _jobs(400)
+    batched, board_batched = _run(db_url, tmp_path / "batched", jobs, batch_size=10_000)
+    after_batched = _snapshot(db_url)
+    _wipe(db_url)
+    single, board_single = _run(db_url, tmp_path / "single", jobs, batch_size=1)
+    after_single = _snapshot(db_url)
+
+    assert batched.applied == single.applied == len(jobs)
+    assert after_batched == after_single
+    assert board_batched == board_single
+    # What each flush reported (before -> after of every match) agrees too.
+    assert batched.matches == single.matches
+    entries, matches, ledger = after_batched
+    assert ledger == len(jobs)
+    assert len(matches) == sum(isinstance(j, MatchJob) for j in jobs)
+    # The batch really was one batch: rows were touched many times within it.
+    assert len(entries) < len(matches)
+
+
+def test_middle_sized_batches_agree_with_one_batch(db_url: str, tmp_path: Path) -> None:
+    jobs = _jobs(150, seed=11)
+    _run(db_url, tmp_path / "one", jobs, batch_size=100_000)
+    whole = _snapshot(db_url)
+    _wipe(db_url)
+    _run(db_url, tmp_path / "sevens", jobs, batch_size=7)
+    assert _snapshot(db_url) == whole
+
+
+def test_replaying_a_batch_twice_changes_nothing(db_url: str, tmp_path: Path) -> None:
+    jobs = _jobs(120, seed=3)
+    with _ladder(db_url, tmp_path / "home", 1_000) as ladder:
+        ladder.init()
+        ladder.record_many(jobs, flush=False)
+        queue, store = ladder.queue, ladder.store
+        batch = [job for b in queue.pending_batches(1_000) for job in b]
+        first = store.apply_batch(queue.queue_id, batch)
+        assert len(first.applied) == len(jobs)
+        applied_once = _snapshot(db_url)
+
+        # The same batch again, as after a crash between the database's commit and the
+        # queue's: the ledger skips every job.
+        again = store.apply_batch(queue.queue_id, batch)
+        assert again.applied == []
+        assert again.already_applied == [q.seq for q in batch]
+        assert again.matches == []
+        assert _snapshot(db_url) == applied_once
+
+        # And through the flush, whose queue still holds the jobs.
+        report = ladder.flush()
+        assert (report.applied, report.already_applied) == (0, len(jobs))
+        assert report.pending == 0
+        assert _snapshot(db_url) == applied_once
+
+        # A half-overlapping batch applies only the new half.
+        more = _jobs(10, seed=4)
+        more = [
+            dataclasses.replace(j, played_at=j.played_at + timedelta(days=1))
+            for j in more
+            if isinstance(j, MatchJob)
+        ]
+        seqs = ladder.queue.append(more)
+        mixed = batch[-5:] + [QueuedJob(s, j) for s, j in zip(seqs, more, strict=True)]
+        result = store.apply_batch(queue.queue_id, mixed)
+        assert result.already_applied == [q.seq for q in batch[-5:]]
+        assert result.applied == seqs
+
+
+def _forbid_poison(url: str) -> None:
+    if url.startswith("sqlite"):
+        _execute(
+            url,
+            f"CREATE TRIGGER no_poison BEFORE INSERT ON mmrs_1v1 "
+            f"WHEN NEW.discord_uid = {POISON_UID} "
+            f"BEGIN SELECT RAISE(ABORT, 'player {POISON_UID} is banned'); END;",
+        )
+    else:
+        _execute(
+            url,
+            f"ALTER TABLE mmrs_1v1 ADD CONSTRAINT no_poison CHECK (discord_uid <> {POISON_UID})",
+        )
+
+
+def test_a_poison_job_is_isolated_and_the_rest_of_its_batch_applies(
+    db_url: str, tmp_path: Path
+) -> None:
+    clean = _jobs(200, seed=5)
+    poison_at = (17, 101, 180)
+    jobs = list(clean)
+    for offset, at in enumerate(poison_at):
+        jobs.insert(
+            at + offset,
+            MatchJob(POISON_UID, "bw_zerg", 1, "bw_terran", 1, START + timedelta(hours=offset)),
+        )
+
+    # Reference: the clean jobs alone, one batch.
+    _run(db_url, tmp_path / "reference", clean, batch_size=10_000)
+    reference = _snapshot(db_url)
+    _wipe(db_url)
+
+    with _ladder(db_url, tmp_path / "home", 10_000) as ladder:
+        ladder.init()
+        _forbid_poison(db_url)
+        seqs = ladder.queue.append(jobs)
+        report = ladder.flush()
+        poison_seqs = [s for s, j in zip(seqs, jobs, strict=True) if POISON_UID in _uids(j)]
+        assert [seq for seq, _ in report.failed] == poison_seqs
+        for _, reason in report.failed:
+            assert reason.startswith("rejected by the database")
+            assert "no_poison" in reason or "banned" in reason
+        assert report.applied == len(clean)
+        assert report.pending == 0
+        status = ladder.wal_status()
+        assert (status.pending, status.failed) == (0, len(poison_at))
+        failed = ladder.wal_jobs("failed")
+        assert [j.seq for j in failed] == poison_seqs
+        assert all(j.error and "rejected" in j.error for j in failed)
+
+    entries, matches, ledger = _snapshot(db_url)
+    assert all(row[1] != POISON_UID for row in entries)
+    assert ledger == len(clean)
+    # The rest applied exactly as without the poison jobs: the same rows and matches in
+    # the same order (ids aside: PostgreSQL does not give back ids of rolled-back tries).
+    assert [e[1:] for e in entries] == [e[1:] for e in reference[0]]
+    assert [m[2:] for m in matches] == [m[2:] for m in reference[1]]
+
+
+def _uids(job: Job) -> tuple[int, ...]:
+    return (job.p1_uid, job.p2_uid) if isinstance(job, MatchJob) else (job.uid,)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 1_000])
+def test_flush_report_names_every_match_once(db_url: str, tmp_path: Path, batch_size: int) -> None:
+    jobs = _jobs(30, seed=9)
+    report, _ = _run(db_url, tmp_path / "home", jobs, batch_size=batch_size)
+    matches = [j for j in jobs if isinstance(j, MatchJob)]
+    assert len(report.matches) == len(matches)
+    assert report.applied == len(jobs)
