@@ -338,6 +338,17 @@ def scenario(run: Transcript, url: str, password: str, cluster: PgCluster) -> No
     finally:
         cluster.start()
     run(url, "wal", "replay")
+    # The URL in the config file: shown masked; a broken file does not quote it either.
+    config = run.home / "config.toml"
+    config.write_text(f"database_url = {json.dumps(url)}\n")
+    for argv in (["config"], ["config", "--format", "json"], ["wal", "status"], ["leaderboard"],
+                 ["--debug", "record", "1", "bw_terran", "1", "bw_zerg"]):  # fmt: skip
+        run(None, *argv, code=None)
+    config.write_text(f'database_url = "{url}\nbatch_size = \n')
+    run(None, "--debug", "config", code=2)
+    config.write_text(f"database_url = {json.dumps(url)}\npassword = {json.dumps(password)}\n")
+    run(None, "leaderboard", code=2)
+    config.unlink()
 
 
 def test_the_password_is_never_printed(pg_url: str, pg_cluster: PgCluster, tmp_path: Path) -> None:
@@ -495,3 +506,27 @@ def test_existing_modes_are_only_ever_tightened(tmp_path: Path) -> None:
     r = run_open(["--home", str(shared), "record", "1", "bw_terran", "2", "bw_zerg"])
     assert r.code == 0, r.err
     assert_private(shared, expect=["queue.sqlite3", "ladder.sqlite3"])
+
+
+def test_debug_tracebacks_are_scrubbed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unexpected error whose message quotes the URL: --debug shows the traceback, but
+    with the password masked; without --debug it is one scrubbed line."""
+    from ladder_cli import cli as cli_module
+
+    url = f"postgresql://ladder:{PASSWORD}@127.0.0.1:1/ladder"
+
+    def explode() -> Any:
+        raise RuntimeError(f"could not use {url} (password {PASSWORD})")
+
+    monkeypatch.setattr(cli_module, "_ladder", explode)
+    r = invoke(capsys, ["--db", url, "--debug", "leaderboard"])
+    assert r.code == 1
+    assert "Traceback" in r.err and "RuntimeError" in r.err
+    assert r.err_lines[-1].startswith("error: unexpected RuntimeError")
+    assert PASSWORD not in r.out + r.err
+    r = invoke(capsys, ["--db", url, "leaderboard"])
+    assert r.code == 1 and len(r.err_lines) == 1 and "Traceback" not in r.err
+    assert PASSWORD not in r.out + r.err
+    assert "--debug" in r.err
