@@ -646,6 +646,10 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _fail("interrupted; anything already reported as queued is safe", 130)
     except typer.TyperException as exc:  # usage errors from the parser
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # `ladder` or `ladder wal` alone: the help as Click would show it, not one line.
+            sys.stderr.write(exc.format_message().rstrip("\n") + "\n")
+            return 2
         hint = ""
         ctx = getattr(exc, "ctx", None)
         if ctx is not None:

@@ -418,8 +418,31 @@ class Ladder:
                 if self._state is not None:
                     # Keep this process's frame current: one rebuild for the whole flush.
                     self._state.apply(list(report.entries.values()))
+                self._keep_snapshot(list(report.entries.values()))
         report.pending = self.queue.pending_count()
         return report
+
+    def _keep_snapshot(self, entries: Sequence[Entry]) -> None:
+        """After a flush to a server, keep this home's snapshot current, so that during a
+        later outage reads and previews still show this admin's writes. The first flush
+        takes a whole snapshot; later ones merge the rows they wrote into it."""
+        if self.settings.embedded or not entries:
+            return
+        from ladder_cli.state import frame_from_entries, upsert_frame
+
+        snapshots = self._snapshots()
+        try:
+            frame = self._state.frame() if self._state is not None else None
+            if frame is None:
+                saved = snapshots.load_entries()
+                if saved is None:
+                    frame = self.store.load_frame()
+                else:
+                    frame = upsert_frame(saved[0], frame_from_entries(entries))
+            snapshots.save_entries(frame)
+        except (LadderError, OSError) as exc:
+            # The writes are applied; only the offline copy is behind. Say so, do not fail.
+            self._note(f"could not update the local snapshot: {exc}")
 
     def _apply(self, batch: Sequence[QueuedJob], report: FlushReport) -> None:
         queue = self.queue
@@ -557,6 +580,8 @@ class Ladder:
         if self.reachable() is None:
             logged = self.store.history(uid, limit)
         else:
+            # A database never read from this home has no snapshot: that is an error.
+            self.frame()
             logged = []
             self._note("database unreachable: the match log shows pending matches only")
         pending = self.current().matches if self._pending() else []

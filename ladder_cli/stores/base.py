@@ -116,11 +116,23 @@ class Store(ABC):
                     result.applied.append(job.seq)
             failpoints.hit("in-db-transaction")
             self._write(cur, queue_id, ratings, result.applied)
+            self._learn_new_ids(cur, ratings)
             result.matches = ratings.matches
             result.entries = [change.entry for change in ratings.changes.values()]
             result.renamed = ratings.renamed
         failpoints.hit("after-db-commit")
         return result
+
+    def _learn_new_ids(self, cur: Any, ratings: Ratings) -> None:
+        """Give the rows this batch created the ids the database chose, so a frame kept
+        current from them equals a fresh load (the id breaks rank ties)."""
+        new = [c.entry for c in ratings.changes.values() if c.entry.id is None]
+        if not new:
+            return
+        uids = sorted({entry.discord_uid for entry in new})
+        ids = {entry.key: entry.id for entry in self._entries_of(cur, uids)}
+        for entry in new:
+            entry.id = ids.get(entry.key)
 
     def _write(self, cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[int]) -> None:
         # In the order the batch first touched each row, so new rows get their ids in the

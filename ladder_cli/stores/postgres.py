@@ -9,6 +9,7 @@ or the data was refused (isolate the job).
 from __future__ import annotations
 
 import io
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -113,10 +114,41 @@ class PostgresStore(Store):
         self._connect_timeout = connect_timeout
         self._conn: psycopg.Connection[Any] | None = None
         self._failure: tuple[float, DatabaseUnavailable] | None = None
+        # The threads of one Ladder share this connection, and a transaction belongs to
+        # the connection: a read must not run inside another thread's open write
+        # transaction (it would see half a batch, or abort it), so they take turns.
+        self._lock = threading.RLock()
+        self._schema_ready = False
 
     # -- connection --------------------------------------------------------------------
 
     def connect(self) -> psycopg.Connection[Any]:
+        with self._lock:
+            conn = self._connect()
+            if not self._schema_ready:
+                # First use of a fresh database: create the ladder's tables, so reads work
+                # on it as writes already did (nobody has to run `ladder init` first).
+                self._schema_ready = True
+                try:
+                    self._ensure_schema(conn)
+                except BaseException:
+                    self._schema_ready = False
+                    raise
+            return conn
+
+    def _ensure_schema(self, conn: psycopg.Connection[Any]) -> None:
+        try:
+            row = conn.execute(
+                "SELECT to_regclass('mmrs_1v1') IS NOT NULL"
+                " AND to_regclass('ladder_matches') IS NOT NULL"
+                " AND to_regclass('ladder_applied_jobs') IS NOT NULL"
+            ).fetchone()
+        except psycopg.Error as exc:
+            raise self._classify(exc) from exc
+        if not (row and row[0]):
+            self.init_schema()
+
+    def _connect(self) -> psycopg.Connection[Any]:
         if self._conn is not None and not self._conn.closed:
             return self._conn
         # One command asks "is it up?" several times; after a failure, answer from memory
@@ -187,25 +219,27 @@ class PostgresStore(Store):
 
     @contextmanager
     def write_transaction(self) -> Iterator[psycopg.Cursor[Any]]:
-        conn = self.connect()
-        try:
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
-                yield cur
-        except pgerrors.UndefinedTable:
-            self._drop()
-            raise
-        except psycopg.Error as exc:
-            raise self._classify(exc) from exc
+        with self._lock:
+            conn = self.connect()
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+                    yield cur
+            except pgerrors.UndefinedTable:
+                self._drop()
+                raise
+            except psycopg.Error as exc:
+                raise self._classify(exc) from exc
 
     @contextmanager
     def read_cursor(self) -> Iterator[psycopg.Cursor[Any]]:
-        conn = self.connect()
-        try:
-            with conn.cursor() as cur:
-                yield cur
-        except psycopg.Error as exc:
-            raise self._classify(exc) from exc
+        with self._lock:
+            conn = self.connect()
+            try:
+                with conn.cursor() as cur:
+                    yield cur
+            except psycopg.Error as exc:
+                raise self._classify(exc) from exc
 
     def _entries_of(self, cur: Any, uids: Sequence[int]) -> Iterator[Any]:
         # In a write transaction, lock the rows in key order (the same order for every
@@ -323,14 +357,15 @@ class PostgresStore(Store):
 
     def init_schema(self) -> None:
         """Create the ladder's tables; adopt an existing ``mmrs_1v1`` as it is."""
-        conn = self.connect()
-        try:
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
-                cur.execute(sql.render(sql.SCHEMA, **self.words))
-                self._check_adoptable(cur)
-        except psycopg.Error as exc:
-            raise self._classify(exc) from exc
+        with self._lock:
+            conn = self.connect()
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+                    cur.execute(sql.render(sql.SCHEMA, **self.words))
+                    self._check_adoptable(cur)
+            except psycopg.Error as exc:
+                raise self._classify(exc) from exc
 
     def _check_adoptable(self, cur: psycopg.Cursor[Any]) -> None:
         cur.execute(
@@ -372,11 +407,11 @@ class PostgresStore(Store):
         no Python object per row."""
         from ladder_cli.state import frame_from_csv
 
-        conn = self.connect()
         buffer = io.BytesIO()
         try:
             with (
-                conn.cursor() as cur,
+                self._lock,
+                self.connect().cursor() as cur,
                 cur.copy(f"COPY ({sql.ALL_ENTRIES}) TO STDOUT (FORMAT csv, HEADER true)") as copy,
             ):
                 for chunk in copy:

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -44,6 +45,9 @@ class SqliteStore(Store):
     def __init__(self, path: Path) -> None:
         self.path = path
         self.target = f"sqlite:///{path.absolute()}"
+        # One connection for every thread of a Ladder: a read must not run inside another
+        # thread's open write transaction (it would see half a batch), so each takes turns.
+        self._lock = threading.RLock()
         try:
             private_file(path)
             self._conn = sqlite3.connect(
@@ -64,32 +68,34 @@ class SqliteStore(Store):
     def write_transaction(self) -> Iterator[sqlite3.Cursor]:
         # BEGIN IMMEDIATE takes the database's write lock before the first read, so the
         # rows read are the rows the upsert replaces: no other writer can slip between.
-        cur = self._conn.cursor()
-        try:
-            cur.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise LadderError(f"cannot lock the embedded database {self.path}: {exc}") from None
-        try:
-            yield cur
-        except sqlite3.IntegrityError as exc:
-            cur.execute("ROLLBACK")
-            raise JobRejected(str(exc)) from exc
-        except BaseException:
-            if self._conn.in_transaction:
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise LadderError(f"cannot lock the embedded database {self.path}: {exc}") from None
+            try:
+                yield cur
+            except sqlite3.IntegrityError as exc:
                 cur.execute("ROLLBACK")
-            raise
-        else:
-            cur.execute("COMMIT")
-        finally:
-            cur.close()
+                raise JobRejected(str(exc)) from exc
+            except BaseException:
+                if self._conn.in_transaction:
+                    cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
 
     @contextmanager
     def read_cursor(self) -> Iterator[sqlite3.Cursor]:
-        cur = self._conn.cursor()
-        try:
-            yield cur
-        finally:
-            cur.close()
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
 
     def _uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
         return "IN (SELECT value FROM json_each(%s))", json.dumps(list(uids))
