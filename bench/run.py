@@ -612,6 +612,41 @@ def render_markdown(
     return "\n".join(out)
 
 
+ANALYSIS = """## How the project gets there, and where it does not (yet)
+
+- **Flush** (`Store.apply_batch`): one transaction per batch of queued jobs; the ledger of
+  applied job ids is checked and written in it, so replays are no-ops. On PostgreSQL the
+  batch takes a transaction-level advisory lock, locks the involved rows with
+  `SELECT ... FOR UPDATE` in key order, computes Elo sequentially in memory, then writes
+  with binary `COPY` into a temporary table and one `INSERT ... SELECT ... ON CONFLICT
+  DO UPDATE SET games_played = mmrs_1v1.games_played + EXCLUDED.games_played, ...` (the
+  seed's atomic increment form), and `COPY` for the match log and the ledger. Batches
+  touching fewer than 64 rows keep executemany (pipeline mode).
+- **Where the flush time goes** (see the profile above when the target is missed): per
+  match the ladder process spends CPU on decoding the queue row, the Elo step and its
+  bookkeeping, building `Entry` objects for every row of every involved player, and the
+  COPY encoding; the server spends its time in the upsert (each updated row is a new
+  tuple plus index entries) and the match log's four indexes. On 2 cores the two compete.
+  Not done yet, and the next steps: read only the touched (player, race) rows instead of
+  every race of every involved player, and overlap reading the next queue batch with the
+  server's work on the current one.
+- **Load** (`PostgresStore.load_frame`): `COPY ... TO STDOUT (FORMAT csv)` parsed by
+  Polars' CSV reader, no Python object per row. What remains is libpq's one message per
+  row (about 1.5 microseconds each in the client) and parsing timestamps as text.
+- **Leaderboard** (embedded): the frame is cached as an Arrow IPC file beside the
+  database, keyed by the state of its files (main file and WAL: size, mtime, inode and
+  header), so a read after no write is a file read; a page of up to 100 entries is a top-k
+  selection plus one vectorised count per shown entry for its letter, giving the same
+  output as the full sort. The first read after a write still loads through Python rows.
+  `typer` 0.29 imports pydantic while parsing options (about 0.1 s), which the floor
+  `import polars, typer, rich` does not pay.
+- **`record`** imports neither Polars nor psycopg (PostgreSQL only when configured);
+  `--help` and `--version` import only typer.
+- **`record --file`**: the Elo engine keeps one mutable entry per (player, race) and the
+  frame is rebuilt once, reassigned, instead of a whole-frame `with_columns` per match.
+"""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="CI size (a few minutes at most)")
@@ -660,7 +695,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     total = time.perf_counter() - started
     print(render_text(results))
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_markdown(results, machine, sizes, total) + "\n")
+    out.write_text(render_markdown(results, machine, sizes, total) + "\n" + ANALYSIS)
     print(f"\nwrote {out} ({total:,.0f} s)")
     return 0
 

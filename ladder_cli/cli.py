@@ -584,13 +584,14 @@ def wal_replay(
     with _ladder() as ladder:
         bar = _progress("replaying")
         if bar is None:
-            report = ladder.flush()
+            report = ladder.flush(keep_matches=())
         else:
             progress, description = bar
             with progress:
                 task = progress.add_task(description, total=None)
                 report = ladder.flush(
-                    progress=lambda done, total: progress.update(task, completed=done, total=total)
+                    keep_matches=(),
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
                 )
         data = {
             "applied": report.applied,

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from ladder_cli.errors import BadInput
 
 APP: Final = "ladder"
-DEFAULT_BATCH_SIZE: Final = 50_000
+DEFAULT_BATCH_SIZE: Final = 20_000
 
 _KNOWN_KEYS: Final = {"database_url", "batch_size", "connect_timeout", "activity_days"}
 

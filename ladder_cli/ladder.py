@@ -8,7 +8,7 @@ imported only by the operations that need them, so a single ``record`` stays qui
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +60,9 @@ class FlushReport:
     names: dict[int, str] = field(default_factory=dict)
     entries: dict[Key, Entry] = field(default_factory=dict)
     pending: int = 0
+    #: Whose applied matches to keep in ``matches`` (None: every job's). A replay of a
+    #: million jobs keeps none, so its memory stays that of one batch.
+    keep_matches: Container[int] | None = None
 
 
 @dataclass
@@ -323,7 +326,7 @@ class Ladder:
         outcome = WriteOutcome(seqs=seqs, applied=False, matches=[])
         if flush and unavailable is None:
             try:
-                report = self.flush(progress=progress)
+                report = self.flush(progress=progress, keep_matches=set(seqs))
             except DatabaseUnavailable as exc:
                 unavailable = str(exc)
             else:
@@ -388,12 +391,16 @@ class Ladder:
         wanted = set(seqs)
         return [m for m in ratings.matches if m.seq in wanted], ratings.names, note
 
-    def flush(self, *, progress: Progress | None = None) -> FlushReport:
+    def flush(
+        self, *, progress: Progress | None = None, keep_matches: Container[int] | None = None
+    ) -> FlushReport:
         """Apply every pending job to the database, in queue order, each exactly once.
 
-        Raises DatabaseUnavailable if the database cannot be reached; jobs stay queued.
+        ``report.matches`` holds the applied matches of the jobs in ``keep_matches`` (of
+        every job when None). Raises DatabaseUnavailable if the database cannot be
+        reached; jobs stay queued.
         """
-        report = FlushReport()
+        report = FlushReport(keep_matches=keep_matches)
         lock = FileLock(str(self.settings.data_dir / ".flush.lock"), timeout=600, mode=0o600)
         with self._lock:
             try:
@@ -468,8 +475,9 @@ class Ladder:
         for entry in result.entries:
             report.names[entry.discord_uid] = entry.player_name
             report.entries[entry.key] = entry
+        keep = report.keep_matches
         for match in result.matches:
-            if match.seq is not None:
+            if match.seq is not None and (keep is None or match.seq in keep):
                 report.matches[match.seq] = match
 
     # -- reads -------------------------------------------------------------------------

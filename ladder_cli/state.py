@@ -56,19 +56,33 @@ def frame_from_rows(rows: Sequence[Sequence[Any]], *, timestamps_as_text: bool) 
     return _normalise(frame.select(columns))
 
 
-def frame_from_csv(data: bytes) -> pl.DataFrame:
-    """PostgreSQL's ``COPY ... (FORMAT csv)`` output into a frame of :data:`SCHEMA`."""
+def frame_from_csv(data: bytes, *, epoch_us: bool = False) -> pl.DataFrame:
+    """PostgreSQL's ``COPY ... (FORMAT csv)`` output into a frame of :data:`SCHEMA`.
+
+    With ``epoch_us`` the ``last_played`` column holds integer microseconds since the
+    epoch (parsing them is several times faster than parsing timestamp text).
+    """
     frame = pl.read_csv(
         io.BytesIO(data),
-        schema_overrides={**SCHEMA, "last_played": pl.String},
+        schema_overrides={**SCHEMA, "last_played": pl.Int64 if epoch_us else pl.String},
         infer_schema=False,
     )
-    frame = frame.with_columns(
-        pl.col("last_played")
-        .str.replace(r"([+-]\d\d)$", "${1}:00")
-        .str.to_datetime(time_unit="us", time_zone="UTC")
-    )
+    if epoch_us:
+        frame = frame.with_columns(pl.col("last_played").cast(pl.Datetime("us", "UTC")))
+    else:
+        frame = frame.with_columns(
+            pl.col("last_played")
+            .str.replace(r"([+-]\d\d)$", "${1}:00")
+            .str.to_datetime(time_unit="us", time_zone="UTC")
+        )
     return _normalise(frame)
+
+
+def frame_from_arrow(frame: pl.DataFrame) -> pl.DataFrame:
+    """Columns in ``ENTRY_COLUMNS`` order, as a database's Arrow reader typed them, into
+    a frame of :data:`SCHEMA`."""
+    frame = frame.rename(dict(zip(frame.columns, SCHEMA, strict=True)))
+    return _normalise(frame.with_columns(pl.col("last_played").dt.convert_time_zone("UTC")))
 
 
 def _normalise(frame: pl.DataFrame) -> pl.DataFrame:

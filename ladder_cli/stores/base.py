@@ -6,13 +6,15 @@ ours; the SQL and the order of the steps are written once here.
 
 from __future__ import annotations
 
+import functools
+import gc
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
 from ladder_cli import failpoints
 from ladder_cli.model import AppliedMatch, Entry, MatchJob, QueuedJob, now_utc
@@ -21,6 +23,31 @@ from ladder_cli.stores import sql
 
 if TYPE_CHECKING:
     import polars as pl
+
+
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+
+def _without_gc(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Run ``method`` with the cyclic garbage collector paused.
+
+    A batch allocates a few objects per job and row, none of them in reference cycles;
+    with the collector on, its full passes over a heap that grows with the batch took
+    a third of the flush's CPU time (measured by the benchmark's profile).
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        if not gc.isenabled():
+            return method(*args, **kwargs)
+        gc.disable()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return wrapper
 
 
 class JobRejected(Exception):
@@ -91,6 +118,7 @@ class Store(ABC):
 
     # -- the flush ---------------------------------------------------------------------
 
+    @_without_gc
     def apply_batch(self, queue_id: str, jobs: Sequence[QueuedJob]) -> BatchResult:
         """Apply jobs in queue order in one transaction, each exactly once.
 
