@@ -327,7 +327,9 @@ class Ladder:
         if flush and unavailable is None:
             try:
                 report = self.flush(progress=progress, keep_matches=set(seqs))
-            except DatabaseUnavailable as exc:
+            except LadderError as exc:
+                # Not only an outage: whatever stopped the flush, the jobs are queued and
+                # will apply on replay, so failing the command would invite a doubling retry.
                 unavailable = str(exc)
             else:
                 outcome.report = report

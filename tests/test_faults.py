@@ -303,6 +303,45 @@ def test_connection_terminated_mid_transaction(
     _finish(home, url, book, f"connection terminated in transaction {nth} of a flush")
 
 
+@pytest.mark.pg
+def test_write_refused_after_queueing_is_not_reported_as_failed(home: Path, pg_url: str) -> None:
+    """The database refuses the flush for a reason that is not the data (here: the role
+    may only read). The job is already queued and will apply on replay, so the command
+    must not exit 1 ("nothing was accepted"): a retry would record the match twice."""
+    import uuid
+
+    import psycopg
+
+    home, book = _home(home), Ledger()
+    assert ladder(home, pg_url, "init").returncode == 0
+    role = f"clerk_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'clerk-pw'")
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    clerk = pg_url.replace(pg_url.split("//", 1)[1].split("@", 1)[0], f"{role}:clerk-pw", 1)
+    try:
+        write, rc = _record(home, clerk, book, 0, env={})
+        assert rc == 0, "the match is queued durably: that is success, with a warning"
+        assert wal_status(home, clerk)["pending"] == 1
+        refused = ladder(home, clerk, "wal", "replay")
+        assert refused.returncode == 1 and "permission denied" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in refused.stderr
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}")
+            conn.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        assert replay(home, clerk)["applied"] == 1
+        assert _present(pg_url, write) == 1
+        outcome = book.judge(check_invariants(pg_url))
+        assert_clean(outcome)
+        report_figure("flush refused (read-only role) after the queue commit", "postgres", 1,
+                      outcome)  # fmt: skip
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")
+
+
 # -- a damaged or foreign queue ------------------------------------------------------------
 
 
