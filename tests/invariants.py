@@ -467,3 +467,30 @@ def report_figure(scenario: str, store: str, runs: int, outcome: Outcome | None 
         line.update(outcome.as_dict())
     with open(target, "a") as fh:
         fh.write(json.dumps(line, default=str) + "\n")
+
+
+def summarize(path: str) -> str:
+    """The figures of a run (``$LADDER_RELIABILITY_REPORT``) as a Markdown table."""
+    totals: dict[tuple[str, str], dict[str, int]] = {}
+    with open(path) as fh:
+        for line in fh:
+            fig = json.loads(line)
+            key = (fig["scenario"], fig["store"])
+            into = totals.setdefault(key, Counter())
+            for name in ("runs", "lost", "doubled", "torn", "phantom", "acknowledged",
+                         "unacknowledged", "unacknowledged_applied", "writes"):  # fmt: skip
+                value = fig.get(name, 0)
+                into[name] += value if isinstance(value, int) else 0
+    out = ["| scenario | store | runs | acknowledged writes checked | lost | doubled |",
+           "|---|---|---:|---:|---:|---:|"]  # fmt: skip
+    for (scenario, store), t in sorted(totals.items()):
+        checked = t["acknowledged"] or t["writes"]
+        out.append(
+            f"| {scenario} | {store} | {t['runs']} | {checked} | {t['lost']} | "
+            f"{t['doubled'] + t['torn'] + t['phantom']} |"
+        )
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(summarize(sys.argv[1]))

@@ -107,17 +107,17 @@ class Stress:
         return ["wal", "replay"], queued
 
     def _aim(self, kind: str) -> float:
-        """A kill delay: mostly inside the write path (first durable step to exit), as
-        learnt from finished runs of this command; sometimes anywhere in its run."""
+        """A kill delay: mostly inside the write path (first to last failpoint, a little
+        either side), as learnt from finished runs of this command; else anywhere."""
         first, end = self.window.get(kind, (0.15, 0.5))
         if self.rng.random() < 0.8:
-            return self.rng.uniform(max(0.0, first - 0.02), end + 0.01)
+            return self.rng.uniform(max(0.0, first - 0.02), end + 0.02)
         return self.rng.uniform(0.0, end)
 
-    def _learn(self, kind: str, passed: list[tuple[str, float]], end: float) -> None:
+    def _learn(self, kind: str, passed: list[tuple[str, float]]) -> None:
         if not passed:
             return
-        first = passed[0][1]
+        first, end = passed[0][1], passed[-1][1]
         old = self.window.get(kind, (first, end))
         self.window[kind] = (0.6 * old[0] + 0.4 * first, 0.6 * old[1] + 0.4 * end)
 
@@ -131,14 +131,13 @@ class Stress:
         started = time.time()
         proc = spawn(self.home, self.url, *args, env={"LADDER_FAILPOINT_TRACE": str(trace)})
         rc, _, err = kill_after(proc, delay)
-        elapsed = time.time() - started
         assert rc in (0, -9), self.fail(f"{kind} exited {rc}: {err}")
         passed = [
             (name, float(at) - started)
             for name, at in (line.split() for line in trace.read_text().splitlines())
         ] if trace.exists() else []  # fmt: skip
         if rc == 0:
-            self._learn(kind, passed, elapsed)
+            self._learn(kind, passed)
             self.tally.finished[kind] += 1
             if kind != "replay":
                 write.acknowledged = True
@@ -167,9 +166,11 @@ class Stress:
     def run(self, kills: int) -> None:
         for kind in ("record", "file", "replay"):  # calibrate: unkilled runs
             self.round(kind=kind, kill=False)
-        landed = 0
+        landed = rounds = 0
         while landed < kills:
-            if self.round():
+            rounds += 1
+            # Every 10th round runs to the end, to keep the aim calibrated under load.
+            if self.round(kill=rounds % 10 != 0):
                 landed += 1
                 if landed % CHECK_EVERY == 0:
                     self.settle()
