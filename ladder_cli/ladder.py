@@ -7,12 +7,13 @@ imported only by the operations that need them, so a single ``record`` stays qui
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from filelock import FileLock, Timeout
 
@@ -415,7 +416,9 @@ class Ladder:
                 queue = self.queue
                 total = queue.pending_count()
                 done = 0
-                batches = queue.pending_batches(self.settings.batch_size, failed=report.failed)
+                batches = _prefetched(
+                    queue.pending_batches(self.settings.batch_size, failed=report.failed)
+                )
                 for batch in batches:
                     self._apply(batch, report)
                     done += len(batch)
@@ -476,7 +479,7 @@ class Ladder:
         report.failed.extend(result.failed)
         for entry in result.entries:
             report.names[entry.discord_uid] = entry.player_name
-            report.entries[entry.key] = entry
+            report.entries[entry.discord_uid, entry.race] = entry
         keep = report.keep_matches
         for match in result.matches:
             if match.seq is not None and (keep is None or match.seq in keep):
@@ -639,6 +642,53 @@ class Ladder:
 
 def _uids(job: Job) -> tuple[int, ...]:
     return (job.p1_uid, job.p2_uid) if isinstance(job, MatchJob) else (job.uid,)
+
+
+_T = TypeVar("_T")
+
+
+def _prefetched(items: Iterator[_T]) -> Iterator[_T]:
+    """``items``, each produced by a helper thread while the previous one is consumed.
+
+    The flush reads and decodes the next batch from the queue while the database works
+    on the current one (the main thread waits on the socket without the GIL). Only
+    reading is ahead: batches are still applied, and removed from the queue, in order.
+    """
+    import queue as queues
+
+    handoff: queues.Queue[tuple[str, Any]] = queues.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        handoff.put(("item", item), timeout=0.1)
+                        break
+                    except queues.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put(("done", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            handoff.put(("error", exc))
+
+    thread = threading.Thread(target=produce, name="ladder-queue-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        with contextlib.suppress(queues.Empty):
+            handoff.get_nowait()
+        thread.join()
 
 
 def _uids_of_match(match: AppliedMatch) -> tuple[int, int]:

@@ -308,7 +308,7 @@ class PostgresStore(Store):
         if not uids:
             return iter(())
         lock = " FOR UPDATE" if cur.connection.info.transaction_status else ""
-        cur.execute(sql.ENTRIES_OF_UIDS.format(uids="= ANY(%s)") + lock, (list(uids),))
+        cur.execute(sql.ENTRIES_OF_UIDS.format(uids="= ANY(%s)") + lock, (list(uids),), binary=True)
         # Positional construction: this runs for every row a batch touches.
         return (
             Entry(
