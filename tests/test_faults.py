@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from ladder_cli.rating import rate
 from tests.invariants import (
     Ledger,
     Write,
@@ -181,6 +182,34 @@ def test_repeated_kills_during_replay(home: Path, db_url: str) -> None:
     assert _present(url, queued) == 2 * BATCH
     _finish(home, url, book, "replay killed 5 times in a row")
     assert _present(url, queued) == FILE_MATCHES
+
+
+@pytest.mark.parametrize(
+    "point", ["after-validate", "after-queue-commit", "in-db-transaction", "after-db-commit"]
+)
+def test_sigkill_during_reset(point: str, home: Path, db_url: str) -> None:
+    """A reset killed at each point is applied once or not at all, in queue order: the
+    match recorded after it is never wiped by a late second application."""
+    home, url, book = _home(home), db_url, Ledger()
+    for i in range(3):
+        _record(home, url, book, i)
+    done = ladder(home, url, "reset", "1", "--mmr", "1700", "--yes",
+                  env={"LADDER_FAILPOINT": point})  # fmt: skip
+    assert done.returncode == -9
+    after, _ = _record(home, url, book, 4)  # 1 (bw_terran) beats 3 (sc2_protoss)
+    replay(home, url)
+    db = check_invariants(url, extra_ledger=1, chain=False)
+    row = db.rows[(1, "bw_terran")]
+    if point == "after-validate":
+        check_invariants(url)  # no reset: the whole log replays from 1500
+        assert len(db.ledger) == len(db.matches) == 4
+    else:
+        assert (row.games_played, row.games_won) == (1, 1), "the reset applied once, before"
+        assert row.mmr == rate(1700, db.matches[-1].p2_mmr_before, 1.0)[0]
+        assert len(db.ledger) == 5
+    assert _present(url, after) == 1
+    assert wal_status(home, url)["pending"] == 0
+    report_figure(f"SIGKILL at reset@{point}", store_name(url), 1, book.judge(db))
 
 
 # -- outages -------------------------------------------------------------------------------
