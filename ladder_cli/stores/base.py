@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -134,7 +135,7 @@ class Store(ABC):
             done = {row[0] for row in cur.fetchall()}
             todo = [job for job in jobs if job.seq not in done]
             result.already_applied = [job.seq for job in jobs if job.seq in done]
-            ratings = Ratings.from_entries(self._entries_of(cur, _uids_of(todo)))
+            ratings = Ratings.from_entries(self._batch_entries(cur, todo))
             for job in todo:
                 try:
                     ratings.apply(job)
@@ -197,6 +198,40 @@ class Store(ABC):
         if applied:
             now = self._ts(now_utc())
             cur.executemany(self.q(sql.INSERT_APPLIED), [(queue_id, seq, now) for seq in applied])
+
+    def _batch_entries(self, cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
+        """The rows a batch needs, in key order (the lock order on PostgreSQL).
+
+        Every (player, race) row a match touches, every row of a player the batch resets
+        or renames, and each other involved player's first row by race (their name, and
+        proof that they exist); not every race of every involved player, which on a large
+        ladder read twice the rows.
+        """
+        uids, full, keys = _involved(jobs)
+        if not uids:
+            return iter(())
+        cur.execute(self.q(self._batch_rows_sql()), self._batch_rows_params(uids, full, keys))
+        return (self._entry(row) for row in cur.fetchall())
+
+    def _batch_rows_sql(self) -> str:
+        predicate, _ = self._uids_filter([])
+        return sql.BATCH_ROWS.format(uids=predicate, keys=self._keys_filter())
+
+    def _keys_filter(self) -> str:
+        """``IN`` and the subquery of (discord_uid, race) pairs given as one parameter."""
+        return (
+            "IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+            "FROM json_each(%s))"
+        )
+
+    def _batch_rows_params(
+        self, uids: Sequence[int], full: Sequence[int], keys: Sequence[tuple[int, str]]
+    ) -> tuple[object, ...]:
+        return (
+            self._uids_filter(uids)[1],
+            self._uids_filter(full)[1],
+            json.dumps([list(k) for k in keys]),
+        )
 
     def _entries_of(self, cur: Any, uids: Sequence[int]) -> Iterator[Entry]:
         """Every row of these players, in key order (the lock order on PostgreSQL)."""
@@ -285,6 +320,31 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _involved(
+    jobs: Sequence[QueuedJob],
+) -> tuple[list[int], list[int], list[tuple[int, str]]]:
+    """A batch's players, those it resets or renames (all their rows are needed), and the
+    (player, race) keys its matches touch."""
+    uids: set[int] = set()
+    full: set[int] = set()
+    keys: set[tuple[int, str]] = set()
+    for queued in jobs:
+        job = queued.job
+        if isinstance(job, MatchJob):
+            uids.add(job.p1_uid)
+            uids.add(job.p2_uid)
+            keys.add((job.p1_uid, job.p1_race))
+            keys.add((job.p2_uid, job.p2_race))
+            if job.p1_name is not None:
+                full.add(job.p1_uid)
+            if job.p2_name is not None:
+                full.add(job.p2_uid)
+        else:
+            uids.add(job.uid)
+            full.add(job.uid)
+    return sorted(uids), sorted(full), sorted(keys)
 
 
 def _uids_of(jobs: Sequence[QueuedJob]) -> list[int]:

@@ -24,7 +24,7 @@ from ladder_cli.config import mask_url
 from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
 from ladder_cli.model import Entry, now_utc
 from ladder_cli.stores import sql
-from ladder_cli.stores.base import JobRejected, Store
+from ladder_cli.stores.base import JobRejected, Store, _involved
 
 if TYPE_CHECKING:
     import polars as pl
@@ -96,6 +96,26 @@ _LOAD_FRAME_COPY = (
     "games_lost, games_drawn, (extract(epoch FROM last_played) * 1000000)::int8 AS last_played "
     "FROM mmrs_1v1) TO STDOUT (FORMAT csv, HEADER true)"
 )
+
+
+def _entries(rows: Sequence[Sequence[Any]]) -> Iterator[Entry]:
+    """Rows in ``ENTRY_COLUMNS`` order as entries, built positionally: this runs for every
+    row a batch touches."""
+    return (
+        Entry(
+            uid,
+            race,
+            name,
+            mmr,
+            played or 0,
+            won or 0,
+            lost or 0,
+            drawn or 0,
+            last if last is None or last.tzinfo is UTC else last.astimezone(UTC),
+            rid,
+        )
+        for rid, uid, name, race, mmr, played, won, lost, drawn, last in rows
+    )
 
 
 def _copy_out(conn: psycopg.Connection[Any], statement: str) -> bytes:
@@ -309,22 +329,15 @@ class PostgresStore(Store):
             return iter(())
         lock = " FOR UPDATE" if cur.connection.info.transaction_status else ""
         cur.execute(sql.ENTRIES_OF_UIDS.format(uids="= ANY(%s)") + lock, (list(uids),), binary=True)
-        # Positional construction: this runs for every row a batch touches.
-        return (
-            Entry(
-                uid,
-                race,
-                name,
-                mmr,
-                played or 0,
-                won or 0,
-                lost or 0,
-                drawn or 0,
-                last if last is None or last.tzinfo is UTC else last.astimezone(UTC),
-                rid,
-            )
-            for rid, uid, name, race, mmr, played, won, lost, drawn, last in cur.fetchall()
-        )
+        return _entries(cur.fetchall())
+
+    def _batch_entries(self, cur: Any, jobs: Sequence[Any]) -> Iterator[Entry]:
+        # Every row of every involved player, locked in key order (the same order for
+        # every flusher, so two never deadlock) against writers that skip our advisory
+        # lock. Selecting only the touched rows (as the embedded store does) reads fewer
+        # rows but the planner runs that query four times slower here (measured).
+        uids, _, _ = _involved(jobs)
+        return self._entries_of(cur, uids)
 
     def _uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
         return "= ANY(%s)", list(uids)
