@@ -36,6 +36,7 @@ from ladder_cli.model import (
 )
 from ladder_cli.queue import JobInfo, QueueStatus, WriteQueue
 from ladder_cli.stores import JobRejected, Store, open_store
+from ladder_cli.stores.base import without_gc
 
 if TYPE_CHECKING:
     import polars as pl
@@ -394,6 +395,7 @@ class Ladder:
         wanted = set(seqs)
         return [m for m in ratings.matches if m.seq in wanted], ratings.names, note
 
+    @without_gc
     def flush(
         self, *, progress: Progress | None = None, keep_matches: Container[int] | None = None
     ) -> FlushReport:

@@ -30,7 +30,7 @@ _T = TypeVar("_T")
 _P = ParamSpec("_P")
 
 
-def _without_gc(method: Callable[_P, _T]) -> Callable[_P, _T]:
+def without_gc(method: Callable[_P, _T]) -> Callable[_P, _T]:
     """Run ``method`` with the cyclic garbage collector paused.
 
     A batch allocates a few objects per job and row, none of them in reference cycles;
@@ -119,7 +119,7 @@ class Store(ABC):
 
     # -- the flush ---------------------------------------------------------------------
 
-    @_without_gc
+    @without_gc
     def apply_batch(self, queue_id: str, jobs: Sequence[QueuedJob]) -> BatchResult:
         """Apply jobs in queue order in one transaction, each exactly once.
 
