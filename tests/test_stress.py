@@ -1,11 +1,14 @@
 """Random SIGKILLs: ``ladder record``, ``record --file`` and ``wal replay`` killed at random.
 
-Each round starts one real command in a subprocess, sleeps a random time calibrated to
-how long that command takes, and SIGKILLs it (a round where the command finished first
-is not counted as a kill). After every round the database must satisfy the invariants of
+Each round starts one real command in a subprocess and SIGKILLs it at a random moment:
+four times in five somewhere in its write path (timed from the first failpoint it passes,
+which ``LADDER_FAILPOINT_TRACE`` reveals, and as long as that path took in earlier runs),
+otherwise anywhere in its run. A round where the command finished first is not counted
+as a kill. After every round the database must satisfy the invariants of
 :mod:`tests.invariants` as it stands, without any replay: its transactions are atomic.
 Every few kills, and at the end, an unkilled ``wal replay`` runs and every write is
 judged: acknowledged writes applied exactly once, killed ones wholly applied or absent.
+The trace also tells where each kill landed; the figures count them by phase.
 
 The normal suite kills 24 times per store; ``--run-slow`` (``nox -s stress``) 200 times.
 Set ``LADDER_STRESS_SEED`` to replay a failing run; the seed is in every failure message.
@@ -15,10 +18,12 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,31 +111,36 @@ class Stress:
         queued.acknowledged = True
         return ["wal", "replay"], queued
 
-    def _aim(self, kind: str) -> float:
-        """A kill delay: mostly inside the write path (first to last failpoint, a little
-        either side), as learnt from finished runs of this command; else anywhere."""
-        first, end = self.window.get(kind, (0.15, 0.5))
-        if self.rng.random() < 0.8:
-            return self.rng.uniform(max(0.0, first - 0.02), end + 0.02)
-        return self.rng.uniform(0.0, end)
-
     def _learn(self, kind: str, passed: list[tuple[str, float]]) -> None:
+        """Remember when the write path starts (first failpoint) and how long it lasts."""
         if not passed:
             return
-        first, end = passed[0][1], passed[-1][1]
-        old = self.window.get(kind, (first, end))
-        self.window[kind] = (0.6 * old[0] + 0.4 * first, 0.6 * old[1] + 0.4 * end)
+        first, span = passed[0][1], passed[-1][1] - passed[0][1]
+        old = self.window.get(kind, (first, span))
+        self.window[kind] = (0.6 * old[0] + 0.4 * first, 0.6 * old[1] + 0.4 * span)
+
+    def _run(self, kind: str, proc: subprocess.Popen[str], trace: Path, kill: bool) -> Any:
+        """Let ``proc`` run, or kill it: 4 times in 5 at a random moment of its write path
+        (timed from its first failpoint, so the start-up time does not blur the aim),
+        otherwise at a random moment of its whole run."""
+        if not kill:
+            return kill_after(proc, 600.0)
+        first, span = self.window.get(kind, (0.3, 0.05))
+        if self.rng.random() < 0.2:
+            return kill_after(proc, self.rng.uniform(0.0, first + span))
+        while proc.poll() is None and not trace.exists():
+            time.sleep(0.0005)
+        return kill_after(proc, self.rng.uniform(0.0, span + 0.02))
 
     def round(self, *, kind: str | None = None, kill: bool = True) -> bool:
         """One command, killed at a random moment; True if the kill landed."""
         kind = kind or self.rng.choice(["record", "record", "file", "replay"])
         args, write = self._command(kind)
-        delay = self._aim(kind) if kill else 600.0
         trace = self.home.parent / "trace"
         trace.unlink(missing_ok=True)
         started = time.time()
         proc = spawn(self.home, self.url, *args, env={"LADDER_FAILPOINT_TRACE": str(trace)})
-        rc, _, err = kill_after(proc, delay)
+        rc, _, err = self._run(kind, proc, trace, kill)
         assert rc in (0, -9), self.fail(f"{kind} exited {rc}: {err}")
         passed = [
             (name, float(at) - started)
