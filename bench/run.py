@@ -617,37 +617,62 @@ def render_markdown(
 
 ANALYSIS = """## How the project gets there, and where it does not (yet)
 
-- **Flush** (`Store.apply_batch`): one transaction per batch of queued jobs; the ledger of
-  applied job ids is checked and written in it, so replays are no-ops. On PostgreSQL the
-  batch takes a transaction-level advisory lock, locks the involved rows with
-  `SELECT ... FOR UPDATE` in key order, computes Elo sequentially in memory, then writes
-  with binary `COPY` into a temporary table and one `INSERT ... SELECT ... ON CONFLICT
-  DO UPDATE SET games_played = mmrs_1v1.games_played + EXCLUDED.games_played, ...` (the
-  seed's atomic increment form), and `COPY` for the match log and the ledger. Batches
-  touching fewer than 64 rows keep executemany (pipeline mode).
-- **Where the flush time goes** (see the profile above when the target is missed): per
-  match the ladder process spends CPU on decoding the queue row, the Elo step and its
-  bookkeeping, building `Entry` objects for every row of every involved player, and the
-  COPY encoding; the server spends its time in the upsert (each updated row is a new
-  tuple plus index entries) and the match log's four indexes. On 2 cores the two compete.
-  Not done yet, and the next steps: read only the touched (player, race) rows instead of
-  every race of every involved player, and overlap reading the next queue batch with the
-  server's work on the current one.
-- **Load** (`PostgresStore.load_frame`): `COPY ... TO STDOUT (FORMAT csv)` parsed by
-  Polars' CSV reader, no Python object per row. What remains is libpq's one message per
-  row (about 1.5 microseconds each in the client) and parsing timestamps as text.
+- **Flush** (`Store.apply_batch`): one transaction per batch of queued jobs (default
+  20,000); the ledger of applied job ids is checked and written in it, so replays are
+  no-ops. On PostgreSQL the batch takes a transaction-level advisory lock, locks the
+  involved rows with `SELECT ... FOR UPDATE` in key order, computes Elo sequentially in
+  memory, then writes with binary `COPY` into a temporary table and one
+  `INSERT ... SELECT ... ON CONFLICT DO UPDATE SET games_played = mmrs_1v1.games_played
+  + EXCLUDED.games_played, ...` per run of rows (the seed's atomic increment form), and
+  binary `COPY` for the match log and the ledger. Batches touching fewer than 64 rows keep
+  executemany (pipeline mode). The cyclic GC is paused during the flush (its full passes
+  over the batch's objects took about a third of the CPU time), and the next batch is
+  read from the queue in a helper thread while the database works on the current one.
+- **Why the flush misses 50,000 matches/s here**: timing each statement of a 100,000-match
+  flush into the 100,000-player ladder (during development, same machine) gave about
+  1.1-1.4 s in the upsert (each updated row is a new tuple plus entries in both indexes),
+  0.6-0.8 s in the `SELECT ... FOR UPDATE` of the involved players' rows, and 0.5 s
+  finishing the COPYs (the match log has four indexes): about 2.3 s of server time alone,
+  before the ladder process's own 2.5-3 s of CPU (profile above), on the same 2 cores. The
+  per-job baselines depend on commit latency: B ran at 2,400-3,800 jobs/s across runs.
+  Tried and measured: batch sizes from 5,000 to 100,000 flush within 15% of each other;
+  reading only the touched (player, race) rows halves the rows read but PostgreSQL's plan
+  for it was four times slower, so only the embedded store does that.
+- **Load** (`PostgresStore.load_frame`): the ADBC PostgreSQL driver (binary COPY decoded
+  to Arrow in C++, no pyarrow needed) into Polars: about 0.5 s for 1,000,000 rows on an
+  idle machine, 5.2x fetchall (measured during development); the server's binary COPY
+  alone takes 0.32 s of it, and splitting the read over two connections did not help on
+  2 cores. Without ADBC the fallback is `COPY ... (FORMAT csv)` read straight from libpq
+  with integer timestamps (about 1.7 s: libpq hands over one message per row).
 - **Leaderboard** (embedded): the frame is cached as an Arrow IPC file beside the
   database, keyed by the state of its files (main file and WAL: size, mtime, inode and
-  header), so a read after no write is a file read; a page of up to 100 entries is a top-k
-  selection plus one vectorised count per shown entry for its letter, giving the same
-  output as the full sort. The first read after a write still loads through Python rows.
-  `typer` 0.29 imports pydantic while parsing options (about 0.1 s), which the floor
-  `import polars, typer, rich` does not pay.
+  header), so a read after no write is a file read (40 ms for 1,000,000 rows); a page of up
+  to 100 entries is a top-k selection plus one vectorised count per shown entry for its
+  letter, giving the same output as the full sort (25-40 ms). What is left is start-up:
+  `typer` 0.29 imports pydantic and builds a TypeAdapter per option while parsing
+  (`-X importtime`: about 50 ms for `typer._adapters`), plus Rich's table and the
+  ladder's own modules; `python -c "import polars, typer, rich, typer._adapters,
+  rich.table, rich.console"` alone takes 0.21-0.26 s against the floor's 0.14-0.16 s. The
+  first read after a write still loads through Python rows (about 4 s for 1,000,000).
 - **`record`** imports neither Polars nor psycopg (PostgreSQL only when configured);
   `--help` and `--version` import only typer.
 - **`record --file`**: the Elo engine keeps one mutable entry per (player, race) and the
-  frame is rebuilt once, reassigned, instead of a whole-frame `with_columns` per match.
+  frame is rebuilt once, reassigned, instead of a whole-frame `with_columns` per match
+  (the in-memory row). End to end, 80% of the time is the flush into SQLite (upserts, the
+  match log's four indexes, the ledger) at 11,000-15,000 matches/s, then CSV validation
+  and the durable queue.
+- **Memory**: a replay keeps no per-match results (`Ladder.flush(keep_matches=())`), so
+  it holds one batch plus the touched entries; peak RSS stays flat from 300,000 to
+  1,000,000 jobs.
 """
+
+
+def _load() -> str:
+    """The 1/5/15-minute load averages: other work on the machine skews the figures."""
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -674,6 +699,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             pg = Cluster(cluster)
             with cluster.connect() as conn:
                 machine = describe(conn)
+            machine["load average at start"] = _load()
             log(f"{sizes.name} size; PostgreSQL on port {cluster.port}; scratch {scratch}")
             if "1" in only:
                 results.append(w1_flush(pg, scratch, sizes))
@@ -696,6 +722,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     total = time.perf_counter() - started
+    machine["load average at end"] = _load()
     print(render_text(results))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_markdown(results, machine, sizes, total) + "\n" + ANALYSIS)
