@@ -225,14 +225,38 @@ class Ladder:
             raise BadInput("player is empty: give a discord_uid or a player name")
         found = dict(self._players_named(name))
         if not found:
+            similar = self._similar_players(name)
+            hint = "; did you mean " + ", ".join(f"{n} ({u})" for u, n in similar) + "?"
             raise BadInput(
-                f"unknown player {name!r}: no player has this name "
+                f"unknown player {name!r}: no player has this name{hint if similar else ''} "
                 "(names match exactly, ignoring case; a new player needs a discord_uid)"
             )
         if len(found) > 1:
             candidates = ", ".join(f"{n} ({u})" for u, n in sorted(found.items()))
             raise BadInput(f"player name {name!r} is ambiguous: {candidates}; use the discord_uid")
         return next(iter(found))
+
+    def _similar_players(self, name: str, limit: int = 5) -> list[tuple[int, str]]:
+        """Known players whose names are close to ``name``: the candidates to list."""
+        import difflib
+
+        if self.reachable() is None:
+            players = self.store.player_names()
+        else:
+            try:
+                frame = self._offline_frame()
+            except LadderError:
+                return []
+            players = list(
+                frame.select("discord_uid", "player_name").unique("discord_uid").iter_rows()
+            )
+        by_name: dict[str, list[tuple[int, str]]] = {}
+        for uid, known in players:
+            by_name.setdefault(known.casefold(), []).append((uid, known))
+        wanted = name.casefold()
+        close = difflib.get_close_matches(wanted, list(by_name), n=limit, cutoff=0.6)
+        close += [k for k in by_name if wanted in k and k not in close]
+        return [player for key in close[:limit] for player in by_name[key]][:limit]
 
     def _players_named(self, name: str) -> list[tuple[int, str]]:
         wanted = name.casefold()

@@ -271,6 +271,19 @@ def test_unknown_name_is_bad_input_and_writes_nothing(ladder: Ladder, db_url: st
     assert table_count(db_url, "ladder_matches") == 1
 
 
+def test_unknown_name_lists_close_candidates(ladder: Ladder, db_url: str) -> None:
+    ladder.record(1, "bw_terran", 2, "bw_zerg", p1_name="Flash", p2_name="Jaedong", at=T0)
+    ladder.record(3, "bw_protoss", 2, "bw_zerg", p1_name="Bisu", at=T0)
+    with pytest.raises(BadInput) as info:
+        ladder.profile("flsh")
+    message = str(info.value)
+    assert "did you mean Flash (1)?" in message
+    assert "Bisu" not in message and "Jaedong" not in message
+    with pytest.raises(BadInput) as info:
+        ladder.profile("zzzzzz")
+    assert "did you mean" not in str(info.value)
+
+
 def test_ambiguous_name_lists_candidates_and_writes_nothing(ladder: Ladder, db_url: str) -> None:
     ladder.record(10, "bw_terran", 20, "bw_zerg", p1_name="Twin", p2_name="twin", at=T0)
     before = db_entries(db_url)

@@ -268,6 +268,12 @@ class Store(ABC):
             cur.execute(self.q(sql.render(sql.PLAYERS_NAMED, **self.words)), (name,))
             return [(int(uid), str(found)) for uid, found in cur.fetchall()]
 
+    def player_names(self) -> list[tuple[int, str]]:
+        """Every player's ``(discord_uid, name)``: the candidates for an unknown name."""
+        with self.read_cursor() as cur:
+            cur.execute(sql.PLAYER_NAMES)
+            return [(int(uid), str(name)) for uid, name in cur.fetchall()]
+
     def player_exists(self, uid: int) -> bool:
         with self.read_cursor() as cur:
             cur.execute(self.q(sql.PLAYER_EXISTS), (uid,))

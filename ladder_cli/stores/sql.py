@@ -127,6 +127,10 @@ PLAYERS_NAMED: Final = (
     "WHERE {fold}(player_name) = {fold}(%s) GROUP BY discord_uid ORDER BY discord_uid"
 )
 
+PLAYER_NAMES: Final = (
+    "SELECT discord_uid, min(player_name) FROM mmrs_1v1 GROUP BY discord_uid ORDER BY discord_uid"
+)
+
 PLAYER_EXISTS: Final = "SELECT 1 FROM mmrs_1v1 WHERE discord_uid = %s LIMIT 1"
 
 HISTORY: Final = (
