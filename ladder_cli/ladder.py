@@ -348,7 +348,8 @@ class Ladder:
         if not jobs:
             raise BadInput("nothing to record: no matches were given")
         unavailable = self.reachable()
-        seqs = self.queue.append(jobs)
+        ids = dict(self.queue.append_with_ids(jobs))
+        seqs = list(ids)
         outcome = WriteOutcome(seqs=seqs, applied=False, matches=[])
         if flush and unavailable is None:
             try:
@@ -369,9 +370,10 @@ class Ladder:
                 if not outcome.applied and not outcome.failed:
                     # Another process flushed some of our jobs first: they are applied, just
                     # not by us. Read their before → after from the match log.
-                    missing = [s for s in seqs if s not in report.matches]
-                    logged = self.store.logged_matches(self.queue.queue_id, missing)
-                    found = {m.seq: m for m in logged} | report.matches
+                    seq_of = {ids[s]: s for s in seqs if s not in report.matches}
+                    logged = self.store.logged_matches(self.queue.queue_id, list(seq_of))
+                    found = {seq_of[m.job_id]: m for m in logged if m.job_id in seq_of}
+                    found |= report.matches
                     outcome.matches = [found[s] for s in seqs if s in found]
                     outcome.applied = not set(seqs) & {q.seq for q in self._pending()}
                     if logged:

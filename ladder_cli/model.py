@@ -173,10 +173,21 @@ Job = MatchJob | ResetJob
 
 @dataclass(frozen=True, slots=True)
 class QueuedJob:
-    """A job with its place in one queue; (queue_id, seq) is its unique job id."""
+    """A job with its place in one queue (``seq``) and its identity (``job_id``).
+
+    ``seq`` orders the queue; ``job_id`` is random, drawn when the job is queued, and is
+    what the database's ledger records. A queue file restored from a backup or copied to
+    a second machine reuses seqs, but never the ids of jobs the ledger holds.
+    """
 
     seq: int
     job: Job
+    job_id: int | None = None
+
+    @property
+    def ledger_id(self) -> int:
+        """The id the ledger records (the seq, for jobs built without one)."""
+        return self.seq if self.job_id is None else self.job_id
 
 
 @dataclass(slots=True)
@@ -215,6 +226,7 @@ class AppliedMatch:
     p2_mmr_after: int
     result: int
     seq: int | None = None
+    job_id: int | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {

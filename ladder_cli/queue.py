@@ -10,6 +10,7 @@ and moved to ``failed`` instead of being applied wrongly.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 import time
@@ -26,7 +27,7 @@ from ladder_cli.errors import QueueError
 from ladder_cli.files import private_file
 from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS queue_meta (
@@ -36,6 +37,7 @@ CREATE TABLE IF NOT EXISTS queue_meta (
 CREATE TABLE IF NOT EXISTS jobs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     target TEXT NOT NULL,
+    job_id INTEGER NOT NULL,
     kind TEXT NOT NULL,
     p1_uid INTEGER NOT NULL,
     p1_race TEXT,
@@ -171,7 +173,9 @@ class WriteQueue:
                     f"queue {path} was written by a newer ladder (schema {version}, this one "
                     f"reads {SCHEMA_VERSION}): upgrade ladder, or move the file aside"
                 )
-            if version < SCHEMA_VERSION:
+            if version == 1:
+                self._upgrade_from_v1()
+            elif version < SCHEMA_VERSION:
                 self._conn.executescript(
                     f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 )
@@ -192,17 +196,51 @@ class WriteQueue:
                 "it must be a writable file (choose another home with --home or LADDER_HOME)"
             ) from None
 
+    def _upgrade_from_v1(self) -> None:
+        """Version 1 identified jobs by seq alone; give each a random job id.
+
+        Rows whose old checksum fails stay as they are and are moved to ``failed`` when
+        read, exactly as before the upgrade.
+        """
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("ALTER TABLE jobs ADD COLUMN job_id INTEGER NOT NULL DEFAULT 0")
+            rows = conn.execute(f"SELECT seq, {_COLUMNS}, crc FROM jobs").fetchall()
+            for seq, *fields, crc in rows:
+                if _crc(tuple(fields)) == crc:
+                    job_id = secrets.randbits(63)
+                    conn.execute(
+                        "UPDATE jobs SET job_id = ?, crc = ? WHERE seq = ?",
+                        (job_id, _crc((job_id, *fields)), seq),
+                    )
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
 
     def append(self, jobs: Iterable[Job]) -> list[int]:
-        """Queue jobs as one unit, durably: all of them or, on any failure, none."""
+        """Queue jobs as one unit, durably: all of them or, on any failure, none.
+
+        Returns their seqs; :meth:`append_with_ids` also returns their job ids.
+        """
+        return [seq for seq, _ in self.append_with_ids(jobs)]
+
+    def append_with_ids(self, jobs: Iterable[Job]) -> list[tuple[int, int]]:
+        """Like :meth:`append`, returning ``(seq, job_id)`` for each job."""
         rows = []
+        ids = []
         now = time.time()
         for job in jobs:
             row = _encode(job)
-            rows.append((self.target, *row, _crc(row), now))
+            job_id = secrets.randbits(63)
+            ids.append(job_id)
+            rows.append((self.target, job_id, *row, _crc((job_id, *row)), now))
         failpoints.hit("after-validate")
         with self._lock:
             try:
@@ -210,8 +248,8 @@ class WriteQueue:
                 try:
                     first = self._next_seq()
                     self._conn.executemany(
-                        f"INSERT INTO jobs (target, {_COLUMNS}, crc, enqueued_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        f"INSERT INTO jobs (target, job_id, {_COLUMNS}, crc, enqueued_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         rows,
                     )
                     self._conn.execute("COMMIT")
@@ -221,7 +259,7 @@ class WriteQueue:
             except sqlite3.Error as exc:
                 raise QueueError(f"cannot write to the queue {self.path}: {exc}") from None
         failpoints.hit("after-queue-commit")
-        return list(range(first, first + len(rows)))
+        return list(zip(range(first, first + len(rows)), ids, strict=True))
 
     def _next_seq(self) -> int:
         row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'").fetchone()
@@ -239,7 +277,7 @@ class WriteQueue:
         while True:
             with self._lock:
                 rows = self._conn.execute(
-                    f"SELECT seq, {_COLUMNS}, crc FROM jobs "
+                    f"SELECT seq, job_id, {_COLUMNS}, crc FROM jobs "
                     "WHERE target = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
                     (self.target, last, size),
                 ).fetchall()
@@ -247,12 +285,12 @@ class WriteQueue:
                 return
             last = rows[-1][0]
             batch, corrupt = [], []
-            for seq, *fields, crc in rows:
+            for seq, job_id, *fields, crc in rows:
                 row = cast(Row, tuple(fields))
                 try:
-                    if _crc(row) != crc:
+                    if _crc((job_id, *row)) != crc:
                         raise ValueError("checksum mismatch (torn or edited row)")
-                    batch.append(QueuedJob(seq, _decode(row)))
+                    batch.append(QueuedJob(seq, _decode(row), job_id))
                 except (ValueError, TypeError, OverflowError, OSError) as exc:
                     corrupt.append((seq, f"corrupt queue row: {exc}"))
             if corrupt:

@@ -99,7 +99,7 @@ class Ratings:
     def apply(self, queued: QueuedJob) -> None:
         job = queued.job
         if isinstance(job, MatchJob):
-            self._apply_match(job, queued.seq)
+            self._apply_match(job, queued.seq, queued.ledger_id)
         else:
             self._apply_reset(job)
 
@@ -124,7 +124,7 @@ class Ratings:
             change = self.changes[key] = Change(entry)
         return change
 
-    def _apply_match(self, job: MatchJob, seq: int | None) -> None:
+    def _apply_match(self, job: MatchJob, seq: int | None, job_id: int | None = None) -> None:
         if job.p1_uid == job.p2_uid:
             raise PoisonJob(f"P1 and P2 are the same player ({job.p1_uid})")
         if job.p1_race not in RACES or job.p2_race not in RACES:
@@ -169,6 +169,7 @@ class Ratings:
                 p2_mmr_after=after2,
                 result=job.result,
                 seq=seq,
+                job_id=job_id,
             )
         )
 

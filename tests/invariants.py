@@ -65,7 +65,7 @@ class Row:
 class Match:
     match_id: int
     queue_id: str
-    job_seq: int
+    job_id: int
     played_at: datetime
     p1_uid: int
     p1_race: str
@@ -106,11 +106,11 @@ _ROWS = (
     "games_drawn, last_played FROM mmrs_1v1"
 )
 _MATCHES = (
-    "SELECT match_id, queue_id, job_seq, played_at, p1_uid, p1_race, p1_mmr_before, "
+    "SELECT match_id, queue_id, job_id, played_at, p1_uid, p1_race, p1_mmr_before, "
     "p1_mmr_after, p2_uid, p2_race, p2_mmr_before, p2_mmr_after, result "
     "FROM ladder_matches ORDER BY match_id"
 )
-_LEDGER = "SELECT queue_id, job_seq FROM ladder_applied_jobs"
+_LEDGER = "SELECT queue_id, job_id FROM ladder_applied_jobs"
 
 
 def _fetch(url: str) -> tuple[list[Any], list[Any], list[Any]]:
@@ -239,7 +239,7 @@ def invariant_problems(db: DbState, *, extra_ledger: int = 0, chain: bool = True
             )
     ledger = Counter(db.ledger)
     problems += [f"job {job} is {n} times in the ledger" for job, n in ledger.items() if n > 1]
-    logged = Counter((m.queue_id, m.job_seq) for m in db.matches)
+    logged = Counter((m.queue_id, m.job_id) for m in db.matches)
     problems += [f"job {job} logged {n} matches" for job, n in logged.items() if n > 1]
     problems += [f"job {job} logged a match but is not in the ledger" for job in logged.keys()
                  - ledger.keys()]  # fmt: skip

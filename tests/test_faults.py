@@ -546,15 +546,9 @@ def test_outages_at_random_moments_full(home: Path, pg_url: str, pg_cluster: obj
     _outage_rounds(home, pg_url, pg_cluster, 60, 10, random.randrange(2**32))
 
 
-# -- known gap: a queue file that was copied or restored from a backup -----------------------
+# -- a queue file that was copied or restored from a backup ----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a job id is (queue_id, seq); a queue restored from an older copy "
-    "reuses seqs the database's ledger already holds, so new writes are skipped as "
-    "'already applied' (the ledger keeps no fingerprint of the job to tell them apart)",
-)
 def test_queue_restored_from_backup_loses_no_write(home: Path, db_url: str) -> None:
     home, url, book = _home(home), db_url, Ledger()
     _record(home, url, book, 0)

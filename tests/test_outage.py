@@ -168,7 +168,7 @@ def test_outage_queues_reads_snapshot_and_replays(
     assert (games, won, lost, drawn) == (6, 2, 2, 2)
     assert query(pg_url, "SELECT count(*) FROM ladder_matches") == [(3,)]
     ledger = query(
-        pg_url, "SELECT queue_id, job_seq, count(*) FROM ladder_applied_jobs GROUP BY 1, 2"
+        pg_url, "SELECT queue_id, job_id, count(*) FROM ladder_applied_jobs GROUP BY 1, 2"
     )
     assert len(ledger) == 3 and all(n == 1 for _, _, n in ledger)
     stored = {(u, r): m for u, r, m in query(pg_url, "SELECT discord_uid, race, mmr FROM mmrs_1v1")}

@@ -229,8 +229,9 @@ def _check_store(lad: Ladder, url: str, queued: list[QueuedJob], model: Model) -
 
 
 def _queued(lad: Ladder, jobs: list[Job]) -> list[QueuedJob]:
-    seqs = lad.submit(jobs, flush=False).seqs
-    return [QueuedJob(s, j) for s, j in zip(seqs, jobs, strict=True)]
+    seqs = set(lad.submit(jobs, flush=False).seqs)
+    # As the flush will see them: with the random job ids the queue gave them.
+    return [q for q in lad.queue.pending_jobs() if q.seq in seqs]
 
 
 @settings(max_examples=EXAMPLES, deadline=None)

@@ -52,8 +52,33 @@ def test_jobs_round_trip_exactly(queue):
         ResetJob(9, "bw_zerg", 1234, True, AT),
         ResetJob(9, None, 1500, False, AT),
     ]
-    queue.append(jobs)
-    assert queue.pending_jobs() == [QueuedJob(i, job) for i, job in enumerate(jobs, 1)]
+    ids = queue.append_with_ids(jobs)
+    assert queue.pending_jobs() == [
+        QueuedJob(seq, job, job_id) for (seq, job_id), job in zip(ids, jobs, strict=True)
+    ]
+
+
+def test_job_ids_are_random_and_survive_reopening(path):
+    q = WriteQueue(path, TARGET)
+    ids = [job_id for _, job_id in q.append_with_ids([m(1, 2)] * 50)]
+    assert len(set(ids)) == 50 and all(0 <= i < 2**63 for i in ids)
+    q.close()
+    assert [j.job_id for j in WriteQueue(path, TARGET).pending_jobs()] == ids
+
+
+def test_a_restored_queue_file_reuses_seqs_but_not_job_ids(path, tmp_path):
+    # The ledger records job ids, so a seq reused after a restore is a new job.
+    q = WriteQueue(path, TARGET)
+    [(seq, first)] = q.append_with_ids([m(1, 2)])
+    q.close()
+    backup = tmp_path / "backup.sqlite3"
+    backup.write_bytes(path.read_bytes())
+    q = WriteQueue(path, TARGET)
+    q.append([m(1, 2)])
+    q.close()
+    path.write_bytes(backup.read_bytes())
+    [(again, second)] = WriteQueue(path, TARGET).append_with_ids([m(3, 4)])
+    assert again == seq + 1 and second != first
 
 
 def test_append_is_durable_and_ordered(path):
@@ -268,8 +293,8 @@ def test_loosely_typed_checked_job_survives_the_queue(queue):
     # the checksum covers the values as Python sees them: a float result stored as an
     # SQLite integer would read back different and be dropped as corrupt
     job = MatchJob.checked(1, "bw_terran", 2, "bw_zerg", result=1.0, played_at=AT)
-    queue.append([job])
-    assert queue.pending_jobs() == [QueuedJob(1, job)]
+    [(seq, job_id)] = queue.append_with_ids([job])
+    assert queue.pending_jobs() == [QueuedJob(seq, job, job_id)]
     assert queue.status().failed == 0
 
 

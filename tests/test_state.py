@@ -206,7 +206,7 @@ def _check_consistent(ladder: Ladder, db_url: str, tmp: Path, matches: int) -> N
     assert int(games) == 2 * matches
     assert int(entries) == frame.height
     [(logged,)] = query(db_url, "SELECT count(*) FROM ladder_matches")
-    [(ledger,)] = query(db_url, "SELECT count(DISTINCT job_seq) FROM ladder_applied_jobs")
+    [(ledger,)] = query(db_url, "SELECT count(DISTINCT job_id) FROM ladder_applied_jobs")
     assert int(logged) == int(ledger) == matches
     same_rows(frame, fresh_frame(db_url, tmp))
 

@@ -131,11 +131,13 @@ class Store(ABC):
         if not jobs:
             return result
         with self.write_transaction() as cur:
-            cur.execute(self.q(sql.APPLIED_IN_RANGE), (queue_id, jobs[0].seq, jobs[-1].seq))
+            predicate, ids = self._uids_filter([job.ledger_id for job in jobs])
+            cur.execute(self.q(sql.APPLIED_AMONG.format(ids=predicate)), (queue_id, ids))
             done = {row[0] for row in cur.fetchall()}
-            todo = [job for job in jobs if job.seq not in done]
-            result.already_applied = [job.seq for job in jobs if job.seq in done]
+            todo = [job for job in jobs if job.ledger_id not in done]
+            result.already_applied = [job.seq for job in jobs if job.ledger_id in done]
             ratings = Ratings.from_entries(self._batch_entries(cur, todo))
+            applied_ids = []
             for job in todo:
                 try:
                     ratings.apply(job)
@@ -143,8 +145,9 @@ class Store(ABC):
                     result.failed.append((job.seq, str(exc)))
                 else:
                     result.applied.append(job.seq)
+                    applied_ids.append(job.ledger_id)
             failpoints.hit("in-db-transaction")
-            self._write(cur, queue_id, ratings, result.applied)
+            self._write(cur, queue_id, ratings, applied_ids)
             self._learn_new_ids(cur, ratings)
             result.matches = ratings.matches
             result.entries = [change.entry for change in ratings.changes.values()]
@@ -180,7 +183,7 @@ class Store(ABC):
                 [
                     (
                         queue_id,
-                        m.seq,
+                        m.job_id,
                         ts(m.played_at),
                         m.p1_uid,
                         m.p1_race,
@@ -197,7 +200,7 @@ class Store(ABC):
             )
         if applied:
             now = self._ts(now_utc())
-            cur.executemany(self.q(sql.INSERT_APPLIED), [(queue_id, seq, now) for seq in applied])
+            cur.executemany(self.q(sql.INSERT_APPLIED), [(queue_id, i, now) for i in applied])
 
     def _batch_entries(self, cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
         """The rows a batch needs, in key order (the lock order on PostgreSQL).
@@ -289,14 +292,15 @@ class Store(ABC):
             cur.execute(self.q(sql.HISTORY.format(where=where)), params)
             return [self._match(row) for row in cur.fetchall()]
 
-    def logged_matches(self, queue_id: str, seqs: Sequence[int]) -> list[AppliedMatch]:
+    def logged_matches(self, queue_id: str, job_ids: Sequence[int]) -> list[AppliedMatch]:
         """The logged matches of these jobs, for a writer whose jobs another process
         flushed first: it still reports the real before → after."""
-        if not seqs:
+        if not job_ids:
             return []
+        predicate, ids = self._uids_filter(job_ids)
         with self.read_cursor() as cur:
-            cur.execute(self.q(sql.MATCHES_OF_JOBS), (queue_id, min(seqs), max(seqs)))
-            return [self._match(row) for row in cur.fetchall() if row[-1] in set(seqs)]
+            cur.execute(self.q(sql.MATCHES_OF_JOBS.format(ids=predicate)), (queue_id, ids))
+            return [self._match(row) for row in cur.fetchall()]
 
     def _match(self, r: Sequence[Any]) -> AppliedMatch:
         return AppliedMatch(
@@ -311,7 +315,7 @@ class Store(ABC):
             p2_mmr_before=int(r[8]),
             p2_mmr_after=int(r[9]),
             result=int(r[10]),
-            seq=int(r[11]) if len(r) > 11 else None,
+            job_id=int(r[11]) if len(r) > 11 else None,
         )
 
     def counts(self) -> tuple[int, int]:

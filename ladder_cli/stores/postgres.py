@@ -78,7 +78,7 @@ _RENAME_MANY = (
     "FROM unnest(%s::bigint[], %s::text[]) AS r(uid, name) WHERE m.discord_uid = r.uid"
 )
 _COPY_MATCHES = (
-    "COPY ladder_matches (queue_id, job_seq, played_at, p1_uid, p1_race, p1_mmr_before, "
+    "COPY ladder_matches (queue_id, job_id, played_at, p1_uid, p1_race, p1_mmr_before, "
     "p1_mmr_after, p2_uid, p2_race, p2_mmr_before, p2_mmr_after, result) FROM STDIN "
     "(FORMAT BINARY)"
 )
@@ -86,9 +86,7 @@ _MATCHES_TYPES = [
     "text", "int8", "timestamptz", "int8", "text", "int4", "int4", "int8", "text", "int4",
     "int4", "int2",
 ]  # fmt: skip
-_COPY_APPLIED = (
-    "COPY ladder_applied_jobs (queue_id, job_seq, applied_at) FROM STDIN (FORMAT BINARY)"
-)
+_COPY_APPLIED = "COPY ladder_applied_jobs (queue_id, job_id, applied_at) FROM STDIN (FORMAT BINARY)"
 _APPLIED_TYPES = ["text", "int8", "timestamptz"]
 
 _LOAD_FRAME_COPY = (
@@ -397,7 +395,7 @@ class PostgresStore(Store):
                     write(
                         (
                             queue_id,
-                            m.seq,
+                            m.job_id,
                             m.played_at,
                             m.p1_uid,
                             m.p1_race,
@@ -415,8 +413,8 @@ class PostgresStore(Store):
             with cur.copy(_COPY_APPLIED) as copy:
                 copy.set_types(_APPLIED_TYPES)
                 write = copy.write_row
-                for seq in applied:
-                    write((queue_id, seq, now))
+                for job_id in applied:
+                    write((queue_id, job_id, now))
 
     def _ts(self, value: datetime | None) -> object:
         return value

@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS mmrs_1v1 (
 CREATE TABLE IF NOT EXISTS ladder_matches (
     match_id {bigserial} PRIMARY KEY,
     queue_id TEXT NOT NULL,
-    job_seq BIGINT NOT NULL,
+    job_id BIGINT NOT NULL,
     played_at {timestamp} NOT NULL,
     p1_uid BIGINT NOT NULL,
     p1_race TEXT NOT NULL,
@@ -53,9 +53,9 @@ CREATE INDEX IF NOT EXISTS ladder_matches_p2_uid ON ladder_matches (p2_uid);
 CREATE INDEX IF NOT EXISTS ladder_matches_played_at ON ladder_matches (played_at, match_id);
 CREATE TABLE IF NOT EXISTS ladder_applied_jobs (
     queue_id TEXT NOT NULL,
-    job_seq BIGINT NOT NULL,
+    job_id BIGINT NOT NULL,
     applied_at {timestamp} NOT NULL,
-    PRIMARY KEY (queue_id, job_seq)
+    PRIMARY KEY (queue_id, job_id)
 );
 """
 
@@ -93,18 +93,16 @@ ON CONFLICT (discord_uid, race) DO UPDATE SET
 RENAME: Final = "UPDATE mmrs_1v1 SET player_name = %s WHERE discord_uid = %s"
 
 INSERT_MATCH: Final = """
-INSERT INTO ladder_matches (queue_id, job_seq, played_at, p1_uid, p1_race, p1_mmr_before,
+INSERT INTO ladder_matches (queue_id, job_id, played_at, p1_uid, p1_race, p1_mmr_before,
                             p1_mmr_after, p2_uid, p2_race, p2_mmr_before, p2_mmr_after, result)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 
 INSERT_APPLIED: Final = (
-    "INSERT INTO ladder_applied_jobs (queue_id, job_seq, applied_at) VALUES (%s, %s, %s)"
+    "INSERT INTO ladder_applied_jobs (queue_id, job_id, applied_at) VALUES (%s, %s, %s)"
 )
 
-APPLIED_IN_RANGE: Final = (
-    "SELECT job_seq FROM ladder_applied_jobs WHERE queue_id = %s AND job_seq BETWEEN %s AND %s"
-)
+APPLIED_AMONG: Final = "SELECT job_id FROM ladder_applied_jobs WHERE queue_id = %s AND job_id {ids}"
 
 ENTRIES_OF_UIDS: Final = (
     f"SELECT {ENTRY_COLUMNS} FROM mmrs_1v1 WHERE discord_uid {{uids}} ORDER BY discord_uid, race"
@@ -139,8 +137,8 @@ HISTORY: Final = (
 )
 
 MATCHES_OF_JOBS: Final = (
-    f"SELECT {MATCH_COLUMNS}, job_seq FROM ladder_matches "
-    "WHERE queue_id = %s AND job_seq BETWEEN %s AND %s ORDER BY match_id"
+    f"SELECT {MATCH_COLUMNS}, job_id FROM ladder_matches "
+    "WHERE queue_id = %s AND job_id {ids} ORDER BY match_id"
 )
 
 COUNTS: Final = "SELECT count(*), COALESCE(sum(games_played), 0) FROM mmrs_1v1"
