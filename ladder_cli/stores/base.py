@@ -177,26 +177,9 @@ class Store(ABC):
                 self.q(sql.RENAME), [(name, uid) for uid, name in ratings.renamed.items()]
             )
         if ratings.matches:
-            ts = self._ts
             cur.executemany(
                 self.q(sql.INSERT_MATCH),
-                [
-                    (
-                        queue_id,
-                        m.job_id,
-                        ts(m.played_at),
-                        m.p1_uid,
-                        m.p1_race,
-                        m.p1_mmr_before,
-                        m.p1_mmr_after,
-                        m.p2_uid,
-                        m.p2_race,
-                        m.p2_mmr_before,
-                        m.p2_mmr_after,
-                        m.result,
-                    )
-                    for m in ratings.matches
-                ],
+                [match_row(queue_id, m, self._ts) for m in ratings.matches],
             )
         if applied:
             now = self._ts(now_utc())
@@ -367,6 +350,24 @@ def _uids_of(jobs: Sequence[QueuedJob]) -> list[int]:
         else:
             uids.add(job.uid)
     return sorted(uids)
+
+
+def match_row(queue_id: str, m: AppliedMatch, ts: Callable[[Any], object]) -> tuple[object, ...]:
+    """A match log row in ``INSERT_MATCH`` column order (the stores' COPY uses it too)."""
+    return (
+        queue_id,
+        m.job_id,
+        ts(m.played_at),
+        m.p1_uid,
+        m.p1_race,
+        m.p1_mmr_before,
+        m.p1_mmr_after,
+        m.p2_uid,
+        m.p2_race,
+        m.p2_mmr_before,
+        m.p2_mmr_after,
+        m.result,
+    )
 
 
 def _upsert_row(change: Change, ts: Any) -> tuple[object, ...]:

@@ -24,7 +24,7 @@ from ladder_cli.config import mask_url
 from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
 from ladder_cli.model import Entry, now_utc
 from ladder_cli.stores import sql
-from ladder_cli.stores.base import JobRejected, Store, _involved
+from ladder_cli.stores.base import JobRejected, Store, _involved, match_row
 
 if TYPE_CHECKING:
     import polars as pl
@@ -392,22 +392,7 @@ class PostgresStore(Store):
                 copy.set_types(_MATCHES_TYPES)
                 write = copy.write_row
                 for m in ratings.matches:
-                    write(
-                        (
-                            queue_id,
-                            m.job_id,
-                            m.played_at,
-                            m.p1_uid,
-                            m.p1_race,
-                            m.p1_mmr_before,
-                            m.p1_mmr_after,
-                            m.p2_uid,
-                            m.p2_race,
-                            m.p2_mmr_before,
-                            m.p2_mmr_after,
-                            m.result,
-                        )
-                    )
+                    write(match_row(queue_id, m, self._ts))
         if applied:
             now = now_utc()
             with cur.copy(_COPY_APPLIED) as copy:
