@@ -10,26 +10,21 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import math
 import os
 import pty
 import re
 import select
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from ladder_cli import cli
+from tests.helpers import Run, elo, query
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "matches.csv"
@@ -48,21 +43,6 @@ MARKUP = "[bold red]x[/]"
 
 
 # -- running the command ----------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-    @property
-    def err_lines(self) -> list[str]:
-        return [line for line in self.err.splitlines() if line.strip()]
 
 
 def invoke(
@@ -107,14 +87,6 @@ def fails(result: Run, code: int = 2, *fragments: str) -> Run:
     return result
 
 
-def query(url: str, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    if url.startswith("sqlite"):
-        with closing(sqlite3.connect(url[len("sqlite:///") :])) as conn:
-            return conn.execute(statement.replace("%s", "?"), tuple(params)).fetchall()
-    with psycopg.connect(url) as conn:
-        return conn.execute(statement, tuple(params)).fetchall()  # type: ignore[arg-type]
-
-
 def db_state(url: str) -> tuple[list[tuple[Any, ...]], int, int]:
     """Everything a write could change: every entry, the match log and ledger sizes."""
     entries = query(
@@ -130,15 +102,6 @@ def db_state(url: str) -> tuple[list[tuple[Any, ...]], int, int]:
 def queue_empty(ladder: Ladder) -> bool:
     status = ok(ladder("wal", "status", "--format", "json")).json
     return status["pending"] == 0 and status["failed"] == 0
-
-
-def elo(mmr1: int, mmr2: int, score1: float) -> tuple[int, int]:
-    e1 = 1 / (1 + 10 ** ((mmr2 - mmr1) / 400))
-    e2 = 1 / (1 + 10 ** ((mmr1 - mmr2) / 400))
-    return (
-        math.floor(mmr1 + 40 * (score1 - e1) + 0.5),
-        math.floor(mmr2 + 40 * ((1 - score1) - e2) + 0.5),
-    )
 
 
 def entries(ladder: Ladder, *args: object) -> dict[tuple[int, str], dict[str, Any]]:

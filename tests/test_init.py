@@ -5,12 +5,10 @@ it, or refuses clearly when the table cannot take the atomic upsert.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import sys
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ladder_cli import cli
-from tests.pgcluster import PASSWORD
+from tests.helpers import Run, invoke
 
 # The original system's table, as the design document gives it: game counts nullable.
 ORIGINAL_DDL = """
@@ -46,36 +44,6 @@ ROWS = [
     (200, "Newbie", "bw_zerg", 1500, None, None, None, None, None),
     (300, "Veteran", "bw_protoss", 1550, 3, 1, 1, 1, "2025-11-01T00:00:00+00:00"),
 ]
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-    @property
-    def err_lines(self) -> list[str]:
-        return [line for line in self.err.splitlines() if line.strip()]
-
-
-def invoke(home: Path, url: str, *args: object) -> Run:
-    argv = ["--home", str(home), "--db", url, *map(str, args)]
-    with CliRunner().isolation() as (out, err, _):
-        try:
-            code = cli.run(argv)
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        result = Run(code, out.getvalue().decode(), err.getvalue().decode())
-    assert "Traceback" not in result.err
-    assert PASSWORD not in result.out + result.err
-    return result
 
 
 def ok(result: Run) -> Run:

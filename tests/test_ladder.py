@@ -8,34 +8,21 @@ the code under test.
 
 from __future__ import annotations
 
-import math
-import sqlite3
-from collections.abc import Sequence
-from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from ladder_cli import Ladder
 from ladder_cli.errors import BadInput
 from ladder_cli.model import MatchJob
+from tests.helpers import elo, query
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 # -- helpers --------------------------------------------------------------------------
-
-
-def query(url: str, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    """Run SQL against the database directly, with its own driver."""
-    if url.startswith("sqlite"):
-        with closing(sqlite3.connect(url[len("sqlite:///") :])) as conn:
-            return conn.execute(statement.replace("%s", "?"), tuple(params)).fetchall()
-    with psycopg.connect(url) as conn:
-        return conn.execute(statement, tuple(params)).fetchall()  # type: ignore[arg-type]
 
 
 def db_entries(url: str) -> dict[tuple[int, str], dict[str, Any]]:
@@ -51,16 +38,6 @@ def db_entries(url: str) -> dict[tuple[int, str], dict[str, Any]]:
 def table_count(url: str, table: str) -> int:
     rows = query(url, f"SELECT count(*) FROM {table}")
     return int(rows[0][0])
-
-
-def elo(mmr1: int, mmr2: int, score1: float) -> tuple[int, int]:
-    """The contract's formula, written out independently of ladder_cli.rating."""
-    e1 = 1 / (1 + 10 ** ((mmr2 - mmr1) / 400))
-    e2 = 1 / (1 + 10 ** ((mmr1 - mmr2) / 400))
-    return (
-        math.floor(mmr1 + 40 * (score1 - e1) + 0.5),
-        math.floor(mmr2 + 40 * ((1 - score1) - e2) + 0.5),
-    )
 
 
 class Reference:

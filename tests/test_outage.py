@@ -5,54 +5,18 @@ nothing lost and nothing doubled.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from typer.testing import CliRunner
 
-from ladder_cli import cli
+from tests.helpers import Run, elo, invoke, query
 from tests.pgcluster import PASSWORD, PgCluster
 
 pytestmark = pytest.mark.pg
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-    @property
-    def err_lines(self) -> list[str]:
-        return [line for line in self.err.splitlines() if line.strip()]
-
-
-def invoke(home: Path, url: str, *args: object) -> Run:
-    argv = ["--home", str(home), "--db", url, *map(str, args)]
-    with CliRunner().isolation() as (out, err, _):
-        try:
-            code = cli.run(argv)
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        result = Run(code, out.getvalue().decode(), err.getvalue().decode())
-    assert PASSWORD not in result.out + result.err
-    assert "Traceback" not in result.err
-    return result
 
 
 def process(home: Path, url: str, *args: object) -> Run:
@@ -74,20 +38,6 @@ def process(home: Path, url: str, *args: object) -> Run:
 def ok(result: Run) -> Run:
     assert result.code == 0, result
     return result
-
-
-def query(url: str, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    with psycopg.connect(url) as conn:
-        return conn.execute(statement, tuple(params)).fetchall()  # type: ignore[arg-type]
-
-
-def elo(mmr1: int, mmr2: int, score1: float) -> tuple[int, int]:
-    e1 = 1 / (1 + 10 ** ((mmr2 - mmr1) / 400))
-    e2 = 1 / (1 + 10 ** ((mmr1 - mmr2) / 400))
-    return (
-        math.floor(mmr1 + 40 * (score1 - e1) + 0.5),
-        math.floor(mmr2 + 40 * ((1 - score1) - e2) + 0.5),
-    )
 
 
 def entries(result: Run) -> dict[tuple[int, str], dict[str, Any]]:

@@ -9,42 +9,19 @@
 
 from __future__ import annotations
 
-import math
-import sqlite3
 import threading
-from collections.abc import Callable, Sequence
-from contextlib import closing
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-import psycopg
 
 from ladder_cli import Ladder
+from tests.helpers import elo, query
 
 T0 = datetime(2026, 4, 1, 18, 0, tzinfo=UTC)
 KEY = ["discord_uid", "race"]
-
-
-def query(url: str, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    if url.startswith("sqlite"):
-        with closing(sqlite3.connect(url[len("sqlite:///") :])) as conn:
-            rows = conn.execute(statement.replace("%s", "?"), tuple(params)).fetchall()
-            conn.commit()
-            return rows
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(statement, tuple(params))  # type: ignore[arg-type]
-        return cur.fetchall() if cur.description else []
-
-
-def elo(mmr1: int, mmr2: int, score1: float) -> tuple[int, int]:
-    e1 = 1 / (1 + 10 ** ((mmr2 - mmr1) / 400))
-    e2 = 1 / (1 + 10 ** ((mmr1 - mmr2) / 400))
-    return (
-        math.floor(mmr1 + 40 * (score1 - e1) + 0.5),
-        math.floor(mmr2 + 40 * ((1 - score1) - e2) + 0.5),
-    )
 
 
 def keys(frame: pl.DataFrame) -> set[tuple[int, str]]:

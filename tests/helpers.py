@@ -1,0 +1,79 @@
+"""Helpers the behavioural tests share: the CLI run in-process, direct SQL, and Elo.
+
+Elo is written out here from the contract, independently of ``ladder_cli.rating``, so
+the tests check the library against the formula rather than against itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import sys
+from collections.abc import Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from typer.testing import CliRunner
+
+from ladder_cli import cli
+from tests.pgcluster import PASSWORD
+
+
+@dataclass
+class Run:
+    """What one command printed, and its exit code."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+    @property
+    def err_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
+
+def invoke(home: Path, url: str, *args: object) -> Run:
+    """``ladder --home HOME --db URL ARGS...`` in this process; never a traceback or the
+    test server's password in what it prints."""
+    argv = ["--home", str(home), "--db", url, *map(str, args)]
+    with CliRunner().isolation() as (out, err, _):
+        try:
+            code = cli.run(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        result = Run(code, out.getvalue().decode(), err.getvalue().decode())
+    assert "Traceback" not in result.err
+    assert PASSWORD not in result.out + result.err
+    return result
+
+
+def query(url: str, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Run SQL against the database directly, with its own driver (``%s`` placeholders)."""
+    if url.startswith("sqlite"):
+        with closing(sqlite3.connect(url[len("sqlite:///") :])) as conn:
+            rows = conn.execute(statement.replace("%s", "?"), tuple(params)).fetchall()
+            conn.commit()
+            return rows
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(statement, tuple(params))  # type: ignore[arg-type]
+        return cur.fetchall() if cur.description else []
+
+
+def elo(mmr1: int, mmr2: int, score1: float) -> tuple[int, int]:
+    """The contract's Elo: K = 40, both sides from the stored integers, rounded half up."""
+    e1 = 1 / (1 + 10 ** ((mmr2 - mmr1) / 400))
+    e2 = 1 / (1 + 10 ** ((mmr1 - mmr2) / 400))
+    return (
+        math.floor(mmr1 + 40 * (score1 - e1) + 0.5),
+        math.floor(mmr2 + 40 * ((1 - score1) - e2) + 0.5),
+    )
