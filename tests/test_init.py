@@ -5,19 +5,15 @@ it, or refuses clearly when the table cannot take the atomic upsert.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
-from collections.abc import Sequence
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from ladder_cli import cli
-from tests.helpers import Run, invoke
+from tests.helpers import Run, invoke, query
 
 # The original system's table, as the design document gives it: game counts nullable.
 ORIGINAL_DDL = """
@@ -51,37 +47,26 @@ def ok(result: Run) -> Run:
     return result
 
 
-def execute(url: str, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    if url.startswith("sqlite"):
-        with closing(sqlite3.connect(url[len("sqlite:///") :])) as conn:
-            rows = conn.execute(statement.replace("%s", "?"), tuple(params)).fetchall()
-            conn.commit()
-            return rows
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(statement, tuple(params))  # type: ignore[arg-type]
-        return cur.fetchall() if cur.description else []
-
-
 def pg_schema(url: str) -> dict[str, Any]:
     """Everything about ``mmrs_1v1`` that altering it would change."""
     return {
-        "columns": execute(
+        "columns": query(
             url,
             "SELECT column_name, data_type, is_nullable, column_default "
             "FROM information_schema.columns WHERE table_name = 'mmrs_1v1' "
             "ORDER BY ordinal_position",
         ),
-        "constraints": execute(
+        "constraints": query(
             url,
             "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
             "WHERE conrelid = 'mmrs_1v1'::regclass ORDER BY conname",
         ),
-        "indexes": execute(
+        "indexes": query(
             url,
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'mmrs_1v1' "
             "ORDER BY indexname",
         ),
-        "triggers": execute(
+        "triggers": query(
             url,
             "SELECT tgname FROM pg_trigger WHERE tgrelid = 'mmrs_1v1'::regclass ORDER BY 1",
         ),
@@ -89,7 +74,7 @@ def pg_schema(url: str) -> dict[str, Any]:
 
 
 def raw_rows(url: str) -> list[tuple[Any, ...]]:
-    return execute(
+    return query(
         url,
         "SELECT id, discord_uid, player_name, race, mmr, games_played, games_won, games_lost, "
         "games_drawn, last_played FROM mmrs_1v1 ORDER BY id",
@@ -126,9 +111,9 @@ def test_init_on_the_embedded_default(home: Path) -> None:
 
 @pytest.mark.pg
 def test_init_adopts_the_original_table(home: Path, pg_url: str) -> None:
-    execute(pg_url, ORIGINAL_DDL.format(unique=",\n    UNIQUE (discord_uid, race)"))
+    query(pg_url, ORIGINAL_DDL.format(unique=",\n    UNIQUE (discord_uid, race)"))
     for row in ROWS:
-        execute(pg_url, INSERT, row)
+        query(pg_url, INSERT, row)
     schema = pg_schema(pg_url)
     original = raw_rows(pg_url)
 
@@ -138,7 +123,7 @@ def test_init_adopts_the_original_table(home: Path, pg_url: str) -> None:
     assert raw_rows(pg_url) == original
     tables = {
         name
-        for (name,) in execute(
+        for (name,) in query(
             pg_url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
         )
     }
@@ -185,8 +170,8 @@ def test_init_adopts_the_original_table(home: Path, pg_url: str) -> None:
 
 @pytest.mark.pg
 def test_init_refuses_a_table_without_the_unique_key(home: Path, pg_url: str) -> None:
-    execute(pg_url, ORIGINAL_DDL.format(unique=""))
-    execute(pg_url, INSERT, ROWS[0])
+    query(pg_url, ORIGINAL_DDL.format(unique=""))
+    query(pg_url, INSERT, ROWS[0])
     schema = pg_schema(pg_url)
     original = raw_rows(pg_url)
 
@@ -197,12 +182,12 @@ def test_init_refuses_a_table_without_the_unique_key(home: Path, pg_url: str) ->
     assert pg_schema(pg_url) == schema
     assert raw_rows(pg_url) == original
     # Nothing else was created either: init is all or nothing.
-    assert execute(pg_url, "SELECT to_regclass('ladder_matches')") == [(None,)]
+    assert query(pg_url, "SELECT to_regclass('ladder_matches')") == [(None,)]
 
 
 @pytest.mark.pg
 def test_init_refuses_a_table_missing_columns(home: Path, pg_url: str) -> None:
-    execute(
+    query(
         pg_url,
         "CREATE TABLE mmrs_1v1 (id SERIAL PRIMARY KEY, discord_uid BIGINT NOT NULL, "
         "race TEXT NOT NULL, mmr INTEGER NOT NULL, UNIQUE (discord_uid, race))",
