@@ -168,7 +168,9 @@ def _target(ladder: Ladder) -> str:
 def record(
     p1: Annotated[
         str | None,
-        typer.Argument(help="Winner (or P1 of a draw): discord_uid or name.", show_default=False),
+        typer.Argument(
+            metavar="P1", help="Winner (or P1 of a draw): discord_uid or name.", show_default=False
+        ),
     ] = None,
     race1: Annotated[
         str | None,
@@ -176,7 +178,9 @@ def record(
     ] = None,
     p2: Annotated[
         str | None,
-        typer.Argument(help="Loser (or P2 of a draw): discord_uid or name.", show_default=False),
+        typer.Argument(
+            metavar="P2", help="Loser (or P2 of a draw): discord_uid or name.", show_default=False
+        ),
     ] = None,
     race2: Annotated[
         str | None, typer.Argument(metavar="RACE2", help="P2's race.", show_default=False)
@@ -211,6 +215,12 @@ def record(
 
     Races: bw_terran bw_zerg bw_protoss sc2_terran sc2_zerg sc2_protoss. A discord_uid
     the ladder has not seen creates the player.
+
+    \b
+    Examples:
+      ladder record 290001 bw_terran 184467440737095516 bw_zerg --p1-name Flash
+      ladder record Flash bw_terran jaedong bw_zerg --draw --at 2026-11-20T21:00:00
+      ladder record --file matches.csv
     """
     if file is not None:
         if any(v is not None for v in (p1, race1, p2, race2, at, p1_name, p2_name)) or draw:
