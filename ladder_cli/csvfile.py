@@ -25,7 +25,6 @@ from ladder_cli.model import (
 
 REQUIRED: Final = ("p1_uid", "p1_race", "p2_uid", "p2_race", "result")
 OPTIONAL: Final = ("played_at", "p1_name", "p2_name")
-MAX_ERRORS_SHOWN: Final = 1
 
 
 def read_matches(path: Path, *, progress: Callable[[int], None] | None = None) -> list[MatchJob]:

@@ -30,6 +30,7 @@ from ladder_cli.model import (
     MatchJob,
     QueuedJob,
     ResetJob,
+    job_uids,
     now_utc,
     parse_race,
     parse_uid,
@@ -278,7 +279,7 @@ class Ladder:
         return list(rows.unique("discord_uid").iter_rows()) + pending
 
     def _player_known(self, uid: int) -> bool:
-        if any(uid in _uids(q.job) for q in self._pending()):
+        if any(uid in job_uids(q.job) for q in self._pending()):
             return True
         if self.reachable() is None:
             return self.store.player_exists(uid)
@@ -390,10 +391,10 @@ class Ladder:
         self, seqs: Sequence[int]
     ) -> tuple[list[AppliedMatch], dict[int, str], str | None]:
         """Before → after for queued jobs, from the pending queue over the known state."""
-        from ladder_cli.rating import PoisonJob, Ratings
+        from ladder_cli.rating import Ratings
 
         pending = self._pending()
-        uids = sorted({u for q in pending for u in _uids(q.job)})
+        uids = sorted({u for q in pending for u in job_uids(q.job)})
         note = None
         if self.reachable() is None:
             try:
@@ -413,11 +414,7 @@ class Ladder:
             entries = entries_from_frame(frame.filter(pl.col("discord_uid").is_in(uids)))
             note = self.notes[-1] if self.notes else None
         ratings = Ratings.from_entries(entries)
-        for job in pending:
-            try:
-                ratings.apply(job)
-            except PoisonJob:
-                continue
+        ratings.preview(pending)
         wanted = set(seqs)
         return [m for m in ratings.matches if m.seq in wanted], ratings.names, note
 
@@ -666,10 +663,6 @@ class Ladder:
 
     def retry_failed(self) -> int:
         return self.queue.retry_failed()
-
-
-def _uids(job: Job) -> tuple[int, ...]:
-    return (job.p1_uid, job.p2_uid) if isinstance(job, MatchJob) else (job.uid,)
 
 
 _T = TypeVar("_T")

@@ -171,6 +171,11 @@ class ResetJob:
 Job = MatchJob | ResetJob
 
 
+def job_uids(job: Job) -> tuple[int, ...]:
+    """The players a job touches."""
+    return (job.p1_uid, job.p2_uid) if isinstance(job, MatchJob) else (job.uid,)
+
+
 @dataclass(frozen=True, slots=True)
 class QueuedJob:
     """A job with its place in one queue (``seq``) and its identity (``job_id``).

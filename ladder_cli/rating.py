@@ -103,6 +103,14 @@ class Ratings:
         else:
             self._apply_reset(job)
 
+    def preview(self, jobs: Iterable[QueuedJob]) -> None:
+        """Apply jobs as the flush will, skipping those it would move to ``failed``."""
+        for queued in jobs:
+            try:
+                self.apply(queued)
+            except PoisonJob:
+                continue
+
     def _entry(self, uid: int, race: str, name: str | None) -> Entry:
         if name is not None and self.names.get(uid) != name:
             self.names[uid] = name

@@ -13,6 +13,7 @@ import hashlib
 import io
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -20,8 +21,8 @@ from typing import Any, Final
 import polars as pl
 
 from ladder_cli.files import write_atomically
-from ladder_cli.model import AppliedMatch, Entry, QueuedJob
-from ladder_cli.rating import PoisonJob, Ratings
+from ladder_cli.model import AppliedMatch, Entry, QueuedJob, job_uids
+from ladder_cli.rating import Ratings
 
 SCHEMA: Final[dict[str, pl.DataType | type[pl.DataType]]] = {
     "id": pl.Int64,
@@ -151,28 +152,22 @@ def upsert_frame(frame: pl.DataFrame, changed: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([kept, changed.select(kept.columns)], how="vertical")
 
 
+@dataclass(frozen=True)
 class Overlay:
     """The stored state with the pending queue applied on top, as a read shows it."""
 
-    def __init__(self, frame: pl.DataFrame, matches: list[AppliedMatch], failed: int) -> None:
-        self.frame = frame
-        self.matches = matches
-        self.unappliable = failed
+    frame: pl.DataFrame
+    matches: list[AppliedMatch]
 
 
 def overlay(frame: pl.DataFrame, pending: Sequence[QueuedJob]) -> Overlay:
     """Apply pending jobs to the frame, as the flush will (short of concurrent writers)."""
     if not pending:
-        return Overlay(frame, [], 0)
-    uids = {u for q in pending for u in _uids(q)}
+        return Overlay(frame, [])
+    uids = {u for q in pending for u in job_uids(q.job)}
     involved = frame.filter(pl.col("discord_uid").is_in(list(uids)))
     ratings = Ratings.from_entries(entries_from_frame(involved))
-    failed = 0
-    for job in pending:
-        try:
-            ratings.apply(job)
-        except PoisonJob:
-            failed += 1
+    ratings.preview(pending)
     changed = frame_from_entries(c.entry for c in ratings.changes.values())
     names = ratings.renamed
     result = upsert_frame(frame, changed)
@@ -182,12 +177,7 @@ def overlay(frame: pl.DataFrame, pending: Sequence[QueuedJob]) -> Overlay:
             schema={"discord_uid": pl.Int64, "player_name": pl.String},
         )
         result = result.update(renames, on="discord_uid", how="left")
-    return Overlay(result, ratings.matches, failed)
-
-
-def _uids(queued: QueuedJob) -> tuple[int, ...]:
-    job = queued.job
-    return (job.p1_uid, job.p2_uid) if hasattr(job, "p1_uid") else (job.uid,)  # type: ignore[union-attr]
+    return Overlay(result, ratings.matches)
 
 
 class LadderState:
@@ -233,7 +223,6 @@ class Snapshots:
     def __init__(self, directory: Path, target: str) -> None:
         digest = hashlib.sha256(target.encode()).hexdigest()[:16]
         self.entries_path = directory / f"{digest}.mmrs.arrow"
-        self.matches_path = directory / f"{digest}.matches.arrow"
 
     def save_entries(self, frame: pl.DataFrame) -> None:
         buffer = io.BytesIO()
@@ -242,14 +231,6 @@ class Snapshots:
 
     def load_entries(self) -> tuple[pl.DataFrame, datetime] | None:
         return self._load(self.entries_path)
-
-    def save_matches(self, frame: pl.DataFrame) -> None:
-        buffer = io.BytesIO()
-        frame.write_ipc(buffer)
-        write_atomically(self.matches_path, buffer.getvalue())
-
-    def load_matches(self) -> tuple[pl.DataFrame, datetime] | None:
-        return self._load(self.matches_path)
 
     @staticmethod
     def _load(path: Path) -> tuple[pl.DataFrame, datetime] | None:

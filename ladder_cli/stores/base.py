@@ -340,18 +340,6 @@ def _involved(
     return sorted(uids), sorted(full), sorted(keys)
 
 
-def _uids_of(jobs: Sequence[QueuedJob]) -> list[int]:
-    uids: set[int] = set()
-    for queued in jobs:
-        job = queued.job
-        if isinstance(job, MatchJob):
-            uids.add(job.p1_uid)
-            uids.add(job.p2_uid)
-        else:
-            uids.add(job.uid)
-    return sorted(uids)
-
-
 def match_row(queue_id: str, m: AppliedMatch, ts: Callable[[Any], object]) -> tuple[object, ...]:
     """A match log row in ``INSERT_MATCH`` column order (the stores' COPY uses it too)."""
     return (
