@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 
@@ -50,3 +52,33 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def open_sqlite(path: Path, *, timeout: float) -> sqlite3.Connection:
+    """A private SQLite file in WAL mode with ``synchronous=FULL``: a commit survives a crash.
+
+    Switching a new file to WAL needs it alone for a moment, and SQLite answers "database
+    is locked" at once, without waiting, when another process opens it at that moment.
+    So the switch is retried until ``timeout``, like any other wait for the lock.
+    """
+    private_file(path)
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    try:
+        deadline = time.monotonic() + timeout
+        pause = 0.001
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or (
+                    time.monotonic() > deadline
+                ):
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
+        conn.execute("PRAGMA synchronous=FULL")
+    except BaseException:
+        conn.close()
+        raise
+    return conn

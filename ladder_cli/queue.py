@@ -2,10 +2,11 @@
 
 A SQLite database in WAL journal mode with ``synchronous=FULL``: once :meth:`append`
 returns, the job survives a crash or power loss. Jobs keep their queue order (``seq``);
-``(queue_id, seq)`` is the job id that the database's ledger records, so a job that was
-applied but not yet removed from here (a crash between the two commits) is skipped, not
-applied twice. Each row carries a CRC of its fields, so a torn or edited row is detected
-and moved to ``failed`` instead of being applied wrongly.
+each also gets a random ``job_id``, and ``(queue_id, job_id)`` is what the database's ledger
+records, so a job that was applied but not yet removed from here (a crash between the two
+commits) is skipped, not applied twice, even if the file is later restored from a backup
+and its seqs are handed out again. Each row carries a CRC of its fields, so a torn or
+edited row is detected and moved to ``failed`` instead of being applied wrongly.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Final, cast
 
 from ladder_cli import failpoints
 from ladder_cli.errors import QueueError
-from ladder_cli.files import private_file
+from ladder_cli.files import open_sqlite
 from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob
 
 SCHEMA_VERSION: Final = 2
@@ -161,12 +162,7 @@ class WriteQueue:
         self.target = target
         self._lock = threading.RLock()
         try:
-            private_file(path)
-            self._conn = sqlite3.connect(
-                path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn = open_sqlite(path, timeout=30)
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise QueueError(
@@ -205,6 +201,9 @@ class WriteQueue:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] != 1:
+                conn.execute("ROLLBACK")  # another process upgraded it meanwhile
+                return
             conn.execute("ALTER TABLE jobs ADD COLUMN job_id INTEGER NOT NULL DEFAULT 0")
             rows = conn.execute(f"SELECT seq, {_COLUMNS}, crc FROM jobs").fetchall()
             for seq, *fields, crc in rows:

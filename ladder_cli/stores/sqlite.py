@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ladder_cli.errors import LadderError
-from ladder_cli.files import private_file, write_atomically
+from ladder_cli.files import open_sqlite, write_atomically
 from ladder_cli.stores import sql
 from ladder_cli.stores.base import JobRejected, Store
 
@@ -49,12 +49,7 @@ class SqliteStore(Store):
         # thread's open write transaction (it would see half a batch), so each takes turns.
         self._lock = threading.RLock()
         try:
-            private_file(path)
-            self._conn = sqlite3.connect(
-                path, timeout=60, isolation_level=None, check_same_thread=False
-            )
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn = open_sqlite(path, timeout=60)
             self._conn.create_function("ladder_fold", 1, _fold, deterministic=True)
             if self._conn.execute("PRAGMA user_version").fetchone()[0] == 0:
                 self.init_schema()
