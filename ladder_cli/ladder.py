@@ -340,21 +340,33 @@ class Ladder:
     def record_many(
         self, jobs: Sequence[Job], *, flush: bool = True, progress: Progress | None = None
     ) -> WriteOutcome:
-        """Queue already-validated jobs as one unit, then flush them."""
-        return self.submit(jobs, flush=flush, progress=progress)
+        """Queue already-validated jobs as one unit, then flush them.
+
+        The outcome says whether all of them applied, not each match's before → after
+        (``history`` has those): a million matches' worth would not fit in memory.
+        """
+        return self.submit(jobs, flush=flush, progress=progress, want_matches=False)
 
     def submit(
-        self, jobs: Sequence[Job], *, flush: bool = True, progress: Progress | None = None
+        self,
+        jobs: Sequence[Job],
+        *,
+        flush: bool = True,
+        progress: Progress | None = None,
+        want_matches: bool = True,
     ) -> WriteOutcome:
         if not jobs:
             raise BadInput("nothing to record: no matches were given")
         unavailable = self.reachable()
-        ids = dict(self.queue.append_with_ids(jobs))
-        seqs = list(ids)
+        ids = self.queue.append_with_ids(jobs)
+        seqs = [seq for seq, _ in ids]
+        first, last = seqs[0], seqs[-1]  # one append: contiguous
         outcome = WriteOutcome(seqs=seqs, applied=False, matches=[])
         if flush and unavailable is None:
             try:
-                report = self.flush(progress=progress, keep_matches=set(seqs))
+                report = self.flush(
+                    progress=progress, keep_matches=range(first, last + 1) if want_matches else ()
+                )
             except LadderError as exc:
                 # Not only an outage: whatever stopped the flush, the jobs are queued and
                 # will apply on replay, so failing the command would invite a doubling retry.
@@ -362,30 +374,40 @@ class Ladder:
             else:
                 outcome.report = report
                 outcome.names = report.names
-                wanted = set(seqs)
-                outcome.failed = [f for f in report.failed if f[0] in wanted]
-                outcome.matches = [report.matches[s] for s in seqs if s in report.matches]
-                outcome.applied = not outcome.failed and (
-                    len(outcome.matches) == sum(isinstance(j, MatchJob) for j in jobs)
-                )
-                if not outcome.applied and not outcome.failed:
-                    # Another process flushed some of our jobs first: they are applied, just
-                    # not by us. Read their before → after from the match log.
-                    seq_of = {ids[s]: s for s in seqs if s not in report.matches}
-                    logged = self.store.logged_matches(self.queue.queue_id, list(seq_of))
-                    found = {seq_of[m.job_id]: m for m in logged if m.job_id in seq_of}
-                    found |= report.matches
-                    outcome.matches = [found[s] for s in seqs if s in found]
-                    outcome.applied = not set(seqs) & {q.seq for q in self._pending()}
-                    if logged:
-                        outcome.names |= self.names_of(
-                            {u for m in logged for u in _uids_of_match(m)}
-                        )
+                outcome.failed = [f for f in report.failed if first <= f[0] <= last]
+                if not want_matches:
+                    outcome.applied = not outcome.failed and not self.queue.pending_between(
+                        first, last
+                    )
+                else:
+                    self._collect_matches(outcome, report, dict(ids), jobs)
         outcome.unavailable = unavailable
         outcome.pending = self.queue.pending_count()
         if not outcome.matches and len(jobs) == 1 and isinstance(jobs[0], MatchJob):
             outcome.matches, outcome.names, outcome.preview_note = self._preview(seqs)
         return outcome
+
+    def _collect_matches(
+        self, outcome: WriteOutcome, report: FlushReport, ids: dict[int, int], jobs: Sequence[Job]
+    ) -> None:
+        """Each of our matches' before → after, also those another process applied first."""
+        seqs = outcome.seqs
+        outcome.matches = [report.matches[s] for s in seqs if s in report.matches]
+        outcome.applied = not outcome.failed and (
+            len(outcome.matches) == sum(isinstance(j, MatchJob) for j in jobs)
+        )
+        if outcome.applied or outcome.failed:
+            return
+        # Another process flushed some of our jobs first: they are applied, just not by
+        # us. Read their before → after from the match log.
+        seq_of = {ids[s]: s for s in seqs if s not in report.matches}
+        logged = self.store.logged_matches(self.queue.queue_id, list(seq_of))
+        found = {seq_of[m.job_id]: m for m in logged if m.job_id in seq_of}
+        found |= report.matches
+        outcome.matches = [found[s] for s in seqs if s in found]
+        outcome.applied = not self.queue.pending_between(seqs[0], seqs[-1])
+        if logged:
+            outcome.names |= self.names_of({u for m in logged for u in _uids_of_match(m)})
 
     def _preview(
         self, seqs: Sequence[int]

@@ -398,3 +398,23 @@ def test_schema_1_queue_opened_by_several_at_once_is_upgraded_once(home):
         finally:
             for q in opened:
                 q.close()
+
+
+def test_a_forked_process_draws_its_own_job_ids(queue, path):
+    import os
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child queues one job and reports its id
+        try:
+            [(_, job_id)] = WriteQueue(path, TARGET).append_with_ids([m(1, 2)])
+            os.write(write, str(job_id).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    [(_, mine)] = queue.append_with_ids([m(3, 4)])
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        child = int(pipe.read())
+    assert child != mine
+    assert len({qj.job_id for qj in queue.pending_jobs()}) == 2

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from ladder_cli.errors import LadderError
 from ladder_cli.files import open_sqlite, write_atomically
@@ -21,6 +21,9 @@ from ladder_cli.stores.base import JobRejected, Store
 
 if TYPE_CHECKING:
     import polars as pl
+
+
+CACHE_KIB: Final = 64 * 1024
 
 
 @cache
@@ -50,6 +53,10 @@ class SqliteStore(Store):
         self._lock = threading.RLock()
         try:
             self._conn = open_sqlite(path, timeout=60)
+            # SQLite's default page cache is 2 MiB; a flush inserts into the match log's and
+            # the ledger's indexes at random places, which on a large ladder then misses on
+            # nearly every row.
+            self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self._conn.create_function("ladder_fold", 1, _fold, deterministic=True)
             if self._conn.execute("PRAGMA user_version").fetchone()[0] == 0:
                 self.init_schema()
