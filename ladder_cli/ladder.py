@@ -15,8 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from filelock import FileLock, Timeout
-
 from ladder_cli import failpoints
 from ladder_cli.config import Settings, resolve
 from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError, QueueError
@@ -451,6 +449,8 @@ class Ladder:
         reached; jobs stay queued.
         """
         report = FlushReport(keep_matches=keep_matches)
+        from filelock import FileLock, Timeout  # here: reads never need it
+
         lock = FileLock(str(self.settings.data_dir / ".flush.lock"), timeout=600, mode=0o600)
         with self._lock:
             try:
@@ -603,14 +603,26 @@ class Ladder:
             raise BadInput(f"--page {page} must be 1 or more")
         if min_games < 0:
             raise BadInput(f"--min-games {min_games} must be 0 or more")
-        return ranks.leaderboard(
-            self.current().frame,
-            race=race,
-            top=top or None,
-            page=page,
-            min_games=min_games,
-            activity_days=self.settings.activity_days,
-        )
+        options: dict[str, Any] = {
+            "race": race,
+            "top": top or None,
+            "page": page,
+            "min_games": min_games,
+            "activity_days": self.settings.activity_days,
+        }
+        in_memory = self._state is not None and self._state.frame() is not None
+        if not in_memory and not self.queue.pending_count():
+            # Nothing pending and no frame in memory: read the page from the store's
+            # ranked file, if it keeps one, instead of loading every entry.
+            import polars as pl
+
+            scan = self.store.ranked_scan()
+            if scan is not None:
+                try:
+                    return ranks.leaderboard_in_order(scan, **options)
+                except (OSError, pl.exceptions.PolarsError):
+                    pass  # replaced by another process after a write: load the frame
+        return ranks.leaderboard(self.current().frame, **options)
 
     def profile(self, player: str | int, *, recent: int = 10) -> Profile:
         import polars as pl

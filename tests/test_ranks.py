@@ -12,15 +12,19 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ladder_cli.model import Entry
+from ladder_cli.model import RACES, Entry
 from ladder_cli.ranks import (
     LEADERBOARD_COLUMNS,
-    leaderboard,
+    in_order,
+    leaderboard_in_order,
     letter_for,
     race_positions,
     with_ranks,
 )
+from ladder_cli.ranks import leaderboard as board_of_frame
 from ladder_cli.state import frame_from_entries
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -156,6 +160,17 @@ def test_empty_frame():
 # -- leaderboard -----------------------------------------------------------------------
 
 
+def _in_order(frame: pl.DataFrame, **options):
+    """The page read from a ladder stored in rank order, as the embedded store keeps it."""
+    return leaderboard_in_order(in_order(frame).lazy(), **options)
+
+
+@pytest.fixture(params=[board_of_frame, _in_order], ids=["frame", "in-order"])
+def leaderboard(request):
+    """Every leaderboard test runs on both ways of reading a page."""
+    return request.param
+
+
 def _mixed() -> pl.DataFrame:
     return ladder_frame(
         [
@@ -169,7 +184,7 @@ def _mixed() -> pl.DataFrame:
     )
 
 
-def test_leaderboard_columns_and_positions():
+def test_leaderboard_columns_and_positions(leaderboard):
     board = leaderboard(_mixed(), top=None)
     assert board.columns == LEADERBOARD_COLUMNS
     assert board["position"].to_list() == [1, 2, 3, 4, 5]
@@ -179,7 +194,7 @@ def test_leaderboard_columns_and_positions():
     assert board["position"].dtype == pl.Int64
 
 
-def test_leaderboard_race_filter_keeps_global_ranks():
+def test_leaderboard_race_filter_keeps_global_ranks(leaderboard):
     board = leaderboard(_mixed(), race="bw_zerg", top=None)
     assert board["discord_uid"].to_list() == [1, 3, 5]
     assert board["position"].to_list() == [1, 2, 3]  # positions within the filter
@@ -187,7 +202,7 @@ def test_leaderboard_race_filter_keeps_global_ranks():
     assert set(board["race"]) == {"bw_zerg"}
 
 
-def test_leaderboard_min_games():
+def test_leaderboard_min_games(leaderboard):
     board = leaderboard(_mixed(), min_games=3, top=None)
     assert board["discord_uid"].to_list() == [1, 3, 5]
     assert board["position"].to_list() == [1, 2, 3]
@@ -197,7 +212,7 @@ def test_leaderboard_min_games():
     assert board["rank"].to_list() == ["U", "S", "B", "C", "D", "E"]
 
 
-def test_leaderboard_top_and_page():
+def test_leaderboard_top_and_page(leaderboard):
     frame = _mixed()
     assert leaderboard(frame, top=2)["discord_uid"].to_list() == [1, 2]
     page2 = leaderboard(frame, top=2, page=2)
@@ -212,7 +227,7 @@ def test_leaderboard_top_and_page():
     assert leaderboard(many, page=2)["position"].to_list() == list(range(21, 31))
 
 
-def test_leaderboard_activity_window():
+def test_leaderboard_activity_window(leaderboard):
     frame = ladder_frame([played(1, 2000, at=NOW - timedelta(days=100)), played(2, 1500, at=NOW)])
     board = leaderboard(frame, activity_days=7, now=NOW, top=None)
     assert dict(zip(board["discord_uid"], board["rank"], strict=True)) == {1: "U", 2: "S"}
@@ -233,3 +248,54 @@ def test_race_positions():
         (2, "sc2_zerg"): 1,
         (4, "sc2_zerg"): 2,
     }
+
+
+# -- both ways of reading a page agree -----------------------------------------------------
+
+
+_entry = st.builds(
+    lambda uid, race, mmr, games, days, rid: Entry(
+        uid,
+        race,
+        f"P{uid}",
+        mmr,
+        games,
+        games,
+        0,
+        0,
+        None if days is None else NOW - timedelta(days=days),
+        id=rid,
+    ),
+    st.integers(1, 10**6),
+    st.sampled_from(RACES),
+    st.sampled_from([1400, 1500, 1501, 1600]),  # few values: many ties
+    st.sampled_from([0, 0, 1, 2, 5]),
+    st.sampled_from([None, 0, 0, 1, 10, 40]),
+    st.integers(1, 10**6),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    entries=st.lists(_entry, max_size=60, unique_by=lambda e: (e.discord_uid, e.race)),
+    race=st.sampled_from([None, *RACES]),
+    min_games=st.integers(0, 3),
+    top=st.sampled_from([None, 1, 3, 20, 150]),
+    page=st.integers(1, 5),
+    activity_days=st.sampled_from([None, 7]),
+)
+def test_a_page_read_in_order_equals_the_page_of_the_frame(
+    entries, race, min_games, top, page, activity_days
+):
+    frame = ladder_frame(entries)
+    options = {
+        "race": race,
+        "min_games": min_games,
+        "top": top,
+        "page": page,
+        "activity_days": activity_days,
+        "now": NOW,
+    }
+    expected = board_of_frame(frame, **options)
+    got = leaderboard_in_order(in_order(frame).lazy(), **options)
+    assert got.equals(expected), (got, expected)

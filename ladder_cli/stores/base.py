@@ -110,6 +110,11 @@ class Store(ABC):
     def load_frame(self) -> pl.DataFrame:
         """All of ``mmrs_1v1`` as a Polars frame (see :mod:`ladder_cli.state`)."""
 
+    def ranked_scan(self) -> pl.LazyFrame | None:
+        """All of ``mmrs_1v1`` in rank order as a lazy scan of a local file, where the store
+        keeps one current: a leaderboard page then reads only its rows. None otherwise."""
+        return None
+
     @abstractmethod
     def close(self) -> None: ...
 

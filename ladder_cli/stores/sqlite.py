@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 CACHE_KIB: Final = 64 * 1024
 
+# Part of the frame cache's key: a cache written by a version that stored another row
+# order (before rank order) must not be read as ranked.
+_CACHE_FORMAT: Final = b"rank-order-1"
+
 
 @cache
 def _qmark(statement: str) -> str:
@@ -120,17 +124,19 @@ class SqliteStore(Store):
             cur.execute("PRAGMA user_version = 1")
 
     def load_frame(self) -> pl.DataFrame:
-        """All of ``mmrs_1v1``; from a cached Arrow file while the database is unchanged.
+        """All of ``mmrs_1v1`` in rank order; from a cached Arrow file while the database
+        is unchanged.
 
         Reading a million rows through Python objects takes seconds; the cache (beside the
-        database, keyed by the state of its files) makes every later read a file read.
+        database, keyed by the state of its files) makes every later read a file read,
+        and being in rank order lets :meth:`ranked_scan` serve a leaderboard page from it.
         """
         import polars as pl
 
+        from ladder_cli.ranks import in_order
         from ladder_cli.state import frame_from_rows
 
-        key = self._file_state()  # before the read: a later commit changes the key
-        cache = None if key is None else self.path.with_name(f".{self.path.name}.{key}.arrow")
+        cache = self._frame_cache()
         if cache is not None and cache.exists():
             try:
                 return pl.read_ipc(cache)
@@ -138,10 +144,30 @@ class SqliteStore(Store):
                 cache.unlink(missing_ok=True)
         with self.read_cursor() as cur:
             cur.execute(sql.ALL_ENTRIES)
-            frame = frame_from_rows(cur.fetchall(), timestamps_as_text=True)
+            frame = in_order(frame_from_rows(cur.fetchall(), timestamps_as_text=True))
         if cache is not None:
             self._save_frame_cache(cache, frame)
         return frame
+
+    def ranked_scan(self) -> pl.LazyFrame | None:
+        """The frame cache, made current first. Lazy: a caller that finds the file gone
+        when it reads (another process replaced it after a write) reads the frame instead."""
+        import polars as pl
+
+        cache = self._frame_cache()
+        if cache is None:
+            return None
+        if not cache.exists():
+            self.load_frame()
+            if not cache.exists():
+                return None
+        return pl.scan_ipc(cache)
+
+    def _frame_cache(self) -> Path | None:
+        # The key is taken before any read: a later commit changes it, so a commit racing
+        # the read can only make the key stale, never the cached frame.
+        key = self._file_state()
+        return None if key is None else self.path.with_name(f".{self.path.name}.{key}.arrow")
 
     def _file_state(self) -> str | None:
         """A digest that changes whenever the database's content can have changed.
@@ -149,8 +175,7 @@ class SqliteStore(Store):
         In WAL mode every commit appends frames to the -wal file (its size grows) until
         the WAL restarts, which changes the salts in its header; a checkpoint rewrites
         the main file (its mtime changes); in rollback-journal mode the header's change
-        counter moves on every commit. Inode numbers catch a replaced file. Taken before
-        the read, so a commit racing the read can only make the key stale, never the frame.
+        counter moves on every commit. Inode numbers catch a replaced file.
         """
         parts = []
         try:
@@ -171,7 +196,7 @@ class SqliteStore(Store):
                 parts.append(f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:".encode() + head)
         except OSError:
             return None
-        return "frame-" + hashlib.sha256(b"|".join(parts)).hexdigest()[:32]
+        return "frame-" + hashlib.sha256(b"|".join([_CACHE_FORMAT, *parts])).hexdigest()[:32]
 
     def _save_frame_cache(self, cache: Path, frame: pl.DataFrame) -> None:
         buffer = io.BytesIO()
