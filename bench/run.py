@@ -26,7 +26,7 @@ from psycopg import sql as pgsql
 
 from bench import baselines, data
 from bench.machine import describe
-from ladder_cli.config import DEFAULT_BATCH_SIZE, resolve
+from ladder_cli.config import DEFAULT_BATCH_SIZE, DEFAULT_EMBEDDED_BATCH_SIZE, resolve
 from ladder_cli.ladder import Ladder
 from ladder_cli.model import QueuedJob
 from ladder_cli.stores import sql
@@ -504,7 +504,8 @@ def w5_record_file(scratch: Path, sizes: Sizes) -> tuple[Result, list[Any], data
     )
     result.notes.append(
         f"End to end is one `ladder record --file` process: CSV validation, the durable queue, "
-        f"the flush to the embedded database in batches, peak RSS "
+        f"the flush to the embedded database in batches of {DEFAULT_EMBEDDED_BATCH_SIZE:,} (the "
+        f"embedded default), peak RSS "
         f"{run.maxrss_kib / 1024:,.0f} MiB. The in-memory part is the same computation as "
         "the seed loop: every match applied to the frame, the frame rebuilt once (reassigned)."
     )

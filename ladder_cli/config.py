@@ -19,7 +19,12 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from ladder_cli.errors import BadInput
 
 APP: Final = "ladder"
+# Jobs per flush transaction. On a server a batch holds its rows locked against the other
+# ladder's writers and its size barely moves throughput past 20,000; the embedded store
+# re-reads and rewrites every row a batch touches, so five times larger batches save
+# about a sixth of a million-match import (docs/benchmarks.md).
 DEFAULT_BATCH_SIZE: Final = 20_000
+DEFAULT_EMBEDDED_BATCH_SIZE: Final = 100_000
 
 _KNOWN_KEYS: Final = {"database_url", "batch_size", "connect_timeout", "activity_days"}
 
@@ -102,7 +107,12 @@ def resolve(
         config_file=config_file,
         database_url=url,
         database_source=source,
-        batch_size=_positive_int(file, "batch_size", DEFAULT_BATCH_SIZE, config_file),
+        batch_size=_positive_int(
+            file,
+            "batch_size",
+            DEFAULT_EMBEDDED_BATCH_SIZE if url is None else DEFAULT_BATCH_SIZE,
+            config_file,
+        ),
         connect_timeout=float(_positive_int(file, "connect_timeout", 5, config_file)),
         activity_days=_optional_days(file, config_file),
     )

@@ -58,7 +58,9 @@ class FlushReport:
     already_applied: int = 0
     failed: list[tuple[int, str]] = field(default_factory=list)
     matches: dict[int, AppliedMatch] = field(default_factory=dict)
+    #: The players of the kept matches, by uid.
     names: dict[int, str] = field(default_factory=dict)
+    #: The rows written, when this process keeps a frame or a local snapshot current.
     entries: dict[Key, Entry] = field(default_factory=dict)
     pending: int = 0
     #: Whose applied matches to keep in ``matches`` (None: every job's). A replay of a
@@ -524,13 +526,19 @@ class Ladder:
         report.applied += len(result.applied)
         report.already_applied += len(result.already_applied)
         report.failed.extend(result.failed)
-        for entry in result.entries:
-            report.names[entry.discord_uid] = entry.player_name
-            report.entries[entry.discord_uid, entry.race] = entry
         keep = report.keep_matches
-        for match in result.matches:
-            if match.seq is not None and (keep is None or match.seq in keep):
-                report.matches[match.seq] = match
+        kept = [m for m in result.matches if m.seq is not None and (keep is None or m.seq in keep)]
+        for match in kept:
+            report.matches[match.seq] = match  # type: ignore[index]
+        if self._state is not None or not self.settings.embedded:
+            # for the frame this process keeps and the local snapshot (see flush)
+            for entry in result.entries:
+                report.entries[entry.discord_uid, entry.race] = entry
+        if kept:
+            shown = {uid for m in kept for uid in (m.p1_uid, m.p2_uid)}
+            for entry in result.entries:
+                if entry.discord_uid in shown:
+                    report.names[entry.discord_uid] = entry.player_name
 
     # -- reads -------------------------------------------------------------------------
 

@@ -7,7 +7,12 @@ from urllib.parse import quote
 
 import pytest
 
-from ladder_cli.config import DEFAULT_BATCH_SIZE, mask_url, resolve
+from ladder_cli.config import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_EMBEDDED_BATCH_SIZE,
+    mask_url,
+    resolve,
+)
 from ladder_cli.errors import BadInput
 
 FLAG_URL = "postgresql://flag@db.example/ladder"
@@ -33,7 +38,21 @@ def test_embedded_default(home):
     assert s.url == f"sqlite:///{home / 'ladder.sqlite3'}"
     assert s.queue_path == home / "queue.sqlite3"
     assert s.snapshot_dir.parent == home
-    assert (s.batch_size, s.connect_timeout, s.activity_days) == (DEFAULT_BATCH_SIZE, 5.0, None)
+    assert (s.batch_size, s.connect_timeout, s.activity_days) == (
+        DEFAULT_EMBEDDED_BATCH_SIZE,
+        5.0,
+        None,
+    )
+
+
+def test_batch_size_default_depends_on_the_store(home):
+    # a server's batch holds row locks: smaller; the embedded store gains from larger
+    assert resolve(db=FILE_URL, home=home, env={}).batch_size == DEFAULT_BATCH_SIZE
+    assert resolve(home=home, env={}).batch_size == DEFAULT_EMBEDDED_BATCH_SIZE
+    assert DEFAULT_BATCH_SIZE < DEFAULT_EMBEDDED_BATCH_SIZE
+    write_config(home, "batch_size = 7\n")
+    assert resolve(db=FILE_URL, home=home, env={}).batch_size == 7
+    assert resolve(home=home, env={}).batch_size == 7
 
 
 def test_home_from_env(home):
