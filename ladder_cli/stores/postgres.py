@@ -326,7 +326,8 @@ class PostgresStore(Store):
         if not uids:
             return iter(())
         lock = " FOR UPDATE" if cur.connection.info.transaction_status else ""
-        cur.execute(sql.ENTRIES_OF_UIDS.format(uids="= ANY(%s)") + lock, (list(uids),), binary=True)
+        predicate, param = self._uids_filter(uids)
+        cur.execute(sql.ENTRIES_OF_UIDS.format(uids=predicate) + lock, (param,), binary=True)
         return _entries(cur.fetchall())
 
     def _batch_entries(self, cur: Any, jobs: Sequence[Any]) -> Iterator[Entry]:
@@ -338,7 +339,9 @@ class PostgresStore(Store):
         return self._entries_of(cur, uids)
 
     def _uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
-        return "= ANY(%s)", list(uids)
+        # One array literal: psycopg dumps a list of 20,000 ints element by element in
+        # Python, ten times slower than the join (the values are ints, never text).
+        return "= ANY(%s::bigint[])", "{" + ",".join(map(str, uids)) + "}"
 
     # -- bulk write --------------------------------------------------------------------
 
