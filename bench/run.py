@@ -619,52 +619,62 @@ def render_markdown(
 ANALYSIS = """## How the project gets there, and where it does not (yet)
 
 - **Flush** (`Store.apply_batch`): one transaction per batch of queued jobs (default
-  20,000); the ledger of applied job ids is checked and written in it, so replays are
-  no-ops. On PostgreSQL the batch takes a transaction-level advisory lock, locks the
-  involved rows with `SELECT ... FOR UPDATE` in key order, computes Elo sequentially in
-  memory, then writes with binary `COPY` into a temporary table and one
-  `INSERT ... SELECT ... ON CONFLICT DO UPDATE SET games_played = mmrs_1v1.games_played
-  + EXCLUDED.games_played, ...` per run of rows (the seed's atomic increment form), and
-  binary `COPY` for the match log and the ledger. Batches touching fewer than 64 rows keep
-  executemany (pipeline mode). The cyclic GC is paused during the flush (its full passes
-  over the batch's objects took about a third of the CPU time), and the next batch is
-  read from the queue in a helper thread while the database works on the current one.
+  20,000 on a server, 100,000 embedded); the ledger of applied job ids is checked and
+  written in it, so replays are no-ops. On PostgreSQL the batch takes a transaction-level
+  advisory lock, locks the involved rows with `SELECT ... FOR UPDATE` in key order,
+  computes Elo sequentially in memory, then writes with binary `COPY` into a temporary
+  table and one `INSERT ... SELECT ... ON CONFLICT DO UPDATE SET games_played =
+  mmrs_1v1.games_played + EXCLUDED.games_played, ...` per run of rows (the seed's atomic
+  increment form), and binary `COPY` for the match log and the ledger. Batches touching
+  fewer than 64 rows keep executemany (pipeline mode). Lists of ids go to the server as
+  one `bigint[]` literal (psycopg's per-element list dump took 22 ms per 33,000 ids). The
+  cyclic GC is paused during the flush, and the next batch is read from the queue in a
+  helper thread while the database works on the current one.
 - **Why the flush misses 50,000 matches/s here**: timing each statement of a 100,000-match
-  flush into the 100,000-player ladder (during development, same machine) gave about
-  1.1-1.4 s in the upsert (each updated row is a new tuple plus entries in both indexes),
-  0.6-0.8 s in the `SELECT ... FOR UPDATE` of the involved players' rows, and 0.5 s
-  finishing the COPYs (the match log has four indexes): about 2.3 s of server time alone,
-  before the ladder process's own 2.5-3 s of CPU (profile above), on the same 2 cores. The
-  per-job baselines depend on commit latency: B ran at 2,400-3,800 jobs/s across runs.
-  Tried and measured: batch sizes from 5,000 to 100,000 flush within 15% of each other;
-  reading only the touched (player, race) rows halves the rows read but PostgreSQL's plan
-  for it was four times slower, so only the embedded store does that.
+  flush into the 100,000-player ladder (during development, same machine, idle) gave
+  1.0-1.1 s in the five upserts (each updated row is a new tuple plus entries in both
+  indexes), 0.54-0.62 s in the `SELECT ... FOR UPDATE` of the involved players' rows,
+  0.42-0.45 s in the match log's COPY (four indexes), 0.19-0.21 s in the ledger's and
+  0.14 s in the temporary table's: about 2.4 s of server time before the ladder process's
+  own 2.7-2.9 s of CPU (queue reads, Elo, COPY encoding), on the same 2 cores; the best
+  idle runs reached 21,000-22,500 matches/s. The per-job baselines depend on commit
+  latency: B ran at 2,400-3,800 jobs/s across runs. Tried and measured: batch sizes from
+  5,000 to 100,000 flush within 15% of each other on the server; reading only the
+  touched (player, race) rows halves the rows read but PostgreSQL's plan for it was four
+  times slower, so only the embedded store does that.
 - **Load** (`PostgresStore.load_frame`): the ADBC PostgreSQL driver (binary COPY decoded
-  to Arrow in C++, no pyarrow needed) into Polars: about 0.5 s for 1,000,000 rows on an
-  idle machine, 5.2x fetchall (measured during development); the server's binary COPY
-  alone takes 0.32 s of it, and splitting the read over two connections did not help on
-  2 cores. Without ADBC the fallback is `COPY ... (FORMAT csv)` read straight from libpq
-  with integer timestamps (about 1.7 s: libpq hands over one message per row).
+  to Arrow in C++, no pyarrow needed) into Polars: 0.45 s for 1,000,000 rows on an idle
+  machine (during development), no slower than `psql` copying the same rows in binary to
+  /dev/null (0.48 s): the read is at the server's COPY speed. Two connections reading
+  halves by id (0.44 s) and larger ADBC batches (0.45-0.46 s) did not help on 2 cores.
+  Without ADBC the fallback is `COPY ... (FORMAT csv)` read straight from libpq with
+  integer timestamps (about 1.7 s: libpq hands over one message per row).
 - **Leaderboard** (embedded): the frame is cached as an Arrow IPC file beside the
   database, keyed by the state of its files (main file and WAL: size, mtime, inode and
-  header), so a read after no write is a file read (40 ms for 1,000,000 rows); a page of up
-  to 100 entries is a top-k selection plus one vectorised count per shown entry for its
-  letter, giving the same output as the full sort (25-40 ms). What is left is start-up:
-  `typer` 0.29 imports pydantic and builds a TypeAdapter per option while parsing
-  (`-X importtime`: about 50 ms for `typer._adapters`), plus Rich's table and the
-  ladder's own modules; `python -c "import polars, typer, rich, typer._adapters,
-  rich.table, rich.console"` alone takes 0.21-0.26 s against the floor's 0.14-0.16 s. The
-  first read after a write still loads through Python rows (about 4 s for 1,000,000).
+  header), and kept in rank order. With nothing pending, a page is read lazily from that
+  file: the eligibility and filter columns locate the page's rows (a running count gives
+  each one's letter), then only those rows are read (about 15 ms for 1,000,000 entries,
+  instead of a 40 ms load plus a 30 ms ranking). Start-up is the rest: Typer is pinned
+  to 0.28, because 0.29 imports pydantic and builds a TypeAdapter for every option on
+  every run (about 60 ms, `-X importtime` and cProfile); then Rich's table and the
+  ladder's own modules. The first read after a write still loads through Python rows
+  (about 3 s for 1,000,000): ADBC's SQLite driver reads them in 0.6 s, but a second
+  SQLite library in the process releases the first one's POSIX locks when it closes a
+  file (sqlite.org/howtocorrupt.html, 2.2.1), so it is not used.
 - **`record`** imports neither Polars nor psycopg (PostgreSQL only when configured);
   `--help` and `--version` import only typer.
 - **`record --file`**: the Elo engine keeps one mutable entry per (player, race) and the
   frame is rebuilt once, reassigned, instead of a whole-frame `with_columns` per match
-  (the in-memory row). End to end, 80% of the time is the flush into SQLite (upserts, the
-  match log's four indexes, the ledger) at 11,000-15,000 matches/s, then CSV validation
-  and the durable queue.
+  (the in-memory row). End to end, most of the time is the flush into SQLite: every batch
+  re-reads and upserts each row it touches, so the embedded store flushes 100,000 jobs per
+  batch (1,000,000 matches: 69 s with batches of 20,000, 49-57 s with 100,000); SQLite's
+  page cache is raised to 64 MiB for the match log's and the ledger's index inserts, job
+  ids come from a per-process generator instead of one `urandom` call each, and a
+  file import keeps no per-match before → after in memory.
 - **Memory**: a replay keeps no per-match results (`Ladder.flush(keep_matches=())`), so
   it holds one batch plus the touched entries; peak RSS stays flat from 300,000 to
-  1,000,000 jobs.
+  1,000,000 jobs. Batches of 100,000 on the server would take it to 585 MiB, one reason
+  the server default stays 20,000.
 """
 
 
