@@ -20,9 +20,9 @@ from ladder_cli.errors import BadInput
 
 APP: Final = "ladder"
 # Jobs per flush transaction. On a server a batch holds its rows locked against the other
-# ladder's writers and its size barely moves throughput past 20,000; the embedded store
-# re-reads and rewrites every row a batch touches, so five times larger batches save
-# about a sixth of a million-match import (docs/benchmarks.md).
+# ladder's writers and its size barely moves throughput past 20,000; SQLite re-reads and
+# rewrites every row a batch touches, and a million-match import took 69 s in batches of
+# 20,000, 49-57 s in batches of 100,000 (docs/benchmarks.md).
 DEFAULT_BATCH_SIZE: Final = 20_000
 DEFAULT_EMBEDDED_BATCH_SIZE: Final = 100_000
 
@@ -110,7 +110,9 @@ def resolve(
         batch_size=_positive_int(
             file,
             "batch_size",
-            DEFAULT_EMBEDDED_BATCH_SIZE if url is None else DEFAULT_BATCH_SIZE,
+            DEFAULT_BATCH_SIZE
+            if url and not url.startswith("sqlite:")
+            else DEFAULT_EMBEDDED_BATCH_SIZE,
             config_file,
         ),
         connect_timeout=float(_positive_int(file, "connect_timeout", 5, config_file)),

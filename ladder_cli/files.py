@@ -71,7 +71,7 @@ def open_sqlite(path: Path, *, timeout: float) -> sqlite3.Connection:
                 conn.execute("PRAGMA journal_mode=WAL")
                 break
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or (
+                if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY or (
                     time.monotonic() > deadline
                 ):
                     raise

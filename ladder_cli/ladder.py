@@ -70,7 +70,8 @@ class FlushReport:
 
 @dataclass
 class WriteOutcome:
-    """The answer to a write: where it went, and each match's MMR before and after."""
+    """The answer to a write: where it went, and (except from :meth:`Ladder.record_many`)
+    each match's MMR before and after."""
 
     seqs: list[int]
     applied: bool
@@ -376,14 +377,19 @@ class Ladder:
                 outcome.names = report.names
                 outcome.failed = [f for f in report.failed if first <= f[0] <= last]
                 if not want_matches:
-                    outcome.applied = not outcome.failed and not self.queue.pending_between(
+                    outcome.applied = not outcome.failed and not self.queue.unfinished_between(
                         first, last
                     )
                 else:
                     self._collect_matches(outcome, report, dict(ids), jobs)
         outcome.unavailable = unavailable
         outcome.pending = self.queue.pending_count()
-        if not outcome.matches and len(jobs) == 1 and isinstance(jobs[0], MatchJob):
+        if (
+            want_matches
+            and not outcome.matches
+            and len(jobs) == 1
+            and isinstance(jobs[0], MatchJob)
+        ):
             outcome.matches, outcome.names, outcome.preview_note = self._preview(seqs)
         return outcome
 
@@ -405,7 +411,7 @@ class Ladder:
         found = {seq_of[m.job_id]: m for m in logged if m.job_id in seq_of}
         found |= report.matches
         outcome.matches = [found[s] for s in seqs if s in found]
-        outcome.applied = not self.queue.pending_between(seqs[0], seqs[-1])
+        outcome.applied = not self.queue.unfinished_between(seqs[0], seqs[-1])
         if logged:
             outcome.names |= self.names_of({u for m in logged for u in _uids_of_match(m)})
 
@@ -527,9 +533,11 @@ class Ladder:
         report.already_applied += len(result.already_applied)
         report.failed.extend(result.failed)
         keep = report.keep_matches
-        kept = [m for m in result.matches if m.seq is not None and (keep is None or m.seq in keep)]
-        for match in kept:
-            report.matches[match.seq] = match  # type: ignore[index]
+        kept = []
+        for match in result.matches:
+            if match.seq is not None and (keep is None or match.seq in keep):
+                report.matches[match.seq] = match
+                kept.append(match)
         if self._state is not None or not self.settings.embedded:
             # for the frame this process keeps and the local snapshot (see flush)
             for entry in result.entries:

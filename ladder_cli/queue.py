@@ -362,12 +362,12 @@ class WriteQueue:
     def pending_count(self) -> int:
         return self.status().pending
 
-    def pending_between(self, first: int, last: int) -> int:
-        """How many of the jobs ``first`` to ``last`` (seqs) are still pending."""
+    def unfinished_between(self, first: int, last: int) -> int:
+        """How many of the jobs ``first`` to ``last`` (seqs) are not applied: still pending,
+        or failed (whichever process moved them there). Applied jobs leave the queue."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT count(*) FROM jobs "
-                "WHERE target = ? AND state = 'pending' AND seq BETWEEN ? AND ?",
+                "SELECT count(*) FROM jobs WHERE target = ? AND seq BETWEEN ? AND ?",
                 (self.target, first, last),
             ).fetchone()
         return int(row[0])

@@ -182,8 +182,9 @@ def leaderboard_in_order(
     """:func:`leaderboard` of a ladder already stored in rank order (see :func:`in_order`).
 
     Nothing is sorted, and only a few columns are read whole: which rows the page holds
-    is found from the eligibility and filter columns, then only those rows are read. On
-    a million entries kept as an Arrow file that is a few milliseconds, not a full load.
+    is found from the eligibility and filter columns, then only the rows from the page's
+    first to its last are read. On a million entries kept as an Arrow file that is a few
+    milliseconds, not a full load.
     """
     pick = scan.select(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
@@ -194,8 +195,12 @@ def leaderboard_in_order(
     if race is not None:
         pick = pick.filter(pl.col("race") == race)
     pick = pick.filter(pl.col("games_played") >= min_games)
+    offset = 0
     if top:
-        pick = pick.slice((page - 1) * top, top)
+        # Clipped to the ladder, so a page or size beyond any ladder is simply empty or all.
+        total = scan.select(pl.len()).collect().item()
+        offset = min((page - 1) * top, total)
+        pick = pick.slice(offset, min(top, total))
     wanted = pick.select(
         "_row", "_ranked", _letter(pl.col("_i"), pl.col("_n")).alias("rank")
     ).collect()
@@ -205,7 +210,6 @@ def leaderboard_in_order(
     else:
         rows = scan.head(0).collect()
     board = rows.with_columns(wanted["rank"])
-    offset = (page - 1) * top if top else 0
     board = board.with_row_index("position", offset=offset + 1).with_columns(
         pl.col("position").cast(pl.Int64)
     )

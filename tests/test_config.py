@@ -50,6 +50,8 @@ def test_batch_size_default_depends_on_the_store(home):
     assert resolve(db=FILE_URL, home=home, env={}).batch_size == DEFAULT_BATCH_SIZE
     assert resolve(home=home, env={}).batch_size == DEFAULT_EMBEDDED_BATCH_SIZE
     assert DEFAULT_BATCH_SIZE < DEFAULT_EMBEDDED_BATCH_SIZE
+    sqlite_url = f"sqlite:///{home / 'elsewhere.sqlite3'}"
+    assert resolve(db=sqlite_url, home=home, env={}).batch_size == DEFAULT_EMBEDDED_BATCH_SIZE
     write_config(home, "batch_size = 7\n")
     assert resolve(db=FILE_URL, home=home, env={}).batch_size == 7
     assert resolve(home=home, env={}).batch_size == 7

@@ -418,3 +418,15 @@ def test_a_forked_process_draws_its_own_job_ids(queue, path):
         child = int(pipe.read())
     assert child != mine
     assert len({qj.job_id for qj in queue.pending_jobs()}) == 2
+
+
+def test_unfinished_between_counts_pending_and_failed_not_applied(queue):
+    seqs = queue.append([m(1, 2), m(3, 4), m(5, 6), m(7, 8)])
+    assert queue.unfinished_between(seqs[0], seqs[-1]) == 4
+    queue.complete(seqs[:2])  # applied jobs leave the queue
+    assert queue.unfinished_between(seqs[0], seqs[-1]) == 2
+    queue.mark_failed([(seqs[2], "rejected")])  # failed is not applied
+    assert queue.unfinished_between(seqs[0], seqs[-1]) == 2
+    assert queue.unfinished_between(seqs[0], seqs[1]) == 0
+    queue.complete(seqs[3:])
+    assert queue.unfinished_between(seqs[0], seqs[-1]) == 1

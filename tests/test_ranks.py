@@ -8,7 +8,9 @@ activity window, no game inside it): U.
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -227,6 +229,13 @@ def test_leaderboard_top_and_page(leaderboard):
     assert leaderboard(many, page=2)["position"].to_list() == list(range(21, 31))
 
 
+def test_leaderboard_pages_beyond_any_ladder(leaderboard):
+    frame = _mixed()
+    assert leaderboard(frame, top=20, page=300_000_000).height == 0
+    assert leaderboard(frame, top=5, page=10**20).height == 0
+    assert leaderboard(frame, top=5_000_000_000)["position"].to_list() == [1, 2, 3, 4, 5]
+
+
 def test_leaderboard_activity_window(leaderboard):
     frame = ladder_frame([played(1, 2000, at=NOW - timedelta(days=100)), played(2, 1500, at=NOW)])
     board = leaderboard(frame, activity_days=7, now=NOW, top=None)
@@ -277,7 +286,10 @@ _entry = st.builds(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    entries=st.lists(_entry, max_size=60, unique_by=lambda e: (e.discord_uid, e.race)),
+    # ids are a primary key: unique, as (player, race) is
+    entries=st.lists(
+        _entry, max_size=60, unique_by=(lambda e: (e.discord_uid, e.race), lambda e: e.id)
+    ),
     race=st.sampled_from([None, *RACES]),
     min_games=st.integers(0, 3),
     top=st.sampled_from([None, 1, 3, 20, 150]),
@@ -297,5 +309,8 @@ def test_a_page_read_in_order_equals_the_page_of_the_frame(
         "now": NOW,
     }
     expected = board_of_frame(frame, **options)
-    got = leaderboard_in_order(in_order(frame).lazy(), **options)
+    with tempfile.TemporaryDirectory() as tmp:  # scanned from a file, as the store does
+        path = Path(tmp) / "ranked.arrow"
+        in_order(frame).write_ipc(path)
+        got = leaderboard_in_order(pl.scan_ipc(path), **options)
     assert got.equals(expected), (got, expected)

@@ -110,3 +110,11 @@ def test_pending_writes_show_although_the_cache_is_older(ladder):
     board = {(r["discord_uid"], r["race"]): r for r in ladder.leaderboard(top=None).to_dicts()}
     stored = {(r["discord_uid"], r["race"]): r for r in _from_sql(_store(ladder)).to_dicts()}
     assert board[3, "bw_terran"]["games_played"] == stored[3, "bw_terran"]["games_played"] + 1
+
+
+def test_a_cache_replaced_while_a_page_is_read_falls_back_to_the_frame(ladder, tmp_path):
+    expected = ranks.leaderboard(_from_sql(_store(ladder)))
+    gone = tmp_path / "replaced-by-another-process.arrow"
+    store = _store(ladder)
+    store.ranked_scan = lambda: pl.scan_ipc(gone)  # type: ignore[method-assign]
+    assert ladder.leaderboard().equals(expected)

@@ -151,16 +151,15 @@ class SqliteStore(Store):
 
     def ranked_scan(self) -> pl.LazyFrame | None:
         """The frame cache, made current first. Lazy: a caller that finds the file gone
-        when it reads (another process replaced it after a write) reads the frame instead."""
+        when it reads (another process replaced it after a write) reads the frame instead.
+        Never None here: without a cache file, the loaded frame itself."""
         import polars as pl
 
         cache = self._frame_cache()
-        if cache is None:
-            return None
-        if not cache.exists():
-            self.load_frame()
-            if not cache.exists():
-                return None
+        if cache is None or not cache.exists():
+            frame = self.load_frame()
+            if cache is None or not cache.exists():
+                return frame.lazy()  # the cache could not be written: the frame is in order
         return pl.scan_ipc(cache)
 
     def _frame_cache(self) -> Path | None:
