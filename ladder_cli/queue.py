@@ -11,6 +11,7 @@ edited row is detected and moved to ``failed`` instead of being applied wrongly.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import sqlite3
@@ -244,14 +245,18 @@ class WriteQueue:
 
     def append_with_ids(self, jobs: Iterable[Job]) -> list[tuple[int, int]]:
         """Like :meth:`append`, returning ``(seq, job_id)`` for each job."""
-        rows = []
-        ids = []
+        ids: list[int] = []
         now = time.time()
-        for job in jobs:
-            row = _encode(job)
-            job_id = _new_job_id()
-            ids.append(job_id)
-            rows.append((self.target, job_id, *row, _crc((job_id, *row)), now))
+        target = self.target
+
+        def rows() -> Iterator[tuple[object, ...]]:
+            # Streamed into the insert: a million encoded rows held at once cost 300 MB.
+            for job in jobs:
+                row = _encode(job)
+                job_id = _new_job_id()
+                ids.append(job_id)
+                yield (target, job_id, *row, _crc((job_id, *row)), now)
+
         failpoints.hit("after-validate")
         with self._lock:
             try:
@@ -261,7 +266,7 @@ class WriteQueue:
                     self._conn.executemany(
                         f"INSERT INTO jobs (target, job_id, {_COLUMNS}, crc, enqueued_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        rows,
+                        rows(),
                     )
                     self._conn.execute("COMMIT")
                 except BaseException:
@@ -270,7 +275,7 @@ class WriteQueue:
             except sqlite3.Error as exc:
                 raise QueueError(f"cannot write to the queue {self.path}: {exc}") from None
         failpoints.hit("after-queue-commit")
-        return list(zip(range(first, first + len(rows)), ids, strict=True))
+        return list(zip(range(first, first + len(ids)), ids, strict=True))
 
     def _next_seq(self) -> int:
         row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'").fetchone()
@@ -320,7 +325,10 @@ class WriteQueue:
             return
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.executemany("DELETE FROM jobs WHERE seq = ?", ((s,) for s in seqs))
+            self._conn.execute(
+                "DELETE FROM jobs WHERE seq IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(seqs)),),
+            )
             self._conn.execute("COMMIT")
 
     def mark_failed(self, failures: Sequence[tuple[int, str]]) -> None:

@@ -27,6 +27,7 @@ from ladder_cli.model import (
 )
 
 K: Final = 40
+_RACES: Final = frozenset(RACES)
 
 
 def expected(mmr: float, opponent: float) -> float:
@@ -133,51 +134,64 @@ class Ratings:
         return change
 
     def _apply_match(self, job: MatchJob, seq: int | None, job_id: int | None = None) -> None:
-        if job.p1_uid == job.p2_uid:
-            raise PoisonJob(f"P1 and P2 are the same player ({job.p1_uid})")
-        if job.p1_race not in RACES or job.p2_race not in RACES:
-            raise PoisonJob(f"unknown race in {job.p1_race!r} vs {job.p2_race!r}")
-        if job.result not in (0, 1):
-            raise PoisonJob(f"result {job.result!r} is neither 1 nor 0")
-        e1 = self._entry(job.p1_uid, job.p1_race, job.p1_name)
-        e2 = self._entry(job.p2_uid, job.p2_race, job.p2_name)
+        # The flush's innermost loop (a million times for a large import): both sides are
+        # written out rather than looped over, which measured a third faster.
+        p1, race1, p2, race2, result = job.p1_uid, job.p1_race, job.p2_uid, job.p2_race, job.result
+        if p1 == p2:
+            raise PoisonJob(f"P1 and P2 are the same player ({p1})")
+        if race1 not in _RACES or race2 not in _RACES:
+            raise PoisonJob(f"unknown race in {race1!r} vs {race2!r}")
+        if result not in (0, 1):
+            raise PoisonJob(f"result {result!r} is neither 1 nor 0")
+        e1 = self._entry(p1, race1, job.p1_name)
+        e2 = self._entry(p2, race2, job.p2_name)
         before1, before2 = e1.mmr, e2.mmr
-        score = 1.0 if job.result == 1 else 0.5
-        after1, after2 = rate(before1, before2, score)
+        after1, after2 = rate(before1, before2, 1.0 if result == 1 else 0.5)
         played_at = job.played_at
-        drawn = 1 - job.result
-        for entry, after, won, lost in (
-            (e1, after1, job.result, 0),
-            (e2, after2, 0, job.result),
-        ):
-            entry.mmr = after
-            entry.games_played += 1
-            entry.games_won += won
-            entry.games_lost += lost
-            entry.games_drawn += drawn
-            last = entry.last_played
-            if last is None or played_at > last:
-                entry.last_played = played_at
-            change = self._change(entry)
-            change.played += 1
-            change.won += won
-            change.lost += lost
-            change.drawn += drawn
+        drawn = 1 - result
+        changes = self.changes
+
+        e1.mmr = after1
+        e1.games_played += 1
+        e1.games_won += result
+        e1.games_drawn += drawn
+        if e1.last_played is None or played_at > e1.last_played:
+            e1.last_played = played_at
+        c1 = changes.get((p1, race1))
+        if c1 is None:
+            c1 = changes[p1, race1] = Change(e1)
+        c1.played += 1
+        c1.won += result
+        c1.drawn += drawn
+
+        e2.mmr = after2
+        e2.games_played += 1
+        e2.games_lost += result
+        e2.games_drawn += drawn
+        if e2.last_played is None or played_at > e2.last_played:
+            e2.last_played = played_at
+        c2 = changes.get((p2, race2))
+        if c2 is None:
+            c2 = changes[p2, race2] = Change(e2)
+        c2.played += 1
+        c2.lost += result
+        c2.drawn += drawn
+
         self.matches.append(
             AppliedMatch(
-                match_id=None,
-                played_at=job.played_at,
-                p1_uid=job.p1_uid,
-                p1_race=job.p1_race,
-                p1_mmr_before=before1,
-                p1_mmr_after=after1,
-                p2_uid=job.p2_uid,
-                p2_race=job.p2_race,
-                p2_mmr_before=before2,
-                p2_mmr_after=after2,
-                result=job.result,
-                seq=seq,
-                job_id=job_id,
+                None,
+                played_at,
+                p1,
+                race1,
+                before1,
+                after1,
+                p2,
+                race2,
+                before2,
+                after2,
+                result,
+                seq,
+                job_id,
             )
         )
 

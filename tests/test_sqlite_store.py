@@ -3,6 +3,7 @@ when damaged."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -118,3 +119,51 @@ def test_a_cache_replaced_while_a_page_is_read_falls_back_to_the_frame(ladder, t
     store = _store(ladder)
     store.ranked_scan = lambda: pl.scan_ipc(gone)  # type: ignore[method-assign]
     assert ladder.leaderboard().equals(expected)
+
+
+def test_rows_kept_between_batches_are_dropped_when_another_connection_commits(home):
+    # batches of 2: the rows a batch leaves are reused by the next, unless someone else
+    # wrote meanwhile, as the raw UPDATE below does between the two flushes
+    settings = dataclasses.replace(resolve(home=home, env={}), batch_size=2)
+    with Ladder(settings) as lad:
+        lad.record_many(
+            [MatchJob(1, "bw_terran", 2, "bw_zerg", 1, T0)] * 1
+            + [
+                MatchJob(1, "bw_terran", 3, "bw_zerg", 1, T0 + timedelta(hours=1)),
+                MatchJob(2, "bw_zerg", 3, "bw_zerg", 0, T0 + timedelta(hours=2)),
+            ]
+        )
+        store = _store(lad)
+        assert store._rows_of, "the flush kept the rows of its last batch"
+        with sqlite3.connect(store.path) as raw:
+            raw.execute("UPDATE mmrs_1v1 SET mmr = 2222, games_played = 50 WHERE discord_uid = 1")
+        assert lad.record_many(
+            [MatchJob(1, "bw_terran", 2, "bw_zerg", 1, T0 + timedelta(hours=3))]
+        ).applied
+        [row] = [r for r in _from_sql(store).to_dicts() if r["discord_uid"] == 1]
+        # Elo from the row the other connection wrote, not from the kept copy
+        assert row["games_played"] == 51
+        [match] = lad.history(1, limit=1)
+        assert match.p1_mmr_before == 2222
+
+
+def test_a_rolled_back_batch_leaves_no_trace_in_the_kept_rows(home):
+    from ladder_cli.stores.base import JobRejected
+
+    with Ladder(resolve(home=home, env={})) as lad:
+        [first] = lad.record(1, "bw_terran", 2, "bw_zerg", at=T0).matches
+        store = _store(lad)
+        write = store._write
+
+        def refuse_once(*args, **kwargs):
+            store._write = write  # type: ignore[method-assign]
+            raise JobRejected("refused by the test")
+
+        store._write = refuse_once  # type: ignore[method-assign]
+        # the batch computes (changing the kept rows in memory), then its write fails
+        rejected = lad.record(1, "bw_terran", 2, "bw_zerg", at=T0 + timedelta(hours=1))
+        assert rejected.failed and not rejected.applied
+        [third] = lad.record(1, "bw_terran", 2, "bw_zerg", at=T0 + timedelta(hours=2)).matches
+        assert third.p1_mmr_before == first.p1_mmr_after  # not the rejected match's result
+        [row] = [r for r in _from_sql(store).to_dicts() if r["discord_uid"] == 1]
+        assert row["games_played"] == 2 and row["mmr"] == third.p1_mmr_after

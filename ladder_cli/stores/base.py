@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -18,7 +17,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
 from ladder_cli import failpoints
-from ladder_cli.model import AppliedMatch, Entry, MatchJob, QueuedJob, now_utc
+from ladder_cli.model import AppliedMatch, Entry, QueuedJob, job_uids, now_utc
 from ladder_cli.rating import Change, PoisonJob, Ratings
 from ladder_cli.stores import sql
 
@@ -135,6 +134,18 @@ class Store(ABC):
         result = BatchResult()
         if not jobs:
             return result
+        try:
+            ratings = self._apply_in_transaction(queue_id, jobs, result)
+        except BaseException:
+            self._forget()
+            raise
+        self._remember(ratings)
+        failpoints.hit("after-db-commit")
+        return result
+
+    def _apply_in_transaction(
+        self, queue_id: str, jobs: Sequence[QueuedJob], result: BatchResult
+    ) -> Ratings:
         with self.write_transaction() as cur:
             predicate, ids = self._uids_filter([job.ledger_id for job in jobs])
             cur.execute(self.q(sql.APPLIED_AMONG.format(ids=predicate)), (queue_id, ids))
@@ -157,8 +168,7 @@ class Store(ABC):
             result.matches = ratings.matches
             result.entries = [change.entry for change in ratings.changes.values()]
             result.renamed = ratings.renamed
-        failpoints.hit("after-db-commit")
-        return result
+        return ratings
 
     def _learn_new_ids(self, cur: Any, ratings: Ratings) -> None:
         """Give the rows this batch created the ids the database chose, so a frame kept
@@ -191,38 +201,18 @@ class Store(ABC):
             cur.executemany(self.q(sql.INSERT_APPLIED), [(queue_id, i, now) for i in applied])
 
     def _batch_entries(self, cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
-        """The rows a batch needs, in key order (the lock order on PostgreSQL).
+        """Every row of every player the batch involves, in key order (the lock order on
+        PostgreSQL): a reset or rename needs all of a player's rows, a new race entry
+        takes its name from the others."""
+        return self._entries_of(cur, involved_uids(jobs))
 
-        Every (player, race) row a match touches, every row of a player the batch resets
-        or renames, and each other involved player's first row by race (their name, and
-        proof that they exist); not every race of every involved player, which on a large
-        ladder read twice the rows.
-        """
-        uids, full, keys = _involved(jobs)
-        if not uids:
-            return iter(())
-        cur.execute(self.q(self._batch_rows_sql()), self._batch_rows_params(uids, full, keys))
-        return (self._entry(row) for row in cur.fetchall())
+    def _remember(self, ratings: Ratings) -> None:
+        """After a commit: the batch's rows as they now stand (see the SQLite store)."""
+        return None
 
-    def _batch_rows_sql(self) -> str:
-        predicate, _ = self._uids_filter([])
-        return sql.BATCH_ROWS.format(uids=predicate, keys=self._keys_filter())
-
-    def _keys_filter(self) -> str:
-        """``IN`` and the subquery of (discord_uid, race) pairs given as one parameter."""
-        return (
-            "IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
-            "FROM json_each(%s))"
-        )
-
-    def _batch_rows_params(
-        self, uids: Sequence[int], full: Sequence[int], keys: Sequence[tuple[int, str]]
-    ) -> tuple[object, ...]:
-        return (
-            self._uids_filter(uids)[1],
-            self._uids_filter(full)[1],
-            json.dumps([list(k) for k in keys]),
-        )
+    def _forget(self) -> None:
+        """After a rollback: drop whatever :meth:`_remember` kept."""
+        return None
 
     def _entries_of(self, cur: Any, uids: Sequence[int]) -> Iterator[Entry]:
         """Every row of these players, in key order (the lock order on PostgreSQL)."""
@@ -320,29 +310,12 @@ class Store(ABC):
         self.close()
 
 
-def _involved(
-    jobs: Sequence[QueuedJob],
-) -> tuple[list[int], list[int], list[tuple[int, str]]]:
-    """A batch's players, those it resets or renames (all their rows are needed), and the
-    (player, race) keys its matches touch."""
+def involved_uids(jobs: Sequence[QueuedJob]) -> list[int]:
+    """Every player a batch's jobs touch, sorted (the lock order)."""
     uids: set[int] = set()
-    full: set[int] = set()
-    keys: set[tuple[int, str]] = set()
     for queued in jobs:
-        job = queued.job
-        if isinstance(job, MatchJob):
-            uids.add(job.p1_uid)
-            uids.add(job.p2_uid)
-            keys.add((job.p1_uid, job.p1_race))
-            keys.add((job.p2_uid, job.p2_race))
-            if job.p1_name is not None:
-                full.add(job.p1_uid)
-            if job.p2_name is not None:
-                full.add(job.p2_uid)
-        else:
-            uids.add(job.uid)
-            full.add(job.uid)
-    return sorted(uids), sorted(full), sorted(keys)
+        uids.update(job_uids(queued.job))
+    return sorted(uids)
 
 
 def match_row(queue_id: str, m: AppliedMatch, ts: Callable[[Any], object]) -> tuple[object, ...]:

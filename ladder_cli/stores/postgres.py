@@ -24,7 +24,7 @@ from ladder_cli.config import mask_url
 from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
 from ladder_cli.model import Entry, now_utc
 from ladder_cli.stores import sql
-from ladder_cli.stores.base import JobRejected, Store, _involved, match_row
+from ladder_cli.stores.base import JobRejected, Store, match_row
 
 if TYPE_CHECKING:
     import polars as pl
@@ -329,14 +329,6 @@ class PostgresStore(Store):
         predicate, param = self._uids_filter(uids)
         cur.execute(sql.ENTRIES_OF_UIDS.format(uids=predicate) + lock, (param,), binary=True)
         return _entries(cur.fetchall())
-
-    def _batch_entries(self, cur: Any, jobs: Sequence[Any]) -> Iterator[Entry]:
-        # Every row of every involved player, locked in key order (the same order for
-        # every flusher, so two never deadlock) against writers that skip our advisory
-        # lock. Selecting only the touched rows (as the embedded store does) reads fewer
-        # rows but the planner runs that query four times slower here (measured).
-        uids, _, _ = _involved(jobs)
-        return self._entries_of(cur, uids)
 
     def _uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
         # One array literal: psycopg dumps a list of 20,000 ints element by element in

@@ -108,16 +108,6 @@ ENTRIES_OF_UIDS: Final = (
     f"SELECT {ENTRY_COLUMNS} FROM mmrs_1v1 WHERE discord_uid {{uids}} ORDER BY discord_uid, race"
 )
 
-# The rows one batch needs (see Store._batch_entries); {uids} and {keys} are the dialect's
-# predicates over a list of uids and of (uid, race) pairs. Parameters: every involved
-# uid, the uids whose every row is needed, the touched keys.
-BATCH_ROWS: Final = (
-    f"SELECT {ENTRY_COLUMNS} FROM mmrs_1v1 m WHERE m.discord_uid {{uids}} AND ("
-    "m.discord_uid {uids} OR (m.discord_uid, m.race) {keys} "
-    "OR m.race = (SELECT min(x.race) FROM mmrs_1v1 x WHERE x.discord_uid = m.discord_uid)"
-    ") ORDER BY m.discord_uid, m.race"
-)
-
 ALL_ENTRIES: Final = f"SELECT {ENTRY_COLUMNS} FROM mmrs_1v1"
 
 PLAYERS_NAMED: Final = (

@@ -17,13 +17,19 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from ladder_cli.errors import LadderError
 from ladder_cli.files import open_sqlite, write_atomically
 from ladder_cli.stores import sql
-from ladder_cli.stores.base import JobRejected, Store
+from ladder_cli.stores.base import JobRejected, Store, involved_uids
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from ladder_cli.model import Entry, QueuedJob
+    from ladder_cli.rating import Ratings
+
 
 CACHE_KIB: Final = 64 * 1024
+
+# Players whose rows a flush keeps between batches (about 300 bytes a row).
+ROWS_KEPT: Final = 500_000
 
 # Part of the frame cache's key: a cache written by a version that stored another row
 # order (before rank order) must not be read as ranked.
@@ -55,6 +61,9 @@ class SqliteStore(Store):
         # One connection for every thread of a Ladder: a read must not run inside another
         # thread's open write transaction (it would see half a batch), so each takes turns.
         self._lock = threading.RLock()
+        # Each player's rows as the last committed batch left them (see _batch_entries).
+        self._rows_of: dict[int, list[Entry]] = {}
+        self._rows_version: int | None = None
         try:
             self._conn = open_sqlite(path, timeout=60)
             # SQLite's default page cache is 2 MiB; a flush inserts into the match log's and
@@ -102,6 +111,33 @@ class SqliteStore(Store):
                 yield cur
             finally:
                 cur.close()
+
+    def _batch_entries(self, cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
+        """Every row of every involved player, reusing those an earlier batch left while
+        no other connection has committed since (``PRAGMA data_version`` moves only on
+        their commits): a large import then reads each player's rows once, not once per
+        batch (a million matches: 50 s to 40 s)."""
+        version = cur.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._rows_version or len(self._rows_of) > ROWS_KEPT:
+            self._rows_of = {}
+            self._rows_version = version
+        uids = involved_uids(jobs)
+        rows_of = self._rows_of
+        missing = [uid for uid in uids if uid not in rows_of]
+        for uid in missing:
+            rows_of[uid] = []
+        for entry in self._entries_of(cur, missing):
+            rows_of[entry.discord_uid].append(entry)
+        return (entry for uid in uids for entry in rows_of[uid])
+
+    def _remember(self, ratings: Ratings) -> None:
+        # The batch mutated these entries in place and wrote them: they are the rows now.
+        # (New rows got their ids in _learn_new_ids.)
+        self._rows_of.update(ratings.by_uid)
+
+    def _forget(self) -> None:
+        self._rows_of = {}
+        self._rows_version = None
 
     def _uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
         return "IN (SELECT value FROM json_each(%s))", json.dumps(list(uids))
