@@ -92,6 +92,7 @@ def _read_rows(path: Path, reader: Any, progress: Callable[[int], None] | None) 
     i_p1, i_r1, i_p2, i_r2, i_res = (index[c] for c in REQUIRED)
     now = now_utc()
     races = set(RACES)
+    uids: dict[str, int] = {}  # players recur: each uid text is parsed once
     jobs: list[MatchJob] = []
     append = jobs.append
     for row in reader:
@@ -104,7 +105,9 @@ def _read_rows(path: Path, reader: Any, progress: Callable[[int], None] | None) 
             )
         try:
             r1, r2 = row[i_r1], row[i_r2]
-            p1, p2 = parse_uid(row[i_p1], what="p1_uid"), parse_uid(row[i_p2], what="p2_uid")
+            t1, t2 = row[i_p1], row[i_p2]
+            p1 = uids.get(t1) or uids.setdefault(t1, parse_uid(t1, what="p1_uid"))
+            p2 = uids.get(t2) or uids.setdefault(t2, parse_uid(t2, what="p2_uid"))
             if r1 not in races:
                 r1 = parse_race(r1, what="p1_race")
             if r2 not in races:

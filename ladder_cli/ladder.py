@@ -33,7 +33,7 @@ from ladder_cli.model import (
     parse_race,
     parse_uid,
 )
-from ladder_cli.queue import JobInfo, QueueStatus, WriteQueue
+from ladder_cli.queue import JobInfo, QueueStatus, WriteQueue, as_stored
 from ladder_cli.stores import JobRejected, Store, open_store
 from ladder_cli.stores.base import without_gc
 
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from ladder_cli.state import LadderState, Overlay, Snapshots
 
 Progress = Callable[[int, int], None]
+#: Jobs just queued, with the ``(seq, job_id)`` the queue gave each (see Ladder.flush).
+Fresh = tuple[Sequence[tuple[int, int]], Sequence[Job]]
 """Called as ``progress(done, total)`` while jobs are applied."""
 
 MAX_MMR = 100_000
@@ -366,7 +368,9 @@ class Ladder:
         if flush and unavailable is None:
             try:
                 report = self.flush(
-                    progress=progress, keep_matches=range(first, last + 1) if want_matches else ()
+                    progress=progress,
+                    keep_matches=range(first, last + 1) if want_matches else (),
+                    fresh=(ids, jobs),
                 )
             except LadderError as exc:
                 # Not only an outage: whatever stopped the flush, the jobs are queued and
@@ -448,13 +452,20 @@ class Ladder:
 
     @without_gc
     def flush(
-        self, *, progress: Progress | None = None, keep_matches: Container[int] | None = None
+        self,
+        *,
+        progress: Progress | None = None,
+        keep_matches: Container[int] | None = None,
+        fresh: Fresh | None = None,
     ) -> FlushReport:
         """Apply every pending job to the database, in queue order, each exactly once.
 
         ``report.matches`` holds the applied matches of the jobs in ``keep_matches`` (of
-        every job when None). Raises DatabaseUnavailable if the database cannot be
-        reached; jobs stay queued.
+        every job when None). ``fresh`` is the jobs this process has just queued, with
+        their ``(seq, job_id)``: they are applied from memory instead of read back from
+        the queue (a million rows decode and checksum in 7 s); the queue still holds them,
+        and the ledger skips any another process applied meanwhile. Raises
+        DatabaseUnavailable if the database cannot be reached; jobs stay queued.
         """
         report = FlushReport(keep_matches=keep_matches)
         from filelock import FileLock, Timeout  # here: reads never need it
@@ -471,9 +482,7 @@ class Ladder:
                 queue = self.queue
                 total = queue.pending_count()
                 done = 0
-                batches = _prefetched(
-                    queue.pending_batches(self.settings.batch_size, failed=report.failed)
-                )
+                batches = _prefetched(self._batches(queue, report, fresh))
                 for batch in batches:
                     self._apply(batch, report)
                     done += len(batch)
@@ -488,6 +497,27 @@ class Ladder:
                 self._keep_snapshot(list(report.entries.values()))
         report.pending = self.queue.pending_count()
         return report
+
+    def _batches(
+        self, queue: WriteQueue, report: FlushReport, fresh: Fresh | None
+    ) -> Iterator[list[QueuedJob]]:
+        """The pending jobs in queue order, in batches; ``fresh`` ones from memory. Runs in
+        the prefetch thread: it must not take this Ladder's lock, which flush holds."""
+        size, failed = self.settings.batch_size, report.failed
+        if fresh is None:
+            yield from queue.pending_batches(size, failed=failed)
+            return
+        ids, jobs = fresh
+        first, last = ids[0][0], ids[-1][0]
+        yield from queue.pending_batches(size, failed=failed, before=first)
+        for start in range(0, len(jobs), size):
+            yield [
+                QueuedJob(seq, as_stored(job), job_id)
+                for (seq, job_id), job in zip(
+                    ids[start : start + size], jobs[start : start + size], strict=True
+                )
+            ]
+        yield from queue.pending_batches(size, failed=failed, after=last)
 
     def _keep_snapshot(self, entries: Sequence[Entry]) -> None:
         """After a flush to a server, keep this home's snapshot current, so that during a

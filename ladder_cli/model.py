@@ -99,6 +99,8 @@ def parse_timestamp(text: str, *, what: str = "timestamp") -> datetime:
 
 
 def to_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC and not value.microsecond:
+        return value  # already as stored (most of a CSV file's rows)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).replace(microsecond=0)

@@ -31,6 +31,7 @@ from ladder_cli.files import open_sqlite
 from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob
 
 SCHEMA_VERSION: Final = 2
+MAX_SEQ: Final = 2**63 - 1
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS queue_meta (
@@ -122,6 +123,20 @@ def _new_job_id() -> int:
 
 def _crc(row: Sequence[object]) -> int:
     return zlib.crc32(repr(tuple(row)).encode())
+
+
+def as_stored(job: Job) -> Job:
+    """``job`` exactly as reading it back from the queue gives it (times to the second,
+    in UTC; plain ints), so a job applied from memory writes what a replay would."""
+    if isinstance(job, MatchJob):
+        when = job.played_at
+        exact = type(job.p1_uid) is int and type(job.p2_uid) is int and type(job.result) is int
+    else:
+        when = job.at
+        exact = type(job.uid) is int and type(job.mmr) is int and type(job.keep_stats) is bool
+    if exact and when.tzinfo is UTC and not when.microsecond:
+        return job
+    return _decode(_encode(job))
 
 
 def _decode(row: Row) -> Job:
@@ -282,9 +297,15 @@ class WriteQueue:
         return (row[0] if row else 0) + 1
 
     def pending_batches(
-        self, size: int, *, after: int = 0, failed: list[tuple[int, str]] | None = None
+        self,
+        size: int,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        failed: list[tuple[int, str]] | None = None,
     ) -> Iterator[list[QueuedJob]]:
-        """Pending jobs in queue order, ``size`` at a time, so memory stays bounded.
+        """Pending jobs in queue order (seqs after ``after`` and, if given, before
+        ``before``), ``size`` at a time, so memory stays bounded.
 
         Rows that fail their checksum or cannot be decoded are moved to ``failed`` here
         (and added to the ``failed`` list, when one is given, so the caller can say so).
@@ -294,8 +315,9 @@ class WriteQueue:
             with self._lock:
                 rows = self._conn.execute(
                     f"SELECT seq, job_id, {_COLUMNS}, crc FROM jobs "
-                    "WHERE target = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
-                    (self.target, last, size),
+                    "WHERE target = ? AND state = 'pending' AND seq > ? AND seq < ? "
+                    "ORDER BY seq LIMIT ?",
+                    (self.target, last, MAX_SEQ if before is None else before, size),
                 ).fetchall()
             if not rows:
                 return

@@ -601,3 +601,49 @@ def test_record_many_applies_all_in_order(ladder: Ladder, db_url: str) -> None:
     assert table_count(db_url, "ladder_matches") == 120
     assert table_count(db_url, "ladder_applied_jobs") == 120
     assert {k: r["mmr"] for k, r in by_key(board(ladder)).items()} == ref.mmr
+
+
+# -- jobs applied from memory right after they are queued ---------------------------------
+
+
+def _chain(n: int, start: datetime, *, players: int = 5) -> list[MatchJob]:
+    return [
+        MatchJob(1 + i % players, "bw_terran", 1 + (i + 1) % players, "bw_zerg", int(i % 4 != 0),
+                 start + timedelta(minutes=i))
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_older_pending_jobs_apply_before_the_ones_just_recorded(ladder: Ladder, db_url: str):
+    ref = Reference()
+    older, newer = _chain(7, T0), _chain(9, T0 + timedelta(days=1))
+    for job in older + newer:
+        ref.match(job.p1_uid, job.p1_race, job.p2_uid, job.p2_race, job.result)
+    ladder.record_many(older, flush=False)
+    assert ladder.record_many(newer).applied  # flushes the older ones first
+    assert {k: v["mmr"] for k, v in db_entries(db_url).items()} == ref.mmr
+    logged = sorted(ladder.history(limit=None), key=lambda m: m.match_id or 0)
+    assert [m.played_at for m in logged] == [j.played_at for j in older + newer]
+
+
+def test_jobs_another_flush_applied_first_are_not_applied_again(ladder: Ladder, db_url: str):
+    jobs = _chain(6, T0)
+    ids = ladder.queue.append_with_ids(jobs)
+    ladder.flush()  # as another process of this home would, between our append and flush
+    before = db_entries(db_url)
+    report = ladder.flush(fresh=(ids, jobs))
+    assert (report.applied, report.already_applied) == (0, len(jobs))
+    assert db_entries(db_url) == before
+    assert table_count(db_url, "ladder_matches") == len(jobs)
+
+
+def test_a_job_applied_from_memory_writes_what_a_replay_would(ladder: Ladder, db_url: str):
+    # to the second and in UTC, as the queue keeps it, whatever the caller's datetime
+    east = timezone(timedelta(hours=9))
+    job = MatchJob(1, "bw_terran", 2, "bw_zerg", 1, datetime(2026, 3, 1, 21, 0, 7, 999, east))
+    assert ladder.record_many([job]).applied
+    [logged] = ladder.history(limit=1)
+    assert logged.played_at == datetime(2026, 3, 1, 12, 0, 7, tzinfo=UTC)
+    assert logged.played_at.microsecond == 0
+    [row] = [r for r in board(ladder) if r["discord_uid"] == 1]
+    assert row["last_played"] == logged.played_at

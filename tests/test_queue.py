@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -430,3 +430,25 @@ def test_unfinished_between_counts_pending_and_failed_not_applied(queue):
     assert queue.unfinished_between(seqs[0], seqs[1]) == 0
     queue.complete(seqs[3:])
     assert queue.unfinished_between(seqs[0], seqs[-1]) == 1
+
+
+@pytest.mark.parametrize(
+    "job",
+    [
+        m(1, 2),
+        MatchJob(1, "bw_terran", 2, "bw_zerg", 0, AT.replace(microsecond=5), p1_name="Ann"),
+        MatchJob(1, "bw_terran", 2, "bw_zerg", 1, datetime(2026, 1, 31, 18)),  # naive
+        MatchJob(1, "bw_terran", 2, "bw_zerg", 1, AT.astimezone(timezone(timedelta(hours=-5)))),
+        ResetJob(3, None, 1500, True, AT),
+        ResetJob(3, "sc2_zerg", 1400, False, AT.replace(microsecond=999_999)),
+    ],
+)
+def test_as_stored_is_what_the_queue_gives_back(queue, job):
+    from ladder_cli.queue import as_stored
+
+    queue.append([job])
+    [back] = queue.pending_jobs()
+    stored = as_stored(job)
+    assert stored == back.job
+    when = stored.played_at if isinstance(stored, MatchJob) else stored.at
+    assert when.tzinfo is UTC and when.microsecond == 0
