@@ -704,6 +704,14 @@ ANALYSIS = """## How the project gets there, and where it does not (yet)
 """
 
 
+def settle(cluster: PgCluster) -> None:
+    """Let the server finish writing what a workload dirtied before the next one is timed:
+    otherwise its checkpoint runs on the same 2 cores during the embedded workloads."""
+    with cluster.connect() as conn:
+        conn.execute("CHECKPOINT")
+    time.sleep(1.0)
+
+
 def _load() -> str:
     """The 1/5/15-minute load averages: other work on the machine skews the figures."""
     try:
@@ -740,8 +748,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             log(f"{sizes.name} size; PostgreSQL on port {cluster.port}; scratch {scratch}")
             if "1" in only:
                 results.append(w1_flush(pg, scratch, sizes))
+                settle(cluster)
             if "2" in only:
                 results.append(w2_load(pg, scratch, sizes))
+                settle(cluster)
             if only & {"3", "4"}:
                 floor = floor_time(sizes)
                 if "3" in only:
