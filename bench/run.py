@@ -685,17 +685,18 @@ ANALYSIS = """## How the project gets there, and where it does not (yet)
   microseconds per row for the upserts, the match log (four indexes) and the ledger:
   every batch rewrites each row it touches, so the embedded store flushes 100,000 jobs
   per batch, and keeps each player's rows between batches while no other connection has
-  committed (`PRAGMA data_version`). The jobs it has just queued are applied from memory,
-  normalised as the queue would give them back, instead of being read back and
-  checksummed (7 s for a million rows); the queue still holds them until applied, and
-  the ledger skips any that another process applied meanwhile. Measured on 1,000,000
+  committed (`PRAGMA data_version`). The jobs it has just queued are applied from memory
+  when they are already in the form the queue gives back (plain ints, UTC to the second:
+  what the CLI builds), instead of being read back and checksummed (7 s for a million
+  rows); the queue still holds them until applied, and the ledger skips any that another
+  process applied meanwhile. Measured on 1,000,000
   matches during development: 69 s in batches of 20,000, 49 s in batches of 100,000,
   47 s with the kept rows, the written-out Elo loop and the streamed queue insert, and
   38-41 s applying from memory. Of that, CSV validation is about 3.5 s and the durable
   queue insert about 5 s; the rest is the flush, mostly SQLite's own work on the upserts,
   the match log (four indexes) and the ledger. The seed-style baseline is a 200-match
   sample of whole-frame rewrites extrapolated per match, and it moves with the machine:
-  3,700-5,930 s across runs, so the same ladder run reads 75-150x.
+  3,390-5,930 s across runs, so the same ladder run reads 75-150x.
 - **Memory**: a replay keeps no per-match results (`Ladder.flush(keep_matches=())`), so
   it holds one batch plus the touched entries; peak RSS stays flat from 300,000 to
   1,000,000 jobs. Batches of 100,000 on the server would take it to 585 MiB, one reason

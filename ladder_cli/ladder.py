@@ -33,7 +33,7 @@ from ladder_cli.model import (
     parse_race,
     parse_uid,
 )
-from ladder_cli.queue import JobInfo, QueueStatus, WriteQueue, as_stored
+from ladder_cli.queue import JobInfo, QueueStatus, WriteQueue, in_stored_form
 from ladder_cli.stores import JobRejected, Store, open_store
 from ladder_cli.stores.base import without_gc
 
@@ -330,7 +330,9 @@ class Ladder:
         """Reset a known player's MMR (and stats, unless ``keep_stats``)."""
         uid = self.resolve_player(player)
         race = None if race is None else parse_race(race)
-        if isinstance(mmr, bool) or not 0 <= mmr <= MAX_MMR:
+        if isinstance(mmr, bool) or not isinstance(mmr, int):
+            raise BadInput(f"mmr {mmr!r} must be a whole number from 0 to {MAX_MMR}")
+        if not 0 <= mmr <= MAX_MMR:
             raise BadInput(f"mmr {mmr} is out of range: it must be from 0 to {MAX_MMR}")
         if race is not None:
             races = {r["race"] for r in self.profile(uid).races}
@@ -370,7 +372,7 @@ class Ladder:
                 report = self.flush(
                     progress=progress,
                     keep_matches=range(first, last + 1) if want_matches else (),
-                    fresh=(ids, jobs),
+                    fresh=(ids, jobs) if all(map(in_stored_form, jobs)) else None,
                 )
             except LadderError as exc:
                 # Not only an outage: whatever stopped the flush, the jobs are queued and
@@ -462,9 +464,10 @@ class Ladder:
 
         ``report.matches`` holds the applied matches of the jobs in ``keep_matches`` (of
         every job when None). ``fresh`` is the jobs this process has just queued, with
-        their ``(seq, job_id)``: they are applied from memory instead of read back from
-        the queue (a million rows decode and checksum in 7 s); the queue still holds them,
-        and the ledger skips any another process applied meanwhile. Raises
+        their ``(seq, job_id)``, all in the queue's stored form (see
+        :func:`~ladder_cli.queue.in_stored_form`): they are applied from memory instead of
+        read back from the queue (a million rows decode and checksum in 7 s); the queue
+        still holds them, and the ledger skips any another process applied meanwhile. Raises
         DatabaseUnavailable if the database cannot be reached; jobs stay queued.
         """
         report = FlushReport(keep_matches=keep_matches)
@@ -512,7 +515,7 @@ class Ladder:
         yield from queue.pending_batches(size, failed=failed, before=first)
         for start in range(0, len(jobs), size):
             yield [
-                QueuedJob(seq, as_stored(job), job_id)
+                QueuedJob(seq, job, job_id)
                 for (seq, job_id), job in zip(
                     ids[start : start + size], jobs[start : start + size], strict=True
                 )

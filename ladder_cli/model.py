@@ -216,6 +216,20 @@ class Entry:
     def key(self) -> Key:
         return (self.discord_uid, self.race)
 
+    def copy(self) -> Entry:
+        return Entry(
+            self.discord_uid,
+            self.race,
+            self.player_name,
+            self.mmr,
+            self.games_played,
+            self.games_won,
+            self.games_lost,
+            self.games_drawn,
+            self.last_played,
+            self.id,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class AppliedMatch:

@@ -125,18 +125,32 @@ def _crc(row: Sequence[object]) -> int:
     return zlib.crc32(repr(tuple(row)).encode())
 
 
-def as_stored(job: Job) -> Job:
-    """``job`` exactly as reading it back from the queue gives it (times to the second,
-    in UTC; plain ints), so a job applied from memory writes what a replay would."""
+def in_stored_form(job: Job) -> bool:
+    """Whether ``job`` is exactly what reading it back from the queue gives: plain ints and
+    strings, times in UTC to the second. Only then may a flush apply it from memory and
+    write what a replay would (:meth:`Ladder.flush` ``fresh``)."""
     if isinstance(job, MatchJob):
-        when = job.played_at
-        exact = type(job.p1_uid) is int and type(job.p2_uid) is int and type(job.result) is int
-    else:
-        when = job.at
-        exact = type(job.uid) is int and type(job.mmr) is int and type(job.keep_stats) is bool
-    if exact and when.tzinfo is UTC and not when.microsecond:
-        return job
-    return _decode(_encode(job))
+        return (
+            type(job.p1_uid) is int
+            and type(job.p2_uid) is int
+            and type(job.result) is int
+            and type(job.p1_race) is str
+            and type(job.p2_race) is str
+            and (job.p1_name is None or type(job.p1_name) is str)
+            and (job.p2_name is None or type(job.p2_name) is str)
+            and _stored_time(job.played_at)
+        )
+    return (
+        type(job.uid) is int
+        and type(job.mmr) is int
+        and type(job.keep_stats) is bool
+        and (job.race is None or type(job.race) is str)
+        and _stored_time(job.at)
+    )
+
+
+def _stored_time(when: object) -> bool:
+    return isinstance(when, datetime) and when.tzinfo is UTC and not when.microsecond
 
 
 def _decode(row: Row) -> Job:
@@ -283,6 +297,9 @@ class WriteQueue:
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         rows(),
                     )
+                    if self._next_seq() != first + len(ids):
+                        # Callers act on these seqs (apply, then delete): never guess them.
+                        raise QueueError(f"queue {self.path}: seqs were not handed out in order")
                     self._conn.execute("COMMIT")
                 except BaseException:
                     self._conn.execute("ROLLBACK")

@@ -647,3 +647,10 @@ def test_a_job_applied_from_memory_writes_what_a_replay_would(ladder: Ladder, db
     assert logged.played_at.microsecond == 0
     [row] = [r for r in board(ladder) if r["discord_uid"] == 1]
     assert row["last_played"] == logged.played_at
+
+
+def test_reset_wants_a_whole_number(ladder: Ladder):
+    ladder.record(1, "bw_terran", 2, "bw_zerg", at=T0)
+    with pytest.raises(BadInput, match="whole number"):
+        ladder.reset(1, mmr=1600.0)  # type: ignore[arg-type]
+    assert ladder.queue.pending_count() == 0

@@ -167,3 +167,29 @@ def test_a_rolled_back_batch_leaves_no_trace_in_the_kept_rows(home):
         assert third.p1_mmr_before == first.p1_mmr_after  # not the rejected match's result
         [row] = [r for r in _from_sql(store).to_dicts() if r["discord_uid"] == 1]
         assert row["games_played"] == 2 and row["mmr"] == third.p1_mmr_after
+
+
+def test_a_rolled_back_batch_leaves_earlier_batches_results_alone(home):
+    from ladder_cli.stores.base import JobRejected
+
+    settings = dataclasses.replace(resolve(home=home, env={}), batch_size=1)
+    with Ladder(settings) as lad:
+        lad.record(1, "bw_terran", 2, "bw_zerg", at=T0)
+        lad.frame()  # a frame kept in memory, updated from each flush's entries
+        store = _store(lad)
+        write, calls = store._write, []
+
+        def refuse_the_second(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 2:
+                raise JobRejected("refused by the test")
+            return write(*args, **kwargs)
+
+        store._write = refuse_the_second  # type: ignore[method-assign]
+        jobs = [MatchJob(1, "bw_terran", 2, "bw_zerg", 1, T0 + timedelta(hours=h)) for h in (1, 2)]
+        outcome = lad.record_many(jobs)
+        assert len(outcome.failed) == 1
+        kept = {(r["discord_uid"], r["race"]): r for r in lad.frame().to_dicts()}
+        stored = {(r["discord_uid"], r["race"]): r for r in _from_sql(store).to_dicts()}
+        assert kept == stored  # not the rejected batch's numbers
+        assert stored[1, "bw_terran"]["games_played"] == 2

@@ -123,9 +123,16 @@ class SqliteStore(Store):
             self._rows_version = version
         uids = involved_uids(jobs)
         rows_of = self._rows_of
-        missing = [uid for uid in uids if uid not in rows_of]
-        for uid in missing:
-            rows_of[uid] = []
+        missing = []
+        for uid in uids:
+            kept = rows_of.get(uid)
+            if kept is None:
+                missing.append(uid)
+                rows_of[uid] = []
+            else:
+                # Copies: the batch changes its rows in place, and the kept ones are also
+                # the entries an earlier batch reported; a rollback must not touch those.
+                rows_of[uid] = [entry.copy() for entry in kept]
         for entry in self._entries_of(cur, missing):
             rows_of[entry.discord_uid].append(entry)
         return (entry for uid in uids for entry in rows_of[uid])
