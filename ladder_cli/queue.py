@@ -235,7 +235,9 @@ class WriteQueue:
             ) from None
 
     def _upgrade_from_v1(self) -> None:
-        """Version 1 identified jobs by seq alone; give each a random job id.
+        """Version 1 identified jobs by seq alone; each keeps its seq as its job id, the key
+        a ledger of that time recorded (so a job applied just before the upgrade is still
+        found there), and jobs queued from now on get random ones.
 
         Rows whose old checksum fails stay as they are and are moved to ``failed`` when
         read, exactly as before the upgrade.
@@ -250,7 +252,7 @@ class WriteQueue:
             rows = conn.execute(f"SELECT seq, {_COLUMNS}, crc FROM jobs").fetchall()
             for seq, *fields, crc in rows:
                 if _crc(tuple(fields)) == crc:
-                    job_id = _new_job_id()
+                    job_id = seq  # what a ledger of that time recorded for it
                     conn.execute(
                         "UPDATE jobs SET job_id = ?, crc = ? WHERE seq = ?",
                         (job_id, _crc((job_id, *fields)), seq),

@@ -77,3 +77,34 @@ def elo(mmr1: int, mmr2: int, score1: float) -> tuple[int, int]:
         math.floor(mmr1 + 40 * (score1 - e1) + 0.5),
         math.floor(mmr2 + 40 * ((1 - score1) - e2) + 0.5),
     )
+
+
+def write_v1_queue(
+    path: Path, target: str, rows: Sequence[tuple[object, ...]], queue_id: str = "v1queue"
+) -> None:
+    """A queue as schema 1 wrote it: no job ids, each checksum over the fields alone."""
+    import zlib
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as raw:
+        raw.executescript(
+            """
+            CREATE TABLE queue_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE jobs (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL,
+                kind TEXT NOT NULL, p1_uid INTEGER NOT NULL, p1_race TEXT, p2_uid INTEGER,
+                p2_race TEXT, result INTEGER, at_s INTEGER NOT NULL, p1_name TEXT,
+                p2_name TEXT, mmr INTEGER, keep_stats INTEGER, crc INTEGER NOT NULL,
+                enqueued_at REAL NOT NULL, state TEXT NOT NULL DEFAULT 'pending', error TEXT
+            );
+            PRAGMA user_version = 1;
+            """
+        )
+        raw.execute("INSERT INTO queue_meta VALUES ('queue_id', ?)", (queue_id,))
+        for fields in rows:
+            raw.execute(
+                "INSERT INTO jobs (target, kind, p1_uid, p1_race, p2_uid, p2_race, result, "
+                "at_s, p1_name, p2_name, mmr, keep_stats, crc, enqueued_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                (target, *fields, zlib.crc32(repr(tuple(fields)).encode())),
+            )

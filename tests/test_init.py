@@ -195,3 +195,56 @@ def test_init_refuses_a_table_missing_columns(home: Path, pg_url: str) -> None:
     result = invoke(home, pg_url, "init")
     assert result.code == 1 and len(result.err_lines) == 1
     assert "player_name" in result.err
+
+
+def test_ladder_tables_of_the_first_builds_keep_exactly_once(home: Path, db_url: str) -> None:
+    """The first builds keyed the ledger and the match log by the queue's seq (``job_seq``)
+    and had a schema-1 queue. A job applied just before the upgrade, but still in the
+    queue, must be found in that ledger, not applied again."""
+    from ladder_cli.config import mask_url
+    from ladder_cli.stores import sql
+    from ladder_cli.stores.postgres import PostgresStore
+    from ladder_cli.stores.sqlite import SqliteStore
+    from tests.helpers import write_v1_queue
+
+    embedded = db_url.startswith("sqlite")
+    words = (SqliteStore if embedded else PostgresStore).words
+    old_schema = sql.render(sql.SCHEMA, **words).replace("job_id", "job_seq")
+    for statement in old_schema.split(";"):
+        if statement.strip():
+            query(db_url, statement)
+    if embedded:
+        query(db_url, "PRAGMA user_version = 1")
+    at = 1_767_225_600  # 2026-01-01, a job the old build applied: ledger, log and rows
+    query(
+        db_url, "INSERT INTO ladder_applied_jobs VALUES ('v1queue', 1, '2026-01-01T00:00:00+00:00')"
+    )
+    query(
+        db_url,
+        "INSERT INTO ladder_matches (queue_id, job_seq, played_at, p1_uid, p1_race, "
+        "p1_mmr_before, p1_mmr_after, p2_uid, p2_race, p2_mmr_before, p2_mmr_after, result) "
+        "VALUES ('v1queue', 1, '2026-01-01T00:00:00+00:00', 1, 'bw_terran', 1500, 1520, "
+        "2, 'bw_zerg', 1500, 1480, 1)",
+    )
+    for uid, race, mmr, won, lost in ((1, "bw_terran", 1520, 1, 0), (2, "bw_zerg", 1480, 0, 1)):
+        query(
+            db_url,
+            "INSERT INTO mmrs_1v1 (discord_uid, player_name, race, mmr, games_played, "
+            "games_won, games_lost, games_drawn, last_played) "
+            "VALUES (%s, %s, %s, %s, 1, %s, %s, 0, '2026-01-01T00:00:00+00:00')",
+            (uid, f"Player{uid}", race, mmr, won, lost),
+        )
+    target = db_url if embedded else mask_url(db_url, hide_password=True)
+    match = ("match", 1, "bw_terran", 2, "bw_zerg", 1, at, None, None, None, None)
+    later = ("match", 1, "bw_terran", 2, "bw_zerg", 1, at + 60, None, None, None, None)
+    write_v1_queue(home / "queue.sqlite3", target, [match, later])
+
+    replay = ok(invoke(home, db_url, "wal", "replay", "--format", "json")).json
+    assert (replay["applied"], replay["already_applied"], replay["pending"]) == (1, 1, 0)
+    [(games,)] = query(db_url, "SELECT games_played FROM mmrs_1v1 WHERE discord_uid = 1")
+    assert games == 2  # the first match counted once
+    assert query(db_url, "SELECT count(*) FROM ladder_matches") == [(2,)]
+    assert query(db_url, "SELECT count(*) FROM ladder_applied_jobs") == [(2,)]
+    # the tables now have the current layout, and new jobs keep working
+    ok(invoke(home, db_url, "record", "1", "bw_terran", "2", "bw_zerg"))
+    assert query(db_url, "SELECT count(*) FROM ladder_applied_jobs WHERE job_id > 2") == [(1,)]

@@ -12,6 +12,7 @@ import pytest
 from ladder_cli.errors import QueueError
 from ladder_cli.model import MatchJob, QueuedJob, ResetJob
 from ladder_cli.queue import WriteQueue
+from tests.helpers import write_v1_queue
 
 TARGET = "postgresql://admin@db.example/ladder"
 OTHER = "sqlite:////tmp/other.sqlite3"
@@ -307,32 +308,7 @@ def test_time_is_kept_to_the_second(queue):
 
 
 def _write_v1_queue(path: Path, rows: list[tuple[object, ...]]) -> None:
-    """A queue as schema 1 wrote it: no job ids, each checksum over the fields alone."""
-    import zlib
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(path) as raw:
-        raw.executescript(
-            """
-            CREATE TABLE queue_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE TABLE jobs (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL,
-                kind TEXT NOT NULL, p1_uid INTEGER NOT NULL, p1_race TEXT, p2_uid INTEGER,
-                p2_race TEXT, result INTEGER, at_s INTEGER NOT NULL, p1_name TEXT,
-                p2_name TEXT, mmr INTEGER, keep_stats INTEGER, crc INTEGER NOT NULL,
-                enqueued_at REAL NOT NULL, state TEXT NOT NULL DEFAULT 'pending', error TEXT
-            );
-            INSERT INTO queue_meta VALUES ('queue_id', 'v1queue');
-            PRAGMA user_version = 1;
-            """
-        )
-        for fields in rows:
-            raw.execute(
-                "INSERT INTO jobs (target, kind, p1_uid, p1_race, p2_uid, p2_race, result, "
-                "at_s, p1_name, p2_name, mmr, keep_stats, crc, enqueued_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                (TARGET, *fields, zlib.crc32(repr(tuple(fields)).encode())),
-            )
+    write_v1_queue(path, TARGET, rows)
 
 
 V1_ROWS: list[tuple[object, ...]] = [

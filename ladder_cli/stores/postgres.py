@@ -304,7 +304,7 @@ class PostgresStore(Store):
                 with conn.transaction(), conn.cursor() as cur:
                     cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
                     yield cur
-            except pgerrors.UndefinedTable:
+            except (pgerrors.UndefinedTable, pgerrors.UndefinedColumn):
                 self._drop()
                 raise
             except psycopg.Error as exc:
@@ -415,9 +415,18 @@ class PostgresStore(Store):
                 with conn.transaction(), conn.cursor() as cur:
                     cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
                     cur.execute(sql.render(sql.SCHEMA, **self.words))
+                    self._rename_old_job_keys(cur)
                     self._check_adoptable(cur)
             except psycopg.Error as exc:
                 raise self._classify(exc) from exc
+
+    def _columns(self, cur: Any, table: str) -> set[str]:
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s",
+            (table,),
+        )
+        return {row[0] for row in cur.fetchall()}
 
     def _check_adoptable(self, cur: psycopg.Cursor[Any]) -> None:
         cur.execute(
@@ -447,8 +456,9 @@ class PostgresStore(Store):
     def apply_batch(self, queue_id: str, jobs: Sequence[Any]) -> Any:
         try:
             return super().apply_batch(queue_id, jobs)
-        except pgerrors.UndefinedTable:
-            # First write to a database nobody ran `ladder init` on: create, then retry.
+        except (pgerrors.UndefinedTable, pgerrors.UndefinedColumn):
+            # First write to a database nobody ran `ladder init` on (or whose ladder tables
+            # a first build made): create or bring them up to date, then retry.
             self.init_schema()
             return super().apply_batch(queue_id, jobs)
 

@@ -59,6 +59,12 @@ CREATE TABLE IF NOT EXISTS ladder_applied_jobs (
 );
 """
 
+# The ladder's own tables as the first development builds made them named the ledger's
+# job key after the queue's seq; a job's ledger key is now its job id, and a queue upgraded
+# from then gives its old jobs their seq as job id, so the rows keep meaning the same jobs.
+OLD_JOB_KEY_TABLES: Final = ("ladder_applied_jobs", "ladder_matches")
+RENAME_OLD_JOB_KEY: Final = "ALTER TABLE {table} RENAME COLUMN job_seq TO job_id"
+
 # The seed's atomic upsert: the database adds the game counts to what it holds, so no
 # update is lost even against a writer that does not take our locks.
 UPSERT_DELTA: Final = """

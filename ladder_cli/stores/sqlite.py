@@ -71,7 +71,9 @@ class SqliteStore(Store):
             # nearly every row.
             self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self._conn.create_function("ladder_fold", 1, _fold, deterministic=True)
-            if self._conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+            if self._conn.execute("PRAGMA user_version").fetchone()[0] == 0 or any(
+                "job_seq" in self._columns(self._conn, table) for table in sql.OLD_JOB_KEY_TABLES
+            ):
                 self.init_schema()
         except (OSError, sqlite3.Error) as exc:
             raise LadderError(f"cannot open the embedded database {path}: {exc}") from None
@@ -164,7 +166,11 @@ class SqliteStore(Store):
             for statement in script.split(";"):
                 if statement.strip():
                     cur.execute(statement)
+            self._rename_old_job_keys(cur)
             cur.execute("PRAGMA user_version = 1")
+
+    def _columns(self, cur: Any, table: str) -> set[str]:
+        return {row[1] for row in cur.execute(f"PRAGMA table_info({table})").fetchall()}
 
     def load_frame(self) -> pl.DataFrame:
         """All of ``mmrs_1v1`` in rank order; from a cached Arrow file while the database
