@@ -43,9 +43,10 @@ if TYPE_CHECKING:
     from ladder_cli.state import LadderState, Overlay, Snapshots
 
 Progress = Callable[[int, int], None]
-#: Jobs just queued, with the ``(seq, job_id)`` the queue gave each (see Ladder.flush).
-Fresh = tuple[Sequence[tuple[int, int]], Sequence[Job]]
 """Called as ``progress(done, total)`` while jobs are applied."""
+
+Fresh = tuple[Sequence[tuple[int, int]], Sequence[Job]]
+"""Jobs just queued, with the ``(seq, job_id)`` the queue gave each (see Ladder.flush)."""
 
 MAX_MMR = 100_000
 MAX_ROWS = 2**62
@@ -576,7 +577,7 @@ class Ladder:
             for entry in result.entries:
                 report.entries[entry.discord_uid, entry.race] = entry
         if kept:
-            shown = {uid for m in kept for uid in (m.p1_uid, m.p2_uid)}
+            shown = {uid for m in kept for uid in _uids_of_match(m)}
             for entry in result.entries:
                 if entry.discord_uid in shown:
                     report.names[entry.discord_uid] = entry.player_name

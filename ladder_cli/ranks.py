@@ -63,11 +63,7 @@ def with_ranks(
     frame: pl.DataFrame, *, activity_days: int | None = None, now: datetime | None = None
 ) -> pl.DataFrame:
     """``frame`` in rank order with a ``rank`` letter column."""
-    eligible = pl.col("games_played") > 0
-    if activity_days is not None:
-        since = (now or now_utc()) - timedelta(days=activity_days)
-        eligible = eligible & (pl.col("last_played") >= since)
-    ordered = in_order(frame).with_columns(eligible.fill_null(False).alias("_ranked"))
+    ordered = in_order(frame).with_columns(_eligible(activity_days, now).alias("_ranked"))
     ordered = ordered.with_columns(_letter(_ahead(), pl.col("_ranked").sum()).alias("rank"))
     return ordered.drop("_ranked")
 

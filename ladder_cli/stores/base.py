@@ -117,15 +117,18 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    @abstractmethod
     def _columns(self, cur: Any, table: str) -> set[str]:
         """The column names of one of the ladder's tables (empty when it is missing)."""
-        raise NotImplementedError
+
+    def _old_job_key_tables(self, cur: Any) -> list[str]:
+        """The ladder tables still in the first builds' layout (keyed by ``job_seq``)."""
+        return [t for t in sql.OLD_JOB_KEY_TABLES if "job_seq" in self._columns(cur, t)]
 
     def _rename_old_job_keys(self, cur: Any) -> None:
         """Inside the schema transaction: bring tables of the first builds up to date."""
-        for table in sql.OLD_JOB_KEY_TABLES:
-            if "job_seq" in self._columns(cur, table):
-                cur.execute(sql.RENAME_OLD_JOB_KEY.format(table=table))
+        for table in self._old_job_key_tables(cur):
+            cur.execute(sql.RENAME_OLD_JOB_KEY.format(table=table))
 
     def q(self, statement: str) -> str:
         """A shared statement in this driver's placeholder style."""

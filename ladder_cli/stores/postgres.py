@@ -429,11 +429,7 @@ class PostgresStore(Store):
         return {row[0] for row in cur.fetchall()}
 
     def _check_adoptable(self, cur: psycopg.Cursor[Any]) -> None:
-        cur.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = 'mmrs_1v1'"
-        )
-        have = {row[0] for row in cur.fetchall()}
+        have = self._columns(cur, "mmrs_1v1")
         need = set(sql.ENTRY_COLUMNS.replace(" ", "").split(","))
         if missing := sorted(need - have):
             raise LadderError(

@@ -71,9 +71,8 @@ class SqliteStore(Store):
             # nearly every row.
             self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self._conn.create_function("ladder_fold", 1, _fold, deterministic=True)
-            if self._conn.execute("PRAGMA user_version").fetchone()[0] == 0 or any(
-                "job_seq" in self._columns(self._conn, table) for table in sql.OLD_JOB_KEY_TABLES
-            ):
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0 or self._old_job_key_tables(self._conn):
                 self.init_schema()
         except (OSError, sqlite3.Error) as exc:
             raise LadderError(f"cannot open the embedded database {path}: {exc}") from None
@@ -118,7 +117,7 @@ class SqliteStore(Store):
         """Every row of every involved player, reusing those an earlier batch left while
         no other connection has committed since (``PRAGMA data_version`` moves only on
         their commits): a large import then reads each player's rows once, not once per
-        batch (a million matches: 50 s to 40 s)."""
+        batch it appears in."""
         version = cur.execute("PRAGMA data_version").fetchone()[0]
         if version != self._rows_version or len(self._rows_of) > ROWS_KEPT:
             self._rows_of = {}
@@ -198,7 +197,7 @@ class SqliteStore(Store):
             self._save_frame_cache(cache, frame)
         return frame
 
-    def ranked_scan(self) -> pl.LazyFrame | None:
+    def ranked_scan(self) -> pl.LazyFrame:
         """The frame cache, made current first. Lazy: a caller that finds the file gone
         when it reads (another process replaced it after a write) reads the frame instead.
         Never None here: without a cache file, the loaded frame itself."""
