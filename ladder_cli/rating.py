@@ -79,6 +79,8 @@ class Ratings:
     changes: dict[Key, Change] = field(default_factory=dict)
     renamed: dict[int, str] = field(default_factory=dict)
     matches: list[AppliedMatch] = field(default_factory=list)
+    #: Entries the jobs created (no stored row yet): the database gives them their ids.
+    created: list[Entry] = field(default_factory=list)
 
     @classmethod
     def from_entries(cls, entries: Iterable[Entry]) -> Ratings:
@@ -124,6 +126,7 @@ class Ratings:
         if found is None:
             found = Entry(uid, race, self.names.setdefault(uid, default_name(uid)))
             self._add(found)
+            self.created.append(found)
         return found
 
     def _change(self, entry: Entry) -> Change:

@@ -18,7 +18,7 @@ import pytest
 
 from ladder_cli.config import resolve
 from ladder_cli.ladder import Ladder
-from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob
+from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob, default_name
 
 POISON_UID = 666
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -194,6 +194,44 @@ def test_replaying_a_batch_twice_changes_nothing(db_url: str, tmp_path: Path) ->
         result = store.apply_batch(queue.queue_id, mixed)
         assert result.already_applied == [q.seq for q in batch[-5:]]
         assert result.applied == seqs
+
+
+def test_a_player_gaining_a_race_is_named_as_a_full_read_names_them(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A batch reads only the rows its matches touch, plus a player's other rows when the
+    player gains a race: the new row takes the name of the player's first row in key order,
+    as one job at a time does, even where the stored rows disagree on the name."""
+    rows = [
+        (1, "Zed", "bw_zerg", 1600),
+        (1, "Tee", "sc2_terran", 1400),
+        (2, "Bee", "bw_terran", 1500),
+    ]
+    jobs: list[Job] = [
+        MatchJob(1, "sc2_terran", 2, "bw_terran", 1, START),
+        MatchJob(1, "bw_protoss", 2, "bw_terran", 0, START + timedelta(minutes=1)),
+        ResetJob(2, None, 1450, True, START + timedelta(minutes=2)),
+        MatchJob(3, "sc2_zerg", 2, "bw_terran", 1, START + timedelta(minutes=3)),
+    ]
+    results = []
+    for size in (10_000, 1):
+        with _ladder(db_url, tmp_path / f"home{size}", size) as ladder:
+            ladder.init()
+            _wipe(db_url)
+            for uid, name, race, mmr in rows:
+                _execute(
+                    db_url,
+                    "INSERT INTO mmrs_1v1 (discord_uid, player_name, race, mmr) "
+                    f"VALUES ({uid}, '{name}', '{race}', {mmr})",
+                )
+            ladder.record_many(jobs, flush=False)
+            report = ladder.flush()
+            assert (report.applied, report.failed) == (len(jobs), [])
+        results.append(_snapshot(db_url))
+    assert results[0] == results[1]
+    names = {(uid, race): name for _, uid, race, name, *_ in results[0][0]}
+    assert names[1, "bw_protoss"] == "Zed"
+    assert names[3, "sc2_zerg"] == default_name(3)
 
 
 def _forbid_poison(url: str) -> None:

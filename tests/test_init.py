@@ -70,6 +70,7 @@ def pg_schema(url: str) -> dict[str, Any]:
             url,
             "SELECT tgname FROM pg_trigger WHERE tgrelid = 'mmrs_1v1'::regclass ORDER BY 1",
         ),
+        "storage": query(url, "SELECT reloptions FROM pg_class WHERE oid = 'mmrs_1v1'::regclass"),
     }
 
 
@@ -93,6 +94,19 @@ def test_init_twice_on_both_stores(home: Path, db_url: str) -> None:
     assert [(r["discord_uid"], r["mmr"]) for r in rows] == [(1, 1520), (2, 1480)]
     history = ok(invoke(home, db_url, "history", "--format", "json")).json
     assert len(history) == 1
+
+
+def test_init_creates_tables_for_frequent_updates(home: Path, db_url: str) -> None:
+    """Where the ladder creates ``mmrs_1v1`` on PostgreSQL its pages keep room for updated
+    rows (HOT updates); the embedded ledger lives in its key's B-tree alone."""
+    ok(invoke(home, db_url, "init"))
+    if db_url.startswith("sqlite"):
+        (ledger,) = query(
+            db_url, "SELECT sql FROM sqlite_master WHERE name = 'ladder_applied_jobs'"
+        )[0]
+        assert ledger.rstrip().endswith("WITHOUT ROWID")
+    else:
+        assert pg_schema(db_url)["storage"] == [(["fillfactor=80"],)]
 
 
 def test_init_on_the_embedded_default(home: Path) -> None:

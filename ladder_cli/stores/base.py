@@ -17,7 +17,16 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
 from ladder_cli import failpoints
-from ladder_cli.model import AppliedMatch, Entry, QueuedJob, job_uids, now_utc
+from ladder_cli.model import (
+    RACES,
+    AppliedMatch,
+    Entry,
+    Key,
+    MatchJob,
+    QueuedJob,
+    job_uids,
+    now_utc,
+)
 from ladder_cli.rating import Change, PoisonJob, Ratings
 from ladder_cli.stores import sql
 
@@ -186,7 +195,7 @@ class Store(ABC):
     def _learn_new_ids(self, cur: Any, ratings: Ratings) -> None:
         """Give the rows this batch created the ids the database chose, so a frame kept
         current from them equals a fresh load (the id breaks rank ties)."""
-        new = [c.entry for c in ratings.changes.values() if c.entry.id is None]
+        new = [entry for entry in ratings.created if entry.id is None]
         if not new:
             return
         uids = sorted({entry.discord_uid for entry in new})
@@ -321,6 +330,29 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def involved_keys(jobs: Sequence[QueuedJob]) -> tuple[list[Key], list[int]]:
+    """The rows a batch's jobs touch, sorted: the ``(uid, race)`` of each match side, and
+    the players whose every row a job needs (a reset, or a match naming a player, which
+    renames all of that player's rows). Keys of those players are left out of the first
+    list, and so are unknown races (such a job fails before it touches a row)."""
+    keys: set[Key] = set()
+    whole: set[int] = set()
+    for queued in jobs:
+        job = queued.job
+        if isinstance(job, MatchJob):
+            for uid, race, name in (
+                (job.p1_uid, job.p1_race, job.p1_name),
+                (job.p2_uid, job.p2_race, job.p2_name),
+            ):
+                if name is not None:
+                    whole.add(uid)
+                elif race in RACES:
+                    keys.add((uid, race))
+        else:
+            whole.add(job.uid)
+    return sorted(key for key in keys if key[0] not in whole), sorted(whole)
 
 
 def involved_uids(jobs: Sequence[QueuedJob]) -> list[int]:

@@ -24,11 +24,12 @@ from ladder_cli.config import mask_url
 from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
 from ladder_cli.model import Entry, now_utc
 from ladder_cli.stores import sql
-from ladder_cli.stores.base import JobRejected, Store, match_row
+from ladder_cli.stores.base import JobRejected, Store, involved_keys, match_row
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from ladder_cli.model import QueuedJob
     from ladder_cli.rating import Ratings
 
 # An arbitrary constant: the key of the transaction-level advisory lock that serialises
@@ -88,6 +89,24 @@ _MATCHES_TYPES = [
 ]  # fmt: skip
 _COPY_APPLIED = "COPY ladder_applied_jobs (queue_id, job_id, applied_at) FROM STDIN (FORMAT BINARY)"
 _APPLIED_TYPES = ["text", "int8", "timestamptz"]
+
+_KEYS = "unnest(%s::bigint[], %s::text[]) AS k(uid, race)"
+_M_COLUMNS = ", ".join(f"m.{column}" for column in sql.ENTRY_COLUMNS.split(", "))
+# The rows of a batch's keys, locked in key order, through the (discord_uid, race) index:
+# 20,000 matches of the benchmark touch 35,514 rows, where all of their players' rows are
+# 65,692; the rows not read are neither locked nor decoded.
+_LOCK_KEYS = (
+    f"SELECT {_M_COLUMNS} FROM {_KEYS} JOIN mmrs_1v1 m "
+    "ON m.discord_uid = k.uid AND m.race = k.race ORDER BY m.discord_uid, m.race FOR UPDATE OF m"
+)
+# The same plus every row of some players, still in one statement, so still locked in one
+# key order (a single sorted pass; FOR UPDATE does not combine with UNION directly).
+_LOCK_KEYS_AND_PLAYERS = (
+    f"SELECT {sql.ENTRY_COLUMNS} FROM mmrs_1v1 WHERE id = ANY(ARRAY("
+    f"SELECT m.id FROM {_KEYS} JOIN mmrs_1v1 m ON m.discord_uid = k.uid AND m.race = k.race "
+    "UNION SELECT id FROM mmrs_1v1 WHERE discord_uid = ANY(%s::bigint[]))) "
+    "ORDER BY discord_uid, race FOR UPDATE"
+)
 
 _LOAD_FRAME_COPY = (
     "COPY (SELECT id, discord_uid, player_name, race, mmr, games_played, games_won, "
@@ -184,6 +203,8 @@ class PostgresStore(Store):
         "bigserial": "BIGSERIAL",
         "timestamp": "TIMESTAMPTZ",
         "fold": "lower",
+        "entries_options": " WITH (fillfactor = 80)",
+        "ledger_options": "",
     }
 
     def __init__(self, url: str, *, connect_timeout: float = 5.0) -> None:
@@ -319,6 +340,32 @@ class PostgresStore(Store):
                     yield cur
             except psycopg.Error as exc:
                 raise self._classify(exc) from exc
+
+    def _batch_entries(self, cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
+        """The rows the batch touches, locked in key order: each match side's own row, and
+        every row of players a job resets or renames. A player's other rows are read
+        (without a lock: nothing writes them) only when the batch gives that player a new
+        race, whose name then comes from them, as from a full read."""
+        keys, whole = involved_keys(jobs)
+        uids = "{" + ",".join(str(uid) for uid, _ in keys) + "}"
+        races = "{" + ",".join(race for _, race in keys) + "}"  # RACES: plain words
+        if whole:
+            params: tuple[object, ...] = (uids, races, self._uids_filter(whole)[1])
+            cur.execute(_LOCK_KEYS_AND_PLAYERS, params, binary=True)
+        elif keys:
+            cur.execute(_LOCK_KEYS, (uids, races), binary=True)
+        else:
+            return iter(())
+        entries = list(_entries(cur.fetchall()))
+        found = {entry.key for entry in entries}
+        gaining = sorted({uid for uid, race in keys if (uid, race) not in found})
+        if gaining:
+            predicate, param = self._uids_filter(gaining)
+            cur.execute(sql.ENTRIES_OF_UIDS.format(uids=predicate), (param,), binary=True)
+            entries += [e for e in _entries(cur.fetchall()) if e.key not in found]
+            # Key order, so each player's name comes from the same row as in a full read.
+            entries.sort(key=lambda entry: entry.key)
+        return iter(entries)
 
     def _entries_of(self, cur: Any, uids: Sequence[int]) -> Iterator[Any]:
         # In a write transaction, lock the rows in key order (the same order for every

@@ -53,6 +53,8 @@ class SqliteStore(Store):
         "bigserial": "INTEGER",
         "timestamp": "TEXT",
         "fold": "ladder_fold",
+        "entries_options": "",
+        "ledger_options": " WITHOUT ROWID",
     }
 
     def __init__(self, path: Path) -> None:
