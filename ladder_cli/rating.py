@@ -147,8 +147,15 @@ class Ratings:
             raise PoisonJob(f"unknown race in {race1!r} vs {race2!r}")
         if result not in (0, 1):
             raise PoisonJob(f"result {result!r} is neither 1 nor 0")
-        e1 = self._entry(p1, race1, job.p1_name)
-        e2 = self._entry(p2, race2, job.p2_name)
+        # Each key is built once; a side without a name (no rename to check) whose row is
+        # known is a plain lookup.
+        k1, k2, entries = (p1, race1), (p2, race2), self.entries
+        e1 = entries.get(k1) if job.p1_name is None else None
+        if e1 is None:
+            e1 = self._entry(p1, race1, job.p1_name)
+        e2 = entries.get(k2) if job.p2_name is None else None
+        if e2 is None:
+            e2 = self._entry(p2, race2, job.p2_name)
         before1, before2 = e1.mmr, e2.mmr
         after1, after2 = rate(before1, before2, 1.0 if result == 1 else 0.5)
         played_at = job.played_at
@@ -161,9 +168,9 @@ class Ratings:
         e1.games_drawn += drawn
         if e1.last_played is None or played_at > e1.last_played:
             e1.last_played = played_at
-        c1 = changes.get((p1, race1))
+        c1 = changes.get(k1)
         if c1 is None:
-            c1 = changes[p1, race1] = Change(e1)
+            c1 = changes[k1] = Change(e1)
         c1.played += 1
         c1.won += result
         c1.drawn += drawn
@@ -174,9 +181,9 @@ class Ratings:
         e2.games_drawn += drawn
         if e2.last_played is None or played_at > e2.last_played:
             e2.last_played = played_at
-        c2 = changes.get((p2, race2))
+        c2 = changes.get(k2)
         if c2 is None:
-            c2 = changes[p2, race2] = Change(e2)
+            c2 = changes[k2] = Change(e2)
         c2.played += 1
         c2.lost += result
         c2.drawn += drawn

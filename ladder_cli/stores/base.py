@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 
+_RACES = frozenset(RACES)
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
 
@@ -332,27 +333,32 @@ class Store(ABC):
         self.close()
 
 
-def involved_keys(jobs: Sequence[QueuedJob]) -> tuple[list[Key], list[int]]:
-    """The rows a batch's jobs touch, sorted: the ``(uid, race)`` of each match side, and
-    the players whose every row a job needs (a reset, or a match naming a player, which
-    renames all of that player's rows). Keys of those players are left out of the first
-    list, and so are unknown races (such a job fails before it touches a row)."""
+def involved_keys(jobs: Sequence[QueuedJob]) -> tuple[list[Key], set[int]]:
+    """The rows a batch's jobs touch: the ``(uid, race)`` of each match side, and the
+    players whose every row a job needs (a reset, or a match naming a player, which renames
+    all of that player's rows). Keys of those players are left out of the first list, and
+    so are unknown races (such a job fails before it touches a row). Unordered: the
+    database sorts them into its lock order."""
     keys: set[Key] = set()
     whole: set[int] = set()
+    add = keys.add
     for queued in jobs:
         job = queued.job
-        if isinstance(job, MatchJob):
+        if not isinstance(job, MatchJob):
+            whole.add(job.uid)
+        elif job.p1_name is None and job.p2_name is None:
+            add((job.p1_uid, job.p1_race))
+            add((job.p2_uid, job.p2_race))
+        else:
             for uid, race, name in (
                 (job.p1_uid, job.p1_race, job.p1_name),
                 (job.p2_uid, job.p2_race, job.p2_name),
             ):
-                if name is not None:
+                if name is None:
+                    add((uid, race))
+                else:
                     whole.add(uid)
-                elif race in RACES:
-                    keys.add((uid, race))
-        else:
-            whole.add(job.uid)
-    return sorted(key for key in keys if key[0] not in whole), sorted(whole)
+    return [key for key in keys if key[1] in _RACES and key[0] not in whole], whole
 
 
 def involved_uids(jobs: Sequence[QueuedJob]) -> list[int]:

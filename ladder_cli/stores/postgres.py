@@ -350,15 +350,18 @@ class PostgresStore(Store):
         uids = "{" + ",".join(str(uid) for uid, _ in keys) + "}"
         races = "{" + ",".join(race for _, race in keys) + "}"  # RACES: plain words
         if whole:
-            params: tuple[object, ...] = (uids, races, self._uids_filter(whole)[1])
+            params: tuple[object, ...] = (uids, races, self._uids_filter(sorted(whole))[1])
             cur.execute(_LOCK_KEYS_AND_PLAYERS, params, binary=True)
         elif keys:
             cur.execute(_LOCK_KEYS, (uids, races), binary=True)
         else:
             return iter(())
         entries = list(_entries(cur.fetchall()))
-        found = {entry.key for entry in entries}
-        gaining = sorted({uid for uid, race in keys if (uid, race) not in found})
+        if whole or len(entries) < len(keys):
+            found = {(entry.discord_uid, entry.race) for entry in entries}
+            gaining = sorted({uid for uid, race in keys if (uid, race) not in found})
+        else:
+            found, gaining = set(), []  # every key has its row
         if gaining:
             predicate, param = self._uids_filter(gaining)
             cur.execute(sql.ENTRIES_OF_UIDS.format(uids=predicate), (param,), binary=True)
