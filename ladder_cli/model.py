@@ -182,9 +182,10 @@ def job_uids(job: Job) -> tuple[int, ...]:
 class QueuedJob:
     """A job with its place in one queue (``seq``) and its identity (``job_id``).
 
-    ``seq`` orders the queue; ``job_id`` is random, drawn when the job is queued, and is
-    what the database's ledger records. A queue file restored from a backup or copied to
-    a second machine reuses seqs, but never the ids of jobs the ledger holds.
+    ``seq`` orders the queue; ``job_id`` is drawn when the job is queued (a random start
+    per append, then consecutive) and is what the database's ledger records. A queue
+    file restored from a backup or copied to a second machine reuses seqs, but never the
+    ids of jobs the ledger holds.
     """
 
     seq: int

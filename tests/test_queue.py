@@ -68,6 +68,18 @@ def test_job_ids_are_random_and_survive_reopening(path):
     assert [j.job_id for j in WriteQueue(path, TARGET).pending_jobs()] == ids
 
 
+def test_one_appends_ids_run_on_from_a_random_start(path):
+    # Consecutive within an append (the ledger then takes an import in key order); each
+    # append starts somewhere else.
+    q = WriteQueue(path, TARGET)
+    first = [job_id for _, job_id in q.append_with_ids([m(1, 2)] * 5)]
+    second = [job_id for _, job_id in q.append_with_ids([m(1, 2)] * 5)]
+    q.close()
+    for ids in (first, second):
+        assert ids == list(range(ids[0], ids[0] + 5)) and 0 < ids[0] < 2**62
+    assert not set(first) & set(second)
+
+
 def test_a_restored_queue_file_reuses_seqs_but_not_job_ids(path, tmp_path):
     # The ledger records job ids, so a seq reused after a restore is a new job.
     q = WriteQueue(path, TARGET)
