@@ -574,11 +574,10 @@ class Ladder:
                 kept.append(match)
         if self._state is not None or not self.settings.embedded:
             # for the frame this process keeps and the local snapshot (see flush)
-            for entry in result.entries:
-                report.entries[entry.discord_uid, entry.race] = entry
+            report.entries.update(result.entries)
         if kept:
             shown = {uid for m in kept for uid in _uids_of_match(m)}
-            for entry in result.entries:
+            for entry in result.entries.values():
                 if entry.discord_uid in shown:
                     report.names[entry.discord_uid] = entry.player_name
 

@@ -73,7 +73,7 @@ class BatchResult:
     already_applied: list[int] = field(default_factory=list)
     failed: list[tuple[int, str]] = field(default_factory=list)
     matches: list[AppliedMatch] = field(default_factory=list)
-    entries: list[Entry] = field(default_factory=list)
+    entries: dict[Key, Entry] = field(default_factory=dict)
     renamed: dict[int, str] = field(default_factory=dict)
 
 
@@ -189,7 +189,7 @@ class Store(ABC):
             self._write(cur, queue_id, ratings, applied_ids)
             self._learn_new_ids(cur, ratings)
             result.matches = ratings.matches
-            result.entries = [change.entry for change in ratings.changes.values()]
+            result.entries = {key: change.entry for key, change in ratings.changes.items()}
             result.renamed = ratings.renamed
         return ratings
 
