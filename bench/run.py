@@ -493,6 +493,7 @@ def w5_record_file(scratch: Path, sizes: Sizes) -> tuple[Result, list[Any], data
 
     profile_home = scratch / "w5-profile"
     shutil.copytree(home, profile_home)  # the same ladder, untouched, should it be needed
+    quiesce()
     log("w5: ladder record --file (subprocess)")
     run = ladder_rusage(["--home", str(home), "record", "--file", str(csv_path)], scratch)
     t = run.seconds
@@ -712,6 +713,14 @@ def settle(cluster: PgCluster) -> None:
     otherwise its checkpoint runs on the same 2 cores during the embedded workloads."""
     with cluster.connect() as conn:
         conn.execute("CHECKPOINT")
+    time.sleep(1.0)
+
+
+def quiesce() -> None:
+    """Write back the files the bench itself just made (the CSV, copied ladders) before a
+    timed process starts: otherwise the kernel's writeback of them competes with the
+    fsyncs of the process being measured."""
+    os.sync()
     time.sleep(1.0)
 
 

@@ -20,11 +20,12 @@ from ladder_cli.errors import BadInput
 
 APP: Final = "ladder"
 # Jobs per flush transaction. On a server a batch holds its rows locked against the other
-# ladder's writers and its size barely moves throughput past 20,000; SQLite re-reads and
-# rewrites every row a batch touches, and a million-match import took 69 s in batches of
-# 20,000, 49-57 s in batches of 100,000 (docs/benchmarks.md).
+# ladder's writers and its size barely moves throughput past 20,000. SQLite rewrites every
+# row a batch touches, so fewer, larger batches write less: a million-match `wal replay`
+# took 31.0 s (409 MiB peak) in batches of 100,000 and 26.2 s (575 MiB) in batches of
+# 200,000; memory, not speed, stops it there.
 DEFAULT_BATCH_SIZE: Final = 20_000
-DEFAULT_EMBEDDED_BATCH_SIZE: Final = 100_000
+DEFAULT_EMBEDDED_BATCH_SIZE: Final = 200_000
 
 _KNOWN_KEYS: Final = {"database_url", "batch_size", "connect_timeout", "activity_days"}
 

@@ -756,24 +756,24 @@ def _prefetched(items: Iterator[_T]) -> Iterator[_T]:
 
     The flush reads and decodes the next batch from the queue while the database works
     on the current one (the main thread waits on the socket without the GIL). Only
-    reading is ahead: batches are still applied, and removed from the queue, in order.
+    reading is ahead, and by one item: the helper starts on the next only once the
+    consumer has taken the last, so two batches at most are held. Batches are still
+    applied, and removed from the queue, in order.
     """
     import queue as queues
 
     handoff: queues.Queue[tuple[str, Any]] = queues.Queue(maxsize=1)
+    taken = threading.Semaphore(0)
     stop = threading.Event()
 
     def produce() -> None:
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        handoff.put(("item", item), timeout=0.1)
-                        break
-                    except queues.Full:
-                        continue
-                if stop.is_set():
-                    return
+                handoff.put(("item", item))  # never waits: the last one was taken
+                del item
+                while not taken.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
             handoff.put(("done", None))
         except BaseException as exc:  # handed to the consumer, raised there
             handoff.put(("error", exc))
@@ -783,11 +783,13 @@ def _prefetched(items: Iterator[_T]) -> Iterator[_T]:
     try:
         while True:
             kind, value = handoff.get()
+            taken.release()
             if kind == "done":
                 return
             if kind == "error":
                 raise value
             yield value
+            del value
     finally:
         stop.set()
         with contextlib.suppress(queues.Empty):

@@ -361,6 +361,7 @@ class WriteQueue:
                     batch.append(QueuedJob(seq, _decode(row), job_id))
                 except (ValueError, TypeError, OverflowError, OSError) as exc:
                     corrupt.append((seq, f"corrupt queue row: {exc}"))
+            del rows  # not held while the next batch is read
             if corrupt:
                 self.mark_failed(corrupt)
                 if failed is not None:
