@@ -638,29 +638,39 @@ def render_markdown(
 ANALYSIS = """## How the project gets there, and where it does not (yet)
 
 - **Flush** (`Store.apply_batch`): one transaction per batch of queued jobs (default
-  20,000 on a server, 100,000 embedded); the ledger of applied job ids is checked and
+  20,000 on a server, 200,000 embedded); the ledger of applied job ids is checked and
   written in it, so replays are no-ops. On PostgreSQL the batch takes a transaction-level
-  advisory lock, locks the involved rows with `SELECT ... FOR UPDATE` in key order,
-  computes Elo sequentially in memory, then writes with binary `COPY` into a temporary
-  table and one `INSERT ... SELECT ... ON CONFLICT DO UPDATE SET games_played =
-  mmrs_1v1.games_played + EXCLUDED.games_played, ...` per run of rows (the seed's atomic
-  increment form), and binary `COPY` for the match log and the ledger. Batches touching
-  fewer than 64 rows keep executemany (pipeline mode). Lists of ids go to the server as
-  one `bigint[]` literal (psycopg's per-element list dump took 22 ms per 33,000 ids). The
+  advisory lock, locks the rows its matches touch with `SELECT ... FOR UPDATE` in key
+  order (a join of the batch's (player, race) keys with the unique index; every row of a
+  player only for a reset or a rename), computes Elo sequentially in memory, then writes
+  with binary `COPY` into a temporary table and one `INSERT ... SELECT ... ON CONFLICT DO
+  UPDATE SET games_played = mmrs_1v1.games_played + EXCLUDED.games_played, ...` per run
+  of rows (the seed's atomic increment form), and binary `COPY` for the match log and
+  the ledger. Batches touching fewer than 64 rows keep executemany (pipeline mode). The
   cyclic GC is paused during the flush, and the next batch is read from the queue in a
   helper thread while the database works on the current one.
+- **Storage choices that pay on every flush**: where `ladder init` creates `mmrs_1v1` on
+  PostgreSQL it leaves 20% of each page free (`fillfactor = 80`), so an updated row's new
+  version stays on its page (a HOT update, no new index entries): the five upserts of a
+  100,000-match flush took 0.59-0.62 s instead of 0.94-1.02 s (fillfactor 70: 0.60-0.62 s,
+  90: 0.69-0.71 s). An adopted table is left as it is. Job ids run on from a random start
+  within one queue append, so the ledger, keyed by (queue, job id), takes an import in key
+  order: 1,000,000 ledger rows into SQLite in 1.2 s instead of 3.4 s, and the ledger's
+  COPY of a 100,000-match flush in 0.10 s instead of 0.19 s. The embedded ledger is a
+  `WITHOUT ROWID` table (one B-tree instead of a table and its index).
 - **Why the flush misses 50,000 matches/s here**: timing each statement of a 100,000-match
   flush into the 100,000-player ladder (during development, same machine, idle) gave
-  1.0-1.1 s in the five upserts (each updated row is a new tuple plus entries in both
-  indexes), 0.54-0.62 s in the `SELECT ... FOR UPDATE` of the involved players' rows,
-  0.42-0.45 s in the match log's COPY (four indexes), 0.19-0.21 s in the ledger's and
-  0.14 s in the temporary table's: about 2.4 s of server time before the ladder process's
-  own 2.7-2.9 s of CPU (queue reads, Elo, COPY encoding), on the same 2 cores; the best
-  idle runs reached 21,000-22,500 matches/s. The per-job baselines depend on commit
-  latency: B ran at 2,400-3,800 jobs/s across runs. Tried and measured: batch sizes from
-  5,000 to 100,000 flush within 15% of each other on the server; reading only the
-  touched (player, race) rows halves the rows read but PostgreSQL's plan for it was four
-  times slower, so only the embedded store does that.
+  0.59-0.61 s in the five upserts, 0.43-0.44 s in the `SELECT ... FOR UPDATE` of the
+  touched rows (35,514 of them per 20,000 matches; a full read of their players' rows was
+  65,692), 0.38-0.40 s in the match log's COPY (four indexes), 0.11-0.12 s in the
+  temporary table's, 0.10 s in the ledger's and 0.04 s checking the ledger: 1.7 s of
+  server time. The ladder process adds 1.9-2.0 s of CPU (queue reads, Elo, COPY
+  encoding), and most of it cannot overlap with the server's: a batch's Elo needs that
+  batch's locked rows, and its writes need its Elo, on one connection. The best idle runs
+  take 3.0-3.2 s (31,000-33,000 matches/s); 50,000/s would need the whole flush in 2.0 s,
+  barely more than the server's share alone. Batch sizes of 20,000, 50,000 and 100,000
+  flushed in 3.18, 3.22 and 3.28 s. The per-job baselines depend on commit latency: B ran
+  at 2,100-3,800 jobs/s across runs, so 20x B means 42,000-76,000 matches/s.
 - **Load** (`PostgresStore.load_frame`): the ADBC PostgreSQL driver (binary COPY decoded
   to Arrow in C++, no pyarrow needed) into Polars: 0.45 s for 1,000,000 rows on an idle
   machine (during development), no slower than `psql` copying the same rows in binary to
@@ -684,27 +694,27 @@ ANALYSIS = """## How the project gets there, and where it does not (yet)
   `--help` and `--version` import only typer.
 - **`record --file`**: the Elo engine keeps one mutable entry per (player, race) and the
   frame is rebuilt once, reassigned, instead of a whole-frame `with_columns` per match
-  (the in-memory row). End to end, most of the time is the flush into SQLite, at a few
-  microseconds per row for the upserts, the match log (four indexes) and the ledger:
-  every batch rewrites each row it touches, so the embedded store flushes 100,000 jobs
-  per batch, and keeps each player's rows between batches while no other connection has
+  (the in-memory row). End to end, most of the time is the flush into SQLite: every
+  batch rewrites each row it touches, so the embedded store flushes 200,000 jobs per
+  batch, and keeps each player's rows between batches while no other connection has
   committed (`PRAGMA data_version`). The jobs it has just queued are applied from memory
   when they are already in the form the queue gives back (plain ints, UTC to the second:
-  what the CLI builds), instead of being read back and checksummed (7 s for a million
-  rows); the queue still holds them until applied, and the ledger skips any that another
-  process applied meanwhile. Measured on 1,000,000
-  matches during development: 69 s in batches of 20,000, 49 s in batches of 100,000,
-  47 s with the kept rows, the written-out Elo loop and the streamed queue insert, and
-  38-41 s applying from memory. Of that, CSV validation is about 3.5 s and the durable
-  queue insert about 5 s; the rest is the flush, mostly SQLite's own work on the upserts,
-  the match log (four indexes) and the ledger. The seed-style baseline is a 200-match
-  sample of whole-frame rewrites extrapolated per match, and it moves with the machine:
-  3,390-5,930 s across runs, so the same ladder run reads 75-150x.
+  what the CLI builds), instead of being read back and checksummed; the queue still holds
+  them until applied, and the ledger skips any that another process applied meanwhile.
+  Measured on 1,000,000 matches, run alone during development: 69 s in batches of 20,000
+  and 49 s in batches of 100,000 in earlier work; 37.6 s at the start of the last round;
+  35.6 s with the `WITHOUT ROWID` ledger; 33.3-33.7 s with consecutive job ids; 29.5-29.7 s
+  in batches of 200,000. CSV validation is about 3 s of that and the durable queue
+  insert about 5 s. The seed-style baseline is a 1,000-match sample of whole-frame
+  rewrites extrapolated per match; with 200-match samples it moved from 3,390 s to
+  5,930 s across runs. The bench writes back its own files (`sync`) before timing the
+  process, so the kernel's writeback of the CSV it just wrote does not compete with the
+  import's fsyncs (that cost 3-4 s in one run).
 - **Memory**: a replay keeps no per-match results (`Ladder.flush(keep_matches=())`), so
-  it holds one batch plus the touched entries; peak RSS stays flat from 300,000 to
-  1,000,000 jobs. Batches of 100,000 on the server would take it to 585 MiB, one reason
-  the server default stays 20,000; an embedded `wal replay` of 1,000,000 jobs in its
-  batches of 100,000 peaked at 494 MiB (36 s).
+  it holds the batch being applied, the next one being read, and the touched entries;
+  peak RSS stays flat from 300,000 to 1,000,000 jobs. An embedded `wal replay` of
+  1,000,000 jobs in its batches of 200,000 peaked at 575 MiB (26.2 s); in batches of
+  100,000 at 409 MiB (31.0 s), which is why the embedded default stops at 200,000.
 """
 
 
