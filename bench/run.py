@@ -708,8 +708,9 @@ ANALYSIS = """## How the project gets there, and where it does not (yet)
   insert about 5 s. The seed-style baseline is a 1,000-match sample of whole-frame
   rewrites extrapolated per match; with 200-match samples it moved from 3,390 s to
   5,930 s across runs. The bench writes back its own files (`sync`) before timing the
-  process, so the kernel's writeback of the CSV it just wrote does not compete with the
-  import's fsyncs (that cost 3-4 s in one run).
+  process, so the kernel's writeback of the CSV it just wrote cannot compete with the
+  import's fsyncs. The same import, run alone at the same code, took 29.5 s to 33.6 s
+  at different times of the session: the target sits near the line on this machine.
 - **Memory**: a replay keeps no per-match results (`Ladder.flush(keep_matches=())`), so
   it holds the batch being applied, the next one being read, and the touched entries;
   peak RSS stays flat from 300,000 to 1,000,000 jobs. An embedded `wal replay` of
