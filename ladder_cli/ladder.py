@@ -774,6 +774,8 @@ def _prefetched(items: Iterator[_T]) -> Iterator[_T]:
                 while not taken.acquire(timeout=0.1):
                     if stop.is_set():
                         return
+                if stop.is_set():
+                    return
             handoff.put(("done", None))
         except BaseException as exc:  # handed to the consumer, raised there
             handoff.put(("error", exc))

@@ -222,7 +222,8 @@ def test_ladder_tables_of_the_first_builds_keep_exactly_once(home: Path, db_url:
     from tests.helpers import write_v1_queue
 
     embedded = db_url.startswith("sqlite")
-    words = (SqliteStore if embedded else PostgresStore).words
+    # The first builds' layout: ledger keyed by job_seq, a plain (rowid) table
+    words = {**(SqliteStore if embedded else PostgresStore).words, "ledger_options": ""}
     old_schema = sql.render(sql.SCHEMA, **words).replace("job_id", "job_seq")
     for statement in old_schema.split(";"):
         if statement.strip():

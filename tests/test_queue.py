@@ -76,7 +76,7 @@ def test_one_appends_ids_run_on_from_a_random_start(path):
     second = [job_id for _, job_id in q.append_with_ids([m(1, 2)] * 5)]
     q.close()
     for ids in (first, second):
-        assert ids == list(range(ids[0], ids[0] + 5)) and 0 < ids[0] < 2**62
+        assert ids == list(range(ids[0], ids[0] + 5)) and 0 < ids[0] < 2**63 - 2**40
     assert not set(first) & set(second)
 
 

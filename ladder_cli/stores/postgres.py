@@ -343,9 +343,11 @@ class PostgresStore(Store):
 
     def _batch_entries(self, cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
         """The rows the batch touches, locked in key order: each match side's own row, and
-        every row of players a job resets or renames. A player's other rows are read
-        (without a lock: nothing writes them) only when the batch gives that player a new
-        race, whose name then comes from them, as from a full read."""
+        every row of players a job resets or renames. A player's other rows are read only
+        when the batch gives that player a new race, whose name then comes from them, as
+        from a full read; they are not written, so they are not locked here (another
+        ladder flusher waits on the advisory lock; an outside writer renaming that player
+        at the same moment can leave the new row with the old name)."""
         keys, whole = involved_keys(jobs)
         uids = "{" + ",".join(str(uid) for uid, _ in keys) + "}"
         races = "{" + ",".join(race for _, race in keys) + "}"  # RACES: plain words
