@@ -14,7 +14,7 @@ from typing import Any, Final, TextIO
 
 from ladder_cli.errors import BadInput
 from ladder_cli.model import (
-    RACES,
+    RACE_SET,
     MatchJob,
     now_utc,
     parse_name,
@@ -91,7 +91,6 @@ def _read_rows(path: Path, reader: Any, progress: Callable[[int], None] | None) 
     at, n1, n2 = index.get("played_at"), index.get("p1_name"), index.get("p2_name")
     i_p1, i_r1, i_p2, i_r2, i_res = (index[c] for c in REQUIRED)
     now = now_utc()
-    races = set(RACES)
     uids: dict[str, int] = {}  # players recur: each uid text is parsed once
     jobs: list[MatchJob] = []
     append = jobs.append
@@ -108,9 +107,9 @@ def _read_rows(path: Path, reader: Any, progress: Callable[[int], None] | None) 
             t1, t2 = row[i_p1], row[i_p2]
             p1 = uids.get(t1) or uids.setdefault(t1, parse_uid(t1, what="p1_uid"))
             p2 = uids.get(t2) or uids.setdefault(t2, parse_uid(t2, what="p2_uid"))
-            if r1 not in races:
+            if r1 not in RACE_SET:
                 r1 = parse_race(r1, what="p1_race")
-            if r2 not in races:
+            if r2 not in RACE_SET:
                 r2 = parse_race(r2, what="p2_race")
             result = row[i_res].strip()
             if result not in ("0", "1"):

@@ -22,6 +22,8 @@ RACES: Final = (
     "sc2_zerg",
     "sc2_protoss",
 )
+#: For membership checks on hot paths.
+RACE_SET: Final = frozenset(RACES)
 DEFAULT_MMR: Final = 1500
 MAX_UID: Final = 2**63 - 1
 MAX_NAME_LENGTH: Final = 64

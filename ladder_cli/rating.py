@@ -16,6 +16,7 @@ from typing import Final
 
 from ladder_cli.model import (
     DEFAULT_MMR,
+    RACE_SET,
     RACES,
     AppliedMatch,
     Entry,
@@ -27,7 +28,6 @@ from ladder_cli.model import (
 )
 
 K: Final = 40
-_RACES: Final = frozenset(RACES)
 
 
 def expected(mmr: float, opponent: float) -> float:
@@ -143,7 +143,7 @@ class Ratings:
         p1, race1, p2, race2, result = job.p1_uid, job.p1_race, job.p2_uid, job.p2_race, job.result
         if p1 == p2:
             raise PoisonJob(f"P1 and P2 are the same player ({p1})")
-        if race1 not in _RACES or race2 not in _RACES:
+        if race1 not in RACE_SET or race2 not in RACE_SET:
             raise PoisonJob(f"unknown race in {race1!r} vs {race2!r}")
         if result not in (0, 1):
             raise PoisonJob(f"result {result!r} is neither 1 nor 0")

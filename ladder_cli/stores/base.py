@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
 from ladder_cli import failpoints
 from ladder_cli.model import (
-    RACES,
+    RACE_SET,
     AppliedMatch,
     Entry,
     Key,
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-_RACES = frozenset(RACES)
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
 
@@ -225,11 +224,11 @@ class Store(ABC):
             now = ts(now_utc())
             cur.executemany(self.q(sql.INSERT_APPLIED), ((queue_id, i, now) for i in applied))
 
+    @abstractmethod
     def _batch_entries(self, cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
-        """Every row of every player the batch involves, in key order (the lock order on
-        PostgreSQL): a reset or rename needs all of a player's rows, a new race entry
-        takes its name from the others."""
-        return self._entries_of(cur, involved_uids(jobs))
+        """The stored rows the batch needs, in key order (locked, on a server): each match
+        side's row, every row of a player it resets or renames, and a player's rows when
+        it gains a race (the new row takes the name of the first)."""
 
     def _remember(self, ratings: Ratings) -> None:
         """After a commit: the batch's rows as they now stand (see the SQLite store)."""
@@ -360,7 +359,7 @@ def involved_keys(jobs: Sequence[QueuedJob]) -> tuple[list[Key], set[int]]:
                     add((uid, race))
                 else:
                     whole.add(uid)
-    return [key for key in keys if key[1] in _RACES and key[0] not in whole], whole
+    return [key for key in keys if key[1] in RACE_SET and key[0] not in whole], whole
 
 
 def involved_uids(jobs: Sequence[QueuedJob]) -> list[int]:
