@@ -635,88 +635,24 @@ def render_markdown(
     return "\n".join(out)
 
 
-ANALYSIS = """## How the project gets there, and where it does not (yet)
+ANALYSIS_HEADING = "## How the project gets there, and where it does not (yet)"
+"""The report's hand-written part starts here. The bench writes only what it measures in
+the run; the analysis (with the figures of development measurements, each said where it
+was taken) is kept from the previous report, so no figure is hard-coded here."""
 
-- **Flush** (`Store.apply_batch`): one transaction per batch of queued jobs (default
-  20,000 on a server, 200,000 embedded); the ledger of applied job ids is checked and
-  written in it, so replays are no-ops. On PostgreSQL the batch takes a transaction-level
-  advisory lock, locks the rows its matches touch with `SELECT ... FOR UPDATE` in key
-  order (a join of the batch's (player, race) keys with the unique index; every row of a
-  player only for a reset or a rename), computes Elo sequentially in memory, then writes
-  with binary `COPY` into a temporary table and one `INSERT ... SELECT ... ON CONFLICT DO
-  UPDATE SET games_played = mmrs_1v1.games_played + EXCLUDED.games_played, ...` per run
-  of rows (the seed's atomic increment form), and binary `COPY` for the match log and
-  the ledger. Batches touching fewer than 64 rows keep executemany (pipeline mode). The
-  cyclic GC is paused during the flush, and the next batch is read from the queue in a
-  helper thread while the database works on the current one.
-- **Storage choices that pay on every flush**: where `ladder init` creates `mmrs_1v1` on
-  PostgreSQL it leaves 20% of each page free (`fillfactor = 80`), so an updated row's new
-  version stays on its page (a HOT update, no new index entries): the five upserts of a
-  100,000-match flush took 0.59-0.62 s instead of 0.94-1.02 s (fillfactor 70: 0.60-0.62 s,
-  90: 0.69-0.71 s). An adopted table is left as it is. Job ids run on from a random start
-  within one queue append, so the ledger, keyed by (queue, job id), takes an import in key
-  order: 1,000,000 ledger rows into SQLite in 1.2 s instead of 3.4 s, and the ledger's
-  COPY of a 100,000-match flush in 0.10 s instead of 0.19 s. The embedded ledger is a
-  `WITHOUT ROWID` table (one B-tree instead of a table and its index).
-- **Why the flush misses 50,000 matches/s here**: timing each statement of a 100,000-match
-  flush into the 100,000-player ladder (during development, same machine, idle) gave
-  0.59-0.61 s in the five upserts, 0.43-0.44 s in the `SELECT ... FOR UPDATE` of the
-  touched rows (35,514 of them per 20,000 matches; a full read of their players' rows was
-  65,692), 0.38-0.40 s in the match log's COPY (four indexes), 0.11-0.12 s in the
-  temporary table's, 0.10 s in the ledger's and 0.04 s checking the ledger: 1.7 s of
-  server time. The ladder process adds 1.9-2.0 s of CPU (queue reads, Elo, COPY
-  encoding), and most of it cannot overlap with the server's: a batch's Elo needs that
-  batch's locked rows, and its writes need its Elo, on one connection. The best idle runs
-  take 3.0-3.2 s (31,000-33,000 matches/s); 50,000/s would need the whole flush in 2.0 s,
-  barely more than the server's share alone. Batch sizes of 20,000, 50,000 and 100,000
-  flushed in 3.18, 3.22 and 3.28 s. The per-job baselines depend on commit latency: B ran
-  at 2,100-3,800 jobs/s across runs, so 20x B means 42,000-76,000 matches/s.
-- **Load** (`PostgresStore.load_frame`): the ADBC PostgreSQL driver (binary COPY decoded
-  to Arrow in C++, no pyarrow needed) into Polars: 0.45 s for 1,000,000 rows on an idle
-  machine (during development), no slower than `psql` copying the same rows in binary to
-  /dev/null (0.48 s): the read is at the server's COPY speed. Two connections reading
-  halves by id (0.44 s) and larger ADBC batches (0.45-0.46 s) did not help on 2 cores.
-  Without ADBC the fallback is `COPY ... (FORMAT csv)` read straight from libpq with
-  integer timestamps (about 1.7 s: libpq hands over one message per row).
-- **Leaderboard** (embedded): the frame is cached as an Arrow IPC file beside the
-  database, keyed by the state of its files (main file and WAL: size, mtime, inode and
-  header), and kept in rank order. With nothing pending, a page is read lazily from that
-  file: the eligibility and filter columns locate the page's rows (a running count gives
-  each one's letter), then only those rows are read (about 15 ms for 1,000,000 entries,
-  instead of a 40 ms load plus a 30 ms ranking). Start-up is the rest: Typer is pinned
-  to 0.28, because 0.29 imports pydantic and builds a TypeAdapter for every option on
-  every run (about 60 ms, `-X importtime` and cProfile); then Rich's table and the
-  ladder's own modules. The first read after a write still loads through Python rows
-  (about 3 s for 1,000,000): ADBC's SQLite driver reads them in 0.6 s, but a second
-  SQLite library in the process releases the first one's POSIX locks when it closes a
-  file (sqlite.org/howtocorrupt.html, 2.2.1), so it is not used.
-- **`record`** imports neither Polars nor psycopg (PostgreSQL only when configured);
-  `--help` and `--version` import only typer.
-- **`record --file`**: the Elo engine keeps one mutable entry per (player, race) and the
-  frame is rebuilt once, reassigned, instead of a whole-frame `with_columns` per match
-  (the in-memory row). End to end, most of the time is the flush into SQLite: every
-  batch rewrites each row it touches, so the embedded store flushes 200,000 jobs per
-  batch, and keeps each player's rows between batches while no other connection has
-  committed (`PRAGMA data_version`). The jobs it has just queued are applied from memory
-  when they are already in the form the queue gives back (plain ints, UTC to the second:
-  what the CLI builds), instead of being read back and checksummed; the queue still holds
-  them until applied, and the ledger skips any that another process applied meanwhile.
-  Measured on 1,000,000 matches, run alone during development: 69 s in batches of 20,000
-  and 49 s in batches of 100,000 in earlier work; 37.6 s at the start of the last round;
-  35.6 s with the `WITHOUT ROWID` ledger; 33.3-33.7 s with consecutive job ids; 29.5-29.7 s
-  in batches of 200,000. CSV validation is about 3 s of that and the durable queue
-  insert about 5 s. The seed-style baseline is a 1,000-match sample of whole-frame
-  rewrites extrapolated per match; with 200-match samples it moved from 3,390 s to
-  5,930 s across runs. The bench writes back its own files (`sync`) before timing the
-  process, so the kernel's writeback of the CSV it just wrote cannot compete with the
-  import's fsyncs. The same import, run alone at the same code, took 29.5 s to 33.6 s
-  at different times of the session: the target sits near the line on this machine.
-- **Memory**: a replay keeps no per-match results (`Ladder.flush(keep_matches=())`), so
-  it holds the batch being applied, the next one being read, and the touched entries;
-  peak RSS stays flat from 300,000 to 1,000,000 jobs. An embedded `wal replay` of
-  1,000,000 jobs in its batches of 200,000 peaked at 575 MiB (26.2 s); in batches of
-  100,000 at 409 MiB (31.0 s), which is why the embedded default stops at 200,000.
-"""
+
+def kept_analysis(*reports: Path) -> str:
+    """The hand-written analysis of the first of ``reports`` that has one, from its
+    heading on (a first quick report takes the full report's)."""
+    for report in reports:
+        try:
+            text = report.read_text()
+        except OSError:
+            continue
+        at = text.find(ANALYSIS_HEADING)
+        if at >= 0:
+            return text[at:]
+    return f"{ANALYSIS_HEADING}\n\n(No analysis yet: write it here; the bench keeps it.)\n"
 
 
 def settle(cluster: PgCluster) -> None:
@@ -795,7 +731,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine["load average at end"] = _load()
     print(render_text(results))
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_markdown(results, machine, sizes, total) + "\n" + ANALYSIS)
+    analysis = kept_analysis(out, ROOT / "docs" / "benchmarks.md")
+    out.write_text(render_markdown(results, machine, sizes, total) + "\n" + analysis)
     print(f"\nwrote {out} ({total:,.0f} s)")
     return 0
 

@@ -505,13 +505,8 @@ def wal_status(
 
     with _ladder() as ladder:
         status = ladder.wal_status()
-        data = {
-            "pending": status.pending,
-            "failed": status.failed,
-            "oldest_pending_age_s": status.oldest_pending_age_s,
-        }
         if fmt is TableJson.json:
-            _raw(rendering.to_json(data))
+            _raw(rendering.to_json(status.as_dict()))
             return
         age = "-" if status.oldest_pending_age_s is None else f"{status.oldest_pending_age_s:.0f}s"
         _out(f"pending: {status.pending}\nfailed:  {status.failed}\noldest pending: {age}")
@@ -525,21 +520,7 @@ def _jobs(state: str, fmt: TableJson, limit: int) -> None:
     with _ladder() as ladder:
         jobs = ladder.wal_jobs(state, limit=limit or None)
         if fmt is TableJson.json:
-            _raw(
-                rendering.to_json(
-                    [
-                        {
-                            "seq": j.seq,
-                            "kind": j.kind,
-                            "enqueued_at": datetime.fromtimestamp(j.enqueued_at).astimezone(),
-                            "state": j.state,
-                            "error": j.error,
-                            **j.summary,
-                        }
-                        for j in jobs
-                    ]
-                )
-            )
+            _raw(rendering.to_json([j.as_dict() for j in jobs]))
             return
         if not jobs:
             _out(f"no {state} jobs")
@@ -603,14 +584,8 @@ def wal_replay(
                     keep_matches=(),
                     progress=lambda done, total: progress.update(task, completed=done, total=total),
                 )
-        data = {
-            "applied": report.applied,
-            "already_applied": report.already_applied,
-            "failed": len(report.failed),
-            "pending": report.pending,
-        }
         if fmt is TableJson.json:
-            _raw(rendering.to_json(data))
+            _raw(rendering.to_json(report.as_dict()))
         else:
             _out(
                 f"applied {report.applied} job(s)"

@@ -21,9 +21,8 @@ from ladder_cli.errors import BadInput
 APP: Final = "ladder"
 # Jobs per flush transaction. On a server a batch holds its rows locked against the other
 # ladder's writers and its size barely moves throughput past 20,000. SQLite rewrites every
-# row a batch touches, so fewer, larger batches write less: a million-match `wal replay`
-# took 31.0 s (409 MiB peak) in batches of 100,000 and 26.2 s (575 MiB) in batches of
-# 200,000; memory, not speed, stops it there.
+# row a batch touches, so fewer, larger batches write less; memory, not speed, stops it
+# at 200,000 (figures in docs/benchmarks.md).
 DEFAULT_BATCH_SIZE: Final = 20_000
 DEFAULT_EMBEDDED_BATCH_SIZE: Final = 200_000
 

@@ -70,6 +70,15 @@ class FlushReport:
     #: million jobs keeps none, so its memory stays that of one batch.
     keep_matches: Container[int] | None = None
 
+    def as_dict(self) -> dict[str, int]:
+        """The counts, as ``wal replay --format json`` prints them."""
+        return {
+            "applied": self.applied,
+            "already_applied": self.already_applied,
+            "failed": len(self.failed),
+            "pending": self.pending,
+        }
+
 
 @dataclass
 class WriteOutcome:

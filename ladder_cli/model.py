@@ -239,7 +239,7 @@ class AppliedMatch:
     """A match as the log keeps it: both sides' MMR before and after.
 
     Not frozen: the flush makes one per match, and a frozen dataclass sets each field
-    through ``object.__setattr__`` (0.9 µs a match instead of 0.14 µs, measured).
+    through ``object.__setattr__``, several times slower (docs/benchmarks.md).
     """
 
     match_id: int | None

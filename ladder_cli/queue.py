@@ -30,7 +30,7 @@ from typing import Final, cast
 from ladder_cli import failpoints
 from ladder_cli.errors import QueueError
 from ladder_cli.files import open_sqlite
-from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob
+from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob, format_timestamp
 
 SCHEMA_VERSION: Final = 2
 MAX_SEQ: Final = 2**63 - 1
@@ -194,12 +194,31 @@ class JobInfo:
     error: str | None
     summary: dict[str, object]
 
+    def as_dict(self) -> dict[str, object]:
+        """As ``wal list --format json`` prints it."""
+        return {
+            "seq": self.seq,
+            "kind": self.kind,
+            "enqueued_at": format_timestamp(datetime.fromtimestamp(self.enqueued_at, UTC)),
+            "state": self.state,
+            "error": self.error,
+            **self.summary,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class QueueStatus:
     pending: int
     failed: int
     oldest_pending_age_s: float | None
+
+    def as_dict(self) -> dict[str, object]:
+        """As ``wal status --format json`` prints it."""
+        return {
+            "pending": self.pending,
+            "failed": self.failed,
+            "oldest_pending_age_s": self.oldest_pending_age_s,
+        }
 
 
 class WriteQueue:
@@ -293,7 +312,7 @@ class WriteQueue:
         next_id = _new_job_ids().__next__
 
         def rows() -> Iterator[tuple[object, ...]]:
-            # Streamed into the insert: a million encoded rows held at once cost 300 MB.
+            # Streamed into the insert: a large file's encoded rows are never all held.
             for job in jobs:
                 row = _encode(job)
                 job_id = next_id()

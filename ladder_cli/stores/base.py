@@ -42,8 +42,8 @@ def without_gc(method: Callable[_P, _T]) -> Callable[_P, _T]:
     """Run ``method`` with the cyclic garbage collector paused.
 
     A batch allocates a few objects per job and row, none of them in reference cycles;
-    with the collector on, its full passes over a heap that grows with the batch took
-    a third of the flush's CPU time (measured by the benchmark's profile).
+    with the collector on, its full passes over a heap that grows with the batch take a
+    large share of the flush's CPU time (docs/benchmarks.md).
     """
 
     @functools.wraps(method)
@@ -79,7 +79,6 @@ class BatchResult:
 class Store(ABC):
     """A database holding ``mmrs_1v1``, the match log and the ledger of applied jobs."""
 
-    dialect: ClassVar[str]
     words: ClassVar[dict[str, str]]
 
     #: Where the data lives, for messages and queue targets; never holds a password.
@@ -206,8 +205,8 @@ class Store(ABC):
     def _write(self, cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[int]) -> None:
         # In the order the batch first touched each row, so new rows get their ids in the
         # same order as job-by-job application would give them (ids break rank ties).
-        # The rows are generated as the driver consumes them: held in lists, they raised
-        # the peak of a million-match import in batches of 200,000 by 40 MB.
+        # The rows are generated as the driver consumes them: held in lists, they would
+        # raise a large import's peak memory by a batch's worth of tuples.
         ts = self._ts
         for absolute, run in groupby(ratings.changes.values(), key=lambda c: c.absolute):
             upsert = sql.UPSERT_ABSOLUTE if absolute else sql.UPSERT_DELTA

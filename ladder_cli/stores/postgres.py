@@ -194,7 +194,6 @@ _REJECTED_CLASSES = ("22", "23", "P0")
 
 
 class PostgresStore(Store):
-    dialect = "postgresql"
     #: "auto" (COPY above :data:`COPY_THRESHOLD` rows), "copy" or "executemany";
     #: the latter two exist so the benchmark can measure both.
     write_method: ClassVar[str] = "auto"
@@ -384,7 +383,7 @@ class PostgresStore(Store):
 
     def _uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
         # One array literal: psycopg dumps a list of 20,000 ints element by element in
-        # Python, ten times slower than the join (the values are ints, never text).
+        # Python, far slower than the join (the values are ints, never text).
         return "= ANY(%s::bigint[])", "{" + ",".join(map(str, uids)) + "}"
 
     # -- bulk write --------------------------------------------------------------------
@@ -532,8 +531,8 @@ class PostgresStore(Store):
 
     def _load_frame_adbc(self) -> pl.DataFrame | None:
         """``mmrs_1v1`` through the ADBC PostgreSQL driver (binary COPY decoded to Arrow
-        in C++), when it is installed: three times faster than the COPY-to-CSV path on a
-        million rows (docs/benchmarks.md). None when unavailable or on any error, and the
+        in C++), when it is installed: faster than the COPY-to-CSV path
+        (docs/benchmarks.md). None when unavailable or on any error, and the
         caller falls back to the COPY path, which also classifies errors."""
         try:
             import adbc_driver_postgresql.dbapi as adbc  # type: ignore[import-untyped]

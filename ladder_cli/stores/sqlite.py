@@ -47,7 +47,6 @@ def _fold(value: str | None) -> str | None:
 
 
 class SqliteStore(Store):
-    dialect = "sqlite"
     words: ClassVar[dict[str, str]] = {
         "serial": "INTEGER",
         "bigserial": "INTEGER",
