@@ -3,7 +3,7 @@
 Run from the project root: ``python -m bench`` (full size, writes docs/benchmarks.md) or
 ``python -m bench --quick`` (CI size); ``nox -s bench -- --quick`` does the same in a
 fresh virtualenv. Each run starts its own throwaway PostgreSQL cluster
-(:class:`tests.pgcluster.PgCluster`), generates deterministic data, and times:
+(:class:`devtools.pgcluster.PgCluster`), generates deterministic data, and times:
 
 1. flushing queued matches to PostgreSQL vs the seed's "before" (baseline A: SELECT then
    upsert per player, commit per job) and "after" (baseline B: one atomic upsert per

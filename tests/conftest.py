@@ -2,7 +2,7 @@
 
 Fixtures:
 
-* ``pg_cluster`` (session): one throwaway :class:`~tests.pgcluster.PgCluster` for the
+* ``pg_cluster`` (session): one throwaway :class:`~devtools.pgcluster.PgCluster` for the
   whole run. Skipped when PostgreSQL is not installed -- a failure when ``CI=true``.
 * ``pg_url`` (function): URL of a fresh, uniquely named database in that cluster,
   dropped afterwards. A test may stop the server; the fixture restarts it.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pgcluster import PgCluster
+from devtools.pgcluster import PgCluster
 
 _HERMETIC_ENV = ("LADDER_DATABASE_URL", "LADDER_HOME", "NO_COLOR")
 _PG_FIXTURES = frozenset({"pg_cluster", "pg_url"})

@@ -19,8 +19,8 @@ from typing import Any
 import psycopg
 from typer.testing import CliRunner
 
+from devtools.pgcluster import PASSWORD
 from ladder_cli import cli
-from tests.pgcluster import PASSWORD
 
 
 @dataclass

@@ -35,9 +35,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from devtools.pgcluster import PgCluster
 from ladder_cli import Ladder
 from ladder_cli.stores import open_store
-from tests.pgcluster import PgCluster
 
 PASSWORD = "s3cret-PW-never-print"
 WRONG_PASSWORD = "Wr0ng-PW-also-secret"

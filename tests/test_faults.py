@@ -218,7 +218,7 @@ def test_sigkill_during_reset(point: str, home: Path, db_url: str) -> None:
 @pytest.mark.pg
 def test_postgres_stopped_mid_run(home: Path, pg_url: str, pg_cluster: object) -> None:
     """Writes made while the server is down queue durably, exit 0, and replay later."""
-    from tests.pgcluster import PgCluster
+    from devtools.pgcluster import PgCluster
 
     assert isinstance(pg_cluster, PgCluster)
     home, url, book = _home(home), pg_url, Ledger()
@@ -258,7 +258,7 @@ def test_postgres_stopped_mid_run(home: Path, pg_url: str, pg_cluster: object) -
 @pytest.mark.pg
 def test_postgres_crash_during_file_flush(home: Path, pg_url: str, pg_cluster: object) -> None:
     """The server dies (immediate stop = crash) while a large file is being flushed."""
-    from tests.pgcluster import PgCluster
+    from devtools.pgcluster import PgCluster
 
     assert isinstance(pg_cluster, PgCluster)
     home, url, book = _home(home, batch=50), pg_url, Ledger()
@@ -298,7 +298,7 @@ def test_connection_terminated_mid_transaction(
     nth: int, home: Path, pg_url: str, pg_cluster: object
 ) -> None:
     """pg_terminate_backend while the flush holds an open transaction (paused there)."""
-    from tests.pgcluster import PgCluster
+    from devtools.pgcluster import PgCluster
 
     assert isinstance(pg_cluster, PgCluster)
     home, url, book = _home(home, batch=20), pg_url, Ledger()
@@ -479,7 +479,7 @@ def _outage_rounds(
     or queued and saying so), and nothing may be lost or doubled after the replay."""
     import random
 
-    from tests.pgcluster import PgCluster
+    from devtools.pgcluster import PgCluster
 
     assert isinstance(pg_cluster, PgCluster)
     rng = random.Random(seed)

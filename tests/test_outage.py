@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from devtools.pgcluster import PASSWORD, PgCluster
 from tests.helpers import Run, elo, invoke, query
-from tests.pgcluster import PASSWORD, PgCluster
 
 pytestmark = pytest.mark.pg
 

@@ -1,4 +1,4 @@
-"""Tests of the PostgreSQL test harness itself (tests/pgcluster.py and its fixtures)."""
+"""Tests of the PostgreSQL test harness itself (devtools/pgcluster.py and its fixtures)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.pgcluster import PASSWORD, USER, PgCluster
+from devtools.pgcluster import PASSWORD, USER, PgCluster
 
 
 def _scalar(url: str, query: str) -> object:

@@ -32,9 +32,9 @@ from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from devtools.pgcluster import PgCluster
 from ladder_cli import Ladder
 from ladder_cli.model import MatchJob
-from tests.pgcluster import PgCluster
 from tests.test_bad_input import PASSWORD, Result, invoke, invoke_process
 
 MARKUP = ["[bold red]x[/]", "[link=http://e]y[/link]"]

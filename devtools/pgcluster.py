@@ -5,7 +5,7 @@
 meant for tests (see ``tests/conftest.py``) and for benchmark scripts run from the
 project root::
 
-    from tests.pgcluster import PgCluster
+    from devtools.pgcluster import PgCluster
 
     with PgCluster() as cluster:
         url = cluster.create_database("bench")
