@@ -23,19 +23,11 @@ import polars as pl
 from ladder_cli.files import write_atomically
 from ladder_cli.model import AppliedMatch, Entry, QueuedJob, job_uids
 from ladder_cli.rating import Ratings
+from ladder_cli.tables import ENTRIES, ENTRY_READ, MATCH_SHOWN, MATCHES, polars_schema
 
-SCHEMA: Final[dict[str, pl.DataType | type[pl.DataType]]] = {
-    "id": pl.Int64,
-    "discord_uid": pl.Int64,
-    "player_name": pl.String,
-    "race": pl.String,
-    "mmr": pl.Int64,
-    "games_played": pl.Int64,
-    "games_won": pl.Int64,
-    "games_lost": pl.Int64,
-    "games_drawn": pl.Int64,
-    "last_played": pl.Datetime("us", "UTC"),
-}
+#: ``mmrs_1v1`` as a frame, and the match log as a snapshot keeps it.
+SCHEMA: Final = polars_schema(ENTRIES, ENTRY_READ)
+MATCH_SCHEMA: Final = polars_schema(MATCHES, MATCH_SHOWN)
 COUNT_COLUMNS: Final = ("games_played", "games_won", "games_lost", "games_drawn")
 KEY: Final = ["discord_uid", "race"]
 
@@ -45,11 +37,11 @@ def empty_frame() -> pl.DataFrame:
 
 
 def frame_from_rows(rows: Sequence[Sequence[Any]], *, timestamps_as_text: bool) -> pl.DataFrame:
-    """Rows in ``ENTRY_COLUMNS`` order into a frame of :data:`SCHEMA`."""
+    """Rows in :data:`~ladder_cli.tables.ENTRY_READ` order into a frame of :data:`SCHEMA`."""
     columns = list(SCHEMA)
     if not timestamps_as_text:
         return _normalise(pl.DataFrame(rows, schema=SCHEMA, orient="row"))
-    text_schema = {**SCHEMA, "last_played": pl.String}
+    text_schema: dict[str, pl.DataType] = {**SCHEMA, "last_played": pl.String()}
     frame = pl.DataFrame(rows, schema=text_schema, orient="row")
     frame = frame.with_columns(
         pl.col("last_played").str.to_datetime(time_unit="us", time_zone="UTC")
@@ -80,8 +72,8 @@ def frame_from_csv(data: bytes, *, epoch_us: bool = False) -> pl.DataFrame:
 
 
 def frame_from_arrow(frame: pl.DataFrame) -> pl.DataFrame:
-    """Columns in ``ENTRY_COLUMNS`` order, as a database's Arrow reader typed them, into
-    a frame of :data:`SCHEMA`."""
+    """Columns in :data:`~ladder_cli.tables.ENTRY_READ` order, as a database's Arrow reader
+    typed them, into a frame of :data:`SCHEMA`."""
     frame = frame.rename(dict(zip(frame.columns, SCHEMA, strict=True)))
     return _normalise(frame.with_columns(pl.col("last_played").dt.convert_time_zone("UTC")))
 
@@ -112,6 +104,18 @@ def frame_from_entries(entries: Iterable[Entry]) -> pl.DataFrame:
         schema=SCHEMA,
         orient="row",
     )
+
+
+def frame_from_matches(matches: Iterable[AppliedMatch]) -> pl.DataFrame:
+    """Logged matches as a frame of :data:`MATCH_SCHEMA` (a snapshot's match log)."""
+    names = list(MATCH_SCHEMA)
+    return pl.DataFrame(
+        [tuple(getattr(m, n) for n in names) for m in matches], schema=MATCH_SCHEMA, orient="row"
+    )
+
+
+def matches_from_frame(frame: pl.DataFrame) -> list[AppliedMatch]:
+    return [AppliedMatch(**row) for row in frame.select(list(MATCH_SCHEMA)).iter_rows(named=True)]
 
 
 def entries_from_frame(frame: pl.DataFrame) -> list[Entry]:
@@ -219,14 +223,34 @@ class Snapshots:
     def __init__(self, directory: Path, target: str) -> None:
         digest = hashlib.sha256(target.encode()).hexdigest()[:16]
         self.entries_path = directory / f"{digest}.mmrs.arrow"
+        self.matches_path = directory / f"{digest}.matches.arrow"
 
     def save_entries(self, frame: pl.DataFrame) -> None:
-        buffer = io.BytesIO()
-        frame.write_ipc(buffer)
-        write_atomically(self.entries_path, buffer.getvalue())
+        self._save(self.entries_path, frame)
 
     def load_entries(self) -> tuple[pl.DataFrame, datetime] | None:
         return self._load(self.entries_path)
+
+    def save_matches(self, matches: Sequence[AppliedMatch]) -> None:
+        """The newest logged matches, newest first."""
+        self._save(self.matches_path, frame_from_matches(matches))
+
+    def load_matches(self) -> list[AppliedMatch] | None:
+        """The saved matches, newest first; None where none were saved (a snapshot
+        taken by an earlier version)."""
+        loaded = self._load(self.matches_path)
+        if loaded is None:
+            return None
+        try:
+            return matches_from_frame(loaded[0])
+        except (pl.exceptions.PolarsError, TypeError):
+            return None
+
+    @staticmethod
+    def _save(path: Path, frame: pl.DataFrame) -> None:
+        buffer = io.BytesIO()
+        frame.write_ipc(buffer)
+        write_atomically(path, buffer.getvalue())
 
     @staticmethod
     def _load(path: Path) -> tuple[pl.DataFrame, datetime] | None:

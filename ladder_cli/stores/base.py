@@ -110,6 +110,12 @@ class Store(ABC):
     def _no_limit(self) -> object:
         """The LIMIT parameter that means "all rows"."""
 
+    def ping(self) -> None:
+        """Return when the database answers. Raise DatabaseUnavailable when it does not
+        (an outage: writes queue, reads use the snapshot), BadInput when its URL can never
+        work. The embedded database is always at hand."""
+        return None
+
     @abstractmethod
     def init_schema(self) -> None: ...
 
@@ -291,7 +297,7 @@ class Store(ABC):
         params.append(self._no_limit() if limit is None else limit)
         with self.read_cursor() as cur:
             cur.execute(self.q(sql.HISTORY.format(where=where)), params)
-            return [self._match(row) for row in cur.fetchall()]
+            return self._matches(cur)
 
     def logged_matches(self, queue_id: str, job_ids: Sequence[int]) -> list[AppliedMatch]:
         """The logged matches of these jobs, for a writer whose jobs another process
@@ -301,23 +307,32 @@ class Store(ABC):
         predicate, ids = self._uids_filter(job_ids)
         with self.read_cursor() as cur:
             cur.execute(self.q(sql.MATCHES_OF_JOBS.format(ids=predicate)), (queue_id, ids))
-            return [self._match(row) for row in cur.fetchall()]
+            return self._matches(cur)
 
-    def _match(self, r: Sequence[Any]) -> AppliedMatch:
-        return AppliedMatch(
-            match_id=int(r[0]),
-            played_at=self._parse_ts(r[1]) or now_utc(),
-            p1_uid=int(r[2]),
-            p1_race=r[3],
-            p1_mmr_before=int(r[4]),
-            p1_mmr_after=int(r[5]),
-            p2_uid=int(r[6]),
-            p2_race=r[7],
-            p2_mmr_before=int(r[8]),
-            p2_mmr_after=int(r[9]),
-            result=int(r[10]),
-            job_id=int(r[11]) if len(r) > 11 else None,
-        )
+    def _matches(self, cur: Any) -> list[AppliedMatch]:
+        """The match log rows a query returned, read by column name."""
+        names = [column[0] for column in cur.description]
+        matches = []
+        for row in cur.fetchall():
+            r = dict(zip(names, row, strict=True))
+            job_id = r.get("job_id")
+            matches.append(
+                AppliedMatch(
+                    match_id=int(r["match_id"]),
+                    played_at=self._parse_ts(r["played_at"]) or now_utc(),
+                    p1_uid=int(r["p1_uid"]),
+                    p1_race=r["p1_race"],
+                    p1_mmr_before=int(r["p1_mmr_before"]),
+                    p1_mmr_after=int(r["p1_mmr_after"]),
+                    p2_uid=int(r["p2_uid"]),
+                    p2_race=r["p2_race"],
+                    p2_mmr_before=int(r["p2_mmr_before"]),
+                    p2_mmr_after=int(r["p2_mmr_after"]),
+                    result=int(r["result"]),
+                    job_id=None if job_id is None else int(job_id),
+                )
+            )
+        return matches
 
     def counts(self) -> tuple[int, int]:
         """(entries, sum of games_played): the cheap invariants the tests check."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import psycopg
 from psycopg import errors as pgerrors
 
+from ladder_cli import tables
 from ladder_cli.config import mask_url
 from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
 from ladder_cli.model import Entry, now_utc
@@ -36,29 +36,20 @@ if TYPE_CHECKING:
 # ladder flushers, so match ids increase in the order matches were applied.
 ADVISORY_LOCK_KEY = 0x1ADDE5
 
-# How long a failed connection attempt is remembered.
-RETRY_AFTER_S = 5.0
-
 # Batches touching fewer rows than this are written with executemany (pipeline mode):
 # below it the temporary table costs more than COPY saves (measured by the benchmark).
 COPY_THRESHOLD = 64
 
-_UPSERT_COLUMNS = (
-    "discord_uid, player_name, race, mmr, games_played, games_won, games_lost, "
-    "games_drawn, last_played"
-)
+_UPSERT_COLUMNS = sql.UPSERT_COLUMNS
+# The rows of a batch's upserts: their order in the batch, their kind, then mmrs_1v1's.
 _CREATE_UPSERT_TMP = (
     "CREATE TEMP TABLE IF NOT EXISTS ladder_upsert_tmp (ord integer, absolute boolean, "
-    "discord_uid bigint, player_name text, race text, mmr integer, games_played integer, "
-    "games_won integer, games_lost integer, games_drawn integer, last_played timestamptz"
-    ") ON COMMIT DROP"
+    f"{tables.sql_definitions(tables.ENTRIES, tables.ENTRY_WRITE)}) ON COMMIT DROP"
 )
 _COPY_UPSERT_TMP = (
     f"COPY ladder_upsert_tmp (ord, absolute, {_UPSERT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
 )
-_UPSERT_TMP_TYPES = [
-    "int4", "bool", "int8", "text", "text", "int4", "int4", "int4", "int4", "int4", "timestamptz",
-]  # fmt: skip
+_UPSERT_TMP_TYPES = ["int4", "bool", *tables.ENTRIES.types(tables.ENTRY_WRITE)]
 
 
 def _upsert_from_tmp(upsert: str, absolute: bool) -> str:
@@ -79,19 +70,16 @@ _RENAME_MANY = (
     "FROM unnest(%s::bigint[], %s::text[]) AS r(uid, name) WHERE m.discord_uid = r.uid"
 )
 _COPY_MATCHES = (
-    "COPY ladder_matches (queue_id, job_id, played_at, p1_uid, p1_race, p1_mmr_before, "
-    "p1_mmr_after, p2_uid, p2_race, p2_mmr_before, p2_mmr_after, result) FROM STDIN "
-    "(FORMAT BINARY)"
+    f"COPY ladder_matches ({tables.sql_list(tables.MATCH_WRITE)}) FROM STDIN (FORMAT BINARY)"
 )
-_MATCHES_TYPES = [
-    "text", "int8", "timestamptz", "int8", "text", "int4", "int4", "int8", "text", "int4",
-    "int4", "int2",
-]  # fmt: skip
-_COPY_APPLIED = "COPY ladder_applied_jobs (queue_id, job_id, applied_at) FROM STDIN (FORMAT BINARY)"
-_APPLIED_TYPES = ["text", "int8", "timestamptz"]
+_MATCHES_TYPES = tables.MATCHES.types(tables.MATCH_WRITE)
+_COPY_APPLIED = (
+    f"COPY ladder_applied_jobs ({tables.sql_list(tables.LEDGER.names)}) FROM STDIN (FORMAT BINARY)"
+)
+_APPLIED_TYPES = tables.LEDGER.types(tables.LEDGER.names)
 
 _KEYS = "unnest(%s::bigint[], %s::text[]) AS k(uid, race)"
-_M_COLUMNS = ", ".join(f"m.{column}" for column in sql.ENTRY_COLUMNS.split(", "))
+_M_COLUMNS = tables.sql_list(tables.ENTRY_READ, prefix="m.")
 # The rows of a batch's keys, locked in key order, through the (discord_uid, race) index:
 # 20,000 matches of the benchmark touch 35,514 rows, where all of their players' rows are
 # 65,692; the rows not read are neither locked nor decoded.
@@ -108,9 +96,11 @@ _LOCK_KEYS_AND_PLAYERS = (
     "ORDER BY discord_uid, race FOR UPDATE"
 )
 
+# Timestamps as integer microseconds since the epoch: no timestamp text to parse.
 _LOAD_FRAME_COPY = (
-    "COPY (SELECT id, discord_uid, player_name, race, mmr, games_played, games_won, "
-    "games_lost, games_drawn, (extract(epoch FROM last_played) * 1000000)::int8 AS last_played "
+    "COPY (SELECT "
+    + tables.sql_list(tables.ENTRIES.without("last_played"))
+    + ", (extract(epoch FROM last_played) * 1000000)::int8 AS last_played "
     "FROM mmrs_1v1) TO STDOUT (FORMAT csv, HEADER true)"
 )
 
@@ -188,6 +178,25 @@ def _result_error(result: Any, pgconn: Any) -> psycopg.Error:
     return cls(message)
 
 
+# libpq's words, in a failed connection's text, for what only a corrected URL fixes: bad
+# credentials, no such database or user, a host name that does not resolve, an option
+# value it does not accept.
+_WRONG_URL_MESSAGES = (
+    "password authentication failed",
+    "does not exist",
+    "could not translate host name",
+    "name or service not known",
+    "invalid ",
+)
+
+
+def _says_wrong_url(message: str) -> bool:
+    lowered = message.lower()
+    return any(words in lowered for words in _WRONG_URL_MESSAGES) or (
+        "missing" in lowered and "=" in lowered
+    )
+
+
 # SQLSTATE classes that mean "this data can never be written": data exceptions,
 # integrity constraint violations, and errors raised by triggers.
 _REJECTED_CLASSES = ("22", "23", "P0")
@@ -211,7 +220,6 @@ class PostgresStore(Store):
         self.target = mask_url(url, hide_password=True)
         self._connect_timeout = connect_timeout
         self._conn: psycopg.Connection[Any] | None = None
-        self._failure: tuple[float, DatabaseUnavailable] | None = None
         self._adbc: Any = None  # an ADBC connection for bulk reads, opened on first use
         # The threads of one Ladder share this connection, and a transaction belongs to
         # the connection: a read must not run inside another thread's open write
@@ -220,6 +228,9 @@ class PostgresStore(Store):
         self._schema_ready = False
 
     # -- connection --------------------------------------------------------------------
+
+    def ping(self) -> None:
+        self.connect()
 
     def connect(self) -> psycopg.Connection[Any]:
         with self._lock:
@@ -250,10 +261,6 @@ class PostgresStore(Store):
     def _connect(self) -> psycopg.Connection[Any]:
         if self._conn is not None and not self._conn.closed:
             return self._conn
-        # One command asks "is it up?" several times; after a failure, answer from memory
-        # for a moment instead of waiting out another connect timeout.
-        if self._failure is not None and time.monotonic() - self._failure[0] < RETRY_AFTER_S:
-            raise self._failure[1]
         try:
             self._conn = psycopg.connect(
                 self.url,
@@ -263,11 +270,7 @@ class PostgresStore(Store):
                 options="-c timezone=UTC",
             )
         except psycopg.Error as exc:
-            error = self._classify_connect(exc)
-            if isinstance(error, DatabaseUnavailable):
-                self._failure = (time.monotonic(), error)
-            raise error from None
-        self._failure = None
+            raise self._classify_connect(exc) from None
         return self._conn
 
     def _scrub(self, text: str) -> str:
@@ -276,23 +279,21 @@ class PostgresStore(Store):
         return " ".join(scrub(text, self.url).split())
 
     def _classify_connect(self, exc: psycopg.Error) -> LadderError:
+        """A wrong URL (BadInput: no retry can succeed) or an outage (queue and retry).
+
+        By exception type and SQLSTATE where the driver gives them: a URL libpq cannot
+        parse is a ProgrammingError raised before any network traffic; class 28 (bad
+        credentials) and 3D000 (no such database) are the server's word. A connection
+        that fails while starting up carries no SQLSTATE in psycopg, only libpq's text,
+        so for those alone the message is read (:data:`_WRONG_URL_MESSAGES`).
+        """
         message = self._scrub(str(exc))
-        state = getattr(exc, "sqlstate", None) or ""
-        lowered = message.lower()
+        state = exc.sqlstate or ""
         if (
-            # A URL libpq cannot parse (psycopg raises ProgrammingError before any network
-            # traffic) or an invalid option value: no server state will ever fix it.
             isinstance(exc, psycopg.ProgrammingError)
-            or "invalid " in lowered
             or state.startswith("28")
             or state == "3D000"
-            or "password authentication failed" in lowered
-            or "does not exist" in lowered
-            or "could not translate host name" in lowered
-            or "name or service not known" in lowered
-            or "invalid dsn" in lowered
-            or "invalid connection option" in lowered
-            or ("missing" in lowered and "=" in lowered)
+            or (not state and _says_wrong_url(message))
         ):
             return BadInput(f"cannot connect to {self.target}: {message}: check the URL")
         return DatabaseUnavailable(f"cannot reach {self.target}: {message}")
@@ -481,7 +482,7 @@ class PostgresStore(Store):
 
     def _check_adoptable(self, cur: psycopg.Cursor[Any]) -> None:
         have = self._columns(cur, "mmrs_1v1")
-        need = set(sql.ENTRY_COLUMNS.replace(" ", "").split(","))
+        need = set(tables.ENTRY_READ)
         if missing := sorted(need - have):
             raise LadderError(
                 f"mmrs_1v1 in {self.target} lacks columns {', '.join(missing)}: "

@@ -8,15 +8,23 @@ from __future__ import annotations
 
 from typing import Final
 
-ENTRY_COLUMNS: Final = (
-    "id, discord_uid, player_name, race, mmr, games_played, games_won, games_lost, "
-    "games_drawn, last_played"
+from ladder_cli.tables import (
+    ENTRY_READ,
+    ENTRY_WRITE,
+    LEDGER,
+    MATCH_SHOWN,
+    MATCH_WRITE,
+    sql_list,
 )
 
-MATCH_COLUMNS: Final = (
-    "match_id, played_at, p1_uid, p1_race, p1_mmr_before, p1_mmr_after, "
-    "p2_uid, p2_race, p2_mmr_before, p2_mmr_after, result"
-)
+ENTRY_COLUMNS: Final = sql_list(ENTRY_READ)
+MATCH_COLUMNS: Final = sql_list(MATCH_SHOWN)
+UPSERT_COLUMNS: Final = sql_list(ENTRY_WRITE)
+
+
+def _values(names: tuple[str, ...]) -> str:
+    return ", ".join(["%s"] * len(names))
+
 
 # mmrs_1v1 is the existing ladder's table: created only where it is missing, never altered.
 # Where the ladder creates it on PostgreSQL, pages are left 20% free ({entries_options}),
@@ -72,10 +80,9 @@ RENAME_OLD_JOB_KEY: Final = "ALTER TABLE {table} RENAME COLUMN job_seq TO job_id
 
 # The seed's atomic upsert: the database adds the game counts to what it holds, so no
 # update is lost even against a writer that does not take our locks.
-UPSERT_DELTA: Final = """
-INSERT INTO mmrs_1v1 (discord_uid, player_name, race, mmr,
-                      games_played, games_won, games_lost, games_drawn, last_played)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+UPSERT_DELTA: Final = f"""
+INSERT INTO mmrs_1v1 ({UPSERT_COLUMNS})
+VALUES ({_values(ENTRY_WRITE)})
 ON CONFLICT (discord_uid, race) DO UPDATE SET
     player_name = EXCLUDED.player_name,
     mmr = EXCLUDED.mmr,
@@ -87,10 +94,9 @@ ON CONFLICT (discord_uid, race) DO UPDATE SET
 """
 
 # After a reset without --keep-stats the counts are absolute: they replace what is stored.
-UPSERT_ABSOLUTE: Final = """
-INSERT INTO mmrs_1v1 (discord_uid, player_name, race, mmr,
-                      games_played, games_won, games_lost, games_drawn, last_played)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+UPSERT_ABSOLUTE: Final = f"""
+INSERT INTO mmrs_1v1 ({UPSERT_COLUMNS})
+VALUES ({_values(ENTRY_WRITE)})
 ON CONFLICT (discord_uid, race) DO UPDATE SET
     player_name = EXCLUDED.player_name,
     mmr = EXCLUDED.mmr,
@@ -103,14 +109,12 @@ ON CONFLICT (discord_uid, race) DO UPDATE SET
 
 RENAME: Final = "UPDATE mmrs_1v1 SET player_name = %s WHERE discord_uid = %s"
 
-INSERT_MATCH: Final = """
-INSERT INTO ladder_matches (queue_id, job_id, played_at, p1_uid, p1_race, p1_mmr_before,
-                            p1_mmr_after, p2_uid, p2_race, p2_mmr_before, p2_mmr_after, result)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-"""
+INSERT_MATCH: Final = (
+    f"INSERT INTO ladder_matches ({sql_list(MATCH_WRITE)}) VALUES ({_values(MATCH_WRITE)})"
+)
 
 INSERT_APPLIED: Final = (
-    "INSERT INTO ladder_applied_jobs (queue_id, job_id, applied_at) VALUES (%s, %s, %s)"
+    f"INSERT INTO ladder_applied_jobs ({sql_list(LEDGER.names)}) VALUES ({_values(LEDGER.names)})"
 )
 
 APPLIED_AMONG: Final = "SELECT job_id FROM ladder_applied_jobs WHERE queue_id = %s AND job_id {ids}"

@@ -1,0 +1,143 @@
+"""What one :class:`~ladder_cli.ladder.Ladder` opens and its helpers share.
+
+The store, the queue and the in-memory frame are opened on first use (a ``record`` needs
+no frame, ``--version`` none of them), and the read source is chosen once: the first
+read or write asks the database whether it answers, and every later read of the command
+goes to the same source (see :mod:`ladder_cli.sources`).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from ladder_cli.config import Settings
+from ladder_cli.errors import DatabaseUnavailable, QueueError
+from ladder_cli.files import private_dir
+from ladder_cli.model import QueuedJob
+from ladder_cli.queue import WriteQueue
+from ladder_cli.stores import Store, open_store
+
+if TYPE_CHECKING:
+    from ladder_cli.sources import ReadSource
+    from ladder_cli.state import LadderState, Snapshots
+
+
+class Parts:
+    """The lazily opened parts of one ladder, and the read source chosen for it.
+
+    ``lock`` serialises opening them, the flush, and loading the frame (a flush
+    committing between a load and setting the frame would lose its update).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.notes: list[str] = []
+        self.lock = threading.RLock()
+        self._store: Store | None = None
+        self._queue: WriteQueue | None = None
+        self._state: LadderState | None = None
+        self._source: ReadSource | None = None
+
+    def close(self) -> None:
+        with self.lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+            if self._queue is not None:
+                self._queue.close()
+                self._queue = None
+            self._source = None
+
+    def note(self, text: str) -> None:
+        """Something the user should know about where the answer came from."""
+        self.notes.append(text)
+
+    @property
+    def store(self) -> Store:
+        with self.lock:
+            if self._store is None:
+                if self.settings.embedded:
+                    self._make_home()
+                self._store = open_store(
+                    self.settings.url, connect_timeout=self.settings.connect_timeout
+                )
+            return self._store
+
+    @property
+    def queue(self) -> WriteQueue:
+        with self.lock:
+            if self._queue is None:
+                self._make_home()
+                self._queue = WriteQueue(self.settings.queue_path, self.store.target)
+            return self._queue
+
+    def _make_home(self) -> None:
+        try:
+            private_dir(self.settings.data_dir)
+        except OSError as exc:
+            raise QueueError(
+                f"cannot create the ladder's home {self.settings.data_dir}: "
+                f"{exc.strerror or exc}: choose a writable directory with --home or LADDER_HOME"
+            ) from None
+
+    @property
+    def state(self) -> LadderState:
+        from ladder_cli.state import LadderState
+
+        with self.lock:
+            if self._state is None:
+                self._state = LadderState()
+            return self._state
+
+    def cached_frame_loaded(self) -> bool:
+        """Whether this process already holds ``mmrs_1v1`` in memory."""
+        return self._state is not None and self._state.frame() is not None
+
+    def snapshots(self) -> Snapshots:
+        from ladder_cli.state import Snapshots
+
+        return Snapshots(self.settings.snapshot_dir, self.store.target)
+
+    def pending(self) -> list[QueuedJob]:
+        return self.queue.pending_jobs()
+
+    # -- the read source ---------------------------------------------------------------
+
+    @property
+    def source(self) -> ReadSource:
+        """The database when it answers, else this home's snapshot: asked once.
+
+        A wrong URL or password is not an outage: ``ping`` raises BadInput, so a write
+        puts nothing in the queue.
+        """
+        from ladder_cli.sources import LiveSource, OfflineSource
+
+        with self.lock:
+            if self._source is None:
+                try:
+                    self.store.ping()
+                except DatabaseUnavailable as exc:
+                    self._source = OfflineSource(self, str(exc))
+                else:
+                    self._source = LiveSource(self)
+            return self._source
+
+    def went_offline(self, exc: DatabaseUnavailable) -> ReadSource:
+        """The database stopped answering during this command: read the snapshot now."""
+        from ladder_cli.sources import OfflineSource
+
+        with self.lock:
+            self._source = OfflineSource(self, str(exc))
+            return self._source
+
+    def answered(self) -> None:
+        """The database answered a flush: an offline source chosen before is dropped."""
+        with self.lock:
+            if self._source is not None and self._source.unavailable is not None:
+                self._source = None
+
+    def forget_source(self) -> None:
+        """Ask the database again on the next read (after a refresh or a flush)."""
+        with self.lock:
+            self._source = None

@@ -1,0 +1,156 @@
+"""Reads: the stored ladder with this home's pending queue applied on top.
+
+Each read asks :attr:`Parts.source <ladder_cli.parts.Parts.source>` (the database, or
+offline its snapshot) and overlays the pending jobs as the flush will apply them, so an
+admin always sees their own writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Final
+
+from ladder_cli.errors import BadInput
+from ladder_cli.model import AppliedMatch, parse_race
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    import polars as pl
+
+    from ladder_cli.parts import Parts
+    from ladder_cli.state import Overlay
+
+MAX_ROWS: Final = 2**62
+"""A ``--limit`` above this means "all": SQL's LIMIT takes a 64-bit integer."""
+
+
+@dataclass
+class Profile:
+    discord_uid: int
+    player_name: str
+    races: list[dict[str, Any]]
+    recent_matches: list[AppliedMatch]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "discord_uid": self.discord_uid,
+            "player_name": self.player_name,
+            "races": self.races,
+            "recent_matches": [m.as_dict() for m in self.recent_matches],
+        }
+
+
+class Reads:
+    """Leaderboard, profile, history and names, from one read source."""
+
+    def __init__(self, parts: Parts, resolve: Callable[[str | int], int]) -> None:
+        self._parts = parts
+        self._resolve = resolve
+
+    def frame(self) -> pl.DataFrame:
+        """``mmrs_1v1`` as stored (cached for the Ladder), before pending writes."""
+        return self._parts.source.frame()
+
+    def current(self) -> Overlay:
+        """The stored state with this home's pending queue applied on top."""
+        from ladder_cli.state import overlay
+
+        pending = self._parts.pending()
+        result = overlay(self.frame(), pending)
+        if pending:
+            self._parts.note(
+                f"{len(pending)} pending write(s) not yet in the database are included"
+            )
+        return result
+
+    def leaderboard(
+        self,
+        *,
+        race: str | None = None,
+        top: int | None = 20,
+        page: int = 1,
+        min_games: int = 1,
+    ) -> pl.DataFrame:
+        from ladder_cli import ranks
+
+        race = None if race is None else parse_race(race)
+        if top is not None and top < 0:
+            raise BadInput(f"--top {top} must be 0 (all) or more")
+        if page < 1:
+            raise BadInput(f"--page {page} must be 1 or more")
+        if min_games < 0:
+            raise BadInput(f"--min-games {min_games} must be 0 or more")
+        options: dict[str, Any] = {
+            "race": race,
+            "top": top or None,
+            "page": page,
+            "min_games": min_games,
+            "activity_days": self._parts.settings.activity_days,
+        }
+        parts = self._parts
+        if not parts.cached_frame_loaded() and not parts.queue.pending_count():
+            # Nothing pending and no frame in memory: read the page from the store's
+            # ranked file, if it keeps one, instead of loading every entry.
+            import polars as pl
+
+            scan = parts.source.ranked_scan()
+            if scan is not None:
+                try:
+                    return ranks.leaderboard_in_order(scan, **options)
+                except (OSError, pl.exceptions.PolarsError):
+                    pass  # replaced by another process after a write: load the frame
+        return ranks.leaderboard(self.current().frame, **options)
+
+    def profile(self, player: str | int, *, recent: int = 10) -> Profile:
+        import polars as pl
+
+        from ladder_cli import ranks
+
+        uid = self._resolve(player)
+        ranked = ranks.race_positions(
+            ranks.with_ranks(self.current().frame, activity_days=self._parts.settings.activity_days)
+        )
+        mine = ranked.filter(pl.col("discord_uid") == uid).sort("race")
+        if mine.is_empty():
+            raise BadInput(f"unknown player {uid}: no entries for this discord_uid")
+        races = mine.select(ranks.LEADERBOARD_COLUMNS).to_dicts()
+        name = races[0]["player_name"]
+        return Profile(uid, name, races, self.history(uid, limit=recent))
+
+    def history(
+        self, player: str | int | None = None, *, limit: int | None = 20
+    ) -> list[AppliedMatch]:
+        """The match log, newest first, pending matches included; ``limit`` None is all.
+
+        Pending matches get provisional ids above the newest logged one."""
+        if limit is not None and limit < 0:
+            raise BadInput(f"--limit {limit} must be 0 (all) or more")
+        if limit is not None and limit > MAX_ROWS:
+            limit = None  # more than any log holds: all of it (and no 64-bit overflow in SQL)
+        uid = None if player is None else self._resolve(player)
+        source = self._parts.source
+        logged = source.history(uid, limit)
+        pending = self.current().matches if self._parts.pending() else []
+        top = max((m.match_id or 0 for m in logged), default=0)
+        if pending:
+            top = max(top, source.newest_match_id())
+        provisional = [
+            replace(m, match_id=top + i)
+            for i, m in enumerate(pending, start=1)
+            if uid is None or uid in (m.p1_uid, m.p2_uid)
+        ]
+        merged = sorted(
+            logged + provisional, key=lambda m: (m.played_at, m.match_id or 0), reverse=True
+        )
+        return merged if limit is None else merged[:limit]
+
+    def names(self, uids: Iterable[int]) -> dict[int, str]:
+        """Current names of these players (pending renames included)."""
+        import polars as pl
+
+        wanted = sorted(set(uids))
+        if not wanted:
+            return {}
+        frame = self.current().frame.filter(pl.col("discord_uid").is_in(wanted))
+        return dict(frame.select("discord_uid", "player_name").iter_rows())

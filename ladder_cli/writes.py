@@ -1,0 +1,369 @@
+"""The write path: a job from the queue to the database, exactly once.
+
+Read top to bottom, one flush is: take the flush lock (one flusher per home); read the
+pending jobs in queue order, in batches, the next batch in a helper thread
+(:func:`_prefetched`); apply each batch in one database transaction that skips the jobs
+its ledger already holds (:meth:`ladder_cli.stores.base.Store.apply_batch`, where the
+exactly-once check is); then mark those jobs done or failed in the queue. A job the
+database refuses is isolated by splitting its batch. After the flush the rows it wrote
+update this process's frame and this home's snapshot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Container, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ladder_cli import failpoints
+from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
+from ladder_cli.model import AppliedMatch, Entry, Job, Key, MatchJob, QueuedJob, job_uids
+from ladder_cli.queue import WriteQueue, in_stored_form
+from ladder_cli.stores import JobRejected
+from ladder_cli.stores.base import without_gc
+
+if TYPE_CHECKING:
+    from ladder_cli.parts import Parts
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` while jobs are applied."""
+
+Fresh = tuple[Sequence[tuple[int, int]], Sequence[Job]]
+"""Jobs just queued, with the ``(seq, job_id)`` the queue gave each (see WritePath.flush)."""
+
+
+@dataclass
+class FlushReport:
+    """What a flush did: counts, the failures, and each applied match by job seq."""
+
+    applied: int = 0
+    already_applied: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    matches: dict[int, AppliedMatch] = field(default_factory=dict)
+    #: The players of the kept matches, by uid.
+    names: dict[int, str] = field(default_factory=dict)
+    #: The rows written, when this process keeps a frame or a local snapshot current.
+    entries: dict[Key, Entry] = field(default_factory=dict)
+    pending: int = 0
+    #: Whose applied matches to keep in ``matches`` (None: every job's). A replay of a
+    #: million jobs keeps none, so its memory stays that of one batch.
+    keep_matches: Container[int] | None = None
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts, as ``wal replay --format json`` prints them."""
+        return {
+            "applied": self.applied,
+            "already_applied": self.already_applied,
+            "failed": len(self.failed),
+            "pending": self.pending,
+        }
+
+
+@dataclass
+class WriteOutcome:
+    """The answer to a write: where it went, and (except from ``record_many``) each
+    match's MMR before and after."""
+
+    seqs: list[int]
+    applied: bool
+    matches: list[AppliedMatch]
+    report: FlushReport | None = None
+    pending: int = 0
+    unavailable: str | None = None
+    preview_note: str | None = None
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    names: dict[int, str] = field(default_factory=dict)
+
+
+class WritePath:
+    """Queue jobs durably, then flush them to the database."""
+
+    def __init__(self, parts: Parts) -> None:
+        self._parts = parts
+
+    def submit(
+        self,
+        jobs: Sequence[Job],
+        *,
+        flush: bool = True,
+        progress: Progress | None = None,
+        want_matches: bool = True,
+    ) -> WriteOutcome:
+        """Append validated jobs to the queue as one unit, then flush unless told not to
+        or the database is unreachable (the jobs stay queued: the write is accepted)."""
+        if not jobs:
+            raise BadInput("nothing to record: no matches were given")
+        parts = self._parts
+        unavailable = parts.source.unavailable  # before queueing: a wrong URL raises here
+        ids = parts.queue.append_with_ids(jobs)
+        seqs = [seq for seq, _ in ids]
+        first, last = seqs[0], seqs[-1]  # one append: contiguous
+        outcome = WriteOutcome(seqs=seqs, applied=False, matches=[])
+        if flush and unavailable is None:
+            try:
+                report = self.flush(
+                    progress=progress,
+                    keep_matches=range(first, last + 1) if want_matches else (),
+                    fresh=(ids, jobs) if all(map(in_stored_form, jobs)) else None,
+                )
+            except LadderError as exc:
+                # Not only an outage: whatever stopped the flush, the jobs are queued and
+                # will apply on replay, so failing the command would invite a doubling retry.
+                unavailable = str(exc)
+            else:
+                outcome.report = report
+                outcome.names = report.names
+                outcome.failed = [f for f in report.failed if first <= f[0] <= last]
+                if not want_matches:
+                    outcome.applied = not outcome.failed and not parts.queue.unfinished_between(
+                        first, last
+                    )
+                else:
+                    self._collect_matches(outcome, report, dict(ids), jobs)
+        outcome.unavailable = unavailable
+        outcome.pending = parts.queue.pending_count()
+        if (
+            want_matches
+            and not outcome.matches
+            and len(jobs) == 1
+            and isinstance(jobs[0], MatchJob)
+        ):
+            outcome.matches, outcome.names, outcome.preview_note = self._preview(seqs)
+        return outcome
+
+    def _collect_matches(
+        self, outcome: WriteOutcome, report: FlushReport, ids: dict[int, int], jobs: Sequence[Job]
+    ) -> None:
+        """Each of our matches' before → after, also those another process applied first."""
+        seqs = outcome.seqs
+        outcome.matches = [report.matches[s] for s in seqs if s in report.matches]
+        outcome.applied = not outcome.failed and (
+            len(outcome.matches) == sum(isinstance(j, MatchJob) for j in jobs)
+        )
+        if outcome.applied or outcome.failed:
+            return
+        # Another process flushed some of our jobs first: they are applied, just not by
+        # us. Read their before → after from the match log.
+        parts = self._parts
+        seq_of = {ids[s]: s for s in seqs if s not in report.matches}
+        logged = parts.store.logged_matches(parts.queue.queue_id, list(seq_of))
+        found = {seq_of[m.job_id]: m for m in logged if m.job_id in seq_of}
+        found |= report.matches
+        outcome.matches = [found[s] for s in seqs if s in found]
+        outcome.applied = not parts.queue.unfinished_between(seqs[0], seqs[-1])
+        if logged:
+            uids = sorted({u for m in logged for u in (m.p1_uid, m.p2_uid)})
+            outcome.names |= {e.discord_uid: e.player_name for e in parts.store.entries_of(uids)}
+
+    def _preview(
+        self, seqs: Sequence[int]
+    ) -> tuple[list[AppliedMatch], dict[int, str], str | None]:
+        """Before → after for queued jobs, from the pending queue over the known state."""
+        from ladder_cli.rating import Ratings
+
+        parts = self._parts
+        pending = parts.pending()
+        uids = sorted({u for q in pending for u in job_uids(q.job)})
+        source = parts.source
+        try:
+            entries = source.entries_of(uids)
+        except LadderError as exc:
+            # The job is already queued: a failed preview must not fail the command.
+            if source.unavailable is not None:
+                return [], {}, "no MMR preview: this database was never read from this home"
+            return [], {}, f"no MMR preview: {exc}"
+        note = source.note
+        ratings = Ratings.from_entries(entries)
+        ratings.preview(pending)
+        wanted = set(seqs)
+        return [m for m in ratings.matches if m.seq in wanted], ratings.names, note
+
+    @without_gc
+    def flush(
+        self,
+        *,
+        progress: Progress | None = None,
+        keep_matches: Container[int] | None = None,
+        fresh: Fresh | None = None,
+    ) -> FlushReport:
+        """Apply every pending job to the database, in queue order, each exactly once.
+
+        ``report.matches`` holds the applied matches of the jobs in ``keep_matches`` (of
+        every job when None). ``fresh`` is the jobs this process has just queued, with
+        their ``(seq, job_id)``, all in the queue's stored form (see
+        :func:`~ladder_cli.queue.in_stored_form`): they are applied from memory instead of
+        read back and checksummed from the queue; the queue still holds them, and the
+        ledger skips any another process applied meanwhile. Raises DatabaseUnavailable if
+        the database cannot be reached; jobs stay queued.
+        """
+        parts = self._parts
+        report = FlushReport(keep_matches=keep_matches)
+        from filelock import FileLock, Timeout  # here: reads never need it
+
+        lock = FileLock(str(parts.settings.data_dir / ".flush.lock"), timeout=600, mode=0o600)
+        with parts.lock:
+            try:
+                lock.acquire()
+            except Timeout:
+                raise LadderError(
+                    "another ladder process has been flushing for 10 minutes: try again later"
+                ) from None
+            try:
+                queue = parts.queue
+                total = queue.pending_count()
+                done = 0
+                for batch in _prefetched(self._batches(queue, report, fresh)):
+                    self._apply(batch, report)
+                    done += len(batch)
+                    if progress is not None:
+                        progress(done, total)
+                    failpoints.hit("between-batches")
+            except DatabaseUnavailable as exc:
+                parts.went_offline(exc)
+                raise
+            finally:
+                lock.release()
+                if parts.cached_frame_loaded():
+                    # Keep this process's frame current: one rebuild for the whole flush.
+                    parts.state.apply(list(report.entries.values()))
+                self._keep_snapshot(list(report.entries.values()))
+        parts.answered()
+        report.pending = parts.queue.pending_count()
+        return report
+
+    def _batches(
+        self, queue: WriteQueue, report: FlushReport, fresh: Fresh | None
+    ) -> Iterator[list[QueuedJob]]:
+        """The pending jobs in queue order, in batches; ``fresh`` ones from memory. Runs in
+        the prefetch thread: it must not take the parts' lock, which flush holds."""
+        size, failed = self._parts.settings.batch_size, report.failed
+        if fresh is None:
+            yield from queue.pending_batches(size, failed=failed)
+            return
+        ids, jobs = fresh
+        first, last = ids[0][0], ids[-1][0]
+        yield from queue.pending_batches(size, failed=failed, before=first)
+        for start in range(0, len(jobs), size):
+            yield [
+                QueuedJob(seq, job, job_id)
+                for (seq, job_id), job in zip(
+                    ids[start : start + size], jobs[start : start + size], strict=True
+                )
+            ]
+        yield from queue.pending_batches(size, failed=failed, after=last)
+
+    def _apply(self, batch: Sequence[QueuedJob], report: FlushReport) -> None:
+        """One batch: the store's transaction applies what its ledger lacks, then the queue
+        forgets what the ledger now holds (a crash between the two only makes the next
+        flush skip those jobs)."""
+        parts = self._parts
+        queue = parts.queue
+        try:
+            result = parts.store.apply_batch(queue.queue_id, batch)
+        except JobRejected as exc:
+            # A job the database refuses: split the batch until that job stands alone,
+            # move it to `failed`, and apply the rest around it.
+            if len(batch) == 1:
+                failure = (batch[0].seq, f"rejected by the database: {exc}")
+                queue.mark_failed([failure])
+                report.failed.append(failure)
+                return
+            middle = len(batch) // 2
+            self._apply(batch[:middle], report)
+            self._apply(batch[middle:], report)
+            return
+        queue.mark_failed(result.failed)
+        queue.complete(result.applied + result.already_applied)
+        report.applied += len(result.applied)
+        report.already_applied += len(result.already_applied)
+        report.failed.extend(result.failed)
+        keep = report.keep_matches
+        kept = []
+        for match in result.matches:
+            if match.seq is not None and (keep is None or match.seq in keep):
+                report.matches[match.seq] = match
+                kept.append(match)
+        if parts.cached_frame_loaded() or not parts.settings.embedded:
+            # for the frame this process keeps and the local snapshot (see flush)
+            report.entries.update(result.entries)
+        if kept:
+            shown = {uid for m in kept for uid in (m.p1_uid, m.p2_uid)}
+            for entry in result.entries.values():
+                if entry.discord_uid in shown:
+                    report.names[entry.discord_uid] = entry.player_name
+
+    def _keep_snapshot(self, entries: Sequence[Entry]) -> None:
+        """After a flush to a server, keep this home's snapshot current, so that during a
+        later outage reads and previews still show this admin's writes. The first flush
+        takes a whole snapshot; later ones merge the rows they wrote into it."""
+        parts = self._parts
+        if parts.settings.embedded or not entries:
+            return
+        from ladder_cli.sources import save_snapshot
+        from ladder_cli.state import frame_from_entries, upsert_frame
+
+        try:
+            frame = parts.state.frame() if parts.cached_frame_loaded() else None
+            if frame is None:
+                saved = parts.snapshots().load_entries()
+                if saved is None:
+                    frame = parts.store.load_frame()
+                else:
+                    frame = upsert_frame(saved[0], frame_from_entries(entries))
+            save_snapshot(parts, frame)
+        except (LadderError, OSError) as exc:
+            # The writes are applied; only the offline copy is behind. Say so, do not fail.
+            parts.note(f"could not update the local snapshot: {exc}")
+
+
+_T = TypeVar("_T")
+
+
+def _prefetched(items: Iterator[_T]) -> Iterator[_T]:
+    """``items``, each produced by a helper thread while the previous one is consumed.
+
+    The flush reads and decodes the next batch from the queue while the database works
+    on the current one (the main thread waits on the socket without the GIL). Only
+    reading is ahead, and by one item: the helper starts on the next only once the
+    consumer has taken the last, so two batches at most are held. Batches are still
+    applied, and removed from the queue, in order.
+    """
+    import queue as queues
+
+    handoff: queues.Queue[tuple[str, Any]] = queues.Queue(maxsize=1)
+    taken = threading.Semaphore(0)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                handoff.put(("item", item))  # never waits: the last one was taken
+                del item
+                while not taken.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
+                    return
+            handoff.put(("done", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            handoff.put(("error", exc))
+
+    thread = threading.Thread(target=produce, name="ladder-queue-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            taken.release()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+            del value
+    finally:
+        stop.set()
+        with contextlib.suppress(queues.Empty):
+            handoff.get_nowait()
+        thread.join()
