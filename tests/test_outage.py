@@ -95,6 +95,15 @@ def test_outage_queues_reads_snapshot_and_replays(
         table = ok(run("leaderboard"))
         assert "Alice" in table.out and "snapshot" in table.err
 
+        # The match log too: the snapshot's logged match under the two pending ones.
+        history = run("history", "--format", "json")
+        assert "snapshot" in history.err
+        logged = [(m["match_id"], m["p1_uid"], m["p2_uid"]) for m in ok(history).json]
+        assert sorted(logged) == [(1, 1, 2), (2, 1, 3), (3, 3, 1)]
+        recent = profile.json["recent_matches"]
+        assert sorted(m["match_id"] for m in recent) == [1, 2, 3]
+        assert ok(run("history", "2", "--format", "json")).json[0]["match_id"] == 1
+
         status = ok(run("wal", "status", "--format", "json")).json
         assert status["pending"] == 2 and status["failed"] == 0
 

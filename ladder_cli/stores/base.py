@@ -216,7 +216,7 @@ class Store(ABC):
         ts = self._ts
         for absolute, run in groupby(ratings.changes.values(), key=lambda c: c.absolute):
             upsert = sql.UPSERT_ABSOLUTE if absolute else sql.UPSERT_DELTA
-            cur.executemany(self.q(upsert), (_upsert_row(c, ts) for c in run))
+            cur.executemany(self.q(upsert), (upsert_row(c, ts) for c in run))
         if ratings.renamed:
             cur.executemany(
                 self.q(sql.RENAME), [(name, uid) for uid, name in ratings.renamed.items()]
@@ -402,7 +402,8 @@ def match_row(queue_id: str, m: AppliedMatch, ts: Callable[[Any], object]) -> tu
     )
 
 
-def _upsert_row(change: Change, ts: Any) -> tuple[object, ...]:
+def upsert_row(change: Change, ts: Any) -> tuple[object, ...]:
+    """An upsert's parameters in :data:`~ladder_cli.tables.ENTRY_WRITE` order."""
     e = change.entry
     return (
         e.discord_uid,

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from ladder_cli.model import QueuedJob
-    from ladder_cli.rating import Ratings
+    from ladder_cli.rating import Change, Ratings
 
 # An arbitrary constant: the key of the transaction-level advisory lock that serialises
 # ladder flushers, so match ids increase in the order matches were applied.
@@ -402,51 +402,7 @@ class PostgresStore(Store):
         ):
             super()._write(cur, queue_id, ratings, applied)
             return
-        changes = list(ratings.changes.values())
-        cur.execute(_CREATE_UPSERT_TMP)
-        with cur.copy(_COPY_UPSERT_TMP) as copy:
-            copy.set_types(_UPSERT_TMP_TYPES)
-            write = copy.write_row
-            for order, c in enumerate(changes):
-                e = c.entry
-                write(
-                    (
-                        order,
-                        c.absolute,
-                        e.discord_uid,
-                        e.player_name,
-                        e.race,
-                        e.mmr,
-                        c.played,
-                        c.won,
-                        c.lost,
-                        c.drawn,
-                        e.last_played,
-                    )
-                )
-        # One upsert per run of same-kind rows, in the batch's order (new rows' ids follow
-        # it); without resets in the batch that is a single statement.
-        first = 0
-        for absolute, run in groupby(changes, key=lambda c: c.absolute):
-            last = first + sum(1 for _ in run) - 1
-            upsert = _UPSERT_ABSOLUTE_FROM_TMP if absolute else _UPSERT_DELTA_FROM_TMP
-            cur.execute(upsert, (first, last))
-            first = last + 1
-        if ratings.renamed:
-            cur.execute(_RENAME_MANY, (list(ratings.renamed), list(ratings.renamed.values())))
-        if ratings.matches:
-            with cur.copy(_COPY_MATCHES) as copy:
-                copy.set_types(_MATCHES_TYPES)
-                write = copy.write_row
-                for m in ratings.matches:
-                    write(match_row(queue_id, m, self._ts))
-        if applied:
-            now = now_utc()
-            with cur.copy(_COPY_APPLIED) as copy:
-                copy.set_types(_APPLIED_TYPES)
-                write = copy.write_row
-                for job_id in applied:
-                    write((queue_id, job_id, now))
+        _write_by_copy(cur, queue_id, ratings, applied)
 
     def _ts(self, value: datetime | None) -> object:
         return value
@@ -468,7 +424,7 @@ class PostgresStore(Store):
                     cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
                     cur.execute(sql.render(sql.SCHEMA, **self.words))
                     self._rename_old_job_keys(cur)
-                    self._check_adoptable(cur)
+                    _check_adoptable(cur, self._columns(cur, "mmrs_1v1"), self.target)
             except psycopg.Error as exc:
                 raise self._classify(exc) from exc
 
@@ -479,27 +435,6 @@ class PostgresStore(Store):
             (table,),
         )
         return {row[0] for row in cur.fetchall()}
-
-    def _check_adoptable(self, cur: psycopg.Cursor[Any]) -> None:
-        have = self._columns(cur, "mmrs_1v1")
-        need = set(tables.ENTRY_READ)
-        if missing := sorted(need - have):
-            raise LadderError(
-                f"mmrs_1v1 in {self.target} lacks columns {', '.join(missing)}: "
-                "it is not the ladder's schema"
-            )
-        cur.execute(
-            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
-            "WHERE c.oid = 'mmrs_1v1'::regclass AND i.indisunique AND ("
-            "  SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a"
-            "  WHERE a.attrelid = c.oid AND a.attnum = ANY(i.indkey)"
-            ") = ARRAY['discord_uid', 'race']"
-        )
-        if cur.fetchone() is None:
-            raise LadderError(
-                f"mmrs_1v1 in {self.target} has no UNIQUE (discord_uid, race): the atomic "
-                "upsert needs it; add the constraint and run `ladder init` again"
-            )
 
     def apply_batch(self, queue_id: str, jobs: Sequence[Any]) -> Any:
         try:
@@ -565,3 +500,85 @@ class PostgresStore(Store):
     def close(self) -> None:
         self._close_adbc()
         self._drop()
+
+
+def _write_by_copy(cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[int]) -> None:
+    """The batch's rows by binary COPY: the upserts' into a temporary table, then one
+    atomic upsert per run of same-kind rows from it; the match log and the ledger's
+    straight into their tables."""
+    changes = list(ratings.changes.values())
+    cur.execute(_CREATE_UPSERT_TMP)
+    with cur.copy(_COPY_UPSERT_TMP) as copy:
+        copy.set_types(_UPSERT_TMP_TYPES)
+        write = copy.write_row
+        for order, change in enumerate(changes):
+            write(upsert_tmp_row(order, change))
+    # One upsert per run of same-kind rows, in the batch's order (new rows' ids follow
+    # it); without resets in the batch that is a single statement.
+    first = 0
+    for absolute, run in groupby(changes, key=lambda c: c.absolute):
+        last = first + sum(1 for _ in run) - 1
+        upsert = _UPSERT_ABSOLUTE_FROM_TMP if absolute else _UPSERT_DELTA_FROM_TMP
+        cur.execute(upsert, (first, last))
+        first = last + 1
+    if ratings.renamed:
+        cur.execute(_RENAME_MANY, (list(ratings.renamed), list(ratings.renamed.values())))
+    if ratings.matches:
+        with cur.copy(_COPY_MATCHES) as copy:
+            copy.set_types(_MATCHES_TYPES)
+            write = copy.write_row
+            for m in ratings.matches:
+                write(match_row(queue_id, m, _same))
+    if applied:
+        now = now_utc()
+        with cur.copy(_COPY_APPLIED) as copy:
+            copy.set_types(_APPLIED_TYPES)
+            write = copy.write_row
+            for job_id in applied:
+                write((queue_id, job_id, now))
+
+
+def upsert_tmp_row(order: int, c: Change) -> tuple[object, ...]:
+    """A row of ``ladder_upsert_tmp``: its place in the batch, its kind, then the
+    upsert's columns (:data:`~ladder_cli.tables.ENTRY_WRITE`)."""
+    e = c.entry
+    return (
+        order,
+        c.absolute,
+        e.discord_uid,
+        e.player_name,
+        e.race,
+        e.mmr,
+        c.played,
+        c.won,
+        c.lost,
+        c.drawn,
+        e.last_played,
+    )
+
+
+def _check_adoptable(cur: psycopg.Cursor[Any], have: set[str], target: str) -> None:
+    """An existing ``mmrs_1v1`` the ladder can write to: every column, and the unique key
+    its atomic upsert needs."""
+    need = set(tables.ENTRY_READ)
+    if missing := sorted(need - have):
+        raise LadderError(
+            f"mmrs_1v1 in {target} lacks columns {', '.join(missing)}: "
+            "it is not the ladder's schema"
+        )
+    cur.execute(
+        "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+        "WHERE c.oid = 'mmrs_1v1'::regclass AND i.indisunique AND ("
+        "  SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a"
+        "  WHERE a.attrelid = c.oid AND a.attnum = ANY(i.indkey)"
+        ") = ARRAY['discord_uid', 'race']"
+    )
+    if cur.fetchone() is None:
+        raise LadderError(
+            f"mmrs_1v1 in {target} has no UNIQUE (discord_uid, race): the atomic "
+            "upsert needs it; add the constraint and run `ladder init` again"
+        )
+
+
+def _same(value: Any) -> Any:
+    return value
