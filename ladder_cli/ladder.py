@@ -32,7 +32,7 @@ from ladder_cli.writes import FlushReport, Fresh, Progress, WriteOutcome, WriteP
 if TYPE_CHECKING:
     import polars as pl
 
-    from ladder_cli.state import LadderState, Overlay
+    from ladder_cli.state import Overlay
 
 __all__ = ["MAX_MMR", "FlushReport", "Ladder", "Profile", "Progress", "WriteOutcome"]
 
@@ -47,7 +47,10 @@ class Ladder:
     """
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self._parts = Parts(settings)
+        #: What the user should know about where answers came from (snapshot, pending).
+        self.notes = self._parts.notes
         self._players = Players(self._parts)
         self._reads = Reads(self._parts, self._players.resolve)
         self._writes = WritePath(self._parts)
@@ -74,25 +77,12 @@ class Ladder:
     # -- parts -------------------------------------------------------------------------
 
     @property
-    def settings(self) -> Settings:
-        return self._parts.settings
-
-    @property
-    def notes(self) -> list[str]:
-        """What the user should know about where answers came from (snapshot, pending)."""
-        return self._parts.notes
-
-    @property
     def store(self) -> Store:
         return self._parts.store
 
     @property
     def queue(self) -> WriteQueue:
         return self._parts.queue
-
-    @property
-    def state(self) -> LadderState:
-        return self._parts.state
 
     def init(self) -> None:
         """Create the schema (idempotent; adopts an existing ``mmrs_1v1``)."""
@@ -176,7 +166,7 @@ class Ladder:
         progress: Progress | None = None,
         want_matches: bool = True,
     ) -> WriteOutcome:
-        return self._writes.submit(jobs, flush=flush, progress=progress, want_matches=want_matches)
+        return self._writes.submit(jobs, flush, progress, want_matches)
 
     def flush(
         self,
@@ -187,7 +177,7 @@ class Ladder:
     ) -> FlushReport:
         """Apply every pending job to the database, in queue order, each exactly once
         (see :meth:`ladder_cli.writes.WritePath.flush`)."""
-        return self._writes.flush(progress=progress, keep_matches=keep_matches, fresh=fresh)
+        return self._writes.flush(progress, keep_matches, fresh)
 
     # -- reads -------------------------------------------------------------------------
 
@@ -212,7 +202,7 @@ class Ladder:
         page: int = 1,
         min_games: int = 1,
     ) -> pl.DataFrame:
-        return self._reads.leaderboard(race=race, top=top, page=page, min_games=min_games)
+        return self._reads.leaderboard(race, top, page, min_games)
 
     def profile(self, player: str | int, *, recent: int = 10) -> Profile:
         return self._reads.profile(player, recent=recent)

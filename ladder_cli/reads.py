@@ -65,12 +65,7 @@ class Reads:
         return result
 
     def leaderboard(
-        self,
-        *,
-        race: str | None = None,
-        top: int | None = 20,
-        page: int = 1,
-        min_games: int = 1,
+        self, race: str | None, top: int | None, page: int, min_games: int
     ) -> pl.DataFrame:
         from ladder_cli import ranks
 

@@ -84,12 +84,7 @@ class WritePath:
         self._parts = parts
 
     def submit(
-        self,
-        jobs: Sequence[Job],
-        *,
-        flush: bool = True,
-        progress: Progress | None = None,
-        want_matches: bool = True,
+        self, jobs: Sequence[Job], flush: bool, progress: Progress | None, want_matches: bool
     ) -> WriteOutcome:
         """Append validated jobs to the queue as one unit, then flush unless told not to
         or the database is unreachable (the jobs stay queued: the write is accepted)."""
@@ -104,9 +99,9 @@ class WritePath:
         if flush and unavailable is None:
             try:
                 report = self.flush(
-                    progress=progress,
-                    keep_matches=range(first, last + 1) if want_matches else (),
-                    fresh=(ids, jobs) if all(map(in_stored_form, jobs)) else None,
+                    progress,
+                    range(first, last + 1) if want_matches else (),
+                    (ids, jobs) if all(map(in_stored_form, jobs)) else None,
                 )
             except LadderError as exc:
                 # Not only an outage: whatever stopped the flush, the jobs are queued and
@@ -182,11 +177,7 @@ class WritePath:
 
     @without_gc
     def flush(
-        self,
-        *,
-        progress: Progress | None = None,
-        keep_matches: Container[int] | None = None,
-        fresh: Fresh | None = None,
+        self, progress: Progress | None, keep_matches: Container[int] | None, fresh: Fresh | None
     ) -> FlushReport:
         """Apply every pending job to the database, in queue order, each exactly once.
 
