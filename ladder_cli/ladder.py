@@ -8,6 +8,7 @@ imported only by the operations that need them, so a single ``record`` stays qui
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -486,13 +487,18 @@ class Ladder:
                 queue = self.queue
                 total = queue.pending_count()
                 done = 0
-                batches = _prefetched(self._batches(queue, report, fresh))
-                for batch in batches:
-                    self._apply(batch, report)
-                    done += len(batch)
-                    if progress is not None:
-                        progress(done, total)
-                    failpoints.hit("between-batches")
+                # Closed here, not when garbage collected: an error or interrupt keeps the
+                # generator alive in its traceback until interpreter shutdown, where its
+                # helper thread could never be joined (Python 3.13 hangs there).
+                with contextlib.closing(
+                    _prefetched(self._batches(queue, report, fresh))
+                ) as batches:
+                    for batch in batches:
+                        self._apply(batch, report)
+                        done += len(batch)
+                        if progress is not None:
+                            progress(done, total)
+                        failpoints.hit("between-batches")
             finally:
                 lock.release()
                 if self._state is not None:
@@ -796,7 +802,8 @@ def _prefetched(items: Iterator[_T]) -> Iterator[_T]:
         stop.set()
         with contextlib.suppress(queues.Empty):
             handoff.get_nowait()
-        thread.join()
+        if not sys.is_finalizing():  # at shutdown a daemon thread may never run again
+            thread.join()
 
 
 def _uids_of_match(match: AppliedMatch) -> tuple[int, int]:
