@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -753,11 +753,16 @@ class Ladder:
     def retry_failed(self) -> int:
         return self.queue.retry_failed()
 
+    def queued_here(self) -> list[tuple[int, int]]:
+        """The ``(first, last)`` seqs of each append this Ladder committed to the queue
+        (what an interrupted command reports as queued)."""
+        return [] if self._queue is None else list(self._queue.appended)
+
 
 _T = TypeVar("_T")
 
 
-def _prefetched(items: Iterator[_T]) -> Iterator[_T]:
+def _prefetched(items: Iterator[_T]) -> Generator[_T]:
     """``items``, each produced by a helper thread while the previous one is consumed.
 
     The flush reads and decodes the next batch from the queue while the database works
