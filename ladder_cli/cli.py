@@ -294,7 +294,7 @@ def record(
         bool, typer.Option("--no-flush", help="Only queue; apply later with `ladder wal replay`.")
     ] = False,
 ) -> None:
-    """Record a match that P1 won (or a draw) and print both MMRs before → after.
+    """Record a match that P1 won (or a draw) and print both MMRs before -> after.
 
     Races: bw_terran bw_zerg bw_protoss sc2_terran sc2_zerg sc2_protoss. A discord_uid
     the ladder has not seen creates the player.
