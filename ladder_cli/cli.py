@@ -824,25 +824,27 @@ def _run(argv: list[str] | None) -> int:
 
     from typer.main import get_command
 
+    from ladder_cli import interrupts
+
     os.umask(0o077)
     command = get_command(app)
     try:
         result = command.main(
             args=sys.argv[1:] if argv is None else argv, prog_name="ladder", standalone_mode=False
         )
+        if interrupts.raised:  # Typer returned 130 for it without a word
+            _interrupted(interrupts.raised[-1])
         return result if isinstance(result, int) else 0
     except LadderError as exc:
         _fail(str(exc), exc.exit_code)
     except typer.Exit as exc:
+        if interrupts.raised:
+            _interrupted(interrupts.raised[-1])
         return exc.exit_code
     except typer.Abort:
         _fail("aborted; nothing was changed", 1)
     except KeyboardInterrupt as exc:
-        import signal
-
-        signum = getattr(exc, "signum", signal.SIGINT)
-        verb = "terminated" if signum == signal.SIGTERM else "interrupted"
-        _fail(f"{verb}: {getattr(exc, 'report', None) or OPTIONS.untouched}", 128 + signum, "")
+        _interrupted(exc)
     except typer.TyperException as exc:  # usage errors from the parser
         if type(exc).__name__ == "NoArgsIsHelpError":
             # `ladder` or `ladder wal` alone: the help as Click would show it, not one line.
@@ -865,6 +867,15 @@ def _run(argv: list[str] | None) -> int:
         _fail(
             f"unexpected {type(exc).__name__}: {_scrub(str(exc))} (run with --debug for details)", 1
         )
+
+
+def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
+    """One line on what an interrupt left behind (see _writing), exit 128 + the signal."""
+    import signal
+
+    signum = getattr(exc, "signum", signal.SIGINT)
+    verb = "terminated" if signum == signal.SIGTERM else "interrupted"
+    _fail(f"{verb}: {getattr(exc, 'report', None) or OPTIONS.untouched}", 128 + signum, "")
 
 
 def _scrub(text: str, *, one_line: bool = True) -> str:

@@ -102,7 +102,8 @@ def _read_rows(path: Path, reader: Any, progress: Callable[[int], None] | None) 
             continue
         if len(row) != width:
             raise BadInput(
-                f"{path} line {line}: {len(row)} fields, expected {width} as in the header"
+                f"{path} line {line}: {len(row)} field{'' if len(row) == 1 else 's'}, "
+                f"expected {width} as in the header"
             )
         try:
             r1, r2 = row[i_r1], row[i_r2]

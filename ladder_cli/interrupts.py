@@ -37,13 +37,22 @@ class Interrupted(KeyboardInterrupt):
 
 _depth = 0
 _caught: list[int] = []
+#: The interrupts raised so far: Typer turns a KeyboardInterrupt into a silent exit 130,
+#: so the CLI looks here to say what the interrupt left behind.
+raised: list[Interrupted] = []
+
+
+def _raise(signum: int) -> None:
+    error = Interrupted(signum)
+    raised.append(error)
+    raise error
 
 
 def _handler(signum: int, frame: FrameType | None) -> None:
     if _depth:
         _caught.append(signum)
         return
-    raise Interrupted(signum)
+    _raise(signum)
 
 
 @contextmanager
@@ -54,6 +63,7 @@ def handling() -> Iterator[None]:
         yield
         return
     previous: dict[signal.Signals, Any] = {}
+    raised.clear()
     try:
         for signum in SIGNALS:
             previous[signum] = signal.signal(signum, _handler)
@@ -75,7 +85,7 @@ def deferred() -> Iterator[None]:
     if not _depth and _caught:
         signum = _caught[0]
         _caught.clear()
-        raise Interrupted(signum)
+        _raise(signum)
 
 
 @contextmanager

@@ -638,7 +638,11 @@ class Ladder:
         pending = self._pending()
         result = overlay(self.frame(), pending)
         if pending:
-            self._note(f"{len(pending)} pending write(s) not yet in the database are included")
+            n = len(pending)
+            self._note(
+                f"{n:,} pending {'write' if n == 1 else 'writes'} not yet in the database "
+                f"{'is' if n == 1 else 'are'} included"
+            )
         return result
 
     def leaderboard(
