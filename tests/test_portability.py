@@ -71,3 +71,20 @@ def test_replay_while_down_exits_promptly(home: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith("error: cannot reach"), done.stderr
     assert len(done.stderr.splitlines()) == 1
+
+
+def test_messages_agree_with_their_counts(home: Path, tmp_path: Path) -> None:
+    """One job, one match: singular; several: plural (no "job(s)", no "10 matches is")."""
+    from tests.invariants import ladder
+
+    one = tmp_path / "one.csv"
+    one.write_text("p1_uid,p1_race,p2_uid,p2_race,result\n1,bw_zerg,2,bw_terran,1\n")
+    done = ladder(home, DOWN, "record", "--file", str(one))
+    assert done.returncode == 0
+    assert f"the match from {one} is queued and safe; 1 job pending" in done.stderr
+    assert "queued 1 match from" in done.stdout
+    two = tmp_path / "two.csv"
+    two.write_text(one.read_text() + "3,bw_zerg,4,bw_terran,1\n")
+    done = ladder(home, DOWN, "record", "--file", str(two))
+    assert f"the 2 matches from {two} are queued and safe; 3 jobs pending" in done.stderr
+    assert "(s)" not in done.stderr + done.stdout
