@@ -649,6 +649,8 @@ def _show_jobs(jobs: list[Any], state: str) -> None:
     if state == "failed":
         columns.append(("Reason", "left"))
     t = rendering.table(columns, title=f"{state.capitalize()} jobs")
+    for column in t.columns[2:]:  # on a narrow terminal the job's fields wrap, not its seq
+        column.no_wrap = False
     for j in jobs:
         what = " ".join(
             f"{k}={rendering.visible(str(v))}" for k, v in j.summary.items() if v is not None
@@ -795,7 +797,8 @@ def wal_discard(
         if not yes:
             if sys.stdin is None or sys.stdin.closed or not sys.stdin.isatty():
                 raise BadInput("wal discard needs confirmation: pass --yes")
-            if not typer.confirm(f"Discard {what}? They will never be applied.", default=False):
+            never = "It" if count == 1 else "They"
+            if not typer.confirm(f"Discard {what}? {never} will never be applied.", default=False):
                 raise LadderError("discard cancelled; nothing was changed")
         dropped = discard.discard(ladder, plan)
         _out(f"discarded {plural(dropped, 'job')}" + (f" of {count:,}" if dropped != count else ""))
