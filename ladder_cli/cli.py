@@ -7,7 +7,9 @@ No SQL and no rating math here. Errors become one line on stderr and an exit cod
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from ladder_cli import __version__
+from ladder_cli import __version__, failpoints
 from ladder_cli.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
@@ -52,6 +54,8 @@ class _Options:
     db: str | None = None
     home: str | None = None
     debug: bool = False
+    #: What an interrupt before any write is said to have left behind.
+    untouched: str = "nothing was changed"
 
 
 OPTIONS = _Options()
@@ -99,6 +103,85 @@ def _ladder() -> Ladder:
     from ladder_cli.ladder import Ladder
 
     return Ladder(resolve(db=OPTIONS.db, home=OPTIONS.home))
+
+
+class JobsFailed(LadderError):
+    """Jobs of this write can never apply (the database refused them): exit 1."""
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``1 job``, ``2 jobs``, ``20,000 matches``: a count with its noun in agreement."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
+def _be(count: int) -> str:
+    return "is" if count == 1 else "are"
+
+
+Describe = Callable[[int], str]
+"""The jobs of one write as a sentence's subject: ``the match``, ``the 200 matches from F``."""
+
+
+def _where_now(ladder: Ladder, describe: Describe) -> str | None:
+    """Where the jobs this process queued are now, as a clause; None if it queued none."""
+    ranges = ladder.queued_here()
+    if not ranges:
+        return None
+    total = sum(last - first + 1 for first, last in ranges)
+    states: dict[str, int] = {}
+    for first, last in ranges:
+        for state, count in ladder.queue.states_between(first, last).items():
+            states[state] = states.get(state, 0) + count
+    pending, failed = states.get("pending", 0), states.get("failed", 0)
+    applied = total - pending - failed
+    first, last = ranges[0][0], ranges[-1][1]
+    seqs = str(first) if first == last else f"{first}-{last}"
+    whole = describe(total)
+    hint = f"`ladder wal list`, `ladder wal replay`, or `ladder wal discard {seqs}`"
+    if failed:
+        hint = f"{plural(failed, 'job')} failed (see `ladder wal failed`); " + hint
+    if not pending:
+        return f"{whole} {_be(total)} recorded" + (f"; {hint}" if failed else "")
+    if pending == total:
+        return f"{whole} {_be(total)} queued and will be applied by the next flush; {hint}"
+    return (
+        f"{applied:,} of {whole} {_be(applied)} applied; the other {pending:,} "
+        f"{_be(pending)} queued and will be applied by the next flush; {hint}"
+    )
+
+
+@contextlib.contextmanager
+def _writing(describe: Describe, *, untouched: str = "nothing was recorded") -> Iterator[Ladder]:
+    """A Ladder for one write command, which says truthfully what became of the write.
+
+    Interrupted (Ctrl-C, SIGTERM): one line saying that nothing was recorded, or what is
+    queued and what to do about it. Any other error once the jobs are durably queued
+    (printing the result, reading back a before → after) cannot undo the write, so it is
+    a warning and the exit status stays 0: an exit 1 would invite a retry that counts
+    the write twice. Jobs the database refused (JobsFailed) still exit 1.
+    """
+    from ladder_cli.interrupts import ignored
+
+    OPTIONS.untouched = untouched
+    ladder = _ladder()
+    try:
+        yield ladder
+    except KeyboardInterrupt as exc:
+        with ignored(), contextlib.suppress(Exception):
+            exc.report = _where_now(ladder, describe)  # type: ignore[attr-defined]
+        raise
+    except JobsFailed:
+        raise
+    except Exception as exc:
+        where = None
+        with contextlib.suppress(Exception):
+            where = _where_now(ladder, describe)
+        if where is None:
+            raise
+        with contextlib.suppress(Exception):
+            _warn(f"{where}; but reporting it failed: {type(exc).__name__}: {exc}")
+    finally:
+        ladder.close()
 
 
 def _out(text: Any = "") -> None:
@@ -211,7 +294,7 @@ def record(
         bool, typer.Option("--no-flush", help="Only queue; apply later with `ladder wal replay`.")
     ] = False,
 ) -> None:
-    """Record a match that P1 won (or a draw) and print both MMRs before → after.
+    """Record a match that P1 won (or a draw) and print both MMRs before -> after.
 
     Races: bw_terran bw_zerg bw_protoss sc2_terran sc2_zerg sc2_protoss. A discord_uid
     the ladder has not seen creates the player.
@@ -234,7 +317,7 @@ def record(
     from ladder_cli.model import parse_timestamp
 
     when: datetime | None = None if at is None else parse_timestamp(at, what="--at")
-    with _ladder() as ladder:
+    with _writing(lambda n: "the match") as ladder:
         outcome = ladder.record(
             p1,
             race1,
@@ -246,15 +329,20 @@ def record(
             p2_name=p2_name,
             flush=not no_flush,
         )
-        _report_write(ladder, outcome, what="match")
+        _report_write(ladder, outcome, what="the match")
 
 
 def _record_file(path: Path, *, flush: bool) -> None:
     from ladder_cli.csvfile import read_matches
 
+    OPTIONS.untouched = "nothing was recorded"
     jobs = read_matches(path)
-    with _ladder() as ladder:
-        bar = _progress(f"recording {len(jobs):,} matches")
+
+    def describe(n: int) -> str:
+        return f"the {'match' if n == 1 else plural(n, 'match', 'matches')} from {path}"
+
+    with _writing(describe) as ladder:
+        bar = _progress(f"recording {plural(len(jobs), 'match', 'matches')}")
         if bar is None:
             outcome = ladder.record_many(jobs, flush=flush)
         else:
@@ -267,11 +355,12 @@ def _record_file(path: Path, *, flush: bool) -> None:
                     progress=lambda done, total: progress.update(task, completed=done, total=total),
                 )
         applied = outcome.report.applied if outcome.report else 0
+        failpoints.hit("report")
         _out(
-            f"queued {len(jobs):,} matches from {path}"
+            f"queued {plural(len(jobs), 'match', 'matches')} from {path}"
             + (f"; applied {applied:,}" if flush and outcome.report else "")
         )
-        _report_write(ladder, outcome, what=f"{len(jobs):,} matches", show_matches=False)
+        _report_write(ladder, outcome, what=describe(len(jobs)), show_matches=False)
 
 
 def _report_write(
@@ -279,6 +368,7 @@ def _report_write(
 ) -> None:
     from ladder_cli.rendering import match_lines
 
+    failpoints.hit("report")
     if show_matches:
         if not outcome.applied and outcome.matches:
             _out("queued, not yet applied; expected result:")
@@ -290,14 +380,19 @@ def _report_write(
     for seq, reason in outcome.failed:
         _warn(f"job {seq} could not be applied and was moved to failed: {reason}")
     if outcome.failed:
-        raise LadderError(f"{len(outcome.failed)} job(s) failed; see `ladder wal failed`")
+        raise JobsFailed(f"{plural(len(outcome.failed), 'job')} failed; see `ladder wal failed`")
+    count = len(outcome.seqs)
     if outcome.unavailable:
         _warn(
-            f"{outcome.unavailable}: the {what} is queued and safe; {outcome.pending} job(s) "
-            "pending; run `ladder wal replay` when the database is back"
+            f"{outcome.unavailable}: {what} {_be(count)} queued and safe; "
+            f"{plural(outcome.pending, 'job')} pending; run `ladder wal replay` when the "
+            "database is back"
         )
     elif outcome.pending and not outcome.applied:
-        _warn(f"{outcome.pending} job(s) pending; run `ladder wal replay` to apply them")
+        _warn(
+            f"{plural(outcome.pending, 'job')} pending; run `ladder wal replay` to apply "
+            f"{'it' if outcome.pending == 1 else 'them'}"
+        )
     _notes(ladder)
 
 
@@ -321,7 +416,7 @@ def reset(
     from ladder_cli.model import parse_race
     from ladder_cli.rendering import visible
 
-    with _ladder() as ladder:
+    with _writing(lambda n: "the reset", untouched="nothing was changed") as ladder:
         uid = ladder.resolve_player(player)
         which = "every race" if race is None else parse_race(race)
         if not yes:
@@ -336,7 +431,7 @@ def reset(
         outcome = ladder.reset(uid, race=race, mmr=mmr, keep_stats=keep_stats, flush=not no_flush)
         if outcome.applied or outcome.report:
             _out(f"reset {uid} ({which}) to {mmr}" + (" keeping stats" if keep_stats else ""))
-        _report_write(ladder, outcome, what="reset")
+        _report_write(ladder, outcome, what="the reset")
 
 
 @app.command()
@@ -525,19 +620,27 @@ def _jobs(state: str, fmt: TableJson, limit: int) -> None:
         if not jobs:
             _out(f"no {state} jobs")
             return
-        columns = [("Job", "right"), ("Kind", "left"), ("What", "left")]
+        _show_jobs(jobs, state)
+
+
+def _show_jobs(jobs: list[Any], state: str) -> None:
+    from ladder_cli import rendering
+
+    columns = [("Job", "right"), ("Kind", "left"), ("What", "left")]
+    if state == "failed":
+        columns.append(("Reason", "left"))
+    t = rendering.table(columns, title=f"{state.capitalize()} jobs")
+    for column in t.columns[2:]:  # on a narrow terminal the job's fields wrap, not its seq
+        column.no_wrap = False
+    for j in jobs:
+        what = " ".join(
+            f"{k}={rendering.visible(str(v))}" for k, v in j.summary.items() if v is not None
+        )
+        row: list[Any] = [str(j.seq), j.kind, rendering.literal(what)]
         if state == "failed":
-            columns.append(("Reason", "left"))
-        t = rendering.table(columns, title=f"{state.capitalize()} jobs")
-        for j in jobs:
-            what = " ".join(
-                f"{k}={rendering.visible(str(v))}" for k, v in j.summary.items() if v is not None
-            )
-            row: list[Any] = [str(j.seq), j.kind, rendering.literal(what)]
-            if state == "failed":
-                row.append(rendering.literal(j.error or ""))
-            t.add_row(*row)
-        _out(t)
+            row.append(rendering.literal(j.error or ""))
+        t.add_row(*row)
+    _out(t)
 
 
 @wal_app.command("list")
@@ -560,7 +663,7 @@ def wal_failed(
     """Jobs that can never apply, with their reasons (they do not block the rest)."""
     if retry:
         with _ladder() as ladder:
-            _out(f"moved {ladder.retry_failed()} failed job(s) back to pending")
+            _out(f"moved {plural(ladder.retry_failed(), 'failed job')} back to pending")
         return
     _jobs("failed", fmt, limit)
 
@@ -571,36 +674,109 @@ def wal_replay(
 ) -> None:
     """Apply every pending job to the database, in order, each exactly once."""
     from ladder_cli import rendering
+    from ladder_cli.interrupts import ignored
 
     with _ladder() as ladder:
+        before = ladder.wal_status()
         bar = _progress("replaying")
-        if bar is None:
-            report = ladder.flush(keep_matches=())
-        else:
-            progress, description = bar
-            with progress:
-                task = progress.add_task(description, total=None)
-                report = ladder.flush(
-                    keep_matches=(),
-                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+        try:
+            if bar is None:
+                report = ladder.flush(keep_matches=())
+            else:
+                progress, description = bar
+                with progress:
+                    task = progress.add_task(description, total=None)
+                    report = ladder.flush(
+                        keep_matches=(),
+                        progress=lambda done, total: progress.update(
+                            task, completed=done, total=total
+                        ),
+                    )
+        except KeyboardInterrupt as exc:
+            with ignored(), contextlib.suppress(Exception):
+                exc.report = _replay_stopped(ladder, before)  # type: ignore[attr-defined]
+            raise
+        try:
+            failpoints.hit("report")
+            if fmt is TableJson.json:
+                _raw(rendering.to_json(report.as_dict()))
+            else:
+                _out(
+                    f"applied {plural(report.applied, 'job')}"
+                    + (
+                        f", skipped {report.already_applied:,} already applied"
+                        if report.already_applied
+                        else ""
+                    )
+                    + (
+                        f", {report_failed(len(report.failed))} (see `ladder wal failed`)"
+                        if report.failed
+                        else ""
+                    )
+                    + f"; {report.pending:,} pending"
                 )
-        if fmt is TableJson.json:
-            _raw(rendering.to_json(report.as_dict()))
-        else:
-            _out(
-                f"applied {report.applied} job(s)"
-                + (
-                    f", skipped {report.already_applied} already applied"
-                    if report.already_applied
-                    else ""
-                )
-                + (
-                    f", {len(report.failed)} moved to failed (see `ladder wal failed`)"
-                    if report.failed
-                    else ""
-                )
-                + f"; {report.pending} pending"
+        except Exception as exc:
+            # The jobs are applied whatever happens to this report: not a failure.
+            _warn(
+                f"the replay applied {plural(report.applied, 'job')} "
+                f"({report.pending:,} pending); but reporting it failed: "
+                f"{type(exc).__name__}: {exc}"
             )
+
+
+def report_failed(count: int) -> str:
+    return f"{count:,} moved to failed"
+
+
+def _replay_stopped(ladder: Ladder, before: Any) -> str:
+    """What an interrupted replay did: how many jobs left the queue, how many remain."""
+    after = ladder.wal_status()
+    applied = max(0, before.pending + before.failed - after.pending - after.failed)
+    failed = max(0, after.failed - before.failed)
+    text = f"applied {plural(applied, 'job')}" + (f", {report_failed(failed)}" if failed else "")
+    if not after.pending:
+        return text + "; none pending"
+    return (
+        f"{text}; {after.pending:,} {_be(after.pending)} still pending: run "
+        f"`ladder wal replay` to apply {'it' if after.pending == 1 else 'them'}"
+    )
+
+
+@wal_app.command("discard")
+def wal_discard(
+    seq: Annotated[
+        str,
+        typer.Argument(
+            metavar="SEQ",
+            help="The job's seq as `ladder wal list` shows it, or a range FIRST-LAST.",
+            show_default=False,
+        ),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Drop a pending job that was never applied, after showing what it holds.
+
+    A job the database's ledger already has is refused (it was applied); while the
+    database cannot be reached nothing is discarded, since that cannot be checked.
+    """
+    from ladder_cli import discard
+
+    first, last = discard.parse_seqs(seq)
+    with _ladder() as ladder:
+        plan = discard.check(ladder, first, last)
+        _show_jobs(plan.jobs[:10] + (plan.jobs[-1:] if len(plan.jobs) > 10 else []), "pending")
+        count = len(plan.jobs)
+        if count > 11:
+            _out(f"... {count - 11:,} more between them")
+        what = plural(count, "pending job")
+        if not yes:
+            if sys.stdin is None or sys.stdin.closed or not sys.stdin.isatty():
+                raise BadInput("wal discard needs confirmation: pass --yes")
+            never = "It" if count == 1 else "They"
+            if not typer.confirm(f"Discard {what}? {never} will never be applied.", default=False):
+                raise LadderError("discard cancelled; nothing was changed")
+        dropped = discard.discard(ladder, plan)
+        _out(f"discarded {plural(dropped, 'job')}" + (f" of {count:,}" if dropped != count else ""))
 
 
 # -- entry point ------------------------------------------------------------------------
@@ -612,9 +788,21 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 
 def run(argv: list[str] | None = None) -> int:
+    from ladder_cli.interrupts import handling
+    from ladder_cli.terminal import prepare_streams
+
+    prepare_streams()
+    OPTIONS.untouched = _Options.untouched
+    with handling():
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     import os
 
     from typer.main import get_command
+
+    from ladder_cli import interrupts
 
     os.umask(0o077)
     command = get_command(app)
@@ -622,15 +810,19 @@ def run(argv: list[str] | None = None) -> int:
         result = command.main(
             args=sys.argv[1:] if argv is None else argv, prog_name="ladder", standalone_mode=False
         )
+        if interrupts.raised:  # Typer returned 130 for it without a word
+            _interrupted(interrupts.raised[-1])
         return result if isinstance(result, int) else 0
     except LadderError as exc:
         _fail(str(exc), exc.exit_code)
     except typer.Exit as exc:
+        if interrupts.raised:
+            _interrupted(interrupts.raised[-1])
         return exc.exit_code
     except typer.Abort:
         _fail("aborted; nothing was changed", 1)
-    except KeyboardInterrupt:
-        _fail("interrupted; anything already reported as queued is safe", 130)
+    except KeyboardInterrupt as exc:
+        _interrupted(exc)
     except typer.TyperException as exc:  # usage errors from the parser
         if type(exc).__name__ == "NoArgsIsHelpError":
             # `ladder` or `ladder wal` alone: the help as Click would show it, not one line.
@@ -655,6 +847,15 @@ def run(argv: list[str] | None = None) -> int:
         )
 
 
+def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
+    """One line on what an interrupt left behind (see _writing), exit 128 + the signal."""
+    import signal
+
+    signum = getattr(exc, "signum", signal.SIGINT)
+    verb = "terminated" if signum == signal.SIGTERM else "interrupted"
+    _fail(f"{verb}: {getattr(exc, 'report', None) or OPTIONS.untouched}", 128 + signum, "")
+
+
 def _scrub(text: str, *, one_line: bool = True) -> str:
     """``text`` without the database password, however the URL was given."""
     import contextlib
@@ -669,12 +870,13 @@ def _scrub(text: str, *, one_line: bool = True) -> str:
     return " ".join(text.split()) if one_line else text
 
 
-def _fail(message: str, code: int) -> NoReturn:
+def _fail(message: str, code: int, prefix: str = "error: ") -> NoReturn:
     from rich.text import Text
 
     from ladder_cli.rendering import error_console, visible
 
-    error_console().print(
-        Text(f"error: {visible(_scrub(message))}", style="red" if sys.stderr.isatty() else "")
-    )
+    with contextlib.suppress(Exception):  # a broken stderr must not change the exit status
+        error_console().print(
+            Text(f"{prefix}{visible(_scrub(message))}", style="red" if sys.stderr.isatty() else "")
+        )
     raise SystemExit(code)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+from ladder_cli import failpoints
 from ladder_cli.errors import BadInput
 from ladder_cli.model import (
     RACE_SET,
@@ -91,6 +92,7 @@ def _read_rows(path: Path, reader: Any, progress: Callable[[int], None] | None) 
     at, n1, n2 = index.get("played_at"), index.get("p1_name"), index.get("p2_name")
     i_p1, i_r1, i_p2, i_r2, i_res = (index[c] for c in REQUIRED)
     now = now_utc()
+    failpoints.hit("reading-csv")
     uids: dict[str, int] = {}  # players recur: each uid text is parsed once
     jobs: list[MatchJob] = []
     append = jobs.append
@@ -100,7 +102,8 @@ def _read_rows(path: Path, reader: Any, progress: Callable[[int], None] | None) 
             continue
         if len(row) != width:
             raise BadInput(
-                f"{path} line {line}: {len(row)} fields, expected {width} as in the header"
+                f"{path} line {line}: {len(row)} field{'' if len(row) == 1 else 's'}, "
+                f"expected {width} as in the header"
             )
         try:
             r1, r2 = row[i_r1], row[i_r2]

@@ -13,6 +13,9 @@ the world meanwhile (terminate the database connection, say): the process create
 file named by ``LADDER_FAILPOINT_MARK`` and waits until the test deletes it, or at most
 ``LADDER_FAILPOINT_PAUSE_S`` seconds (default 10), then carries on.
 
+``LADDER_FAILPOINT_RAISE=name[:N]`` raises :class:`FailpointError` there instead, as a
+bug or a broken output would (``report``: the CLI's report of a write it has made).
+
 ``LADDER_FAILPOINT_TRACE=path`` appends ``name unix-time`` for every point passed to that
 file, so a test that kills a process at a random moment can aim, and tell where it landed.
 """
@@ -24,6 +27,10 @@ import signal
 import time
 
 _counts: dict[tuple[str, str], int] = {}
+
+
+class FailpointError(RuntimeError):
+    """Raised at a point named by ``LADDER_FAILPOINT_RAISE``."""
 
 
 def _due(spec: str, name: str, kind: str) -> bool:
@@ -44,6 +51,9 @@ def hit(name: str) -> None:
     spec = os.environ.get("LADDER_FAILPOINT_PAUSE")
     if spec and _due(spec, name, "pause"):
         _pause()
+    spec = os.environ.get("LADDER_FAILPOINT_RAISE")
+    if spec and _due(spec, name, "raise"):
+        raise FailpointError(f"failpoint {name}")
 
 
 def _trace(path: str, name: str) -> None:

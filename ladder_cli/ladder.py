@@ -233,3 +233,9 @@ class Ladder:
 
     def retry_failed(self) -> int:
         return self.queue.retry_failed()
+
+    def queued_here(self) -> list[tuple[int, int]]:
+        """The ``(first, last)`` seqs of each append this Ladder committed to the queue
+        (what an interrupted command reports as queued)."""
+        queue = self._parts.opened_queue()
+        return [] if queue is None else list(queue.appended)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from ladder_cli.errors import BadInput
@@ -95,9 +95,25 @@ def parse_timestamp(text: str, *, what: str = "timestamp") -> datetime:
             "(for example 2026-01-31T18:00:00+00:00)"
         ) from None
     try:
-        return to_utc(value)
+        value = to_utc(value)
     except OverflowError:
         raise BadInput(f"{what} {text!r} is out of range once converted to UTC") from None
+    return not_in_future(value, what=f"{what} {text.strip()!r}")
+
+
+MAX_AHEAD: Final = timedelta(hours=24)
+"""How far ahead of now a match may be dated: clocks and time zones differ, typos don't."""
+
+
+def not_in_future(value: datetime, *, what: str = "time") -> datetime:
+    """``value`` (UTC), unless it is more than a day after now: a typo'd year would sit at
+    the top of every "last played" order for ever."""
+    if value > now_utc() + MAX_AHEAD:
+        raise BadInput(
+            f"{what} is more than 24 hours in the future (now is {format_timestamp(now_utc())}): "
+            "check the date"
+        )
+    return value
 
 
 def to_utc(value: datetime) -> datetime:
@@ -155,7 +171,9 @@ class MatchJob:
             p2_uid=p2,
             p2_race=parse_race(p2_race, what="P2 race"),
             result=int(result),
-            played_at=now_utc() if played_at is None else to_utc(played_at),
+            played_at=now_utc()
+            if played_at is None
+            else not_in_future(to_utc(played_at), what="played_at"),
             p1_name=None if p1_name is None else parse_name(p1_name, what="P1 name"),
             p2_name=None if p2_name is None else parse_name(p2_name, what="P2 name"),
         )

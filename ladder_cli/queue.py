@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, cast
 
-from ladder_cli import failpoints
+from ladder_cli import failpoints, interrupts
 from ladder_cli.errors import QueueError
 from ladder_cli.files import open_sqlite
 from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob, format_timestamp
@@ -231,6 +231,9 @@ class WriteQueue:
     def __init__(self, path: Path, target: str) -> None:
         self.path = path
         self.target = target
+        #: The ``(first, last)`` seqs of each append this object committed: what an
+        #: interrupted command reports as queued.
+        self.appended: list[tuple[int, int]] = []
         self._lock = threading.RLock()
         try:
             self._conn = open_sqlite(path, timeout=30)
@@ -333,7 +336,10 @@ class WriteQueue:
                     if self._next_seq() != first + len(ids):
                         # Callers act on these seqs (apply, then delete): never guess them.
                         raise QueueError(f"queue {self.path}: seqs were not handed out in order")
-                    self._conn.execute("COMMIT")
+                    with interrupts.deferred():  # committed and noted, or neither
+                        self._conn.execute("COMMIT")
+                        if ids:
+                            self.appended.append((first, first + len(ids) - 1))
                 except BaseException:
                     self._conn.execute("ROLLBACK")
                     raise
@@ -452,6 +458,47 @@ class WriteQueue:
                 (self.target, first, last),
             ).fetchone()
         return int(row[0])
+
+    def states_between(self, first: int, last: int) -> dict[str, int]:
+        """How many of the jobs ``first`` to ``last`` (seqs) are in each state; applied
+        jobs have left the queue and are not counted."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT state, count(*) FROM jobs WHERE target = ? AND seq BETWEEN ? AND ? "
+                "GROUP BY state",
+                (self.target, first, last),
+            ).fetchall()
+        return {str(state): int(count) for state, count in rows}
+
+    def jobs_between(self, first: int, last: int) -> list[tuple[JobInfo, int]]:
+        """The jobs ``first`` to ``last`` (seqs) of this target in any state, each with its
+        job id (what the database's ledger records)."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT seq, {_COLUMNS}, enqueued_at, state, error, job_id FROM jobs "
+                "WHERE target = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+                (self.target, first, last),
+            ).fetchall()
+        return [(_info(row[:-1]), int(row[-1])) for row in rows]
+
+    def discard(self, seqs: Sequence[int]) -> int:
+        """Drop these jobs if they are still pending; how many were dropped. The caller
+        makes sure the database's ledger has none of them (see ``ladder_cli.discard``)."""
+        if not seqs:
+            return 0
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._conn.execute(
+                    "DELETE FROM jobs WHERE target = ? AND state = 'pending' "
+                    "AND seq IN (SELECT value FROM json_each(?))",
+                    (self.target, json.dumps(list(seqs))),
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            return int(cursor.rowcount)
 
     def list(self, state: str, limit: int | None = None) -> list[JobInfo]:
         with self._lock:

@@ -22,12 +22,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ladder_cli.model import AppliedMatch, format_timestamp
+from ladder_cli.terminal import escape_unencodable, unicode_output
 
 
 def visible(text: str) -> str:
-    """``text`` with control and bidi-override characters written as escapes."""
+    """``text`` with control and bidi-override characters written as escapes, and so is
+    any character the output's encoding cannot show (see :mod:`ladder_cli.terminal`)."""
     if text.isprintable():
-        return text
+        return escape_unencodable(text)
     out = []
     for ch in text:
         if ch.isprintable() or ch == " ":
@@ -36,7 +38,7 @@ def visible(text: str) -> str:
             out.append(ch.encode("unicode_escape").decode("ascii"))
         else:
             out.append(ch)
-    return "".join(out)
+    return escape_unencodable("".join(out))
 
 
 def literal(text: str) -> Text:
@@ -94,6 +96,11 @@ def _box() -> Any:
     return box.SIMPLE_HEAD
 
 
+def arrow() -> str:
+    """``→``, or ``->`` where the output cannot show it (so tables keep their widths)."""
+    return "→" if unicode_output() else "->"
+
+
 def iso(value: datetime | None) -> str:
     return format_timestamp(value) or ""
 
@@ -104,7 +111,8 @@ def to_json(value: Any) -> str:
             return format_timestamp(obj)
         raise TypeError(f"cannot serialise {type(obj).__name__}")
 
-    return json.dumps(value, default=default, ensure_ascii=False, indent=2)
+    # On an ASCII or Latin-1 stream, JSON's own escapes keep every name exact.
+    return json.dumps(value, default=default, ensure_ascii=not unicode_output(), indent=2)
 
 
 def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
@@ -195,11 +203,11 @@ def history_table(
             iso(m.played_at),
             literal(names.get(m.p1_uid, str(m.p1_uid))),
             m.p1_race,
-            f"{m.p1_mmr_before} → {m.p1_mmr_after}",
+            f"{m.p1_mmr_before} {arrow()} {m.p1_mmr_after}",
             "beat" if m.result == 1 else "drew",
             literal(names.get(m.p2_uid, str(m.p2_uid))),
             m.p2_race,
-            f"{m.p2_mmr_before} → {m.p2_mmr_after}",
+            f"{m.p2_mmr_before} {arrow()} {m.p2_mmr_after}",
         )
     return t
 
@@ -207,7 +215,7 @@ def history_table(
 def mmr_change(before: int, after: int) -> Text:
     delta = after - before
     style = "green" if delta > 0 else "red" if delta < 0 else ""
-    return Text.assemble(f"{before} → {after} ", (f"({delta:+d})", style))
+    return Text.assemble(f"{before} {arrow()} {after} ", (f"({delta:+d})", style))
 
 
 def match_lines(match: AppliedMatch, names: Mapping[int, str]) -> list[Text]:

@@ -1278,3 +1278,37 @@ def test_huge_counts_mean_all_or_an_empty_page(
     assert result.code == 0, result.err
     assert "Traceback" not in result.out + result.err and "error" not in result.err
     assert (dump_database(url), dump_queue(home)) == before
+
+
+# -- a time more than a day in the future --------------------------------------------
+
+
+def test_a_match_dated_far_in_the_future_is_bad_input(db_url: str, home: Path) -> None:
+    """--at or a CSV played_at with a typo'd year: exit 2, one line, nothing queued."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from ladder_cli.errors import BadInput
+    from ladder_cli.model import MatchJob
+    from tests.invariants import ladder
+
+    args = ("record", "1", "bw_zerg", "2", "bw_terran", "--at")
+    for when in ("3000-01-01T00:00:00", (datetime.now(UTC) + timedelta(hours=25)).isoformat()):
+        done = ladder(home, db_url, *args, when)
+        assert done.returncode == 2, done.stderr
+        assert "more than 24 hours in the future" in done.stderr
+        assert len(done.stderr.splitlines()) == 1
+    csv = home.parent / "m.csv"
+    csv.write_text(
+        "p1_uid,p1_race,p2_uid,p2_race,result,played_at\n"
+        "1,bw_zerg,2,bw_terran,1,2026-01-01T00:00:00\n"
+        "1,bw_zerg,2,bw_terran,1,3026-01-01T00:00:00\n"
+    )
+    done = ladder(home, db_url, "record", "--file", str(csv))
+    assert done.returncode == 2 and "line 3" in done.stderr and "future" in done.stderr
+    status = ladder(home, db_url, "wal", "status", "--format", "json")
+    assert json.loads(status.stdout)["pending"] == 0
+    soon = (datetime.now(UTC) + timedelta(hours=23)).isoformat()  # clocks differ: accepted
+    assert ladder(home, db_url, *args, soon).returncode == 0
+    with pytest.raises(BadInput, match="future"):
+        MatchJob.checked(1, "bw_zerg", 2, "bw_terran", played_at=datetime(3000, 1, 1))

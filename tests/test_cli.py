@@ -395,7 +395,7 @@ def test_no_flush_then_wal_replay_exactly_once(ladder: Ladder, db_url: str) -> N
     assert db_state(db_url) == after
     status = ok(ladder("wal", "status", "--format", "json")).json
     assert status == {"pending": 0, "failed": 0, "oldest_pending_age_s": None}
-    assert "applied 0 job(s)" in ok(ladder("wal", "replay")).out
+    assert "applied 0 jobs" in ok(ladder("wal", "replay")).out
 
 
 # -- reset ------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def test_outage_queues_reads_snapshot_and_replays(
         a1, b1 = elo(1520, 1500, 1.0)
         down = process(home, pg_url, "record", "alice", "bw_terran", 3, "bw_zerg")
         assert down.code == 0, down
-        assert "1 job(s) pending" in down.err
+        assert "1 job pending" in down.err
         assert "ladder wal replay" in down.err
         assert "snapshot" in down.err
         assert f"1520 → {a1}" in down.out and f"1500 → {b1}" in down.out
@@ -70,7 +70,7 @@ def test_outage_queues_reads_snapshot_and_replays(
         # queue so far) and a new race combination for Alice.
         a2, c2 = elo(b1, 1500, 0.5)
         second = ok(run("record", 3, "bw_zerg", "ALICE", "sc2_zerg", "--draw"))
-        assert "2 job(s) pending" in second.err and "ladder wal replay" in second.err
+        assert "2 jobs pending" in second.err and "ladder wal replay" in second.err
         assert f"{b1} → {a2}" in second.out and f"1500 → {c2}" in second.out
 
         # Reads show the pending writes on top of the snapshot, and say so.
@@ -167,7 +167,7 @@ def test_never_reached_database(home: Path, pg_url: str, pg_cluster: PgCluster) 
         # Writes are still accepted: queued, durable, exit 0.
         queued = process(home, pg_url, "record", 1, "bw_terran", 2, "bw_zerg")
         assert queued.code == 0, queued
-        assert "1 job(s) pending" in queued.err and "ladder wal replay" in queued.err
+        assert "1 job pending" in queued.err and "ladder wal replay" in queued.err
         assert ok(run("wal", "status", "--format", "json")).json["pending"] == 1
         # Still nothing to read: no snapshot, and the pending write is not enough.
         assert run("leaderboard").code == 1

@@ -530,3 +530,78 @@ def test_debug_tracebacks_are_scrubbed(
     assert r.code == 1 and len(r.err_lines) == 1 and "Traceback" not in r.err
     assert PASSWORD not in r.out + r.err
     assert "--debug" in r.err
+
+
+# -- masking is structural: it never mangles the rest of a message ----------------------
+
+
+@pytest.mark.parametrize(
+    ("user", "password"),
+    [("ladder", "postgres"), ("postgres", "postgres"), ("ladder", "p"), ("admin", "admin")],
+)
+def test_scrub_masks_the_password_field_not_other_words(user: str, password: str) -> None:
+    from ladder_cli.config import mask_url, scrub
+
+    url = f"postgresql://{user}:{password}@127.0.0.1:1/ladder"
+    shown = f"postgresql://{user}@127.0.0.1:1/ladder"
+    refused = (
+        f'cannot reach {shown}: connection failed: connection to server at "127.0.0.1", '
+        "port 1 failed: Connection refused Is the server running on that host and accepting "
+        "TCP/IP connections?"
+    )
+    assert scrub(refused, url) == refused
+    denied = f'FATAL:  password authentication failed for user "{user}"'
+    assert scrub(denied, url) == denied
+    assert scrub(f"could not use {url}", url) == f"could not use {mask_url(url)}"
+    assert mask_url(url) == f"postgresql://{user}:***@127.0.0.1:1/ladder"
+    # The password on its own, as a driver might quote it, is masked as a whole token.
+    if password != user:
+        assert scrub(f'bad password "{password}" given', url) == 'bad password "***" given'
+    assert scrub(f"host=db user={user} password={password} dbname=x", url) == (
+        f"host=db user={user} password=*** dbname=x"
+    )
+
+
+def test_scrub_url_escaped_password() -> None:
+    from ladder_cli.config import scrub
+
+    secret = "a/b@c d%"
+    url = f"postgresql://ladder:{quote(secret, safe='')}@db.example:5432/ladder"
+    text = scrub(f"could not use {url}; the password {secret!r} was refused", url)
+    assert text == (
+        "could not use postgresql://ladder:***@db.example:5432/ladder; "
+        "the password '***' was refused"
+    )
+    for form in secret_forms(secret):
+        assert form not in text
+
+
+@pytest.mark.pg
+@pytest.mark.parametrize("password", ["postgres", "p", "ladder", "x/y@z w%"])
+def test_errors_with_weak_or_escaped_passwords_read_whole(
+    pg_url: str, home: Path, password: str
+) -> None:
+    """A wrong password that is an everyday word, one letter, the user name itself, or
+    needs escaping: the errors keep every other word, and the password field is masked."""
+    from tests.helpers import invoke as run
+
+    parts = urlsplit(pg_url)
+    host = f"127.0.0.1:{parts.port}"
+    wrong = f"postgresql://ladder:{quote(password, safe='')}@{host}{parts.path}"
+    denied = run(home, wrong, "leaderboard")
+    assert denied.code == 2, denied
+    assert denied.err.startswith(f"error: cannot connect to postgresql://ladder@{host}{parts.path}")
+    assert 'password authentication failed for user "ladder"' in denied.err
+    assert denied.err.rstrip().endswith("check the URL")
+    down = f"postgresql://ladder:{quote(password, safe='')}@127.0.0.1:1/ladder"
+    queued = run(home, down, "record", "1", "bw_terran", "2", "bw_zerg")
+    assert queued.code == 0, queued
+    assert "cannot reach postgresql://ladder@127.0.0.1:1/ladder" in queued.err
+    assert "accepting TCP/IP connections" in queued.err
+    config = run(home, wrong, "config")
+    assert f"postgresql://ladder:***@{host}{parts.path}" in config.out
+    for result in (denied, queued, config):
+        for form in secret_forms(password):
+            assert f":{form}@" not in result.out + result.err
+        if password != "ladder" and len(password) > 1:
+            assert not re.search(rf"(?<!\w){re.escape(password)}(?!\w)", result.out + result.err)

@@ -299,6 +299,15 @@ class Store(ABC):
             cur.execute(self.q(sql.HISTORY.format(where=where)), params)
             return self._matches(cur)
 
+    def applied_among(self, queue_id: str, job_ids: Sequence[int]) -> set[int]:
+        """Which of these jobs (of the queue ``queue_id``) the ledger records as applied."""
+        if not job_ids:
+            return set()
+        predicate, ids = self._uids_filter(job_ids)
+        with self.read_cursor() as cur:
+            cur.execute(self.q(sql.APPLIED_AMONG.format(ids=predicate)), (queue_id, ids))
+            return {int(row[0]) for row in cur.fetchall()}
+
     def logged_matches(self, queue_id: str, job_ids: Sequence[int]) -> list[AppliedMatch]:
         """The logged matches of these jobs, for a writer whose jobs another process
         flushed first: it still reports the real before → after."""
