@@ -148,14 +148,43 @@ def _progress(description: str) -> Any:
 
 
 @app.command()
-def init() -> None:
+def init(
+    rules: Annotated[
+        str | None,
+        typer.Option(
+            "--rules",
+            metavar="standard|evoladder",
+            help="The ladder's rating rules, when it has none yet (default: standard; "
+            "evoladder: the original bot's).",
+        ),
+    ] = None,
+) -> None:
     """Create the ladder's tables in the database (safe to run again).
 
     On a database that already has the ladder's mmrs_1v1 table, adopts it as it is.
     """
     with _ladder() as ladder:
-        ladder.init()
-        _out(f"ladder schema ready in {_target(ladder)}")
+        chosen = ladder.init(rules)
+        _out(f"ladder schema ready in {_target(ladder)} (rules: {chosen.preset})")
+
+
+@app.command("rules")
+def show_rules(
+    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
+) -> None:
+    """The ladder's rating rules: Elo's K and scale, rounding, letters, activity window."""
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        data = ladder.rules().as_dict()
+        if fmt is TableJson.json:
+            _raw(rendering.to_json(data))
+        else:
+            t = rendering.table([("rule", "left"), ("value", "left")], title="Rating rules")
+            for key, value in data.items():
+                t.add_row(key, "none" if value is None else str(value))
+            _out(t)
+        _notes(ladder)
 
 
 def _target(ladder: Ladder) -> str:

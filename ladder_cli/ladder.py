@@ -40,6 +40,7 @@ from ladder_cli.stores.base import without_gc
 if TYPE_CHECKING:
     import polars as pl
 
+    from ladder_cli.rules import Rules
     from ladder_cli.state import LadderState, Overlay, Snapshots
 
 Progress = Callable[[int, int], None]
@@ -190,9 +191,68 @@ class Ladder:
     def _note(self, text: str) -> None:
         self.notes.append(text)
 
-    def init(self) -> None:
-        """Create the schema (idempotent; adopts an existing ``mmrs_1v1``)."""
+    def init(self, rules: str | None = None) -> Rules:
+        """Create the schema (idempotent; adopts an existing ``mmrs_1v1``) and store the
+        rating rules when the ladder has none yet (``rules`` names a preset, default
+        standard). Naming other rules than a ladder already has is bad input."""
+        from ladder_cli.rules import STANDARD, preset
+
+        wanted = STANDARD if rules is None else preset(rules)
         self.store.init_schema()
+        stored = self.store.stored_rules()
+        if stored is None:
+            stored = self.store.set_rules(wanted)
+        if rules is not None and stored.preset != wanted.preset:
+            raise BadInput(
+                f"this ladder already rates by the {stored.preset} rules; they cannot be "
+                f"changed to {wanted.preset} (see `ladder rules`)"
+            )
+        self._save_rules(stored)
+        return stored
+
+    def rules(self) -> Rules:
+        """The ladder's rating rules (with the config's activity window where the rules set
+        none). While the database is unreachable, the rules last read from it."""
+        import json
+
+        from ladder_cli.rules import Rules
+
+        try:
+            stored = self.store.rules()
+        except DatabaseUnavailable:
+            try:
+                saved = json.loads(self._rules_path().read_text())
+                stored = Rules(**saved)
+            except (OSError, ValueError, TypeError):
+                from ladder_cli.rules import STANDARD
+
+                stored = STANDARD
+        else:
+            self._save_rules(stored)
+        return stored.with_activity(self.settings.activity_days)
+
+    def _rules_path(self) -> Path:
+        import hashlib
+
+        digest = hashlib.sha256(self.store.target.encode()).hexdigest()[:16]
+        return self.settings.snapshot_dir / f"{digest}.rules.json"
+
+    def _save_rules(self, rules: Rules) -> None:
+        """Keep the rules beside the snapshot, for reads while the database is down."""
+        if self.settings.embedded:
+            return
+        import json
+
+        from ladder_cli.files import write_atomically
+
+        path = self._rules_path()
+        text = json.dumps(rules.as_dict(), sort_keys=True)
+        try:
+            if not path.exists() or path.read_text() != text:
+                private_dir(path.parent)
+                write_atomically(path, text.encode())
+        except OSError:
+            pass  # only a copy for offline reads
 
     def reachable(self) -> str | None:
         """None when the database answers; otherwise why not.
@@ -448,7 +508,7 @@ class Ladder:
                 return [], {}, "no MMR preview: this database was never read from this home"
             entries = entries_from_frame(frame.filter(pl.col("discord_uid").is_in(uids)))
             note = self.notes[-1] if self.notes else None
-        ratings = Ratings.from_entries(entries)
+        ratings = Ratings.from_entries(entries, self.rules())
         ratings.preview(pending)
         wanted = set(seqs)
         return [m for m in ratings.matches if m.seq in wanted], ratings.names, note
@@ -630,7 +690,7 @@ class Ladder:
         from ladder_cli.state import overlay
 
         pending = self._pending()
-        result = overlay(self.frame(), pending)
+        result = overlay(self.frame(), pending, self.rules() if pending else None)
         if pending:
             self._note(f"{len(pending)} pending write(s) not yet in the database are included")
         return result
@@ -657,7 +717,7 @@ class Ladder:
             "top": top or None,
             "page": page,
             "min_games": min_games,
-            "activity_days": self.settings.activity_days,
+            "rules": self.rules(),
         }
         in_memory = self._state is not None and self._state.frame() is not None
         if not in_memory and not self.queue.pending_count():
@@ -679,9 +739,7 @@ class Ladder:
         from ladder_cli import ranks
 
         uid = self.resolve_player(player)
-        ranked = ranks.race_positions(
-            ranks.with_ranks(self.current().frame, activity_days=self.settings.activity_days)
-        )
+        ranked = ranks.race_positions(ranks.with_ranks(self.current().frame, rules=self.rules()))
         mine = ranked.filter(pl.col("discord_uid") == uid).sort("race")
         if mine.is_empty():
             raise BadInput(f"unknown player {uid}: no entries for this discord_uid")

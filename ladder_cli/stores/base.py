@@ -28,6 +28,7 @@ from ladder_cli.model import (
     now_utc,
 )
 from ladder_cli.rating import Change, PoisonJob, Ratings
+from ladder_cli.rules import PRESETS, STANDARD, Rules
 from ladder_cli.stores import sql
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ class Store(ABC):
             done = {row[0] for row in cur.fetchall()}
             todo = [job for job in jobs if job.ledger_id not in done]
             result.already_applied = [job.seq for job in jobs if job.ledger_id in done]
-            ratings = Ratings.from_entries(self._batch_entries(cur, todo))
+            ratings = Ratings.from_entries(self._batch_entries(cur, todo), self._rules_in(cur))
             applied_ids = []
             for job in todo:
                 try:
@@ -261,6 +262,52 @@ class Store(ABC):
             id=rid,
         )
 
+    # -- rules -------------------------------------------------------------------------
+
+    #: The stored rules, once read: a ladder's rules never change after they are set.
+    _stored_rules: Rules | None = None
+
+    def _rules_in(self, cur: Any) -> Rules:
+        """The ladder's rules, read with ``cur`` (standard while none are stored)."""
+        if self._stored_rules is not None:
+            return self._stored_rules
+        cur.execute(sql.SELECT_RULES)
+        row = cur.fetchone()
+        if row is None:
+            return STANDARD
+        self._stored_rules = rules_from_row(row)
+        return self._stored_rules
+
+    def stored_rules(self) -> Rules | None:
+        """The rules stored with the ladder; None while it has none (it rates by the
+        standard rules then)."""
+        with self.read_cursor() as cur:
+            cur.execute(sql.SELECT_RULES)
+            row = cur.fetchone()
+        if row is None:
+            return None
+        self._stored_rules = rules_from_row(row)
+        return self._stored_rules
+
+    def rules(self) -> Rules:
+        """The ladder's rules: the stored ones, else the standard rules."""
+        if self._stored_rules is not None:
+            return self._stored_rules
+        return self.stored_rules() or STANDARD
+
+    def set_rules(self, rules: Rules) -> Rules:
+        """Store ``rules`` unless the ladder has rules already; the rules it then has."""
+        with self.write_transaction() as cur:
+            r = rules
+            cur.execute(
+                self.q(sql.INSERT_RULES),
+                (r.preset, r.k, r.scale, r.rounding, r.start_mmr, r.letters, r.activity_days),
+            )
+            cur.execute(sql.SELECT_RULES)
+            row = cur.fetchone()
+        self._stored_rules = rules_from_row(row)
+        return self._stored_rules
+
     # -- reads -------------------------------------------------------------------------
 
     def entries_of(self, uids: Sequence[int]) -> list[Entry]:
@@ -332,6 +379,22 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def rules_from_row(row: Sequence[Any]) -> Rules:
+    """A stored rules row as :class:`Rules`; the preset itself when it is one unchanged."""
+    preset, k, scale, rounding, start_mmr, letters, activity_days = row
+    rules = Rules(
+        str(preset),
+        int(k),
+        int(scale),
+        rounding,
+        int(start_mmr),
+        letters,
+        None if activity_days is None else int(activity_days),
+    )
+    known = PRESETS.get(rules.preset)
+    return known if known == rules else rules
 
 
 def involved_keys(jobs: Sequence[QueuedJob]) -> tuple[list[Key], set[int]]:
