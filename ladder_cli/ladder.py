@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from ladder_cli.rules import Rules
     from ladder_cli.state import LadderState, Overlay, Snapshots
+    from ladder_cli.verify import VerifyReport
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` while jobs are applied."""
@@ -94,11 +95,18 @@ class Profile:
     player_name: str
     races: list[dict[str, Any]]
     recent_matches: list[AppliedMatch]
+    #: From the original bot's ``players`` table, where it has this player.
+    country: str | None = None
+    region: str | None = None
+    battletag: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "discord_uid": self.discord_uid,
             "player_name": self.player_name,
+            "country": self.country,
+            "region": self.region,
+            "battletag": self.battletag,
             "races": self.races,
             "recent_matches": [m.as_dict() for m in self.recent_matches],
         }
@@ -698,27 +706,50 @@ class Ladder:
     def leaderboard(
         self,
         *,
-        race: str | None = None,
+        race: str | Sequence[str] | None = None,
         top: int | None = 20,
         page: int = 1,
         min_games: int = 1,
+        best_race: bool = False,
+        rank: str | None = None,
+        country: str | None = None,
     ) -> pl.DataFrame:
+        """One page of the leaderboard. ``race`` may name several races; ``best_race``
+        keeps each player's best ranked entry; ``rank`` one letter; ``country`` the
+        players of the bot's ``players`` table from that country."""
         from ladder_cli import ranks
 
-        race = None if race is None else parse_race(race)
+        named = [race] if isinstance(race, str) else list(race or ())
+        races = tuple(dict.fromkeys(parse_race(r) for r in named))
         if top is not None and top < 0:
             raise BadInput(f"--top {top} must be 0 (all) or more")
         if page < 1:
             raise BadInput(f"--page {page} must be 1 or more")
         if min_games < 0:
             raise BadInput(f"--min-games {min_games} must be 0 or more")
+        letter = None
+        if rank is not None:
+            letter = rank.strip().upper()
+            if letter not in ("S", "A", "B", "C", "D", "E", "F", "U"):
+                raise BadInput(f"--rank {rank!r} is not a letter rank: S A B C D E F or U")
+        uids = None
+        if country is not None:
+            uids = self.store.bot_players_in(country.strip())
+            if uids is None:
+                raise BadInput(
+                    "--country needs the original bot's players table (with a country "
+                    "column), which this database does not have"
+                )
+        filters = ranks.Filters(races, best_race, letter, None if uids is None else frozenset(uids))
         options: dict[str, Any] = {
-            "race": race,
+            "race": races[0] if len(races) == 1 else None,
             "top": top or None,
             "page": page,
             "min_games": min_games,
             "rules": self.rules(),
         }
+        if not filters.simple:
+            return ranks.leaderboard(self.current().frame, **options, filters=filters)
         in_memory = self._state is not None and self._state.frame() is not None
         if not in_memory and not self.queue.pending_count():
             # Nothing pending and no frame in memory: read the page from the store's
@@ -745,7 +776,18 @@ class Ladder:
             raise BadInput(f"unknown player {uid}: no entries for this discord_uid")
         races = mine.select(ranks.LEADERBOARD_COLUMNS).to_dicts()
         name = races[0]["player_name"]
-        return Profile(uid, name, races, self.history(uid, limit=recent))
+        bot: dict[str, Any] = {}
+        if self.reachable() is None:
+            bot = self.store.bot_player(uid) or {}
+        return Profile(
+            uid,
+            name,
+            races,
+            self.history(uid, limit=recent),
+            country=_text(bot.get("country")),
+            region=_text(bot.get("region")),
+            battletag=_text(bot.get("battletag")),
+        )
 
     def history(
         self, player: str | int | None = None, *, limit: int | None = 20
@@ -791,6 +833,25 @@ class Ladder:
             return {}
         frame = self.current().frame.filter(pl.col("discord_uid").is_in(wanted))
         return dict(frame.select("discord_uid", "player_name").iter_rows())
+
+    # -- the original bot ----------------------------------------------------------------
+
+    def import_bot_matches(
+        self, table: str = "matches_1v1", *, dry_run: bool = False
+    ) -> dict[str, int]:
+        """Add the bot's resolved matches to the match log as history already applied
+        (no rating changes); see :meth:`Store.import_bot_matches`."""
+        return self.store.import_bot_matches(table, dry_run=dry_run)
+
+    def verify(self) -> VerifyReport:
+        """Replay the match log with the ladder's rules and compare with ``mmrs_1v1``;
+        also report rows whose own counts are impossible."""
+        from ladder_cli.state import entries_from_frame
+        from ladder_cli.verify import verify
+
+        rules = self.rules()
+        matches = self.store.all_matches()
+        return verify(entries_from_frame(self.store.load_frame()), matches, rules)
 
     # -- the queue ---------------------------------------------------------------------
 
@@ -855,6 +916,10 @@ def _prefetched(items: Iterator[_T]) -> Iterator[_T]:
         with contextlib.suppress(queues.Empty):
             handoff.get_nowait()
         thread.join()
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _uids_of_match(match: AppliedMatch) -> tuple[int, int]:

@@ -165,6 +165,10 @@ MATCHES_OF_JOBS: Final = (
     "WHERE queue_id = %s AND job_id {ids} ORDER BY match_id"
 )
 
+ALL_MATCHES: Final = f"SELECT {MATCH_COLUMNS} FROM ladder_matches ORDER BY match_id"
+
+LOGGED_JOB_IDS: Final = "SELECT job_id FROM ladder_matches WHERE queue_id = %s"
+
 COUNTS: Final = "SELECT count(*), COALESCE(sum(games_played), 0) FROM mmrs_1v1"
 
 
