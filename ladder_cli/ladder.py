@@ -104,11 +104,11 @@ class Profile:
         return {
             "discord_uid": self.discord_uid,
             "player_name": self.player_name,
+            "races": self.races,
+            "recent_matches": [m.as_dict() for m in self.recent_matches],
             "country": self.country,
             "region": self.region,
             "battletag": self.battletag,
-            "races": self.races,
-            "recent_matches": [m.as_dict() for m in self.recent_matches],
         }
 
 
