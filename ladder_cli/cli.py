@@ -37,6 +37,11 @@ wal_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(wal_app, name="wal")
+import_app = typer.Typer(
+    help="Bring in data the ladder did not write: the original bot's match history.",
+    no_args_is_help=True,
+)
+app.add_typer(import_app, name="import")
 
 
 class TableJsonCsv(StrEnum):
@@ -231,14 +236,43 @@ def _progress(description: str) -> Any:
 
 
 @app.command()
-def init() -> None:
+def init(
+    rules: Annotated[
+        str | None,
+        typer.Option(
+            "--rules",
+            metavar="standard|evoladder",
+            help="The ladder's rating rules, when it has none yet (default: standard; "
+            "evoladder: the original bot's).",
+        ),
+    ] = None,
+) -> None:
     """Create the ladder's tables in the database (safe to run again).
 
     On a database that already has the ladder's mmrs_1v1 table, adopts it as it is.
     """
     with _ladder() as ladder:
-        ladder.init()
-        _out(f"ladder schema ready in {_target(ladder)}")
+        chosen = ladder.init(rules)
+        _out(f"ladder schema ready in {_target(ladder)} (rules: {chosen.preset})")
+
+
+@app.command("rules")
+def show_rules(
+    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
+) -> None:
+    """The ladder's rating rules: Elo's K and scale, rounding, letters, activity window."""
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        data = ladder.rules().as_dict()
+        if fmt is TableJson.json:
+            _raw(rendering.to_json(data))
+        else:
+            t = rendering.table([("rule", "left"), ("value", "left")], title="Rating rules")
+            for key, value in data.items():
+                t.add_row(key, "none" if value is None else str(value))
+            _out(t)
+        _notes(ladder)
 
 
 def _target(ladder: Ladder) -> str:
@@ -436,7 +470,9 @@ def reset(
 
 @app.command()
 def leaderboard(
-    race: Annotated[str | None, typer.Option("--race", help="Only this race.")] = None,
+    race: Annotated[
+        list[str] | None, typer.Option("--race", help="Only this race (may be repeated).")
+    ] = None,
     top: Annotated[int, typer.Option("--top", help="Entries per page (0: all).")] = 20,
     page: Annotated[int, typer.Option("--page", help="Page number, from 1.")] = 1,
     min_games: Annotated[
@@ -446,6 +482,19 @@ def leaderboard(
             help="Only entries with at least this many games (0 lists unplayed entries too).",
         ),
     ] = 1,
+    best_race: Annotated[
+        bool,
+        typer.Option("--best-race", help="Each player's best ranked entry only (as the bot)."),
+    ] = False,
+    rank: Annotated[
+        str | None, typer.Option("--rank", metavar="LETTER", help="Only this rank letter.")
+    ] = None,
+    country: Annotated[
+        str | None,
+        typer.Option(
+            "--country", metavar="CC", help="Only players of this country (the bot's players)."
+        ),
+    ] = None,
     fmt: Annotated[
         TableJsonCsv, typer.Option("--format", help="Output format.")
     ] = TableJsonCsv.table,
@@ -455,7 +504,15 @@ def leaderboard(
     from ladder_cli.ranks import LEADERBOARD_COLUMNS
 
     with _ladder() as ladder:
-        rows = ladder.leaderboard(race=race, top=top, page=page, min_games=min_games).to_dicts()
+        rows = ladder.leaderboard(
+            race=race,
+            top=top,
+            page=page,
+            min_games=min_games,
+            best_race=best_race,
+            rank=rank,
+            country=country,
+        ).to_dicts()
         if fmt is TableJsonCsv.json:
             _raw(rendering.to_json(rows))
         elif fmt is TableJsonCsv.csv:
@@ -463,9 +520,9 @@ def leaderboard(
         elif not rows:
             _out("no entries" + (f" on page {page}" if page > 1 else ""))
         else:
-            title = (
-                f"Leaderboard{' — ' + race if race else ''}{f' (page {page})' if page > 1 else ''}"
-            )
+            races = ", ".join(race or ())
+            where = f" — {races}" if races else ""
+            title = f"Leaderboard{where}{f' (page {page})' if page > 1 else ''}"
             _out(rendering.leaderboard_table(rows, title=title))
         _notes(ladder)
 
@@ -586,6 +643,67 @@ def demo() -> None:
         )
     _out()
     _out(f"Explore it: ladder --home {home} leaderboard --race bw_zerg")
+
+
+# -- the original bot -------------------------------------------------------------------
+
+
+@import_app.command("bot-matches")
+def import_bot_matches(
+    table: Annotated[str, typer.Option("--table", help="The bot's matches table.")] = "matches_1v1",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be imported.")
+    ] = False,
+    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
+) -> None:
+    """Add the bot's resolved matches to the match log, as history it already applied.
+
+    Ratings do not change. Matches keep the bot's id, so running it again adds only new
+    ones; aborted and unresolved matches are skipped and counted.
+    """
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        counts = ladder.import_bot_matches(table, dry_run=dry_run)
+        if fmt is TableJson.json:
+            _raw(rendering.to_json(counts))
+            return
+        verb = "would import" if dry_run else "imported"
+        _out(
+            f"{verb} {counts['imported']:,} match(es) from {table}; "
+            f"{counts['already_present']:,} already present; skipped "
+            f"{counts['skipped_aborted']:,} aborted and "
+            f"{counts['skipped_unresolved']:,} unresolved"
+        )
+
+
+@app.command()
+def verify(
+    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
+) -> None:
+    """Replay the match log with the ladder's rules and compare with what is stored.
+
+    Exit 0 when every entry matches; 1 when any differs (each difference listed: key,
+    stored, expected), or when a row's own counts are impossible.
+    """
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        report = ladder.verify()
+        if fmt is TableJson.json:
+            _raw(rendering.to_json(report.as_dict()))
+        else:
+            _out(
+                f"replayed {report.matches_replayed:,} match(es) with the {report.rules} "
+                f"rules; checked {report.entries_checked:,} entries: "
+                + ("all match" if report.ok else f"{len(report.differences):,} difference(s)")
+            )
+            if report.differences:
+                _out(rendering.differences_table([d.as_dict() for d in report.differences]))
+            for match_id, reason in report.unreplayable:
+                _warn(f"match {match_id} could not be replayed: {reason}")
+        if not report.ok:
+            raise typer.Exit(1)
 
 
 # -- the queue ------------------------------------------------------------------------

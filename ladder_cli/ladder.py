@@ -32,7 +32,9 @@ from ladder_cli.writes import FlushReport, Fresh, Progress, WriteOutcome, WriteP
 if TYPE_CHECKING:
     import polars as pl
 
+    from ladder_cli.rules import Rules
     from ladder_cli.state import Overlay
+    from ladder_cli.verify import VerifyReport
 
 __all__ = ["MAX_MMR", "FlushReport", "Ladder", "Profile", "Progress", "WriteOutcome"]
 
@@ -84,9 +86,28 @@ class Ladder:
     def queue(self) -> WriteQueue:
         return self._parts.queue
 
-    def init(self) -> None:
-        """Create the schema (idempotent; adopts an existing ``mmrs_1v1``)."""
+    def init(self, rules: str | None = None) -> Rules:
+        """Create the schema (idempotent; adopts an existing ``mmrs_1v1``) and store the
+        rating rules when the ladder has none yet (``rules`` names a preset, default
+        standard). Naming other rules than a ladder already has is bad input."""
+        from ladder_cli.rules import STANDARD, preset
+
+        wanted = STANDARD if rules is None else preset(rules)
         self.store.init_schema()
+        stored = self.store.stored_rules()
+        if stored is None:
+            stored = self.store.set_rules(wanted)
+        if rules is not None and stored.preset != wanted.preset:
+            raise BadInput(
+                f"this ladder already rates by the {stored.preset} rules; they cannot be "
+                f"changed to {wanted.preset} (see `ladder rules`)"
+            )
+        self._parts.keep_rules(stored)
+        return stored
+
+    def rules(self) -> Rules:
+        """The ladder's rating rules (offline: the rules last read from the database)."""
+        return self._parts.rules()
 
     def reachable(self) -> str | None:
         """None when reads come from the database; otherwise why it could not be reached."""
@@ -197,12 +218,18 @@ class Ladder:
     def leaderboard(
         self,
         *,
-        race: str | None = None,
+        race: str | Sequence[str] | None = None,
         top: int | None = 20,
         page: int = 1,
         min_games: int = 1,
+        best_race: bool = False,
+        rank: str | None = None,
+        country: str | None = None,
     ) -> pl.DataFrame:
-        return self._reads.leaderboard(race, top, page, min_games)
+        """One page of the leaderboard. ``race`` may name several races; ``best_race``
+        keeps each player's best ranked entry; ``rank`` one letter; ``country`` the
+        players of the bot's ``players`` table from that country."""
+        return self._reads.leaderboard(race, top, page, min_games, best_race, rank, country)
 
     def profile(self, player: str | int, *, recent: int = 10) -> Profile:
         return self._reads.profile(player, recent=recent)
@@ -220,6 +247,25 @@ class Ladder:
     def names(self, uids: Iterable[int]) -> dict[int, str]:
         """Current names of these players (pending renames included)."""
         return self._reads.names(uids)
+
+    # -- the original bot ----------------------------------------------------------------
+
+    def import_bot_matches(
+        self, table: str = "matches_1v1", *, dry_run: bool = False
+    ) -> dict[str, int]:
+        """Add the bot's resolved matches to the match log as history already applied
+        (no rating changes); see :meth:`Store.import_bot_matches`."""
+        return self.store.import_bot_matches(table, dry_run=dry_run)
+
+    def verify(self) -> VerifyReport:
+        """Replay the match log with the ladder's rules and compare with ``mmrs_1v1``;
+        also report rows whose own counts are impossible."""
+        from ladder_cli.state import entries_from_frame
+        from ladder_cli.verify import verify
+
+        rules = self.rules()
+        matches = self.store.all_matches()
+        return verify(entries_from_frame(self.store.load_frame()), matches, rules)
 
     # -- the queue ---------------------------------------------------------------------
 

@@ -19,6 +19,9 @@ from ladder_cli.queue import WriteQueue
 from ladder_cli.stores import Store, open_store
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ladder_cli.rules import Rules
     from ladder_cli.sources import ReadSource
     from ladder_cli.state import LadderState, Snapshots
 
@@ -38,6 +41,7 @@ class Parts:
         self._queue: WriteQueue | None = None
         self._state: LadderState | None = None
         self._source: ReadSource | None = None
+        self._rules: Rules | None = None
 
     def close(self) -> None:
         with self.lock:
@@ -48,6 +52,7 @@ class Parts:
                 self._queue.close()
                 self._queue = None
             self._source = None
+            self._rules = None
 
     def note(self, text: str) -> None:
         """Something the user should know about where the answer came from."""
@@ -63,6 +68,10 @@ class Parts:
                     self.settings.url, connect_timeout=self.settings.connect_timeout
                 )
             return self._store
+
+    def opened_queue(self) -> WriteQueue | None:
+        """The queue if this process has opened it (never opens it)."""
+        return self._queue
 
     @property
     def queue(self) -> WriteQueue:
@@ -141,3 +150,50 @@ class Parts:
         """Ask the database again on the next read (after a refresh or a flush)."""
         with self.lock:
             self._source = None
+
+    # -- the rating rules --------------------------------------------------------------
+
+    def rules(self) -> Rules:
+        """The ladder's rating rules (with the config's activity window where the rules
+        set none), read once per command. While the database is unreachable, the rules
+        last read from it, kept beside the snapshot."""
+        import json
+
+        from ladder_cli.rules import STANDARD, Rules
+
+        with self.lock:
+            if self._rules is None:
+                try:
+                    stored = self.store.rules()
+                except DatabaseUnavailable:
+                    try:
+                        stored = Rules(**json.loads(self._rules_path().read_text()))
+                    except (OSError, ValueError, TypeError):
+                        stored = STANDARD
+                else:
+                    self.keep_rules(stored)
+                self._rules = stored.with_activity(self.settings.activity_days)
+            return self._rules
+
+    def keep_rules(self, rules: Rules) -> None:
+        """Keep the rules beside the snapshot, for reads while the database is down."""
+        if self.settings.embedded:
+            return
+        import json
+
+        from ladder_cli.files import write_atomically
+
+        path = self._rules_path()
+        text = json.dumps(rules.as_dict(), sort_keys=True)
+        try:
+            if not path.exists() or path.read_text() != text:
+                private_dir(path.parent)
+                write_atomically(path, text.encode())
+        except OSError:
+            pass  # only a copy for offline reads
+
+    def _rules_path(self) -> Path:
+        import hashlib
+
+        digest = hashlib.sha256(self.store.target.encode()).hexdigest()[:16]
+        return self.settings.snapshot_dir / f"{digest}.rules.json"

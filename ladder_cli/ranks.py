@@ -1,23 +1,27 @@
 """Letter ranks and leaderboard order, vectorised in Polars.
 
-Percentiles are over every (player, race) entry with at least one game (and, when an
-activity window is set, a game inside it), ordered ``mmr DESC, last_played DESC, id DESC``.
-The entry at 0-based position ``i`` of ``n`` has percentile ``100 * i / n``; the letter
-is decided with integer arithmetic (``100 * i < bound * n``), so no float rounding can
-move an entry across a boundary.
+Letters go to every (player, race) entry with at least one game (and, when the rules set
+an activity window, a game inside it), ordered ``mmr DESC, last_played DESC, id DESC``.
+Under the ``standard`` rules the entry at 0-based position ``i`` of ``n`` has percentile
+``100 * i / n``, decided with integer arithmetic (``100 * i < bound * n``), so no float
+rounding can move an entry across a boundary; under fixed allocation (``evoladder``) each
+letter gets a count of positions from :func:`ladder_cli.rules.fixed_allocation`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 import polars as pl
 
 from ladder_cli.model import now_utc
+from ladder_cli.rules import PERCENTILE_BOUNDS, STANDARD, Rules, cutoffs
+from ladder_cli.rules import letter_for as letter_for
 
 # (letter, percentile bound): an entry gets the first letter whose bound it is below.
-BOUNDS: Final = (("S", 1), ("A", 8), ("B", 29), ("C", 50), ("D", 71), ("E", 92))
+BOUNDS: Final = PERCENTILE_BOUNDS
 UNRANKED: Final = "U"
 ORDER: Final = ["mmr", "last_played", "id"]
 
@@ -36,14 +40,6 @@ LEADERBOARD_COLUMNS: Final = [
 ]
 
 
-def letter_for(i: int, n: int) -> str:
-    """The letter of the entry at 0-based position ``i`` of ``n`` ranked entries."""
-    for letter, bound in BOUNDS:
-        if 100 * i < bound * n:
-            return letter
-    return "F"
-
-
 # Sorting with ``nulls_last`` is three times slower in Polars than a plain descending sort;
 # descending with nulls last is the same order as nulls replaced by a value below any
 # real one (ids are never null in a frame; last_played is null for unplayed entries).
@@ -60,11 +56,20 @@ def in_order(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def with_ranks(
-    frame: pl.DataFrame, *, activity_days: int | None = None, now: datetime | None = None
+    frame: pl.DataFrame,
+    *,
+    rules: Rules = STANDARD,
+    now: datetime | None = None,
+    activity_days: int | None = None,
 ) -> pl.DataFrame:
-    """``frame`` in rank order with a ``rank`` letter column."""
-    ordered = in_order(frame).with_columns(_eligible(activity_days, now).alias("_ranked"))
-    ordered = ordered.with_columns(_letter(_ahead(), pl.col("_ranked").sum()).alias("rank"))
+    """``frame`` in rank order with a ``rank`` letter column (``activity_days``: a window
+    for rules that set none)."""
+    rules = rules.with_activity(activity_days)
+    ordered = in_order(frame).with_columns(_eligible(rules.activity_days, now).alias("_ranked"))
+    n: pl.Expr | int = pl.col("_ranked").sum()
+    if rules.letters != "percentile":
+        n = int(ordered["_ranked"].sum())
+    ordered = ordered.with_columns(_letter(_ahead(), n, rules).alias("rank"))
     return ordered.drop("_ranked")
 
 
@@ -74,13 +79,43 @@ def _ahead() -> pl.Expr:
     return ahead
 
 
-def _letter(i: pl.Expr, n: pl.Expr) -> pl.Expr:
-    """:func:`letter_for` as an expression; U where ``_ranked`` is false."""
+def _letter(i: pl.Expr, n: pl.Expr | int, rules: Rules = STANDARD) -> pl.Expr:
+    """:func:`letter_for` as an expression; U where ``_ranked`` is false. Fixed allocation
+    needs ``n`` as a number (its cut-offs are not linear in ``n``)."""
     letter: Any = pl.when(~pl.col("_ranked")).then(pl.lit(UNRANKED))
-    for name, bound in BOUNDS:
-        letter = letter.when(100 * i < bound * n).then(pl.lit(name))
+    if rules.letters == "percentile":
+        for name, bound in BOUNDS:
+            letter = letter.when(100 * i < bound * n).then(pl.lit(name))
+    else:
+        if not isinstance(n, int):
+            raise TypeError("fixed allocation needs the number of ranked entries")
+        for name, cut in cutoffs(n, rules):
+            letter = letter.when(i < cut).then(pl.lit(name))
     done: pl.Expr = letter.otherwise(pl.lit("F"))
     return done
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The leaderboard's narrowing options beyond one race and a minimum of games.
+
+    ``races``: any of these races; ``best_race``: each player's best ranked entry only
+    (unranked entries dropped first, as the original bot does); ``rank``: one letter;
+    ``uids``: only these players (the bot's ``players.country`` filter).
+    """
+
+    races: tuple[str, ...] = ()
+    best_race: bool = False
+    rank: str | None = None
+    uids: frozenset[int] | None = None
+
+    @property
+    def simple(self) -> bool:
+        """Only a single race, at most: the fast paths serve it."""
+        return len(self.races) <= 1 and not self.best_race and not self.rank and not self.uids
+
+
+NO_FILTERS: Final = Filters()
 
 
 def leaderboard(
@@ -90,15 +125,28 @@ def leaderboard(
     min_games: int = 1,
     top: int | None = 20,
     page: int = 1,
-    activity_days: int | None = None,
+    rules: Rules = STANDARD,
     now: datetime | None = None,
+    filters: Filters = NO_FILTERS,
+    activity_days: int | None = None,
 ) -> pl.DataFrame:
     """One page of the leaderboard, positions counted within the filtered order."""
-    if top and top <= _FAST_PAGE:
-        return _page(frame, race, min_games, top, page, activity_days, now)
-    board = with_ranks(frame, activity_days=activity_days, now=now)
-    if race is not None:
-        board = board.filter(pl.col("race") == race)
+    rules = rules.with_activity(activity_days)
+    races = filters.races or ((race,) if race is not None else ())
+    if top and top <= _FAST_PAGE and filters.simple:
+        one = races[0] if races else None
+        return _page(frame, one, min_games, top, page, rules, now)
+    board = with_ranks(frame, rules=rules, now=now)
+    if races:
+        board = board.filter(pl.col("race").is_in(list(races)))
+    if filters.uids is not None:
+        board = board.filter(pl.col("discord_uid").is_in(sorted(filters.uids)))
+    if filters.best_race:
+        board = board.filter(pl.col("rank") != UNRANKED).unique(
+            "discord_uid", keep="first", maintain_order=True
+        )
+    if filters.rank is not None:
+        board = board.filter(pl.col("rank") == filters.rank)
     board = board.filter(pl.col("games_played") >= min_games)
     board = board.with_row_index("position", offset=1).with_columns(
         pl.col("position").cast(pl.Int64)
@@ -129,9 +177,10 @@ def _page(
     min_games: int,
     top: int,
     page: int,
-    activity_days: int | None,
+    rules: Rules,
     now: datetime | None,
 ) -> pl.DataFrame:
+    activity_days = rules.activity_days
     keys = _sort_keys(frame)
     ranked = frame.select(*keys, _eligible(activity_days, now).alias("_ranked"))
     n = int(ranked["_ranked"].sum())
@@ -157,7 +206,7 @@ def _page(
             ahead.append((pl.col("_ranked") & before).sum().alias(str(j)))
         counts = ranked.rename(dict(zip(ranked.columns[:3], ORDER, strict=True))).select(ahead)
         for j, is_ranked in enumerate(board["_ranked"]):
-            letters.append(letter_for(counts[str(j)][0], n) if is_ranked else UNRANKED)
+            letters.append(letter_for(counts[str(j)][0], n, rules) if is_ranked else UNRANKED)
     board = board.with_columns(pl.Series("rank", letters, dtype=pl.String))
     board = board.with_row_index("position", offset=offset + 1).with_columns(
         pl.col("position").cast(pl.Int64)
@@ -172,8 +221,9 @@ def leaderboard_in_order(
     min_games: int = 1,
     top: int | None = 20,
     page: int = 1,
-    activity_days: int | None = None,
+    rules: Rules = STANDARD,
     now: datetime | None = None,
+    activity_days: int | None = None,
 ) -> pl.DataFrame:
     """:func:`leaderboard` of a ladder already stored in rank order (see :func:`in_order`).
 
@@ -182,9 +232,14 @@ def leaderboard_in_order(
     first to its last are read. On a million entries kept as an Arrow file that is a few
     milliseconds, not a full load.
     """
+    rules = rules.with_activity(activity_days)
+    eligible = _eligible(rules.activity_days, now)
+    n: pl.Expr | int = pl.col("_n")  # the count over the whole ladder, before any filter
+    if rules.letters != "percentile":
+        n = int(scan.select(eligible.sum()).collect().item())
     pick = scan.select(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
-        _eligible(activity_days, now).alias("_ranked"),
+        eligible.alias("_ranked"),
         *(["race"] if race is not None else []),
         "games_played",
     ).with_columns(_ahead().alias("_i"), pl.col("_ranked").sum().alias("_n"))
@@ -197,9 +252,7 @@ def leaderboard_in_order(
         total = scan.select(pl.len()).collect().item()
         offset = min((page - 1) * top, total)
         pick = pick.slice(offset, min(top, total))
-    wanted = pick.select(
-        "_row", "_ranked", _letter(pl.col("_i"), pl.col("_n")).alias("rank")
-    ).collect()
+    wanted = pick.select("_row", "_ranked", _letter(pl.col("_i"), n, rules).alias("rank")).collect()
     if wanted.height:
         first, last = int(wanted["_row"][0]), int(wanted["_row"][-1])
         rows = scan.slice(first, last - first + 1).collect()[wanted["_row"] - first]

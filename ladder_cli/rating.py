@@ -25,23 +25,31 @@ from ladder_cli.model import (
     ResetJob,
     default_name,
 )
+from ladder_cli.rules import STANDARD, Rules
 
 K: Final = 40
 
 
-def expected(mmr: float, opponent: float) -> float:
+def expected(mmr: float, opponent: float, scale: float = 400) -> float:
     """Expected score of a player rated ``mmr`` against ``opponent``."""
-    return 1 / (1 + 10 ** ((opponent - mmr) / 400))
+    return 1 / (1 + 10 ** ((opponent - mmr) / scale))
 
 
-def rate(mmr1: int, mmr2: int, score1: float) -> tuple[int, int]:
+def rate(mmr1: int, mmr2: int, score1: float, rules: Rules = STANDARD) -> tuple[int, int]:
     """New integer MMRs after one game; ``score1`` is 1, 0 or 0.5 from P1's side.
 
-    Both sides are computed from the stored integers before the game, then rounded half up.
+    Both sides are computed from the stored integers before the game, then rounded as
+    the rules say (``standard``: half up).
     """
-    new1 = math.floor(mmr1 + K * (score1 - expected(mmr1, mmr2)) + 0.5)
-    new2 = math.floor(mmr2 + K * ((1 - score1) - expected(mmr2, mmr1)) + 0.5)
-    return new1, new2
+    if rules is STANDARD:
+        new1 = math.floor(mmr1 + K * (score1 - expected(mmr1, mmr2)) + 0.5)
+        new2 = math.floor(mmr2 + K * ((1 - score1) - expected(mmr2, mmr1)) + 0.5)
+        return new1, new2
+    k, scale = rules.k, rules.scale
+    return (
+        rules.round(mmr1 + k * (score1 - expected(mmr1, mmr2, scale))),
+        rules.round(mmr2 + k * ((1 - score1) - expected(mmr2, mmr1, scale))),
+    )
 
 
 class PoisonJob(ValueError):
@@ -80,10 +88,11 @@ class Ratings:
     matches: list[AppliedMatch] = field(default_factory=list)
     #: Entries the jobs created (no stored row yet): the database gives them their ids.
     created: list[Entry] = field(default_factory=list)
+    rules: Rules = STANDARD
 
     @classmethod
-    def from_entries(cls, entries: Iterable[Entry]) -> Ratings:
-        ratings = cls()
+    def from_entries(cls, entries: Iterable[Entry], rules: Rules = STANDARD) -> Ratings:
+        ratings = cls(rules=rules)
         for entry in entries:
             ratings._add(entry)
         return ratings
@@ -123,7 +132,9 @@ class Ratings:
                 row.player_name = name
         found = self.entries.get((uid, race))
         if found is None:
-            found = Entry(uid, race, self.names.setdefault(uid, default_name(uid)))
+            found = Entry(
+                uid, race, self.names.setdefault(uid, default_name(uid)), self.rules.start_mmr
+            )
             self._add(found)
             self.created.append(found)
         return found
@@ -156,7 +167,7 @@ class Ratings:
         if e2 is None:
             e2 = self._entry(p2, race2, job.p2_name)
         before1, before2 = e1.mmr, e2.mmr
-        after1, after2 = rate(before1, before2, 1.0 if result == 1 else 0.5)
+        after1, after2 = rate(before1, before2, 1.0 if result == 1 else 0.5, self.rules)
         played_at = job.played_at
         drawn = 1 - result
         changes = self.changes

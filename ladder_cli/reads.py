@@ -14,7 +14,7 @@ from ladder_cli.errors import BadInput
 from ladder_cli.model import AppliedMatch, parse_race
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
 
     import polars as pl
 
@@ -31,6 +31,10 @@ class Profile:
     player_name: str
     races: list[dict[str, Any]]
     recent_matches: list[AppliedMatch]
+    #: From the original bot's ``players`` table, where it has this player.
+    country: str | None = None
+    region: str | None = None
+    battletag: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +42,9 @@ class Profile:
             "player_name": self.player_name,
             "races": self.races,
             "recent_matches": [m.as_dict() for m in self.recent_matches],
+            "country": self.country,
+            "region": self.region,
+            "battletag": self.battletag,
         }
 
 
@@ -57,33 +64,59 @@ class Reads:
         from ladder_cli.state import overlay
 
         pending = self._parts.pending()
-        result = overlay(self.frame(), pending)
+        result = overlay(self.frame(), pending, self._parts.rules() if pending else None)
         if pending:
+            n = len(pending)
             self._parts.note(
-                f"{len(pending)} pending write(s) not yet in the database are included"
+                f"{n:,} pending {'write' if n == 1 else 'writes'} not yet in the database "
+                f"{'is' if n == 1 else 'are'} included"
             )
         return result
 
     def leaderboard(
-        self, race: str | None, top: int | None, page: int, min_games: int
+        self,
+        race: str | Sequence[str] | None,
+        top: int | None,
+        page: int,
+        min_games: int,
+        best_race: bool = False,
+        rank: str | None = None,
+        country: str | None = None,
     ) -> pl.DataFrame:
         from ladder_cli import ranks
 
-        race = None if race is None else parse_race(race)
+        named = [race] if isinstance(race, str) else list(race or ())
+        races = tuple(dict.fromkeys(parse_race(r) for r in named))
         if top is not None and top < 0:
             raise BadInput(f"--top {top} must be 0 (all) or more")
         if page < 1:
             raise BadInput(f"--page {page} must be 1 or more")
         if min_games < 0:
             raise BadInput(f"--min-games {min_games} must be 0 or more")
+        letter = None
+        if rank is not None:
+            letter = rank.strip().upper()
+            if letter not in ("S", "A", "B", "C", "D", "E", "F", "U"):
+                raise BadInput(f"--rank {rank!r} is not a letter rank: S A B C D E F or U")
+        parts = self._parts
+        uids = None
+        if country is not None:
+            uids = parts.store.bot_players_in(country.strip())
+            if uids is None:
+                raise BadInput(
+                    "--country needs the original bot's players table (with a country "
+                    "column), which this database does not have"
+                )
+        filters = ranks.Filters(races, best_race, letter, None if uids is None else frozenset(uids))
         options: dict[str, Any] = {
-            "race": race,
+            "race": races[0] if len(races) == 1 else None,
             "top": top or None,
             "page": page,
             "min_games": min_games,
-            "activity_days": self._parts.settings.activity_days,
+            "rules": parts.rules(),
         }
-        parts = self._parts
+        if not filters.simple:
+            return ranks.leaderboard(self.current().frame, **options, filters=filters)
         if not parts.cached_frame_loaded() and not parts.queue.pending_count():
             # Nothing pending and no frame in memory: read the page from the store's
             # ranked file, if it keeps one, instead of loading every entry.
@@ -104,14 +137,24 @@ class Reads:
 
         uid = self._resolve(player)
         ranked = ranks.race_positions(
-            ranks.with_ranks(self.current().frame, activity_days=self._parts.settings.activity_days)
+            ranks.with_ranks(self.current().frame, rules=self._parts.rules())
         )
         mine = ranked.filter(pl.col("discord_uid") == uid).sort("race")
         if mine.is_empty():
             raise BadInput(f"unknown player {uid}: no entries for this discord_uid")
         races = mine.select(ranks.LEADERBOARD_COLUMNS).to_dicts()
         name = races[0]["player_name"]
-        return Profile(uid, name, races, self.history(uid, limit=recent))
+        parts = self._parts
+        bot = (parts.store.bot_player(uid) if parts.source.unavailable is None else None) or {}
+        return Profile(
+            uid,
+            name,
+            races,
+            self.history(uid, limit=recent),
+            country=_text(bot.get("country")),
+            region=_text(bot.get("region")),
+            battletag=_text(bot.get("battletag")),
+        )
 
     def history(
         self, player: str | int | None = None, *, limit: int | None = 20
@@ -149,3 +192,7 @@ class Reads:
             return {}
         frame = self.current().frame.filter(pl.col("discord_uid").is_in(wanted))
         return dict(frame.select("discord_uid", "player_name").iter_rows())
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -137,7 +137,11 @@ def win_rate(won: int, played: int) -> str:
 
 
 def wld(row: Mapping[str, Any]) -> str:
-    return f"{row['games_won']}-{row['games_lost']}-{row['games_drawn']}"
+    """W-L-D; with a negative count (a broken row) ``W / L / D``, not ``21--1-1``."""
+    counts = (row["games_won"], row["games_lost"], row["games_drawn"])
+    if any(c < 0 for c in counts):
+        return " / ".join(map(str, counts))
+    return "-".join(map(str, counts))
 
 
 RANK_STYLES = {
@@ -204,12 +208,16 @@ def history_table(
             literal(names.get(m.p1_uid, str(m.p1_uid))),
             m.p1_race,
             f"{m.p1_mmr_before} {arrow()} {m.p1_mmr_after}",
-            "beat" if m.result == 1 else "drew",
+            _HISTORY_VERBS.get(m.result, "?"),
             literal(names.get(m.p2_uid, str(m.p2_uid))),
             m.p2_race,
             f"{m.p2_mmr_before} {arrow()} {m.p2_mmr_after}",
         )
     return t
+
+
+# result 1: P1 won; 2: P2 won (the original bot's matches); 0: a draw.
+_HISTORY_VERBS = {1: "beat", 2: "lost to", 0: "drew"}
 
 
 def mmr_change(before: int, after: int) -> Text:
@@ -221,7 +229,7 @@ def mmr_change(before: int, after: int) -> Text:
 def match_lines(match: AppliedMatch, names: Mapping[int, str]) -> list[Text]:
     n1 = names.get(match.p1_uid, str(match.p1_uid))
     n2 = names.get(match.p2_uid, str(match.p2_uid))
-    verb = "beat" if match.result == 1 else "drew with"
+    verb = {1: "beat", 2: "lost to"}.get(match.result, "drew with")
     width = max(len(visible(n1)), len(visible(n2)))
     lines = [
         Text.assemble(
@@ -243,3 +251,28 @@ def match_lines(match: AppliedMatch, names: Mapping[int, str]) -> list[Text]:
             )
         )
     return lines
+
+
+def differences_table(rows: Sequence[Mapping[str, Any]]) -> Table:
+    """``ladder verify``'s differences: which entry, which value, stored and expected."""
+    t = table(
+        [
+            ("Key", "left"),
+            ("Player", "left"),
+            ("Check", "left"),
+            ("Field", "left"),
+            ("Stored", "right"),
+            ("Expected", "right"),
+        ],
+        title="Differences",
+    )
+    for row in rows:
+        t.add_row(
+            row["key"],
+            literal(row["player_name"] or ""),
+            row["check"],
+            row["field"],
+            literal("-" if row["stored"] is None else str(row["stored"])),
+            literal(str(row["expected"])),
+        )
+    return t

@@ -23,6 +23,7 @@ import polars as pl
 from ladder_cli.files import write_atomically
 from ladder_cli.model import AppliedMatch, Entry, QueuedJob, job_uids
 from ladder_cli.rating import Ratings
+from ladder_cli.rules import STANDARD, Rules
 from ladder_cli.tables import ENTRIES, ENTRY_READ, MATCH_SHOWN, MATCHES, polars_schema
 
 #: ``mmrs_1v1`` as a frame, and the match log as a snapshot keeps it.
@@ -164,13 +165,15 @@ class Overlay:
     matches: list[AppliedMatch]
 
 
-def overlay(frame: pl.DataFrame, pending: Sequence[QueuedJob]) -> Overlay:
+def overlay(
+    frame: pl.DataFrame, pending: Sequence[QueuedJob], rules: Rules | None = None
+) -> Overlay:
     """Apply pending jobs to the frame, as the flush will (short of concurrent writers)."""
     if not pending:
         return Overlay(frame, [])
     uids = {u for q in pending for u in job_uids(q.job)}
     involved = frame.filter(pl.col("discord_uid").is_in(list(uids)))
-    ratings = Ratings.from_entries(entries_from_frame(involved))
+    ratings = Ratings.from_entries(entries_from_frame(involved), rules or STANDARD)
     ratings.preview(pending)
     changed = frame_from_entries(c.entry for c in ratings.changes.values())
     names = ratings.renamed

@@ -12,8 +12,9 @@ update this process's frame and this home's snapshot.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
-from collections.abc import Callable, Container, Iterator, Sequence
+from collections.abc import Callable, Container, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -170,7 +171,7 @@ class WritePath:
                 return [], {}, "no MMR preview: this database was never read from this home"
             return [], {}, f"no MMR preview: {exc}"
         note = source.note
-        ratings = Ratings.from_entries(entries)
+        ratings = Ratings.from_entries(entries, self._parts.rules())
         ratings.preview(pending)
         wanted = set(seqs)
         return [m for m in ratings.matches if m.seq in wanted], ratings.names, note
@@ -205,12 +206,18 @@ class WritePath:
                 queue = parts.queue
                 total = queue.pending_count()
                 done = 0
-                for batch in _prefetched(self._batches(queue, report, fresh)):
-                    self._apply(batch, report)
-                    done += len(batch)
-                    if progress is not None:
-                        progress(done, total)
-                    failpoints.hit("between-batches")
+                # Closed here, not when garbage collected: an error or interrupt keeps the
+                # generator alive in its traceback until interpreter shutdown, where its
+                # helper thread could never be joined (Python 3.13 hangs there).
+                with contextlib.closing(
+                    _prefetched(self._batches(queue, report, fresh))
+                ) as batches:
+                    for batch in batches:
+                        self._apply(batch, report)
+                        done += len(batch)
+                        if progress is not None:
+                            progress(done, total)
+                        failpoints.hit("between-batches")
             except DatabaseUnavailable as exc:
                 parts.went_offline(exc)
                 raise
@@ -312,7 +319,7 @@ class WritePath:
 _T = TypeVar("_T")
 
 
-def _prefetched(items: Iterator[_T]) -> Iterator[_T]:
+def _prefetched(items: Iterator[_T]) -> Generator[_T]:
     """``items``, each produced by a helper thread while the previous one is consumed.
 
     The flush reads and decodes the next batch from the queue while the database works
@@ -357,4 +364,5 @@ def _prefetched(items: Iterator[_T]) -> Iterator[_T]:
         stop.set()
         with contextlib.suppress(queues.Empty):
             handoff.get_nowait()
-        thread.join()
+        if not sys.is_finalizing():  # at shutdown a daemon thread may never run again
+            thread.join()

@@ -252,6 +252,7 @@ class PostgresStore(Store):
                 "SELECT to_regclass('mmrs_1v1') IS NOT NULL"
                 " AND to_regclass('ladder_matches') IS NOT NULL"
                 " AND to_regclass('ladder_applied_jobs') IS NOT NULL"
+                " AND to_regclass('ladder_rules') IS NOT NULL"
             ).fetchone()
         except psycopg.Error as exc:
             raise self._classify(exc) from exc

@@ -32,7 +32,7 @@ def _values(names: tuple[str, ...]) -> str:
 # index entries), which makes the flush's upserts cheaper (docs/benchmarks.md).
 # The ledger is only ever looked up by its key; SQLite stores it in that key's B-tree
 # ({ledger_options}) rather than in a table plus an index.
-SCHEMA: Final = """
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS mmrs_1v1 (
     id {serial} PRIMARY KEY,
     discord_uid BIGINT NOT NULL,
@@ -71,6 +71,29 @@ CREATE TABLE IF NOT EXISTS ladder_applied_jobs (
     PRIMARY KEY (queue_id, job_id)
 ){ledger_options};
 """
+
+# The ladder's rating rules (one row, id 1; see ladder_cli.rules): no row means the
+# standard rules. Written once, by `ladder init`, and the same for every home.
+RULES_TABLE: Final = "ladder_rules"
+RULES_COLUMNS: Final = "preset, k, scale, rounding, start_mmr, letters, activity_days"
+RULES_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS ladder_rules (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    preset TEXT NOT NULL,
+    k INTEGER NOT NULL,
+    scale INTEGER NOT NULL,
+    rounding TEXT NOT NULL,
+    start_mmr INTEGER NOT NULL,
+    letters TEXT NOT NULL,
+    activity_days INTEGER
+);
+"""
+SCHEMA += RULES_SCHEMA
+SELECT_RULES: Final = f"SELECT {RULES_COLUMNS} FROM ladder_rules WHERE id = 1"
+INSERT_RULES: Final = (
+    f"INSERT INTO ladder_rules (id, {RULES_COLUMNS}) VALUES (1, %s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (id) DO NOTHING"
+)
 
 # The ladder's own tables as the first development builds made them named the ledger's
 # job key after the queue's seq; a job's ledger key is now its job id, and a queue upgraded
@@ -145,6 +168,10 @@ MATCHES_OF_JOBS: Final = (
     f"SELECT {MATCH_COLUMNS}, job_id FROM ladder_matches "
     "WHERE queue_id = %s AND job_id {ids} ORDER BY match_id"
 )
+
+ALL_MATCHES: Final = f"SELECT {MATCH_COLUMNS} FROM ladder_matches ORDER BY match_id"
+
+LOGGED_JOB_IDS: Final = "SELECT job_id FROM ladder_matches WHERE queue_id = %s"
 
 COUNTS: Final = "SELECT count(*), COALESCE(sum(games_played), 0) FROM mmrs_1v1"
 

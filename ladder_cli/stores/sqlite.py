@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 CACHE_KIB: Final = 64 * 1024
 
+# 2: the rules table (ladder_rules) was added.
+_SCHEMA_VERSION: Final = 2
+
 # Players whose rows a flush keeps between batches (about 300 bytes a row).
 ROWS_KEPT: Final = 500_000
 
@@ -73,7 +76,7 @@ class SqliteStore(Store):
             self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self._conn.create_function("ladder_fold", 1, _fold, deterministic=True)
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0 or self._old_job_key_tables(self._conn):
+            if version < _SCHEMA_VERSION or self._old_job_key_tables(self._conn):
                 self.init_schema()
         except (OSError, sqlite3.Error) as exc:
             raise LadderError(f"cannot open the embedded database {path}: {exc}") from None
@@ -167,7 +170,7 @@ class SqliteStore(Store):
                 if statement.strip():
                     cur.execute(statement)
             self._rename_old_job_keys(cur)
-            cur.execute("PRAGMA user_version = 1")
+            cur.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     def _columns(self, cur: Any, table: str) -> set[str]:
         return {row[1] for row in cur.execute(f"PRAGMA table_info({table})").fetchall()}
