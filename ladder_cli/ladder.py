@@ -254,8 +254,10 @@ class Ladder:
         self, table: str = "matches_1v1", *, dry_run: bool = False
     ) -> dict[str, int]:
         """Add the bot's resolved matches to the match log as history already applied
-        (no rating changes); see :meth:`Store.import_bot_matches`."""
-        return self.store.import_bot_matches(table, dry_run=dry_run)
+        (no rating changes); see :func:`ladder_cli.stores.bot.import_bot_matches`."""
+        from ladder_cli.stores.bot import import_bot_matches
+
+        return import_bot_matches(self.store, table, dry_run=dry_run)
 
     def verify(self) -> VerifyReport:
         """Replay the match log with the ladder's rules and compare with ``mmrs_1v1``;
