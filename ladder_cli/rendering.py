@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ladder_cli.fit import Col, FitTable
 from ladder_cli.model import AppliedMatch, format_timestamp
 
 
@@ -49,6 +50,8 @@ def fancy(stream: TextIO) -> bool:
 
 
 def console(stream: TextIO | None = None) -> Console:
+    """Rich on a terminal; plain text otherwise. Piped output is never cut to a width;
+    with NO_COLOR on a terminal, tables are plain but still fit the window."""
     stream = stream or sys.stdout
     if fancy(stream):
         return Console(file=stream, highlight=False)
@@ -56,7 +59,7 @@ def console(stream: TextIO | None = None) -> Console:
         file=stream,
         color_system=None,
         highlight=False,
-        width=10_000,
+        width=None if stream.isatty() else 10_000,
         no_color=True,
         emoji=False,
         soft_wrap=True,
@@ -144,17 +147,17 @@ RANK_STYLES = {
 }
 
 
-def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> Table:
-    t = table(
+def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> FitTable:
+    t = FitTable(
         [
-            ("#", "right"),
-            ("Rank", "center"),
-            ("Player", "left"),
-            ("Race", "left"),
-            ("MMR", "right"),
-            ("W-L-D", "right"),
-            ("Win %", "right"),
-            ("Last played", "left"),
+            Col("#", "number", "right"),
+            Col("Rank", "text", "center"),
+            Col("Player", "name"),
+            Col("Race", "race"),
+            Col("MMR", "number", "right"),
+            Col("W-L-D", "number", "right"),
+            Col("Win %", "number", "right"),
+            Col("Last played", "time", narrow="Last"),
         ],
         title=title,
     )
@@ -167,36 +170,36 @@ def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> Table
             str(row["mmr"]),
             wld(row),
             win_rate(row["games_won"], row["games_played"]),
-            iso(row["last_played"]),
+            row["last_played"],
         )
     return t
 
 
 def history_table(
     matches: Sequence[AppliedMatch], names: Mapping[int, str], *, title: str
-) -> Table:
-    t = table(
+) -> FitTable:
+    t = FitTable(
         [
-            ("Match", "right"),
-            ("Played at", "left"),
-            ("P1", "left"),
-            ("Race", "left"),
-            ("MMR", "right"),
-            ("Result", "center"),
-            ("P2", "left"),
-            ("Race", "left"),
-            ("MMR", "right"),
+            Col("Match", "number", "right"),
+            Col("Played at", "time", narrow="Age"),
+            Col("P1", "name"),
+            Col("Race", "race"),
+            Col("MMR", "number", "right"),
+            Col("Result", "text", "center"),
+            Col("P2", "name"),
+            Col("Race", "race"),
+            Col("MMR", "number", "right"),
         ],
         title=title,
     )
     for m in matches:
         t.add_row(
             str(m.match_id),
-            iso(m.played_at),
+            m.played_at,
             literal(names.get(m.p1_uid, str(m.p1_uid))),
             m.p1_race,
             f"{m.p1_mmr_before} → {m.p1_mmr_after}",
-            "beat" if m.result == 1 else "drew",
+            RESULT_WORDS.get(m.result, str(m.result)),
             literal(names.get(m.p2_uid, str(m.p2_uid))),
             m.p2_race,
             f"{m.p2_mmr_before} → {m.p2_mmr_after}",
@@ -204,10 +207,51 @@ def history_table(
     return t
 
 
+#: How the history table reads a match's ``result`` (2, P2 won, comes with corrections).
+RESULT_WORDS = {1: "beat", 0: "drew", 2: "lost to"}
+OUTCOME_STYLES = {"W": "green", "L": "red", "D": ""}
+
+
+def recent_matches_table(
+    uid: int, matches: Sequence[AppliedMatch], names: Mapping[int, str], *, title: str
+) -> FitTable:
+    """A player's matches from their side: own race, W/L/D, opponent, own MMR change."""
+    from ladder_cli.insight import player_side
+
+    t = FitTable(
+        [
+            Col("Played", "time", narrow="Age"),
+            Col("Race", "race"),
+            Col("", "text", "center"),
+            Col("Opponent", "name"),
+            Col("Race", "race"),
+            Col("MMR", "number", "right"),
+            Col("±", "number", "right"),
+        ],
+        title=title,
+    )
+    for m in matches:
+        side = player_side(m, uid)
+        delta = side.mmr_after - side.mmr_before
+        t.add_row(
+            side.played_at,
+            side.race,
+            Text(side.outcome, style=OUTCOME_STYLES[side.outcome]),
+            literal(names.get(side.opponent_uid, str(side.opponent_uid))),
+            side.opponent_race,
+            f"{side.mmr_before} → {side.mmr_after}",
+            Text(f"{delta:+d}", style=_delta_style(delta)),
+        )
+    return t
+
+
+def _delta_style(delta: int) -> str:
+    return "green" if delta > 0 else "red" if delta < 0 else ""
+
+
 def mmr_change(before: int, after: int) -> Text:
     delta = after - before
-    style = "green" if delta > 0 else "red" if delta < 0 else ""
-    return Text.assemble(f"{before} → {after} ", (f"({delta:+d})", style))
+    return Text.assemble(f"{before} → {after} ", (f"({delta:+d})", _delta_style(delta)))
 
 
 def match_lines(match: AppliedMatch, names: Mapping[int, str]) -> list[Text]:
