@@ -385,8 +385,9 @@ def profile(
 
     with _ladder() as ladder:
         prof = ladder.profile(player)
+        trends = ladder.trends(prof)
         if fmt is TableJson.json:
-            _raw(rendering.to_json(prof.as_dict()))
+            _raw(rendering.to_json({**prof.as_dict(), "trends": [t.as_dict() for t in trends]}))
         else:
             from rich.text import Text
 
@@ -397,12 +398,15 @@ def profile(
                     style="bold",
                 )
             )
-            _out(rendering.leaderboard_table(prof.races, title="Races"))
+            _out(rendering.profile_races_table(prof.races, trends, title="Races"))
             if prof.recent_matches:
                 uids = {u for m in prof.recent_matches for u in (m.p1_uid, m.p2_uid)}
                 _out(
-                    rendering.history_table(
-                        prof.recent_matches, ladder.names(uids), title="Recent matches"
+                    rendering.recent_matches_table(
+                        prof.discord_uid,
+                        prof.recent_matches,
+                        ladder.names(uids),
+                        title="Recent matches",
                     )
                 )
             else:
@@ -482,11 +486,14 @@ def demo() -> None:
         from rich.text import Text
 
         _out(Text.assemble("Profile of ", rendering.literal(prof.player_name), style="bold"))
-        _out(rendering.leaderboard_table(prof.races, title="Races"))
+        _out(rendering.profile_races_table(prof.races, ladder.trends(prof), title="Races"))
         uids = {u for m in prof.recent_matches for u in (m.p1_uid, m.p2_uid)}
         _out(
-            rendering.history_table(
-                prof.recent_matches[:5], ladder.names(uids), title="Recent matches"
+            rendering.recent_matches_table(
+                prof.discord_uid,
+                prof.recent_matches[:5],
+                ladder.names(uids),
+                title="Recent matches",
             )
         )
     _out()

@@ -40,6 +40,7 @@ from ladder_cli.stores.base import without_gc
 if TYPE_CHECKING:
     import polars as pl
 
+    from ladder_cli import insight
     from ladder_cli.state import LadderState, Overlay, Snapshots
 
 Progress = Callable[[int, int], None]
@@ -746,6 +747,20 @@ class Ladder:
 
     def retry_failed(self) -> int:
         return self.queue.retry_failed()
+
+    # -- insight (issue 13): thin facades over ladder_cli.insight; keep them together --
+
+    def matches_of(self, player: str | int) -> list[AppliedMatch]:
+        """Every match of one player, pending ones included, newest first."""
+        return self.history(player, limit=None)
+
+    def trends(self, profile: Profile) -> list[insight.Trend]:
+        """Per race of a profile: recent MMRs, peak and current streak."""
+        from ladder_cli import insight
+
+        current = {r["race"]: r["mmr"] for r in profile.races}
+        uid = profile.discord_uid
+        return insight.trends(uid, self.matches_of(uid), current)
 
 
 _T = TypeVar("_T")

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ladder_cli.fit import Col, FitTable
+from ladder_cli.insight import Trend, player_side
 from ladder_cli.model import AppliedMatch, format_timestamp
 
 
@@ -216,8 +217,6 @@ def recent_matches_table(
     uid: int, matches: Sequence[AppliedMatch], names: Mapping[int, str], *, title: str
 ) -> FitTable:
     """A player's matches from their side: own race, W/L/D, opponent, own MMR change."""
-    from ladder_cli.insight import player_side
-
     t = FitTable(
         [
             Col("Played", "time", narrow="Age"),
@@ -279,3 +278,63 @@ def match_lines(match: AppliedMatch, names: Mapping[int, str]) -> list[Text]:
             )
         )
     return lines
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[int]) -> str:
+    """``values`` as block characters, lowest to highest (flat when they are all equal)."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    if high == low:
+        return SPARKS[len(SPARKS) // 2 - 1] * len(values)
+    top = len(SPARKS) - 1
+    return "".join(SPARKS[round((v - low) * top / (high - low))] for v in values)
+
+
+def streak(trend: Trend) -> Text:
+    if trend.streak_outcome is None:
+        return Text("-")
+    return Text(
+        f"{trend.streak_outcome}{trend.streak_games}",
+        style=OUTCOME_STYLES[trend.streak_outcome],
+    )
+
+
+def profile_races_table(
+    rows: Sequence[Mapping[str, Any]], trends: Sequence[Trend], *, title: str
+) -> FitTable:
+    """A player's entries with, for each, its recent MMR as a sparkline, peak and streak."""
+    by_race = {t.race: t for t in trends}
+    t = FitTable(
+        [
+            Col("Race", "race"),
+            Col("#", "number", "right"),
+            Col("Rank", "text", "center"),
+            Col("MMR", "number", "right"),
+            Col("Recent", "text"),
+            Col("Peak", "number", "right"),
+            Col("W-L-D", "number", "right"),
+            Col("Win %", "number", "right"),
+            Col("Streak", "number", "right"),
+            Col("Last played", "time", narrow="Last"),
+        ],
+        title=title,
+    )
+    for row in rows:
+        trend = by_race.get(row["race"])
+        t.add_row(
+            row["race"],
+            "" if row["position"] is None else str(row["position"]),
+            Text(row["rank"], style=RANK_STYLES.get(row["rank"], "")),
+            str(row["mmr"]),
+            Text(sparkline(trend.recent_mmr) if trend else "", style="cyan"),
+            str(trend.peak_mmr) if trend else str(row["mmr"]),
+            wld(row),
+            win_rate(row["games_won"], row["games_played"]),
+            streak(trend) if trend else "-",
+            row["last_played"],
+        )
+    return t
