@@ -762,6 +762,85 @@ class Ladder:
         uid = profile.discord_uid
         return insight.trends(uid, self.matches_of(uid), current)
 
+    def stats(self) -> insight.LadderStats:
+        """The ladder at a glance, pending writes included."""
+        from ladder_cli import insight, ranks
+
+        ranked = ranks.with_ranks(self.current().frame, activity_days=self.settings.activity_days)
+        return insight.ladder_stats(ranked, self.history(None, limit=None))
+
+    def h2h(self, p1: str | int, p2: str | int) -> insight.HeadToHead:
+        """Two known players' record against each other, and the odds the ratings give."""
+        import polars as pl
+
+        from ladder_cli import insight
+        from ladder_cli.rating import expected
+
+        u1, u2 = self.resolve_player(p1), self.resolve_player(p2)
+        if u1 == u2:
+            raise BadInput(f"P1 and P2 are the same player ({u1}): name two players")
+        both = self.current().frame.filter(pl.col("discord_uid").is_in([u1, u2]))
+        rows = both.select("discord_uid", "race", "mmr", "player_name").iter_rows()
+        mmrs, names = {}, {}
+        for uid, race, mmr, name in rows:
+            mmrs[(uid, race)] = mmr
+            names[uid] = name
+        return insight.head_to_head(
+            (u1, names.get(u1, str(u1))),
+            (u2, names.get(u2, str(u2))),
+            self.matches_of(u1),
+            mmrs,
+            expected,
+        )
+
+    def record_preview(
+        self,
+        p1: str | int,
+        race1: str,
+        p2: str | int,
+        race2: str,
+        *,
+        draw: bool = False,
+        at: datetime | None = None,
+        p1_name: str | None = None,
+        p2_name: str | None = None,
+    ) -> insight.Preview:
+        """What :meth:`record` would do, validated the same way; writes nothing."""
+        import polars as pl
+
+        from ladder_cli import insight
+        from ladder_cli.rating import Ratings, expected
+        from ladder_cli.state import entries_from_frame
+
+        job = MatchJob.checked(
+            self.resolve_player(p1, must_exist=False),
+            race1,
+            self.resolve_player(p2, must_exist=False),
+            race2,
+            result=0 if draw else 1,
+            played_at=at,
+            p1_name=p1_name,
+            p2_name=p2_name,
+        )
+        uids = [job.p1_uid, job.p2_uid]
+        frame = self.current().frame.filter(pl.col("discord_uid").is_in(uids))
+        ratings = Ratings.from_entries(entries_from_frame(frame))
+        ratings.apply(QueuedJob(0, job))
+        match = ratings.matches[-1]
+        names = {**ratings.names, **ratings.renamed}
+        chance = expected(match.p1_mmr_before, match.p2_mmr_before)
+        return insight.Preview(match, names, chance)
+
+    def mmr_points(
+        self, player: str | int, *, race: str | None = None, since: datetime | None = None
+    ) -> list[insight.Point]:
+        """A player's MMR after each match, per race, for a chart."""
+        from ladder_cli import insight
+
+        uid = self.resolve_player(player)
+        race = None if race is None else parse_race(race)
+        return insight.mmr_points(uid, self.matches_of(uid), race=race, since=since)
+
 
 _T = TypeVar("_T")
 

@@ -14,15 +14,16 @@ import os
 import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
 from ladder_cli.fit import Col, FitTable
-from ladder_cli.insight import Trend, player_side
+from ladder_cli.insight import BIN, HeadToHead, LadderStats, Preview, Trend, player_side
 from ladder_cli.model import AppliedMatch, format_timestamp
 
 
@@ -338,3 +339,201 @@ def profile_races_table(
             row["last_played"],
         )
     return t
+
+
+# -- ladder statistics and head-to-head ---------------------------------------------------
+
+
+@dataclass
+class Bars:
+    """Labelled horizontal bars scaled to the console's width (``#`` when plain)."""
+
+    rows: list[tuple[str, int, str]]
+    title: str | None = None
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        plain = console.no_color or not console.is_terminal
+        if self.title:
+            yield Text(self.title, style="" if plain else "bold")
+        if not self.rows:
+            return
+        label_w = max(len(label) for label, _, _ in self.rows)
+        count_w = max(len(f"{count:,}") for _, count, _ in self.rows)
+        note_w = max(len(note) for _, _, note in self.rows)
+        room = min(options.max_width, 200) - label_w - count_w - note_w - 4
+        bar_w = max(room, 4)
+        top = max(count for _, count, _ in self.rows) or 1
+        char = "#" if plain else "█"
+        for label, count, note in self.rows:
+            bar = char * (max(1, round(count * bar_w / top)) if count else 0)
+            yield Text.assemble(
+                f"{label:<{label_w}} ",
+                (f"{bar:<{bar_w}}", "" if plain else "cyan"),
+                f" {count:>{count_w},}",
+                (f" {note}" if note else "", "" if plain else "bold"),
+            )
+
+
+def pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def stats_view(stats: LadderStats, *, weeks: int = 12) -> list[Any]:
+    """What `ladder stats` prints: counts, matchups, distribution, histogram, activity."""
+    from ladder_cli.insight import wilson
+
+    out: list[Any] = [
+        Text(
+            f"{stats.entries:,} entries · {stats.players:,} players · {stats.matches:,} matches",
+            style="bold",
+        )
+    ]
+    t = FitTable(
+        [
+            Col("Race", "race"),
+            Col("vs", "race"),
+            Col("Games", "number", "right"),
+            Col("Wins", "number", "right"),
+            Col("Losses", "number", "right"),
+            Col("Draws", "number", "right"),
+            Col("Win %", "number", "right"),
+            Col("95% interval", "number", "right"),
+        ],
+        title="Race matchups (wins of the first race; win % without draws)",
+    )
+    for m in stats.matchups:
+        decisive = m.race1_wins + m.race2_wins
+        low, high = wilson(m.race1_wins, decisive)
+        t.add_row(
+            m.race1,
+            m.race2,
+            f"{m.games:,}",
+            f"{m.race1_wins:,}",
+            f"{m.race2_wins:,}",
+            f"{m.draws:,}",
+            win_rate(m.race1_wins, decisive),
+            f"{pct(low)}-{pct(high)}" if decisive else "-",
+        )
+    out += ["", t if stats.matchups else Text("no matches between different races")]
+    if stats.mirrors:
+        mirror = FitTable(
+            [
+                Col("Mirror", "race"),
+                Col("Games", "number", "right"),
+                Col("Draws", "number", "right"),
+            ],
+            title="Mirror matches",
+        )
+        for row in stats.mirrors:
+            mirror.add_row(str(row["race"]), f"{row['games']:,}", f"{row['draws']:,}")
+        out += ["", mirror]
+    dist = FitTable(
+        [
+            Col("Rank", "text", "center"),
+            Col("Entries", "number", "right"),
+            Col("MMR from", "number", "right"),
+            Col("to", "number", "right"),
+        ],
+        title="Rank distribution",
+    )
+    for row in stats.distribution:
+        rank = str(row["rank"])
+        dist.add_row(
+            Text(rank, style=RANK_STYLES.get(rank, "")),
+            f"{row['entries']:,}",
+            str(row["min_mmr"]),
+            str(row["max_mmr"]),
+        )
+    out += ["", dist, ""]
+    cuts: dict[int, list[str]] = {}
+    for row in stats.distribution:
+        if row["rank"] != "U":
+            low_mmr = int(str(row["min_mmr"]))
+            cuts.setdefault(low_mmr - low_mmr % BIN, []).append(f"{row['rank']} ≥ {low_mmr}")
+    out.append(
+        Bars(
+            [
+                (
+                    f"{b['min_mmr']}-{b['max_mmr']}",
+                    b["entries"],
+                    ("◂ " + ", ".join(cuts[b["min_mmr"]])) if b["min_mmr"] in cuts else "",
+                )
+                for b in reversed(stats.histogram)
+            ],
+            title="MMR distribution (entries with games; ◂ where each rank letter starts)",
+        )
+    )
+    recent = stats.activity[-weeks:]
+    out.append("")
+    out.append(
+        Bars(
+            [(f"week of {a['week']}", int(str(a["matches"])), "") for a in recent],
+            title=f"Matches per week (last {len(recent)})",
+        )
+    )
+    return out
+
+
+def h2h_view(h2h: HeadToHead, names: Mapping[int, str]) -> list[Any]:
+    (u1, n1), (_, n2) = h2h.p1, h2h.p2
+    out: list[Any] = [
+        Text.assemble(
+            literal(n1),
+            f" {h2h.p1_wins}-{h2h.p2_wins} ",
+            literal(n2),
+            f"  ({h2h.games} game{'s' if h2h.games != 1 else ''}, {h2h.draws} drawn)",
+            style="bold",
+        )
+    ]
+    if h2h.now is not None:
+        p = h2h.now
+        out.append(
+            Text.assemble(
+                "Now: ",
+                literal(n1),
+                f" ({p.p1_race} {p.p1_mmr}) wins with {pct(p.p1_win_probability)} against ",
+                literal(n2),
+                f" ({p.p2_race} {p.p2_mmr})",
+            )
+        )
+    if h2h.pairings:
+        t = FitTable(
+            [
+                Col("Race", "race"),
+                Col("vs", "race"),
+                Col("Games", "number", "right"),
+                Col("W-L-D", "number", "right"),
+                Col("MMR now", "number", "right"),
+                Col("Win chance", "number", "right"),
+            ],
+            title="By race pairing (from the first player's side)",
+        )
+        for p in h2h.pairings:
+            t.add_row(
+                p.p1_race,
+                p.p2_race,
+                str(p.games),
+                f"{p.p1_wins}-{p.p2_wins}-{p.draws}",
+                f"{p.p1_mmr} v {p.p2_mmr}",
+                pct(p.p1_win_probability),
+            )
+        out.append(t)
+        out.append(recent_matches_table(u1, h2h.matches[:10], names, title="Recent meetings"))
+    else:
+        out.append(Text("they have not played each other"))
+    return out
+
+
+def preview_lines(preview: Preview) -> list[Text]:
+    m = preview.match
+    lines = match_lines(m, preview.names)
+    lines[0] = Text.assemble("dry run, nothing recorded: ", lines[0])
+    n1 = preview.names.get(m.p1_uid, str(m.p1_uid))
+    lines.append(
+        Text.assemble(
+            "  win probability: ",
+            literal(n1),
+            f" {pct(preview.p1_win_probability)}",
+        )
+    )
+    return lines
