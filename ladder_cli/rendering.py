@@ -358,7 +358,7 @@ class Bars:
         if not self.rows:
             return
         label_w = max(len(label) for label, _, _ in self.rows)
-        count_w = max(len(f"{count:,}") for _, count, _ in self.rows)
+        count_w = max(len(f"{count}") for _, count, _ in self.rows)
         note_w = max(len(note) for _, _, note in self.rows)
         room = min(options.max_width, 200) - label_w - count_w - note_w - 4
         bar_w = max(room, 4)
@@ -369,7 +369,7 @@ class Bars:
             yield Text.assemble(
                 f"{label:<{label_w}} ",
                 (f"{bar:<{bar_w}}", "" if plain else "cyan"),
-                f" {count:>{count_w},}",
+                f" {count:>{count_w}}",
                 (f" {note}" if note else "", "" if plain else "bold"),
             )
 
@@ -384,7 +384,7 @@ def stats_view(stats: LadderStats, *, weeks: int = 12) -> list[Any]:
 
     out: list[Any] = [
         Text(
-            f"{stats.entries:,} entries · {stats.players:,} players · {stats.matches:,} matches",
+            f"{stats.entries} entries · {stats.players} players · {stats.matches} matches",
             style="bold",
         )
     ]
@@ -407,10 +407,10 @@ def stats_view(stats: LadderStats, *, weeks: int = 12) -> list[Any]:
         t.add_row(
             m.race1,
             m.race2,
-            f"{m.games:,}",
-            f"{m.race1_wins:,}",
-            f"{m.race2_wins:,}",
-            f"{m.draws:,}",
+            f"{m.games}",
+            f"{m.race1_wins}",
+            f"{m.race2_wins}",
+            f"{m.draws}",
             win_rate(m.race1_wins, decisive),
             f"{pct(low)}-{pct(high)}" if decisive else "-",
         )
@@ -425,7 +425,7 @@ def stats_view(stats: LadderStats, *, weeks: int = 12) -> list[Any]:
             title="Mirror matches",
         )
         for row in stats.mirrors:
-            mirror.add_row(str(row["race"]), f"{row['games']:,}", f"{row['draws']:,}")
+            mirror.add_row(str(row["race"]), f"{row['games']}", f"{row['draws']}")
         out += ["", mirror]
     dist = FitTable(
         [
@@ -440,7 +440,7 @@ def stats_view(stats: LadderStats, *, weeks: int = 12) -> list[Any]:
         rank = str(row["rank"])
         dist.add_row(
             Text(rank, style=RANK_STYLES.get(rank, "")),
-            f"{row['entries']:,}",
+            f"{row['entries']}",
             str(row["min_mmr"]),
             str(row["max_mmr"]),
         )

@@ -348,3 +348,36 @@ def test_record_dry_run_bad_input(home: Path, db_url: str, season: list[dict]) -
         result = invoke(home, db_url, "record", *args)
         assert result.code == 2 and len(result.err_lines) == 1, (args, result)
     assert state(home, db_url) == before
+
+
+# -- offline -----------------------------------------------------------------------------
+
+
+def test_reads_offline_from_the_snapshot_and_queue(
+    home: Path, pg_url: str, pg_cluster: Any
+) -> None:
+    ok(invoke(home, pg_url, "record", 101, "bw_terran", 102, "bw_zerg", "--p1-name", "Flash",
+              "--p2-name", "Jaedong"))  # fmt: skip
+    a1, b1 = elo(1500, 1500, 1.0)
+    pg_cluster.stop()
+    try:
+        queued = ok(invoke(home, pg_url, "record", "Flash", "bw_terran", "Jaedong", "bw_zerg"))
+        assert "pending" in queued.err
+        a2, b2 = elo(a1, b1, 1.0)
+        stats = ok(invoke(home, pg_url, "stats", "--format", "json"))
+        assert "snapshot" in stats.err
+        # entries from the snapshot with the queue on top; the match log offline is the queue's
+        assert stats.json["entries"] == 2 and stats.json["matches"] == 1
+        assert {d["rank"]: d["max_mmr"] for d in stats.json["distribution"]}.get("S") == a2
+        h2h = ok(invoke(home, pg_url, "h2h", "Flash", "Jaedong", "--format", "json")).json
+        assert (h2h["games"], h2h["p1_wins"]) == (1, 1)
+        assert h2h["win_probability"]["p1_mmr"] == a2
+        dry = ok(invoke(home, pg_url, "record", "Jaedong", "bw_zerg", "Flash", "bw_terran",
+                        "--dry-run", "--format", "json"))  # fmt: skip
+        assert dry.json["p1"]["mmr_before"] == b2 and dry.json["p2"]["mmr_before"] == a2
+        assert ok(invoke(home, pg_url, "wal", "status", "--format", "json")).json["pending"] == 1
+        profile = ok(invoke(home, pg_url, "profile", "Flash", "--format", "json")).json
+        assert profile["trends"][0]["recent_mmr"] == [a1, a2]
+        ok(invoke(home, pg_url, "chart", "Flash"))
+    finally:
+        pg_cluster.start()

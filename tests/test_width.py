@@ -284,3 +284,111 @@ def test_no_color_on_a_terminal_is_plain_and_fits(sample_home: Path) -> None:
     assert "─" not in text  # no box
     assert "\x1b[" not in on_terminal(sample_home, ["leaderboard"], 80, {"NO_COLOR": "1"}, raw=True)
     assert "\x1b[" in on_terminal(sample_home, ["leaderboard"], 80, raw=True)
+
+
+# -- profile, stats, h2h, chart ------------------------------------------------------------
+
+
+def stats_numbers(stats: dict[str, Any]) -> list[list[object]]:
+    rows: list[list[object]] = [[stats["entries"], stats["players"], stats["matches"]]]
+    rows += [[m["games"], m["race1_wins"], m["race2_wins"], m["draws"]] for m in stats["matchups"]]
+    rows += [[m["games"], m["draws"]] for m in stats["mirrors"]]
+    rows += [[d["entries"], d["min_mmr"], d["max_mmr"]] for d in stats["distribution"]]
+    rows += [[h["min_mmr"], h["max_mmr"], h["entries"]] for h in stats["histogram"]]
+    rows += [[a["week"], a["matches"]] for a in stats["activity"][-12:]]
+    return rows
+
+
+def h2h_numbers(h2h: dict[str, Any]) -> list[list[object]]:
+    rows: list[list[object]] = [[h2h["games"], h2h["p1_wins"], h2h["p2_wins"], h2h["draws"]]]
+    rows += [
+        [p["games"], f"{p['p1_wins']}-{p['p2_wins']}-{p['draws']}", p["p1_mmr"], p["p2_mmr"]]
+        for p in h2h["pairings"]
+    ]
+    mine = h2h["p1"]["discord_uid"]
+    rows += [
+        [f"{m['p1_mmr_before']} → {m['p1_mmr_after']}"]
+        if m["p1_uid"] == mine
+        else [f"{m['p2_mmr_before']} → {m['p2_mmr_after']}"]
+        for m in h2h["matches"][:10]
+    ]
+    return rows
+
+
+def profile_numbers(profile: dict[str, Any]) -> list[list[object]]:
+    peaks = {t["race"]: t["peak_mmr"] for t in profile["trends"]}
+    rows = [[*board_numbers(r), peaks[r["race"]]] for r in profile["races"]]
+    uid = profile["discord_uid"]
+    for m in profile["recent_matches"]:
+        side = "p1" if m["p1_uid"] == uid else "p2"
+        before, after = m[f"{side}_mmr_before"], m[f"{side}_mmr_after"]
+        rows.append([f"{before} → {after}", f"{after - before:+d}"])
+    return rows
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_library_views_fit(sample_home: Path, width: int, terminal: bool) -> None:
+    from ladder_cli import rendering
+    from ladder_cli.ladder import Ladder
+
+    with Ladder.open(home=sample_home) as ladder:
+        stats = ladder.stats()
+        text = "".join(
+            render(part, width, terminal=terminal) for part in rendering.stats_view(stats)
+        )
+        lines_fit(text, width)
+        assert_rows_whole(text, stats_numbers(json.loads(rendering.to_json(stats.as_dict()))))
+
+        h2h = ladder.h2h("proxyrush", "Tempest.terran")
+        names = dict([h2h.p1, h2h.p2])
+        text = "".join(
+            render(part, width, terminal=terminal) for part in rendering.h2h_view(h2h, names)
+        )
+        assert_rows_whole(text, h2h_numbers(json.loads(rendering.to_json(h2h.as_dict()))))
+
+        prof = ladder.profile(77)
+        trends = ladder.trends(prof)
+        uids = {u for m in prof.recent_matches for u in (m.p1_uid, m.p2_uid)}
+        text = render(rendering.profile_races_table(prof.races, trends, title="Races"), width,
+                      terminal=terminal)  # fmt: skip
+        text += render(
+            rendering.recent_matches_table(77, prof.recent_matches, ladder.names(uids), title="R"),
+            width,
+            terminal=terminal,
+        )
+        lines_fit(text, width)
+        data = {**prof.as_dict(), "trends": [t.as_dict() for t in trends]}
+        assert_rows_whole(text, profile_numbers(json.loads(rendering.to_json(data))))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_insight_commands_on_a_terminal_fit(sample_home: Path, width: int) -> None:
+    stats = json.loads(piped(sample_home, "stats", "--format", "json"))
+    text = on_terminal(sample_home, ["stats"], width)
+    lines_fit(text, width)
+    assert_rows_whole(text, stats_numbers(stats))
+
+    h2h = json.loads(piped(sample_home, "h2h", "proxyrush", "Tempest.terran", "--format", "json"))
+    text = on_terminal(sample_home, ["h2h", "proxyrush", "Tempest.terran"], width)
+    lines_fit(text, width)
+    assert_rows_whole(text, h2h_numbers(h2h))
+
+    profile = json.loads(piped(sample_home, "profile", "proxyrush", "--format", "json"))
+    text = on_terminal(sample_home, ["profile", "proxyrush"], width)
+    lines_fit(text, width)
+    assert_rows_whole(text, profile_numbers(profile))
+
+    text = on_terminal(sample_home, ["chart", "proxyrush"], width)
+    lines_fit(text, width)
+    assert "MMR of proxyrush" in text and "bw_terran" in text
+
+
+def test_chart_in_colour_on_a_terminal_and_plain_when_piped(sample_home: Path) -> None:
+    coloured = on_terminal(sample_home, ["chart", "proxyrush"], 100, raw=True)
+    assert "\x1b[" in coloured
+    plain = piped(sample_home, "chart", "proxyrush")
+    assert "\x1b" not in plain and "MMR of proxyrush" in plain
+    assert max(len(line) for line in plain.splitlines()) <= 80
+    no_color = on_terminal(sample_home, ["chart", "proxyrush"], 100, {"NO_COLOR": "1"}, raw=True)
+    assert "\x1b[" not in no_color
