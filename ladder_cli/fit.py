@@ -131,9 +131,11 @@ class FitTable:
         compact = plain or detail.compact
         t = Table(
             title=None if plain else self.title,
-            box=None if compact else _box(),
+            # compact on a terminal: one space between columns, still a rule under the header
+            box=None if plain else _box(),
             show_edge=not compact,
             pad_edge=not compact,
+            padding=(0, 0) if detail.compact and not plain else (0, 1),
             header_style="" if plain else "bold",
             collapse_padding=compact,
         )

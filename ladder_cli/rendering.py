@@ -386,7 +386,8 @@ def stats_view(stats: LadderStats, *, weeks: int = 12) -> list[Any]:
         Text(
             f"{stats.entries} entries · {stats.players} players · {stats.matches} matches",
             style="bold",
-        )
+        ),
+        "",
     ]
     t = FitTable(
         [
@@ -414,7 +415,7 @@ def stats_view(stats: LadderStats, *, weeks: int = 12) -> list[Any]:
             win_rate(m.race1_wins, decisive),
             f"{pct(low)}-{pct(high)}" if decisive else "-",
         )
-    out += ["", t if stats.matchups else Text("no matches between different races")]
+    out.append(t if stats.matchups else Text("no matches between different races"))
     if stats.mirrors:
         mirror = FitTable(
             [
@@ -426,7 +427,7 @@ def stats_view(stats: LadderStats, *, weeks: int = 12) -> list[Any]:
         )
         for row in stats.mirrors:
             mirror.add_row(str(row["race"]), f"{row['games']}", f"{row['draws']}")
-        out += ["", mirror]
+        out.append(mirror)
     dist = FitTable(
         [
             Col("Rank", "text", "center"),
@@ -444,7 +445,7 @@ def stats_view(stats: LadderStats, *, weeks: int = 12) -> list[Any]:
             str(row["min_mmr"]),
             str(row["max_mmr"]),
         )
-    out += ["", dist, ""]
+    out += [dist, ""]
     cuts: dict[int, list[str]] = {}
     for row in stats.distribution:
         if row["rank"] != "U":
@@ -489,11 +490,9 @@ def h2h_view(h2h: HeadToHead, names: Mapping[int, str]) -> list[Any]:
         p = h2h.now
         out.append(
             Text.assemble(
-                "Now: ",
+                "Win chance now: ",
                 literal(n1),
-                f" ({p.p1_race} {p.p1_mmr}) wins with {pct(p.p1_win_probability)} against ",
-                literal(n2),
-                f" ({p.p2_race} {p.p2_mmr})",
+                f" {pct(p.p1_win_probability)} ({p.p1_race} {p.p1_mmr} v {p.p2_race} {p.p2_mmr})",
             )
         )
     if h2h.pairings:
