@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from rich.box import Box
@@ -198,8 +198,6 @@ def _cell(col: Col, value: Cell, detail: Detail, now: datetime) -> Text | str:
 
 
 def _utc_date(value: datetime) -> str:
-    from datetime import UTC
-
     return value.astimezone(UTC).date().isoformat()
 
 

@@ -14,7 +14,6 @@ import json
 import os
 import pty
 import re
-import select
 import struct
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from rich.console import Console
 from ladder_cli.fit import short_race
 from ladder_cli.model import AppliedMatch
 from ladder_cli.rendering import history_table, leaderboard_table
+from tests.helpers import read_until_closed
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "matches.csv"
@@ -213,23 +213,12 @@ def on_terminal(
         )
     finally:
         os.close(follower)
-    chunks = []
     try:
-        while True:
-            ready, _, _ = select.select([leader], [], [], 60)
-            if not ready:
-                break
-            try:
-                data = os.read(leader, 65536)
-            except OSError:  # EIO: the other side is closed
-                break
-            if not data:
-                break
-            chunks.append(data)
+        output = read_until_closed(leader)
     finally:
         os.close(leader)
         assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
-    text = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    text = output.decode("utf-8", "replace").replace("\r\n", "\n")
     return text if raw else ANSI.sub("", text)
 
 
