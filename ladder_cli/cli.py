@@ -327,6 +327,17 @@ def record(
     no_flush: Annotated[
         bool, typer.Option("--no-flush", help="Only queue; apply later with `ladder wal replay`.")
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Validate and show both MMRs before → after and the win probability; "
+            "record nothing.",
+        ),
+    ] = False,
+    fmt: Annotated[
+        TableJson, typer.Option("--format", help="Output format of --dry-run.")
+    ] = TableJson.table,
 ) -> None:
     """Record a match that P1 won (or a draw) and print both MMRs before -> after.
 
@@ -338,12 +349,17 @@ def record(
       ladder record 290001 bw_terran 184467440737095516 bw_zerg --p1-name Flash
       ladder record Flash bw_terran jaedong bw_zerg --draw --at 2026-11-20T21:00:00
       ladder record --file matches.csv
+      ladder record Flash bw_terran jaedong bw_zerg --dry-run
     """
+    if fmt is TableJson.json and not dry_run:
+        raise BadInput("--format json is for --dry-run; a recorded match prints text")
     if file is not None:
         if any(v is not None for v in (p1, race1, p2, race2, at, p1_name, p2_name)) or draw:
             raise BadInput(
                 "--file takes no players, races, --draw, --at or names: they come from the CSV"
             )
+        if dry_run:
+            raise BadInput("--dry-run previews one match: give P1 RACE1 P2 RACE2, not --file")
         _record_file(file, flush=not no_flush)
         return
     if p1 is None or race1 is None or p2 is None or race2 is None:
@@ -351,6 +367,11 @@ def record(
     from ladder_cli.model import parse_timestamp
 
     when: datetime | None = None if at is None else parse_timestamp(at, what="--at")
+    if dry_run:
+        _record_dry_run(
+            (p1, race1, p2, race2), draw=draw, at=when, names=(p1_name, p2_name), fmt=fmt
+        )
+        return
     with _writing(lambda n: "the match") as ladder:
         outcome = ladder.record(
             p1,
@@ -364,6 +385,28 @@ def record(
             flush=not no_flush,
         )
         _report_write(ladder, outcome, what="the match")
+
+
+def _record_dry_run(
+    match: tuple[str, str, str, str],
+    *,
+    draw: bool,
+    at: datetime | None,
+    names: tuple[str | None, str | None],
+    fmt: TableJson,
+) -> None:
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        preview = ladder.record_preview(
+            *match, draw=draw, at=at, p1_name=names[0], p2_name=names[1]
+        )
+        if fmt is TableJson.json:
+            _raw(rendering.to_json(preview.as_dict()))
+        else:
+            for line in rendering.preview_lines(preview):
+                _out(line)
+        _notes(ladder)
 
 
 def _record_file(path: Path, *, flush: bool) -> None:
@@ -537,8 +580,9 @@ def profile(
 
     with _ladder() as ladder:
         prof = ladder.profile(player)
+        trends = ladder.trends(prof)
         if fmt is TableJson.json:
-            _raw(rendering.to_json(prof.as_dict()))
+            _raw(rendering.to_json({**prof.as_dict(), "trends": [t.as_dict() for t in trends]}))
         else:
             from rich.text import Text
 
@@ -549,12 +593,15 @@ def profile(
                     style="bold",
                 )
             )
-            _out(rendering.leaderboard_table(prof.races, title="Races"))
+            _out(rendering.profile_races_table(prof.races, trends, title="Races"))
             if prof.recent_matches:
                 uids = {u for m in prof.recent_matches for u in (m.p1_uid, m.p2_uid)}
                 _out(
-                    rendering.history_table(
-                        prof.recent_matches, ladder.names(uids), title="Recent matches"
+                    rendering.recent_matches_table(
+                        prof.discord_uid,
+                        prof.recent_matches,
+                        ladder.names(uids),
+                        title="Recent matches",
                     )
                 )
             else:
@@ -588,6 +635,78 @@ def history(
         else:
             uids = {u for m in matches for u in (m.p1_uid, m.p2_uid)}
             _out(rendering.history_table(matches, ladder.names(uids), title="Match history"))
+        _notes(ladder)
+
+
+@app.command()
+def stats(
+    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
+) -> None:
+    """The ladder at a glance: counts, race matchups, rank distribution, weekly activity."""
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        result = ladder.stats()
+        if fmt is TableJson.json:
+            _raw(rendering.to_json(result.as_dict()))
+        else:
+            for part in rendering.stats_view(result):
+                _out(part)
+        _notes(ladder)
+
+
+@app.command()
+def h2h(
+    p1: Annotated[str, typer.Argument(metavar="P1", help="discord_uid or exact player name.")],
+    p2: Annotated[str, typer.Argument(metavar="P2", help="discord_uid or exact player name.")],
+    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
+) -> None:
+    """Two players' record against each other, by race pairing, with the odds now."""
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        result = ladder.h2h(p1, p2)
+        if fmt is TableJson.json:
+            _raw(rendering.to_json(result.as_dict()))
+        else:
+            names = dict([result.p1, result.p2])
+            for part in rendering.h2h_view(result, names):
+                _out(part)
+        _notes(ladder)
+
+
+@app.command()
+def chart(
+    player: Annotated[str, typer.Argument(help="discord_uid or exact player name.")],
+    race: Annotated[str | None, typer.Option("--race", help="Only this race.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="DATE", help="Only matches played from then (ISO 8601)."),
+    ] = None,
+    fmt: Annotated[
+        TableJsonCsv, typer.Option("--format", help="Output format (table: the chart).")
+    ] = TableJsonCsv.table,
+) -> None:
+    """A player's MMR over time as a line chart, one line per race."""
+    from ladder_cli import rendering
+    from ladder_cli.model import parse_timestamp
+
+    start = None if since is None else parse_timestamp(since, what="--since")
+    with _ladder() as ladder:
+        points = ladder.mmr_points(player, race=race, since=start)
+        rows = [p.as_dict() for p in points]
+        if fmt is TableJsonCsv.json:
+            _raw(rendering.to_json(rows))
+        elif fmt is TableJsonCsv.csv:
+            _raw(rendering.to_csv(rows, ["race", "played_at", "mmr", "match_id"]))
+        elif not points:
+            _out("no matches" + (" in that range" if race or since else ""))
+        else:
+            from ladder_cli.charts import MmrChart
+
+            uid = ladder.resolve_player(player)
+            name = rendering.visible(ladder.names([uid]).get(uid, str(uid)))
+            _out(MmrChart(points, f"MMR of {name}"))
         _notes(ladder)
 
 
@@ -634,11 +753,14 @@ def demo() -> None:
         from rich.text import Text
 
         _out(Text.assemble("Profile of ", rendering.literal(prof.player_name), style="bold"))
-        _out(rendering.leaderboard_table(prof.races, title="Races"))
+        _out(rendering.profile_races_table(prof.races, ladder.trends(prof), title="Races"))
         uids = {u for m in prof.recent_matches for u in (m.p1_uid, m.p2_uid)}
         _out(
-            rendering.history_table(
-                prof.recent_matches[:5], ladder.names(uids), title="Recent matches"
+            rendering.recent_matches_table(
+                prof.discord_uid,
+                prof.recent_matches[:5],
+                ladder.names(uids),
+                title="Recent matches",
             )
         )
     _out()
