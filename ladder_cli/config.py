@@ -27,7 +27,15 @@ APP: Final = "ladder"
 DEFAULT_BATCH_SIZE: Final = 20_000
 DEFAULT_EMBEDDED_BATCH_SIZE: Final = 200_000
 
-_KNOWN_KEYS: Final = {"database_url", "batch_size", "connect_timeout", "activity_days"}
+_KNOWN_KEYS: Final = {
+    "database_url",
+    "batch_size",
+    "connect_timeout",
+    "activity_days",
+    "retain_days",
+}
+#: Days applied jobs stay in the home's queue, for `wal reconcile` after a restore/failover.
+DEFAULT_RETAIN_DAYS: Final = 14
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class Settings:
     batch_size: int = DEFAULT_BATCH_SIZE
     connect_timeout: float = 5.0
     activity_days: int | None = None
+    retain_days: int = DEFAULT_RETAIN_DAYS
 
     @property
     def queue_path(self) -> Path:
@@ -76,6 +85,7 @@ class Settings:
             "batch_size": self.batch_size,
             "connect_timeout": self.connect_timeout,
             "activity_days": self.activity_days,
+            "retain_days": self.retain_days,
         }
 
 
@@ -118,6 +128,7 @@ def resolve(
         ),
         connect_timeout=float(_positive_int(file, "connect_timeout", 5, config_file)),
         activity_days=_optional_days(file, config_file),
+        retain_days=_retain_days(file, config_file),
     )
 
 
@@ -158,6 +169,16 @@ def _optional_days(data: Mapping[str, Any], path: Path) -> int | None:
     if "activity_days" not in data:
         return None
     return _positive_int(data, "activity_days", 1, path)
+
+
+def _retain_days(data: Mapping[str, Any], path: Path) -> int:
+    value = data.get("retain_days", DEFAULT_RETAIN_DAYS)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 36_500:
+        raise BadInput(
+            f"config file {path}: retain_days must be a whole number of days from 0 "
+            "(keep no applied jobs) to 36500"
+        )
+    return value
 
 
 def mask_url(url: str, *, hide_password: bool = False) -> str:

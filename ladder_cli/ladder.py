@@ -40,6 +40,7 @@ from ladder_cli.stores.base import without_gc
 if TYPE_CHECKING:
     import polars as pl
 
+    from ladder_cli.reconcile import ReconcileReport
     from ladder_cli.state import LadderState, Overlay, Snapshots
 
 Progress = Callable[[int, int], None]
@@ -161,7 +162,11 @@ class Ladder:
         with self._lock:
             if self._queue is None:
                 self._make_home()
-                self._queue = WriteQueue(self.settings.queue_path, self.store.target)
+                self._queue = WriteQueue(
+                    self.settings.queue_path,
+                    self.store.target,
+                    retain_days=self.settings.retain_days,
+                )
             return self._queue
 
     def _make_home(self) -> None:
@@ -746,6 +751,13 @@ class Ladder:
 
     def retry_failed(self) -> int:
         return self.queue.retry_failed()
+
+    def reconcile(self, progress: Progress | None = None) -> ReconcileReport:
+        """Re-apply the retained jobs the database's ledger no longer has (after a
+        restore or a failover); see :mod:`ladder_cli.reconcile`."""
+        from ladder_cli.reconcile import reconcile
+
+        return reconcile(self, progress)
 
 
 _T = TypeVar("_T")
