@@ -380,6 +380,7 @@ class PgCluster:
             "-R",
             "-X",
             "stream",
+            "--checkpoint=fast",  # else it waits for a spread checkpoint (minutes)
             "--no-sync",
         )
         self._write_settings()
