@@ -136,6 +136,7 @@ def _read_config(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
+            mode = os.fstat(fh.fileno()).st_mode
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
@@ -155,7 +156,18 @@ def _read_config(path: Path) -> dict[str, Any]:
         )
     if "database_url" in data and not isinstance(data["database_url"], str):
         raise BadInput(f"config file {path}: database_url must be a string")
+    _refuse_shared_password(path, data, mode)
     return data
+
+
+def _refuse_shared_password(path: Path, data: Mapping[str, Any], mode: int) -> None:
+    """A password in a file that others can read (or change) is no longer a secret."""
+    url = data.get("database_url")
+    if isinstance(url, str) and mode & 0o077 and url_secrets(url):
+        raise BadInput(
+            f"config file {path} holds a database password and other users can access it: "
+            f"run `chmod 600 {path}` (or keep the password in ~/.pgpass)"
+        )
 
 
 def _positive_int(data: Mapping[str, Any], key: str, default: int, path: Path) -> int:

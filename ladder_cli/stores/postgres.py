@@ -9,6 +9,7 @@ or the data was refused (isolate the job).
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -188,6 +189,20 @@ def _result_error(result: Any, pgconn: Any) -> psycopg.Error:
     return cls(message)
 
 
+# Connection failures that no waiting will fix: no password for the role (none in the URL,
+# ~/.pgpass, PGPASSFILE or the service file), the server's pg_hba.conf admits no such
+# connection (say, one without TLS), or, with TLS, the server's certificate is not
+# the one the URL trusts (sslmode=verify-ca/verify-full) or the URL demands TLS the server
+# does not offer.
+_SETUP_ERRORS = (
+    "no password supplied",
+    "no pg_hba.conf entry",
+    "certificate verify failed",
+    "does not match host name",
+    "server does not support ssl",
+    "root certificate file",
+)
+
 # SQLSTATE classes that mean "this data can never be written": data exceptions,
 # integrity constraint violations, and errors raised by triggers.
 _REJECTED_CLASSES = ("22", "23", "P0")
@@ -294,6 +309,7 @@ class PostgresStore(Store):
             or "invalid dsn" in lowered
             or "invalid connection option" in lowered
             or ("missing" in lowered and "=" in lowered)
+            or any(words in lowered for words in _SETUP_ERRORS)
         ):
             return BadInput(f"cannot connect to {self.target}: {message}: check the URL")
         return DatabaseUnavailable(f"cannot reach {self.target}: {message}")
@@ -466,11 +482,24 @@ class PostgresStore(Store):
             try:
                 with conn.transaction(), conn.cursor() as cur:
                     cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
-                    cur.execute(sql.render(sql.SCHEMA, **self.words))
-                    self._rename_old_job_keys(cur)
+                    if not self._schema_in_place(cur):
+                        cur.execute(sql.render(sql.SCHEMA, **self.words))
+                        self._rename_old_job_keys(cur)
                     self._check_adoptable(cur)
             except psycopg.Error as exc:
                 raise self._classify(exc) from exc
+
+    def _schema_in_place(self, cur: Any) -> bool:
+        """Whether every table and index of the schema exists, up to date: then `ladder
+        init` runs no DDL, so a role without CREATE on the schema (least privilege, see
+        the README) can run it after the owner did."""
+        names = re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", sql.SCHEMA)
+        cur.execute(
+            "SELECT count(*) FROM unnest(%s::text[]) AS n WHERE to_regclass(n) IS NOT NULL",
+            (names,),
+        )
+        row = cur.fetchone()
+        return bool(row and row[0] == len(names)) and not self._old_job_key_tables(cur)
 
     def _columns(self, cur: Any, table: str) -> set[str]:
         cur.execute(
