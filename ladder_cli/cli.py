@@ -31,7 +31,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 wal_app = typer.Typer(
-    help="The local write-ahead queue: status, pending and failed jobs, replay.",
+    help="The local write-ahead queue: status, pending and failed jobs, replay, reconcile.",
     no_args_is_help=True,
 )
 app.add_typer(wal_app, name="wal")
@@ -651,9 +651,8 @@ def wal_reconcile(
             _raw(rendering.to_json(report.as_dict()))
         else:
             _out(
-                f"checked {report.checked} job(s) applied in the last {report.retain_days} "
-                f"day(s): {report.missing} missing from the database, "
-                f"{report.reapplied} re-applied"
+                f"checked {report.checked:,} job(s) of the last {report.retain_days} day(s): "
+                f"{report.missing:,} missing, {report.reapplied:,} re-applied"
             )
         for seq, reason in report.corrupt:
             _warn(f"retained job {seq} was left out: {reason}")

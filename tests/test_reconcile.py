@@ -241,9 +241,9 @@ def test_reconcile_prints_a_summary(home: Path, tmp_path: Path) -> None:
     assert invoke(home, url, "record", 1, "bw_terran", 2, "bw_zerg").code == 0
     done = invoke(home, url, "wal", "reconcile")
     assert done.code == 0
-    assert done.out.strip() == (
-        "checked 1 job(s) applied in the last 14 day(s): 0 missing from the database, 0 re-applied"
-    )
+    assert done.out.strip() == "checked 1 job(s) of the last 14 day(s): 0 missing, 0 re-applied"
+    bad = invoke(home, url, "wal", "reconcile", "--format", "xml")
+    assert bad.code == 2 and len(bad.err_lines) == 1
 
 
 def test_jobs_are_reapplied_in_their_original_order(tmp_path: Path) -> None:
