@@ -33,7 +33,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 wal_app = typer.Typer(
-    help="The local write-ahead queue: status, pending and failed jobs, replay.",
+    help="The local write-ahead queue: status, pending and failed jobs, replay, reconcile.",
     no_args_is_help=True,
 )
 app.add_typer(wal_app, name="wal")
@@ -1017,6 +1017,43 @@ def wal_discard(
                 raise LadderError("discard cancelled; nothing was changed")
         dropped = discard.discard(ladder, plan)
         _out(f"discarded {plural(dropped, 'job')}" + (f" of {count:,}" if dropped != count else ""))
+
+
+@wal_app.command("reconcile")
+def wal_reconcile(
+    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
+) -> None:
+    """After a database restore or failover: re-apply, exactly once and in their original
+    order, the jobs this home applied within retain_days that the database has lost."""
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        bar = _progress("reconciling")
+        if bar is None:
+            report = ladder.reconcile()
+        else:
+            progress, description = bar
+            with progress:
+                task = progress.add_task(description, total=None)
+                report = ladder.reconcile(
+                    progress=lambda done, total: progress.update(task, completed=done, total=total)
+                )
+        if fmt is TableJson.json:
+            _raw(rendering.to_json(report.as_dict()))
+        else:
+            _out(
+                f"checked {report.checked:,} job(s) of the last {report.retain_days} day(s): "
+                f"{report.missing:,} missing, {report.reapplied:,} re-applied"
+            )
+        for seq, reason in report.corrupt:
+            _warn(f"retained job {seq} was left out: {reason}")
+        for seq, reason in report.failed:
+            _warn(f"job {seq} could not be re-applied: {reason}")
+        if report.pending:
+            _warn(f"{report.pending} job(s) pending; run `ladder wal replay` to apply them")
+        _notes(ladder)
+        if report.failed:
+            raise LadderError(f"{len(report.failed)} missing job(s) could not be re-applied")
 
 
 # -- entry point ------------------------------------------------------------------------

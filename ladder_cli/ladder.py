@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from ladder_cli import insight
+    from ladder_cli.reconcile import ReconcileReport
     from ladder_cli.rules import Rules
     from ladder_cli.state import Overlay
     from ladder_cli.verify import VerifyReport
@@ -341,3 +342,10 @@ class Ladder:
         (what an interrupted command reports as queued)."""
         queue = self._parts.opened_queue()
         return [] if queue is None else list(queue.appended)
+
+    def reconcile(self, progress: Progress | None = None) -> ReconcileReport:
+        """Re-apply the retained jobs the database's ledger no longer has (after a
+        restore or a failover); see :mod:`ladder_cli.reconcile`."""
+        from ladder_cli.reconcile import reconcile
+
+        return reconcile(self._parts, self._writes, progress)
