@@ -198,6 +198,7 @@ def test_tls_with_a_certificate_it_does_not_trust_is_an_error_not_an_outage(
 
 # -- least privilege ----------------------------------------------------------------------
 
+
 def _readme_grants() -> str:
     """The README's GRANTs, as a template: the test grants exactly what the README says."""
     readme = (Path(__file__).parent.parent / "README.md").read_text()
