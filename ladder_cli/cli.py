@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -21,6 +22,7 @@ from ladder_cli import __version__, failpoints
 from ladder_cli.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
+    from ladder_cli.config import Settings
     from ladder_cli.ladder import Ladder, WriteOutcome
 
 app = typer.Typer(
@@ -55,15 +57,32 @@ class TableJson(StrEnum):
     json = "json"
 
 
-class _Options:
+@dataclass
+class Session:
+    """One run's global options, kept in Typer's context object (``ctx.obj``); ``run``
+    holds it too, to report an error after the command's context is gone."""
+
     db: str | None = None
     home: str | None = None
     debug: bool = False
     #: What an interrupt before any write is said to have left behind.
     untouched: str = "nothing was changed"
 
+    def settings(self) -> Settings:
+        from ladder_cli.config import resolve
 
-OPTIONS = _Options()
+        return resolve(db=self.db, home=self.home)
+
+
+def _session() -> Session:
+    """This run's :class:`Session`, from the current Typer context."""
+    # Typer bundles its own Click (typer._click, pinned with Typer in pyproject.toml) and
+    # exports no accessor for the current context.
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    found = None if ctx is None else ctx.find_object(Session)
+    return found if found is not None else Session()
 
 
 def _version(value: bool) -> None:
@@ -74,6 +93,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _global(
+    ctx: typer.Context,
     db: Annotated[
         str | None,
         typer.Option(
@@ -100,14 +120,14 @@ def _global(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = None,
 ) -> None:
-    OPTIONS.db, OPTIONS.home, OPTIONS.debug = db, home, debug
+    session = ctx.ensure_object(Session)
+    session.db, session.home, session.debug = db, home, debug
 
 
 def _ladder() -> Ladder:
-    from ladder_cli.config import resolve
     from ladder_cli.ladder import Ladder
 
-    return Ladder(resolve(db=OPTIONS.db, home=OPTIONS.home))
+    return Ladder(_session().settings())
 
 
 class JobsFailed(LadderError):
@@ -167,7 +187,7 @@ def _writing(describe: Describe, *, untouched: str = "nothing was recorded") -> 
     """
     from ladder_cli.interrupts import ignored
 
-    OPTIONS.untouched = untouched
+    _session().untouched = untouched
     ladder = _ladder()
     try:
         yield ladder
@@ -204,7 +224,7 @@ def _warn(text: str) -> None:
 
     from ladder_cli.rendering import error_console, visible
 
-    error_console().print(Text(f"warning: {visible(_scrub(text))}"))
+    error_console().print(Text(f"warning: {visible(_scrub(text, _session()))}"))
 
 
 def _notes(ladder: Ladder) -> None:
@@ -412,7 +432,7 @@ def _record_dry_run(
 def _record_file(path: Path, *, flush: bool) -> None:
     from ladder_cli.csvfile import read_matches
 
-    OPTIONS.untouched = "nothing was recorded"
+    _session().untouched = "nothing was recorded"
     jobs = read_matches(path)
 
     def describe(n: int) -> str:
@@ -716,9 +736,8 @@ def show_config(
 ) -> None:
     """Show the resolved paths and database (password masked) and where each came from."""
     from ladder_cli import rendering
-    from ladder_cli.config import resolve
 
-    info = resolve(db=OPTIONS.db, home=OPTIONS.home).describe()
+    info = _session().settings().describe()
     if fmt is TableJson.json:
         _raw(rendering.to_json(info))
         return
@@ -1069,12 +1088,11 @@ def run(argv: list[str] | None = None) -> int:
     from ladder_cli.terminal import prepare_streams
 
     prepare_streams()
-    OPTIONS.untouched = _Options.untouched
     with handling():
-        return _run(argv)
+        return _run(argv, Session())
 
 
-def _run(argv: list[str] | None) -> int:
+def _run(argv: list[str] | None, session: Session) -> int:
     import os
 
     from typer.main import get_command
@@ -1085,21 +1103,24 @@ def _run(argv: list[str] | None) -> int:
     command = get_command(app)
     try:
         result = command.main(
-            args=sys.argv[1:] if argv is None else argv, prog_name="ladder", standalone_mode=False
+            args=sys.argv[1:] if argv is None else argv,
+            prog_name="ladder",
+            standalone_mode=False,
+            obj=session,
         )
         if interrupts.raised:  # Typer returned 130 for it without a word
-            _interrupted(interrupts.raised[-1])
+            _interrupted(interrupts.raised[-1], session)
         return result if isinstance(result, int) else 0
     except LadderError as exc:
-        _fail(str(exc), exc.exit_code)
+        _fail(str(exc), exc.exit_code, session=session)
     except typer.Exit as exc:
         if interrupts.raised:
-            _interrupted(interrupts.raised[-1])
+            _interrupted(interrupts.raised[-1], session)
         return exc.exit_code
     except typer.Abort:
-        _fail("aborted; nothing was changed", 1)
+        _fail("aborted; nothing was changed", 1, session=session)
     except KeyboardInterrupt as exc:
-        _interrupted(exc)
+        _interrupted(exc, session)
     except typer.TyperException as exc:  # usage errors from the parser
         if type(exc).__name__ == "NoArgsIsHelpError":
             # `ladder` or `ladder wal` alone: the help as Click would show it, not one line.
@@ -1109,51 +1130,55 @@ def _run(argv: list[str] | None) -> int:
         ctx = getattr(exc, "ctx", None)
         if ctx is not None:
             hint = f" (see `{ctx.command_path} --help`)"
-        _fail(f"{exc.format_message()}{hint}", getattr(exc, "exit_code", 2))
+        _fail(f"{exc.format_message()}{hint}", getattr(exc, "exit_code", 2), session=session)
     except BrokenPipeError:
         return 0
     except Exception as exc:
-        if OPTIONS.debug:
+        if session.debug:
             import traceback
 
             # The traceback, but never the password (exception messages may quote the URL).
-            sys.stderr.write(_scrub("".join(traceback.format_exception(exc)), one_line=False))
-            _fail(f"unexpected {type(exc).__name__}: {_scrub(str(exc))}", 1)
+            sys.stderr.write(
+                _scrub("".join(traceback.format_exception(exc)), session, one_line=False)
+            )
+            _fail(f"unexpected {type(exc).__name__}: {exc}", 1, session=session)
         _fail(
-            f"unexpected {type(exc).__name__}: {_scrub(str(exc))} (run with --debug for details)", 1
+            f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
+            1,
+            session=session,
         )
 
 
-def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
+def _interrupted(exc: KeyboardInterrupt, session: Session) -> NoReturn:
     """One line on what an interrupt left behind (see _writing), exit 128 + the signal."""
     import signal
 
     signum = getattr(exc, "signum", signal.SIGINT)
     verb = "terminated" if signum == signal.SIGTERM else "interrupted"
-    _fail(f"{verb}: {getattr(exc, 'report', None) or OPTIONS.untouched}", 128 + signum, "")
+    report = getattr(exc, "report", None) or session.untouched
+    _fail(f"{verb}: {report}", 128 + signum, "", session=session)
 
 
-def _scrub(text: str, *, one_line: bool = True) -> str:
+def _scrub(text: str, session: Session, *, one_line: bool = True) -> str:
     """``text`` without the database password, however the URL was given."""
-    import contextlib
+    from ladder_cli.config import scrub
 
-    from ladder_cli.config import resolve, scrub
-
-    urls = {OPTIONS.db}
+    urls = {session.db}
     with contextlib.suppress(Exception):  # a broken config file: its URL, if any, is unknown
-        urls.add(resolve(db=OPTIONS.db, home=OPTIONS.home).database_url)
+        urls.add(session.settings().database_url)
     for url in urls:
         text = scrub(text, url)
     return " ".join(text.split()) if one_line else text
 
 
-def _fail(message: str, code: int, prefix: str = "error: ") -> NoReturn:
+def _fail(
+    message: str, code: int, prefix: str = "error: ", *, session: Session | None = None
+) -> NoReturn:
     from rich.text import Text
 
     from ladder_cli.rendering import error_console, visible
 
+    shown = visible(_scrub(message, session or _session()))
     with contextlib.suppress(Exception):  # a broken stderr must not change the exit status
-        error_console().print(
-            Text(f"{prefix}{visible(_scrub(message))}", style="red" if sys.stderr.isatty() else "")
-        )
+        error_console().print(Text(f"{prefix}{shown}", style="red" if sys.stderr.isatty() else ""))
     raise SystemExit(code)
