@@ -189,7 +189,7 @@ def test_wilson_interval() -> None:
     assert math.isclose(low, 0.4038, abs_tol=1e-4) and math.isclose(high, 0.5962, abs_tol=1e-4)
     assert wilson(0, 0) == (0.0, 1.0)
     low, high = wilson(10, 10)
-    assert high == 1.0 and 0.69 < low < 0.73  # 0.7225
+    assert math.isclose(high, 1.0) and 0.69 < low < 0.73  # 0.7225
 
 
 # -- head to head ------------------------------------------------------------------------
