@@ -24,6 +24,7 @@ from ladder_cli.errors import BadInput, LadderError
 if TYPE_CHECKING:
     from ladder_cli.config import Settings
     from ladder_cli.ladder import Ladder, WriteOutcome
+    from ladder_cli.writes import Progress
 
 app = typer.Typer(
     name="ladder",
@@ -232,24 +233,31 @@ def _notes(ladder: Ladder) -> None:
         _warn(note)
 
 
-def _progress(description: str) -> Any:
-    """A progress bar on stderr when it is a terminal; otherwise nothing."""
+@contextlib.contextmanager
+def _progress(description: str, total: int | None = None) -> Iterator[Progress | None]:
+    """A progress bar on stderr while the block runs, when stderr is a terminal: yields
+    the ``progress(done, total)`` callback the library's long operations take, or None."""
     from ladder_cli.rendering import fancy
 
     if not fancy(sys.stderr):
-        return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
 
     from ladder_cli.rendering import error_console
 
-    return Progress(
+    bar = Bar(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=error_console(),
         transient=True,
-    ), description
+    )
+    with bar:
+        task = bar.add_task(description, total=total)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -439,18 +447,9 @@ def _record_file(path: Path, *, flush: bool) -> None:
         return f"the {'match' if n == 1 else plural(n, 'match', 'matches')} from {path}"
 
     with _writing(describe) as ladder:
-        bar = _progress(f"recording {plural(len(jobs), 'match', 'matches')}")
-        if bar is None:
-            outcome = ladder.record_many(jobs, flush=flush)
-        else:
-            progress, description = bar
-            with progress:
-                task = progress.add_task(description, total=len(jobs))
-                outcome = ladder.record_many(
-                    jobs,
-                    flush=flush,
-                    progress=lambda done, total: progress.update(task, completed=done, total=total),
-                )
+        recording = f"recording {plural(len(jobs), 'match', 'matches')}"
+        with _progress(recording, len(jobs)) as progress:
+            outcome = ladder.record_many(jobs, flush=flush, progress=progress)
         applied = outcome.report.applied if outcome.report else 0
         failpoints.hit("report")
         _out(
@@ -937,20 +936,9 @@ def wal_replay(
 
     with _ladder() as ladder:
         before = ladder.wal_status()
-        bar = _progress("replaying")
         try:
-            if bar is None:
-                report = ladder.flush(keep_matches=())
-            else:
-                progress, description = bar
-                with progress:
-                    task = progress.add_task(description, total=None)
-                    report = ladder.flush(
-                        keep_matches=(),
-                        progress=lambda done, total: progress.update(
-                            task, completed=done, total=total
-                        ),
-                    )
+            with _progress("replaying") as progress:
+                report = ladder.flush(keep_matches=(), progress=progress)
         except KeyboardInterrupt as exc:
             with ignored(), contextlib.suppress(Exception):
                 exc.report = _replay_stopped(ladder, before)  # type: ignore[attr-defined]
@@ -1047,16 +1035,8 @@ def wal_reconcile(
     from ladder_cli import rendering
 
     with _ladder() as ladder:
-        bar = _progress("reconciling")
-        if bar is None:
-            report = ladder.reconcile()
-        else:
-            progress, description = bar
-            with progress:
-                task = progress.add_task(description, total=None)
-                report = ladder.reconcile(
-                    progress=lambda done, total: progress.update(task, completed=done, total=total)
-                )
+        with _progress("reconciling") as progress:
+            report = ladder.reconcile(progress)
         if fmt is TableJson.json:
             _raw(rendering.to_json(report.as_dict()))
         else:
