@@ -1091,6 +1091,8 @@ def _run(argv: list[str] | None, session: Session) -> int:
         if interrupts.raised:  # Typer returned 130 for it without a word
             _interrupted(interrupts.raised[-1], session)
         return result if isinstance(result, int) else 0
+    except BadInput as exc:
+        _fail(exc.as_option(), exc.exit_code, session=session)
     except LadderError as exc:
         _fail(str(exc), exc.exit_code, session=session)
     except typer.Exit as exc:

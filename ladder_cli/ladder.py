@@ -331,7 +331,7 @@ class Ladder:
 
     def wal_jobs(self, state: str = "pending", limit: int | None = None) -> list[JobInfo]:
         if limit is not None and limit < 0:
-            raise BadInput(f"--limit {limit} must be 0 (all) or more")
+            raise BadInput(f"limit {limit} must be 0 (all) or more", param="limit")
         return self.queue.list(state, None if limit is None or limit > MAX_ROWS else limit)
 
     def retry_failed(self) -> int:

@@ -89,24 +89,27 @@ class Reads:
         named = [race] if isinstance(race, str) else list(race or ())
         races = tuple(dict.fromkeys(parse_race(r) for r in named))
         if top is not None and top < 0:
-            raise BadInput(f"--top {top} must be 0 (all) or more")
+            raise BadInput(f"top {top} must be 0 (all) or more", param="top")
         if page < 1:
-            raise BadInput(f"--page {page} must be 1 or more")
+            raise BadInput(f"page {page} must be 1 or more", param="page")
         if min_games < 0:
-            raise BadInput(f"--min-games {min_games} must be 0 or more")
+            raise BadInput(f"min_games {min_games} must be 0 or more", param="min_games")
         letter = None
         if rank is not None:
             letter = rank.strip().upper()
             if letter not in ("S", "A", "B", "C", "D", "E", "F", "U"):
-                raise BadInput(f"--rank {rank!r} is not a letter rank: S A B C D E F or U")
+                raise BadInput(
+                    f"rank {rank!r} is not a letter rank: S A B C D E F or U", param="rank"
+                )
         parts = self._parts
         uids = None
         if country is not None:
             uids = bot_players_in(parts.store, country.strip())
             if uids is None:
                 raise BadInput(
-                    "--country needs the original bot's players table (with a country "
-                    "column), which this database does not have"
+                    "country needs the original bot's players table (with a country "
+                    "column), which this database does not have",
+                    param="country",
                 )
         filters = ranks.Filters(races, best_race, letter, None if uids is None else frozenset(uids))
         options: dict[str, Any] = {
@@ -165,7 +168,7 @@ class Reads:
 
         Pending matches get provisional ids above the newest logged one."""
         if limit is not None and limit < 0:
-            raise BadInput(f"--limit {limit} must be 0 (all) or more")
+            raise BadInput(f"limit {limit} must be 0 (all) or more", param="limit")
         if limit is not None and limit > MAX_ROWS:
             limit = None  # more than any log holds: all of it (and no 64-bit overflow in SQL)
         uid = None if player is None else self._resolve(player)

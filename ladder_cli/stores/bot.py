@@ -50,7 +50,9 @@ def import_bot_matches(store: Store, table: str, *, dry_run: bool = False) -> di
     ``mmrs_1v1`` changes. Aborted (-1) and unresolved (NULL) matches are counted.
     """
     if not _IDENTIFIER.fullmatch(table):
-        raise BadInput(f"--table {table!r} is not a plain table name (letters, digits, _)")
+        raise BadInput(
+            f"table {table!r} is not a plain table name (letters, digits, _)", param="table"
+        )
     queue_id = BOT_QUEUE_PREFIX + table
     counts = dict.fromkeys(
         ("imported", "already_present", "skipped_aborted", "skipped_unresolved"), 0
