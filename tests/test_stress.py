@@ -52,11 +52,13 @@ CHECK_EVERY = 8  # kills between full replays
 #: Where a kill landed, by the last failpoint the process passed (LADDER_FAILPOINT_TRACE).
 PHASES = {
     "": "before any durable step",
+    "reading-csv": "before any durable step",
     "after-validate": "during the queue commit",
     "after-queue-commit": "queued, before the database transaction",
     "in-db-transaction": "inside a database transaction",
     "after-db-commit": "database committed, queue not yet updated",
     "between-batches": "between batches, or after the last",
+    "report": "applied, while reporting",
 }
 
 
