@@ -74,6 +74,9 @@ class EntryChange:
     drawn: int = 0
     #: (what the log's replay had, what the corrected replay has), when it changes.
     last: tuple[datetime | None, datetime | None] | None = None
+    #: The MMR the uncorrected log ends this entry at (None where only counts change):
+    #: a stored MMR that differs from it was changed outside the ladder (drift).
+    logged_mmr: int | None = None
 
     @property
     def empty(self) -> bool:
@@ -209,7 +212,7 @@ def plan(
         rewrite(pending)
 
     for key, new in current.items():
-        out.changes[key] = EntryChange(key, mmr=new - logged[key])
+        out.changes[key] = EntryChange(key, mmr=new - logged[key], logged_mmr=logged[key])
     for key, side in ((k1, 1), (k2, 2)):
         if not counts_live[key]:
             continue

@@ -110,6 +110,16 @@ class Ladder:
     around the flush); the in-memory frame is replaced, never mutated, under its own lock.
     """
 
+    #: Who the audit trail names for this Ladder's writes (``--by``); see :attr:`actor`.
+    by: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """``--by``, else config ``admin``, else the login name."""
+        from ladder_cli.audit import default_actor
+
+        return self.by or self.settings.admin or default_actor()
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.notes: list[str] = []
@@ -563,8 +573,9 @@ class Ladder:
             return
         queue.mark_failed(result.failed)
         queue.complete(result.applied + result.already_applied)
-        report.applied += len(result.applied)
-        report.already_applied += len(result.already_applied)
+        # An audit row is not a write of its own: the counts are the command's jobs.
+        report.applied += len(result.applied) - result.audit_applied
+        report.already_applied += len(result.already_applied) - result.audit_already
         report.failed.extend(result.failed)
         keep = report.keep_matches
         kept = []
@@ -690,7 +701,11 @@ class Ladder:
         return Profile(uid, name, races, self.history(uid, limit=recent))
 
     def history(
-        self, player: str | int | None = None, *, limit: int | None = 20
+        self,
+        player: str | int | None = None,
+        *,
+        limit: int | None = 20,
+        include_voided: bool = False,
     ) -> list[AppliedMatch]:
         """The match log, newest first, pending matches included; ``limit`` None is all."""
         if limit is not None and limit < 0:
@@ -699,7 +714,7 @@ class Ladder:
             limit = None  # more than any log holds: all of it (and no 64-bit overflow in SQL)
         uid = None if player is None else self.resolve_player(player)
         if self.reachable() is None:
-            logged = self.store.history(uid, limit)
+            logged = self.store.history(uid, limit, include_voided=include_voided)
         else:
             # A database never read from this home has no snapshot: that is an error.
             self.frame()

@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 from ladder_cli import failpoints
 from ladder_cli.model import (
     RACE_SET,
+    AdjustJob,
     AppliedMatch,
+    AuditJob,
+    CorrectionJob,
     Entry,
     Key,
     MatchJob,
@@ -28,7 +31,7 @@ from ladder_cli.model import (
     now_utc,
 )
 from ladder_cli.rating import Change, PoisonJob, Ratings
-from ladder_cli.stores import sql
+from ladder_cli.stores import eventlog, sql
 
 if TYPE_CHECKING:
     import polars as pl
@@ -74,6 +77,9 @@ class BatchResult:
     matches: list[AppliedMatch] = field(default_factory=list)
     entries: dict[Key, Entry] = field(default_factory=dict)
     renamed: dict[int, str] = field(default_factory=dict)
+    #: How many of ``applied`` and ``already_applied`` are audit rows (see ladder_cli.audit).
+    audit_applied: int = 0
+    audit_already: int = 0
 
 
 class Store(ABC):
@@ -156,6 +162,8 @@ class Store(ABC):
         result = BatchResult()
         if not jobs:
             return result
+        if any(type(job.job) is CorrectionJob for job in jobs):
+            return eventlog.split_corrections(self, queue_id, jobs)
         try:
             ratings = self._apply_in_transaction(queue_id, jobs, result)
         except BaseException:
@@ -174,9 +182,14 @@ class Store(ABC):
             done = {row[0] for row in cur.fetchall()}
             todo = [job for job in jobs if job.ledger_id not in done]
             result.already_applied = [job.seq for job in jobs if job.ledger_id in done]
+            result.audit_already = sum(
+                type(job.job) is AuditJob for job in jobs if job.ledger_id in done
+            )
             ratings = Ratings.from_entries(self._batch_entries(cur, todo))
             applied_ids = []
+            marks: list[eventlog.Mark] = []  # resets, adjustments, audit rows: logged events
             for job in todo:
+                before = None if type(job.job) is MatchJob else eventlog.before_job(ratings, job)
                 try:
                     ratings.apply(job)
                 except PoisonJob as exc:
@@ -184,8 +197,14 @@ class Store(ABC):
                 else:
                     result.applied.append(job.seq)
                     applied_ids.append(job.ledger_id)
+                    if before is not None:
+                        eventlog.mark(marks, ratings, job, before)
+                        result.audit_applied += type(job.job) is AuditJob
             failpoints.hit("in-db-transaction")
+            base = eventlog.last_match_id(self, cur) if marks else 0
             self._write(cur, queue_id, ratings, applied_ids)
+            if marks:
+                eventlog.write_events(self, cur, queue_id, marks, ratings, base)
             self._learn_new_ids(cur, ratings)
             result.matches = ratings.matches
             result.entries = {key: change.entry for key, change in ratings.changes.items()}
@@ -284,15 +303,24 @@ class Store(ABC):
             cur.execute(self.q(sql.PLAYER_EXISTS), (uid,))
             return cur.fetchone() is not None
 
-    def history(self, uid: int | None = None, limit: int | None = None) -> list[AppliedMatch]:
-        """The match log, newest first."""
-        where, params = "", list[object]()
+    def history(
+        self, uid: int | None = None, limit: int | None = None, *, include_voided: bool = False
+    ) -> list[AppliedMatch]:
+        """The match log, newest first; voided matches only with ``include_voided``."""
+        where, params = ("" if include_voided else "state <> 'voided'"), list[object]()
         if uid is not None:
-            where, params = "WHERE p1_uid = %s OR p2_uid = %s", [uid, uid]
+            where += "" if include_voided else " AND "
+            where, params = where + "(p1_uid = %s OR p2_uid = %s)", [uid, uid]
+        where = f"WHERE {where}" if where else ""
         params.append(self._no_limit() if limit is None else limit)
         with self.read_cursor() as cur:
-            cur.execute(self.q(sql.HISTORY.format(where=where)), params)
-            return [self._match(row) for row in cur.fetchall()]
+            cur.execute(self.q(sql.HISTORY_WITH_STATE.format(where=where)), params)
+            matches = []
+            for row in cur.fetchall():
+                match = self._match(row[:11])
+                match.state = str(row[12])
+                matches.append(match)
+            return matches
 
     def logged_matches(self, queue_id: str, job_ids: Sequence[int]) -> list[AppliedMatch]:
         """The logged matches of these jobs, for a writer whose jobs another process
@@ -345,7 +373,11 @@ def involved_keys(jobs: Sequence[QueuedJob]) -> tuple[list[Key], set[int]]:
     add = keys.add
     for queued in jobs:
         job = queued.job
-        if not isinstance(job, MatchJob):
+        if isinstance(job, AdjustJob):
+            add((job.uid, job.race))
+        elif isinstance(job, CorrectionJob | AuditJob):
+            continue  # no row of mmrs_1v1 read by the batch (see apply_batch)
+        elif not isinstance(job, MatchJob):
             whole.add(job.uid)
         elif job.p1_name is None and job.p2_name is None:
             add((job.p1_uid, job.p1_race))

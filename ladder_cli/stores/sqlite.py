@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from ladder_cli.errors import LadderError
 from ladder_cli.files import open_sqlite, write_atomically
-from ladder_cli.stores import sql
+from ladder_cli.stores import eventlog, sql
 from ladder_cli.stores.base import JobRejected, Store, involved_uids
 
 if TYPE_CHECKING:
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 
 CACHE_KIB: Final = 64 * 1024
+
+# user_version of a database with the event log (1: the match log alone).
+EVENT_LOG_VERSION: Final = 2
 
 # Players whose rows a flush keeps between batches (about 300 bytes a row).
 ROWS_KEPT: Final = 500_000
@@ -74,7 +77,7 @@ class SqliteStore(Store):
             self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self._conn.create_function("ladder_fold", 1, _fold, deterministic=True)
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0 or self._old_job_key_tables(self._conn):
+            if version < EVENT_LOG_VERSION or self._old_job_key_tables(self._conn):
                 self.init_schema()
         except (OSError, sqlite3.Error) as exc:
             raise LadderError(f"cannot open the embedded database {path}: {exc}") from None
@@ -168,7 +171,8 @@ class SqliteStore(Store):
                 if statement.strip():
                     cur.execute(statement)
             self._rename_old_job_keys(cur)
-            cur.execute("PRAGMA user_version = 1")
+            eventlog.upgrade(self, cur)
+            cur.execute(f"PRAGMA user_version = {EVENT_LOG_VERSION}")
 
     def _columns(self, cur: Any, table: str) -> set[str]:
         return {row[1] for row in cur.execute(f"PRAGMA table_info({table})").fetchall()}
