@@ -26,7 +26,13 @@ APP: Final = "ladder"
 DEFAULT_BATCH_SIZE: Final = 20_000
 DEFAULT_EMBEDDED_BATCH_SIZE: Final = 200_000
 
-_KNOWN_KEYS: Final = {"database_url", "batch_size", "connect_timeout", "activity_days"}
+_KNOWN_KEYS: Final = {
+    "database_url",
+    "batch_size",
+    "connect_timeout",
+    "activity_days",
+    "admin",
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,8 @@ class Settings:
     batch_size: int = DEFAULT_BATCH_SIZE
     connect_timeout: float = 5.0
     activity_days: int | None = None
+    #: Who the audit trail names when no ``--by`` is given (config ``admin``).
+    admin: str | None = None
 
     @property
     def queue_path(self) -> Path:
@@ -117,6 +125,7 @@ def resolve(
         ),
         connect_timeout=float(_positive_int(file, "connect_timeout", 5, config_file)),
         activity_days=_optional_days(file, config_file),
+        admin=str(file["admin"]) if file.get("admin") else None,
     )
 
 

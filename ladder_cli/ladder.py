@@ -32,6 +32,7 @@ from ladder_cli.writes import FlushReport, Fresh, Progress, WriteOutcome, WriteP
 if TYPE_CHECKING:
     import polars as pl
 
+    from ladder_cli.admin import Admin
     from ladder_cli.rules import Rules
     from ladder_cli.state import Overlay
     from ladder_cli.verify import VerifyReport
@@ -47,6 +48,16 @@ class Ladder:
     Thread-safe: writes are serialised by a lock (and, across processes, by a file lock
     around the flush); the in-memory frame is replaced, never mutated, under its own lock.
     """
+
+    #: Who the audit trail names for this Ladder's writes (``--by``); see :attr:`actor`.
+    by: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """``--by``, else config ``admin``, else the login name."""
+        from ladder_cli.audit import default_actor
+
+        return self.by or self.settings.admin or default_actor()
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -235,10 +246,14 @@ class Ladder:
         return self._reads.profile(player, recent=recent)
 
     def history(
-        self, player: str | int | None = None, *, limit: int | None = 20
+        self,
+        player: str | int | None = None,
+        *,
+        limit: int | None = 20,
+        include_voided: bool = False,
     ) -> list[AppliedMatch]:
         """The match log, newest first, pending matches included; ``limit`` None is all."""
-        return self._reads.history(player, limit=limit)
+        return self._reads.history(player, limit=limit, include_voided=include_voided)
 
     def names_of(self, uids: Iterable[int]) -> dict[int, str]:
         """Stored names of these players, without loading the whole ladder."""
@@ -258,14 +273,20 @@ class Ladder:
         return self.store.import_bot_matches(table, dry_run=dry_run)
 
     def verify(self) -> VerifyReport:
-        """Replay the match log with the ladder's rules and compare with ``mmrs_1v1``;
-        also report rows whose own counts are impossible."""
-        from ladder_cli.state import entries_from_frame
-        from ladder_cli.verify import verify
+        """Replay the whole event log with the ladder's rules and compare with
+        ``mmrs_1v1``; also report rows whose own counts are impossible."""
+        from ladder_cli.stores import eventlog
 
-        rules = self.rules()
-        matches = self.store.all_matches()
-        return verify(entries_from_frame(self.store.load_frame()), matches, rules)
+        return eventlog.verify(self.store)
+
+    # -- corrections and the audit trail (ladder_cli.admin) ------------------------------
+
+    @property
+    def admin(self) -> Admin:
+        """Void, amend, adjust, ``match show`` and the audit trail."""
+        from ladder_cli.admin import Admin
+
+        return Admin(self)
 
     # -- the queue ---------------------------------------------------------------------
 

@@ -30,7 +30,17 @@ from typing import Final, cast
 from ladder_cli import failpoints, interrupts
 from ladder_cli.errors import QueueError
 from ladder_cli.files import open_sqlite
-from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob, format_timestamp
+from ladder_cli.model import (
+    RACES,
+    AdjustJob,
+    AuditJob,
+    CorrectionJob,
+    Job,
+    MatchJob,
+    QueuedJob,
+    ResetJob,
+    format_timestamp,
+)
 
 SCHEMA_VERSION: Final = 2
 MAX_SEQ: Final = 2**63 - 1
@@ -83,6 +93,8 @@ Row = tuple[
 
 
 def _encode(job: Job) -> Row:
+    if isinstance(job, AdjustJob | CorrectionJob | AuditJob):
+        return _encode_admin(job)
     if isinstance(job, MatchJob):
         return (
             "match",
@@ -112,6 +124,50 @@ def _encode(job: Job) -> Row:
     )
 
 
+def _encode_admin(job: AdjustJob | CorrectionJob | AuditJob) -> Row:
+    """The admin jobs in the same columns: the actor in ``p1_name``, the reason in
+    ``p2_name``; a correction's match id in ``p1_uid`` (its result in ``result``, NULL to
+    void); an audit row's action in ``p1_race`` and target in ``p2_race``."""
+    at = int(job.at.timestamp())
+    if isinstance(job, AdjustJob):
+        row = ("adjust", job.uid, job.race, None, None, None, at, job.actor, job.reason)
+        return (*row, job.delta, None)
+    if isinstance(job, CorrectionJob):
+        kind = "void" if job.result is None else "amend"
+        return (
+            kind,
+            job.match_id,
+            None,
+            None,
+            None,
+            job.result,
+            at,
+            job.actor,
+            job.reason,
+            None,
+            None,
+        )
+    return ("audit", 0, job.action, None, job.target, None, at, job.actor, job.reason, None, None)
+
+
+def _decode_admin(row: Row) -> Job:
+    kind, p1_uid, p1_race, _p2_uid, p2_race, result, at_s, actor, reason, mmr, _keep = row
+    at = datetime.fromtimestamp(at_s, UTC)
+    if not isinstance(actor, str):
+        raise ValueError(f"{kind} job has no actor")
+    if kind == "adjust":
+        if p1_race not in RACES or not isinstance(mmr, int) or not isinstance(reason, str):
+            raise ValueError("adjust job has missing or invalid fields")
+        return AdjustJob(p1_uid, p1_race, mmr, at, actor, reason)
+    if kind in ("void", "amend"):
+        if not isinstance(reason, str) or (kind == "amend") != (result in (0, 1, 2)):
+            raise ValueError(f"{kind} job has missing or invalid fields")
+        return CorrectionJob(p1_uid, result, at, actor, reason)
+    if not isinstance(p1_race, str) or not isinstance(p2_race, str):
+        raise ValueError("audit job has missing or invalid fields")
+    return AuditJob(p1_race, p2_race, at, actor, reason)
+
+
 # Job ids need to be unique, not secret: a generator seeded from the OS per process is
 # as collision-free as one urandom call per job.
 _random = random.Random()  # seeded from os.urandom
@@ -139,6 +195,8 @@ def in_stored_form(job: Job) -> bool:
     """Whether ``job`` is exactly what reading it back from the queue gives: plain ints and
     strings, times in UTC to the second. Only then may a flush apply it from memory and
     write what a replay would (:meth:`Ladder.flush` ``fresh``)."""
+    if isinstance(job, AdjustJob | CorrectionJob | AuditJob):
+        return _stored_time(job.at)
     if isinstance(job, MatchJob):
         return (
             type(job.p1_uid) is int
@@ -180,6 +238,8 @@ def _decode(row: Row) -> Job:
         if (p1_race is not None and p1_race not in RACES) or not isinstance(mmr, int):
             raise ValueError("reset job has missing or invalid fields")
         return ResetJob(p1_uid, p1_race, mmr, bool(keep), at)
+    if kind in ("adjust", "void", "amend", "audit"):
+        return _decode_admin(row)
     raise ValueError(f"unknown job kind {kind!r}")
 
 
@@ -435,7 +495,9 @@ class WriteQueue:
         with self._lock:
             counts = dict(
                 self._conn.execute(
-                    "SELECT state, count(*) FROM jobs WHERE target = ? GROUP BY state",
+                    # An audit row rides with its command's jobs: not a write of its own.
+                    "SELECT state, count(*) FROM jobs WHERE target = ? AND kind <> 'audit' "
+                    "GROUP BY state",
                     (self.target,),
                 ).fetchall()
             )
@@ -504,7 +566,7 @@ class WriteQueue:
         with self._lock:
             rows = self._conn.execute(
                 f"SELECT seq, {_COLUMNS}, enqueued_at, state, error FROM jobs "
-                "WHERE target = ? AND state = ? ORDER BY seq LIMIT ?",
+                "WHERE target = ? AND state = ? AND kind <> 'audit' ORDER BY seq LIMIT ?",
                 (self.target, state, -1 if limit is None else limit),
             ).fetchall()
         return [_info(row) for row in rows]
@@ -529,6 +591,12 @@ def _info(row: tuple[object, ...]) -> JobInfo:
             "p1_name": p1n,
             "p2_name": p2n,
         }
+    elif kind in ("void", "amend"):
+        summary = {"match_id": p1_uid, "result": result, "reason": p2n, "by": p1n, "at": at}
+    elif kind == "adjust":
+        summary = {"discord_uid": p1_uid, "race": p1_race, "by_points": mmr, "reason": p2n}
+    elif kind == "audit":
+        summary = {"action": p1_race, "target": p2_race, "by": p1n, "at": at}
     else:
         summary = {
             "discord_uid": p1_uid,
