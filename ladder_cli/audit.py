@@ -1,8 +1,9 @@
 """The audit trail: who ran which writing command, when, on what, and why.
 
-Each writing command queues its audit row with its jobs (an :class:`AuditJob` last, for
-``record`` and ``reset``; corrections and adjustments carry their own), and the flush
-writes it in the transaction that applies the command (the last one, for a large import).
+Each writing command's audit row rides on its last queued job (``record``, ``reset`` and
+``record --file``'s import; corrections and adjustments carry their own), so it is durable
+with the command and counts as no job of its own; the flush writes it in the transaction
+that applies that job (the last one, for a large import).
 """
 
 from __future__ import annotations
@@ -48,10 +49,11 @@ def parse_reason(text: str | None) -> str:
     return text
 
 
-def with_audit(jobs: Sequence[Job], actor: str) -> Sequence[Job]:
-    """The command's jobs with its audit row last (unchanged when they carry their own)."""
-    if any(isinstance(job, AdjustJob | CorrectionJob | AuditJob) for job in jobs[:1]):
-        return jobs
+def audit_of(jobs: Sequence[Job], actor: str) -> AuditJob | None:
+    """The audit row of a command's jobs (None when they carry their own: corrections and
+    adjustments write theirs when applied)."""
+    if not jobs or isinstance(jobs[0], AdjustJob | CorrectionJob | AuditJob):
+        return None
     first = jobs[0]
     if isinstance(first, ResetJob):
         which = "every race" if first.race is None else first.race
@@ -64,7 +66,7 @@ def with_audit(jobs: Sequence[Job], actor: str) -> Sequence[Job]:
         action = "record"
     else:
         target, action = f"{len(jobs):,} matches", "import"
-    return [*jobs, AuditJob(action, target, now_utc(), actor)]
+    return AuditJob(action, target, now_utc().replace(microsecond=0), actor)
 
 
-__all__ = ["MAX_REASON", "default_actor", "parse_actor", "parse_reason", "with_audit"]
+__all__ = ["MAX_REASON", "audit_of", "default_actor", "parse_actor", "parse_reason"]

@@ -198,7 +198,10 @@ class Ladder:
         progress: Progress | None = None,
         want_matches: bool = True,
     ) -> WriteOutcome:
-        return self._writes.submit(jobs, flush, progress, want_matches)
+        from ladder_cli.audit import audit_of
+
+        audit = audit_of(jobs, self.actor)
+        return self._writes.submit(jobs, flush, progress, want_matches, audit)
 
     def flush(
         self,

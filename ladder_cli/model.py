@@ -249,6 +249,8 @@ class QueuedJob:
     seq: int
     job: Job
     job_id: int | None = None
+    #: The audit row of the command whose last job this is (written with it).
+    audit: AuditJob | None = None
 
     @property
     def ledger_id(self) -> int:

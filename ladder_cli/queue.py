@@ -42,7 +42,8 @@ from ladder_cli.model import (
     format_timestamp,
 )
 
-SCHEMA_VERSION: Final = 2
+# 3: a command's audit row rides on its last job (``audit``, JSON).
+SCHEMA_VERSION: Final = 3
 MAX_SEQ: Final = 2**63 - 1
 
 _SCHEMA: Final = """
@@ -68,7 +69,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     crc INTEGER NOT NULL,
     enqueued_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
-    error TEXT
+    error TEXT,
+    audit TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (target, state, seq);
 """
@@ -166,6 +168,27 @@ def _decode_admin(row: Row) -> Job:
     if not isinstance(p1_race, str) or not isinstance(p2_race, str):
         raise ValueError("audit job has missing or invalid fields")
     return AuditJob(p1_race, p2_race, at, actor, reason)
+
+
+def encode_audit(audit: AuditJob) -> str:
+    """A command's audit row as the queue keeps it on the command's last job."""
+    return json.dumps(
+        {
+            "action": audit.action,
+            "target": audit.target,
+            "at": int(audit.at.timestamp()),
+            "actor": audit.actor,
+            "reason": audit.reason,
+        }
+    )
+
+
+def decode_audit(text: object) -> AuditJob | None:
+    if not isinstance(text, str):
+        return None
+    d = json.loads(text)
+    at = datetime.fromtimestamp(int(d["at"]), UTC)
+    return AuditJob(str(d["action"]), str(d["target"]), at, str(d["actor"]), d.get("reason"))
 
 
 # Job ids need to be unique, not secret: a generator seeded from the OS per process is
@@ -305,6 +328,8 @@ class WriteQueue:
                 )
             if version == 1:
                 self._upgrade_from_v1()
+            if version in (1, 2):
+                self._add_audit_column()
             elif version < SCHEMA_VERSION:
                 self._conn.executescript(
                     f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
@@ -355,6 +380,19 @@ class WriteQueue:
             conn.execute("ROLLBACK")
             raise
 
+    def _add_audit_column(self) -> None:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(jobs)").fetchall()}
+            if "audit" not in columns:  # else another process upgraded it meanwhile
+                conn.execute("ALTER TABLE jobs ADD COLUMN audit TEXT")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -366,8 +404,11 @@ class WriteQueue:
         """
         return [seq for seq, _ in self.append_with_ids(jobs)]
 
-    def append_with_ids(self, jobs: Iterable[Job]) -> list[tuple[int, int]]:
-        """Like :meth:`append`, returning ``(seq, job_id)`` for each job."""
+    def append_with_ids(
+        self, jobs: Iterable[Job], audit: AuditJob | None = None
+    ) -> list[tuple[int, int]]:
+        """Like :meth:`append`, returning ``(seq, job_id)`` for each job; ``audit`` rides on
+        the last job, in the same transaction."""
         ids: list[int] = []
         now = time.time()
         target = self.target
@@ -396,6 +437,11 @@ class WriteQueue:
                     if self._next_seq() != first + len(ids):
                         # Callers act on these seqs (apply, then delete): never guess them.
                         raise QueueError(f"queue {self.path}: seqs were not handed out in order")
+                    if audit is not None and ids:
+                        self._conn.execute(
+                            "UPDATE jobs SET audit = ? WHERE seq = ?",
+                            (encode_audit(audit), first + len(ids) - 1),
+                        )
                     with interrupts.deferred():  # committed and noted, or neither
                         self._conn.execute("COMMIT")
                         if ids:
@@ -430,7 +476,7 @@ class WriteQueue:
         while True:
             with self._lock:
                 rows = self._conn.execute(
-                    f"SELECT seq, job_id, {_COLUMNS}, crc FROM jobs "
+                    f"SELECT seq, job_id, {_COLUMNS}, crc, audit FROM jobs "
                     "WHERE target = ? AND state = 'pending' AND seq > ? AND seq < ? "
                     "ORDER BY seq LIMIT ?",
                     (self.target, last, MAX_SEQ if before is None else before, size),
@@ -439,12 +485,12 @@ class WriteQueue:
                 return
             last = rows[-1][0]
             batch, corrupt = [], []
-            for seq, job_id, *fields, crc in rows:
+            for seq, job_id, *fields, crc, audit in rows:
                 row = cast(Row, tuple(fields))
                 try:
                     if _crc((job_id, *row)) != crc:
                         raise ValueError("checksum mismatch (torn or edited row)")
-                    batch.append(QueuedJob(seq, _decode(row), job_id))
+                    batch.append(QueuedJob(seq, _decode(row), job_id, decode_audit(audit)))
                 except (ValueError, TypeError, OverflowError, OSError) as exc:
                     corrupt.append((seq, f"corrupt queue row: {exc}"))
             del rows  # not held while the next batch is read

@@ -198,6 +198,7 @@ class Store(ABC):
             )
             ratings = Ratings.from_entries(self._batch_entries(cur, todo), self._rules_in(cur))
             applied_ids = []
+            audits: list[QueuedJob] = []  # the jobs carrying their command's audit row
             marks: list[eventlog.Mark] = []  # resets, adjustments, audit rows: logged events
             for job in todo:
                 before = None if type(job.job) is MatchJob else eventlog.before_job(ratings, job)
@@ -208,6 +209,8 @@ class Store(ABC):
                 else:
                     result.applied.append(job.seq)
                     applied_ids.append(job.ledger_id)
+                    if job.audit is not None:
+                        audits.append(job)
                     if before is not None:
                         eventlog.mark(marks, ratings, job, before)
                         result.audit_applied += type(job.job) is AuditJob
@@ -216,6 +219,8 @@ class Store(ABC):
             self._write(cur, queue_id, ratings, applied_ids)
             if marks:
                 eventlog.write_events(self, cur, queue_id, marks, ratings, base)
+            if audits:
+                eventlog.write_audits(self, cur, queue_id, audits)
             self._learn_new_ids(cur, ratings)
             result.matches = ratings.matches
             result.entries = {key: change.entry for key, change in ratings.changes.items()}

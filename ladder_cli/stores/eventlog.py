@@ -229,6 +229,17 @@ def write_events(
         cur.executemany(q(sql.INSERT_AUDIT), audits)
 
 
+def write_audits(store: Store, cur: Any, queue_id: str, jobs: Sequence[QueuedJob]) -> None:
+    """The audit rows riding on applied jobs (``record``, ``import``, ``reset``)."""
+    rows = []
+    for queued in jobs:
+        a = queued.audit
+        if a is not None:
+            rows.append((store._ts(a.at), a.actor, a.action, a.target, a.reason, None,
+                         queue_id, queued.ledger_id))  # fmt: skip
+    cur.executemany(store.q(sql.INSERT_AUDIT), rows)
+
+
 def last_match_id(store: Store, cur: Any) -> int:
     cur.execute(sql.MAX_MATCH_ID)
     return int(cur.fetchone()[0])
