@@ -246,7 +246,7 @@ class PgCluster:
     password: str = PASSWORD
     host: str = "127.0.0.1"
 
-    def __init__(self) -> None:
+    def __init__(self, *, standby_of: PgCluster | None = None) -> None:
         reason = self.available()
         if reason is not None:
             raise PgClusterError(reason)
@@ -260,7 +260,10 @@ class PgCluster:
         self.port = _free_port()
         self._started_once = False
         try:
-            self._init_cluster()
+            if standby_of is None:
+                self._init_cluster()
+            else:
+                self._init_standby(standby_of)
         except BaseException:
             self._finalizer()
             raise
@@ -349,9 +352,150 @@ class PgCluster:
         (paths.data / "pg_hba.conf").write_text(
             "# TYPE  DATABASE  USER  ADDRESS       METHOD\n"
             "local   all       all                 trust\n"
+            "local   replication all               trust\n"
             "host    all       all   127.0.0.1/32  scram-sha-256\n"
         )
         self._write_settings()
+
+    def _init_standby(self, primary: PgCluster) -> None:
+        """A copy of ``primary`` (running) by ``pg_basebackup -R``: it streams the
+        primary's WAL asynchronously over the unix socket and answers reads (hot standby)
+        on its own port until :meth:`promote`."""
+        paths = self._paths
+        paths.sockets.mkdir()
+        if paths.as_root:
+            entry = pwd.getpwnam(_OS_USER_WHEN_ROOT)
+            for path in (paths.base, paths.sockets):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+        paths.run(
+            "pg_basebackup",
+            "-D",
+            str(paths.data),
+            "-h",
+            str(primary.socket_dir),
+            "-p",
+            str(primary.port),
+            "-U",
+            self.user,
+            "-R",
+            "-X",
+            "stream",
+            "--checkpoint=fast",  # else it waits for a spread checkpoint (minutes)
+            "--no-sync",
+        )
+        self._write_settings()
+
+    def promote(self) -> None:
+        """Make this standby a primary (``pg_ctl promote``); waits until it accepts writes."""
+        self._paths.run("pg_ctl", "promote", "-D", str(self._paths.data), "-w", "-t", "60")
+
+    def stop_replication(self) -> None:
+        """On a standby: stop receiving the primary's WAL (as a lagging standby would not
+        have it yet), by clearing ``primary_conninfo``; what it has stays."""
+        with self.connect() as conn:
+            conn.execute("ALTER SYSTEM SET primary_conninfo = ''")
+            conn.execute("SELECT pg_reload_conf()")
+        deadline = time.monotonic() + 30
+        with self.connect() as conn:
+            while conn.execute("SELECT count(*) FROM pg_stat_wal_receiver").fetchone() != (0,):
+                if time.monotonic() > deadline:
+                    raise PgClusterError("the standby's WAL receiver did not stop")
+                time.sleep(0.05)
+
+    def wait_for_replay(self, primary: PgCluster) -> None:
+        """On a standby: wait until it has replayed everything ``primary`` has written."""
+        with primary.connect() as conn:
+            row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+        assert row is not None
+        deadline = time.monotonic() + 60
+        with self.connect() as conn:
+            while True:
+                done = conn.execute(
+                    "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (row[0],)
+                ).fetchone()
+                if done == (True,):
+                    return
+                if time.monotonic() > deadline:
+                    raise PgClusterError("the standby did not catch up within 60 s")
+                time.sleep(0.02)
+
+    def dump(self, dbname: str) -> Path:
+        """``pg_dump -Fc`` of ``dbname`` into a file of the cluster's directory."""
+        out = self._paths.base / f"{dbname}.dump"
+        self._paths.run(
+            "pg_dump",
+            "-h",
+            str(self._paths.sockets),
+            "-p",
+            str(self.port),
+            "-U",
+            self.user,
+            "-Fc",
+            "-f",
+            str(out),
+            dbname,
+        )
+        return out
+
+    def restore(self, dbname: str, dump: Path) -> None:
+        """Drop ``dbname`` and create it again from ``dump`` (as a restore from backup)."""
+        self.drop_database(dbname)
+        self.create_database(dbname)
+        self._paths.run(
+            "pg_restore",
+            "-h",
+            str(self._paths.sockets),
+            "-p",
+            str(self.port),
+            "-U",
+            self.user,
+            "-d",
+            dbname,
+            "--exit-on-error",
+            str(dump),
+        )
+
+    def enable_tls(self) -> Path:
+        """Serve TLS with a certificate for 127.0.0.1 signed by a throwaway CA, and accept
+        TCP connections only over TLS; restarts the server. Returns the CA's certificate
+        (for ``sslrootcert``). Needs the ``openssl`` command."""
+        paths = self._paths
+        tls = paths.base / "tls"
+        tls.mkdir(exist_ok=True)
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+        def openssl(*args: str) -> None:
+            done = subprocess.run(
+                ["openssl", *args], cwd=tls, capture_output=True, text=True, timeout=60
+            )
+            if done.returncode != 0:
+                raise PgClusterError(f"openssl {' '.join(args)} failed: {done.stderr}")
+
+        openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+                "-subj", "/CN=ladder test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign")  # fmt: skip
+        openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr",
+                "-subj", "/CN=127.0.0.1")  # fmt: skip
+        (tls / "san.ext").write_text("subjectAltName = IP:127.0.0.1, DNS:localhost\n")
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "server.crt", "-days", "2",
+                "-extfile", "san.ext")  # fmt: skip
+        for name in ("server.crt", "server.key"):
+            target = paths.data / name
+            shutil.copyfile(tls / name, target)
+            target.chmod(0o600)
+            if paths.as_root:
+                entry = pwd.getpwnam(_OS_USER_WHEN_ROOT)
+                os.chown(target, entry.pw_uid, entry.pw_gid)
+        with (paths.data / "postgresql.conf").open("a") as conf:
+            conf.write("ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n")
+        (paths.data / "pg_hba.conf").write_text(
+            "local   all       all                 trust\n"
+            "local   replication all               trust\n"
+            "hostssl all       all   127.0.0.1/32  scram-sha-256\n"
+        )
+        self.restart()
+        return tls / "ca.crt"
 
     def _write_settings(self) -> None:
         # Appended to postgresql.conf: for a repeated setting the last line wins, so

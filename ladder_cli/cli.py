@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -21,6 +22,7 @@ from ladder_cli import __version__, failpoints
 from ladder_cli.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
+    from ladder_cli.config import Settings
     from ladder_cli.ladder import Ladder, WriteOutcome
 
 app = typer.Typer(
@@ -33,7 +35,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 wal_app = typer.Typer(
-    help="The local write-ahead queue: status, pending and failed jobs, replay.",
+    help="The local write-ahead queue: status, pending and failed jobs, replay, reconcile.",
     no_args_is_help=True,
 )
 app.add_typer(wal_app, name="wal")
@@ -59,7 +61,11 @@ class TableJson(StrEnum):
     json = "json"
 
 
-class _Options:
+@dataclass
+class Session:
+    """One run's global options, kept in Typer's context object (``ctx.obj``); ``run``
+    holds it too, to report an error after the command's context is gone."""
+
     db: str | None = None
     home: str | None = None
     debug: bool = False
@@ -67,8 +73,21 @@ class _Options:
     untouched: str = "nothing was changed"
     by: str | None = None
 
+    def settings(self) -> Settings:
+        from ladder_cli.config import resolve
 
-OPTIONS = _Options()
+        return resolve(db=self.db, home=self.home)
+
+
+def _session() -> Session:
+    """This run's :class:`Session`, from the current Typer context."""
+    # Typer bundles its own Click (typer._click, pinned with Typer in pyproject.toml) and
+    # exports no accessor for the current context.
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    found = None if ctx is None else ctx.find_object(Session)
+    return found if found is not None else Session()
 
 
 def _version(value: bool) -> None:
@@ -79,6 +98,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _global(
+    ctx: typer.Context,
     db: Annotated[
         str | None,
         typer.Option(
@@ -109,19 +129,20 @@ def _global(
         typer.Option("--by", metavar="NAME", help="Who the audit trail names for this write."),
     ] = None,
 ) -> None:
-    OPTIONS.db, OPTIONS.home, OPTIONS.debug = db, home, debug
-    OPTIONS.by = by
+    session = ctx.ensure_object(Session)
+    session.db, session.home, session.debug = db, home, debug
+    session.by = by
 
 
 def _ladder() -> Ladder:
-    from ladder_cli.config import resolve
     from ladder_cli.ladder import Ladder
 
-    ladder = Ladder(resolve(db=OPTIONS.db, home=OPTIONS.home))
-    if OPTIONS.by is not None:
+    session = _session()
+    ladder = Ladder(session.settings())
+    if session.by is not None:
         from ladder_cli.audit import parse_actor
 
-        ladder.by = parse_actor(OPTIONS.by)
+        ladder.by = parse_actor(session.by)
     return ladder
 
 
@@ -182,7 +203,7 @@ def _writing(describe: Describe, *, untouched: str = "nothing was recorded") -> 
     """
     from ladder_cli.interrupts import ignored
 
-    OPTIONS.untouched = untouched
+    _session().untouched = untouched
     ladder = _ladder()
     try:
         yield ladder
@@ -219,7 +240,7 @@ def _warn(text: str) -> None:
 
     from ladder_cli.rendering import error_console, visible
 
-    error_console().print(Text(f"warning: {visible(_scrub(text))}"))
+    error_console().print(Text(f"warning: {visible(_scrub(text, _session()))}"))
 
 
 def _notes(ladder: Ladder) -> None:
@@ -342,6 +363,17 @@ def record(
     no_flush: Annotated[
         bool, typer.Option("--no-flush", help="Only queue; apply later with `ladder wal replay`.")
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Validate and show both MMRs before → after and the win probability; "
+            "record nothing.",
+        ),
+    ] = False,
+    fmt: Annotated[
+        TableJson, typer.Option("--format", help="Output format of --dry-run.")
+    ] = TableJson.table,
 ) -> None:
     """Record a match that P1 won (or a draw) and print both MMRs before -> after.
 
@@ -353,12 +385,17 @@ def record(
       ladder record 290001 bw_terran 184467440737095516 bw_zerg --p1-name Flash
       ladder record Flash bw_terran jaedong bw_zerg --draw --at 2026-11-20T21:00:00
       ladder record --file matches.csv
+      ladder record Flash bw_terran jaedong bw_zerg --dry-run
     """
+    if fmt is TableJson.json and not dry_run:
+        raise BadInput("--format json is for --dry-run; a recorded match prints text")
     if file is not None:
         if any(v is not None for v in (p1, race1, p2, race2, at, p1_name, p2_name)) or draw:
             raise BadInput(
                 "--file takes no players, races, --draw, --at or names: they come from the CSV"
             )
+        if dry_run:
+            raise BadInput("--dry-run previews one match: give P1 RACE1 P2 RACE2, not --file")
         _record_file(file, flush=not no_flush)
         return
     if p1 is None or race1 is None or p2 is None or race2 is None:
@@ -366,6 +403,11 @@ def record(
     from ladder_cli.model import parse_timestamp
 
     when: datetime | None = None if at is None else parse_timestamp(at, what="--at")
+    if dry_run:
+        _record_dry_run(
+            (p1, race1, p2, race2), draw=draw, at=when, names=(p1_name, p2_name), fmt=fmt
+        )
+        return
     with _writing(lambda n: "the match") as ladder:
         outcome = ladder.record(
             p1,
@@ -381,10 +423,32 @@ def record(
         _report_write(ladder, outcome, what="the match")
 
 
+def _record_dry_run(
+    match: tuple[str, str, str, str],
+    *,
+    draw: bool,
+    at: datetime | None,
+    names: tuple[str | None, str | None],
+    fmt: TableJson,
+) -> None:
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        preview = ladder.record_preview(
+            *match, draw=draw, at=at, p1_name=names[0], p2_name=names[1]
+        )
+        if fmt is TableJson.json:
+            _raw(rendering.to_json(preview.as_dict()))
+        else:
+            for line in rendering.preview_lines(preview):
+                _out(line)
+        _notes(ladder)
+
+
 def _record_file(path: Path, *, flush: bool) -> None:
     from ladder_cli.csvfile import read_matches
 
-    OPTIONS.untouched = "nothing was recorded"
+    _session().untouched = "nothing was recorded"
     jobs = read_matches(path)
 
     def describe(n: int) -> str:
@@ -552,8 +616,9 @@ def profile(
 
     with _ladder() as ladder:
         prof = ladder.profile(player)
+        trends = ladder.trends(prof)
         if fmt is TableJson.json:
-            _raw(rendering.to_json(prof.as_dict()))
+            _raw(rendering.to_json({**prof.as_dict(), "trends": [t.as_dict() for t in trends]}))
         else:
             from rich.text import Text
 
@@ -564,12 +629,15 @@ def profile(
                     style="bold",
                 )
             )
-            _out(rendering.leaderboard_table(prof.races, title="Races"))
+            _out(rendering.profile_races_table(prof.races, trends, title="Races"))
             if prof.recent_matches:
                 uids = {u for m in prof.recent_matches for u in (m.p1_uid, m.p2_uid)}
                 _out(
-                    rendering.history_table(
-                        prof.recent_matches, ladder.names(uids), title="Recent matches"
+                    rendering.recent_matches_table(
+                        prof.discord_uid,
+                        prof.recent_matches,
+                        ladder.names(uids),
+                        title="Recent matches",
                     )
                 )
             else:
@@ -609,15 +677,86 @@ def history(
         _notes(ladder)
 
 
+@app.command()
+def stats(
+    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
+) -> None:
+    """The ladder at a glance: counts, race matchups, rank distribution, weekly activity."""
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        result = ladder.stats()
+        if fmt is TableJson.json:
+            _raw(rendering.to_json(result.as_dict()))
+        else:
+            for part in rendering.stats_view(result):
+                _out(part)
+        _notes(ladder)
+
+
+@app.command()
+def h2h(
+    p1: Annotated[str, typer.Argument(metavar="P1", help="discord_uid or exact player name.")],
+    p2: Annotated[str, typer.Argument(metavar="P2", help="discord_uid or exact player name.")],
+    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
+) -> None:
+    """Two players' record against each other, by race pairing, with the odds now."""
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        result = ladder.h2h(p1, p2)
+        if fmt is TableJson.json:
+            _raw(rendering.to_json(result.as_dict()))
+        else:
+            names = dict([result.p1, result.p2])
+            for part in rendering.h2h_view(result, names):
+                _out(part)
+        _notes(ladder)
+
+
+@app.command()
+def chart(
+    player: Annotated[str, typer.Argument(help="discord_uid or exact player name.")],
+    race: Annotated[str | None, typer.Option("--race", help="Only this race.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="DATE", help="Only matches played from then (ISO 8601)."),
+    ] = None,
+    fmt: Annotated[
+        TableJsonCsv, typer.Option("--format", help="Output format (table: the chart).")
+    ] = TableJsonCsv.table,
+) -> None:
+    """A player's MMR over time as a line chart, one line per race."""
+    from ladder_cli import rendering
+    from ladder_cli.model import parse_timestamp
+
+    start = None if since is None else parse_timestamp(since, what="--since")
+    with _ladder() as ladder:
+        points = ladder.mmr_points(player, race=race, since=start)
+        rows = [p.as_dict() for p in points]
+        if fmt is TableJsonCsv.json:
+            _raw(rendering.to_json(rows))
+        elif fmt is TableJsonCsv.csv:
+            _raw(rendering.to_csv(rows, ["race", "played_at", "mmr", "match_id"]))
+        elif not points:
+            _out("no matches" + (" in that range" if race or since else ""))
+        else:
+            from ladder_cli.charts import MmrChart
+
+            uid = ladder.resolve_player(player)
+            name = rendering.visible(ladder.names([uid]).get(uid, str(uid)))
+            _out(MmrChart(points, f"MMR of {name}"))
+        _notes(ladder)
+
+
 @app.command("config")
 def show_config(
     fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
 ) -> None:
     """Show the resolved paths and database (password masked) and where each came from."""
     from ladder_cli import rendering
-    from ladder_cli.config import resolve
 
-    info = resolve(db=OPTIONS.db, home=OPTIONS.home).describe()
+    info = _session().settings().describe()
     if fmt is TableJson.json:
         _raw(rendering.to_json(info))
         return
@@ -652,11 +791,14 @@ def demo() -> None:
         from rich.text import Text
 
         _out(Text.assemble("Profile of ", rendering.literal(prof.player_name), style="bold"))
-        _out(rendering.leaderboard_table(prof.races, title="Races"))
+        _out(rendering.profile_races_table(prof.races, ladder.trends(prof), title="Races"))
         uids = {u for m in prof.recent_matches for u in (m.p1_uid, m.p2_uid)}
         _out(
-            rendering.history_table(
-                prof.recent_matches[:5], ladder.names(uids), title="Recent matches"
+            rendering.recent_matches_table(
+                prof.discord_uid,
+                prof.recent_matches[:5],
+                ladder.names(uids),
+                title="Recent matches",
             )
         )
     _out()
@@ -915,6 +1057,43 @@ def wal_discard(
         _out(f"discarded {plural(dropped, 'job')}" + (f" of {count:,}" if dropped != count else ""))
 
 
+@wal_app.command("reconcile")
+def wal_reconcile(
+    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
+) -> None:
+    """After a database restore or failover: re-apply, exactly once and in their original
+    order, the jobs this home applied within retain_days that the database has lost."""
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        bar = _progress("reconciling")
+        if bar is None:
+            report = ladder.reconcile()
+        else:
+            progress, description = bar
+            with progress:
+                task = progress.add_task(description, total=None)
+                report = ladder.reconcile(
+                    progress=lambda done, total: progress.update(task, completed=done, total=total)
+                )
+        if fmt is TableJson.json:
+            _raw(rendering.to_json(report.as_dict()))
+        else:
+            _out(
+                f"checked {report.checked:,} job(s) of the last {report.retain_days} day(s): "
+                f"{report.missing:,} missing, {report.reapplied:,} re-applied"
+            )
+        for seq, reason in report.corrupt:
+            _warn(f"retained job {seq} was left out: {reason}")
+        for seq, reason in report.failed:
+            _warn(f"job {seq} could not be re-applied: {reason}")
+        if report.pending:
+            _warn(f"{report.pending} job(s) pending; run `ladder wal replay` to apply them")
+        _notes(ladder)
+        if report.failed:
+            raise LadderError(f"{len(report.failed)} missing job(s) could not be re-applied")
+
+
 # -- entry point ------------------------------------------------------------------------
 
 
@@ -1096,12 +1275,11 @@ def run(argv: list[str] | None = None) -> int:
     from ladder_cli.terminal import prepare_streams
 
     prepare_streams()
-    OPTIONS.untouched = _Options.untouched
     with handling():
-        return _run(argv)
+        return _run(argv, Session())
 
 
-def _run(argv: list[str] | None) -> int:
+def _run(argv: list[str] | None, session: Session) -> int:
     import os
 
     from typer.main import get_command
@@ -1112,21 +1290,24 @@ def _run(argv: list[str] | None) -> int:
     command = get_command(app)
     try:
         result = command.main(
-            args=sys.argv[1:] if argv is None else argv, prog_name="ladder", standalone_mode=False
+            args=sys.argv[1:] if argv is None else argv,
+            prog_name="ladder",
+            standalone_mode=False,
+            obj=session,
         )
         if interrupts.raised:  # Typer returned 130 for it without a word
-            _interrupted(interrupts.raised[-1])
+            _interrupted(interrupts.raised[-1], session)
         return result if isinstance(result, int) else 0
     except LadderError as exc:
-        _fail(str(exc), exc.exit_code)
+        _fail(str(exc), exc.exit_code, session=session)
     except typer.Exit as exc:
         if interrupts.raised:
-            _interrupted(interrupts.raised[-1])
+            _interrupted(interrupts.raised[-1], session)
         return exc.exit_code
     except typer.Abort:
-        _fail("aborted; nothing was changed", 1)
+        _fail("aborted; nothing was changed", 1, session=session)
     except KeyboardInterrupt as exc:
-        _interrupted(exc)
+        _interrupted(exc, session)
     except typer.TyperException as exc:  # usage errors from the parser
         if type(exc).__name__ == "NoArgsIsHelpError":
             # `ladder` or `ladder wal` alone: the help as Click would show it, not one line.
@@ -1136,51 +1317,55 @@ def _run(argv: list[str] | None) -> int:
         ctx = getattr(exc, "ctx", None)
         if ctx is not None:
             hint = f" (see `{ctx.command_path} --help`)"
-        _fail(f"{exc.format_message()}{hint}", getattr(exc, "exit_code", 2))
+        _fail(f"{exc.format_message()}{hint}", getattr(exc, "exit_code", 2), session=session)
     except BrokenPipeError:
         return 0
     except Exception as exc:
-        if OPTIONS.debug:
+        if session.debug:
             import traceback
 
             # The traceback, but never the password (exception messages may quote the URL).
-            sys.stderr.write(_scrub("".join(traceback.format_exception(exc)), one_line=False))
-            _fail(f"unexpected {type(exc).__name__}: {_scrub(str(exc))}", 1)
+            sys.stderr.write(
+                _scrub("".join(traceback.format_exception(exc)), session, one_line=False)
+            )
+            _fail(f"unexpected {type(exc).__name__}: {exc}", 1, session=session)
         _fail(
-            f"unexpected {type(exc).__name__}: {_scrub(str(exc))} (run with --debug for details)", 1
+            f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
+            1,
+            session=session,
         )
 
 
-def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
+def _interrupted(exc: KeyboardInterrupt, session: Session) -> NoReturn:
     """One line on what an interrupt left behind (see _writing), exit 128 + the signal."""
     import signal
 
     signum = getattr(exc, "signum", signal.SIGINT)
     verb = "terminated" if signum == signal.SIGTERM else "interrupted"
-    _fail(f"{verb}: {getattr(exc, 'report', None) or OPTIONS.untouched}", 128 + signum, "")
+    report = getattr(exc, "report", None) or session.untouched
+    _fail(f"{verb}: {report}", 128 + signum, "", session=session)
 
 
-def _scrub(text: str, *, one_line: bool = True) -> str:
+def _scrub(text: str, session: Session, *, one_line: bool = True) -> str:
     """``text`` without the database password, however the URL was given."""
-    import contextlib
+    from ladder_cli.config import scrub
 
-    from ladder_cli.config import resolve, scrub
-
-    urls = {OPTIONS.db}
+    urls = {session.db}
     with contextlib.suppress(Exception):  # a broken config file: its URL, if any, is unknown
-        urls.add(resolve(db=OPTIONS.db, home=OPTIONS.home).database_url)
+        urls.add(session.settings().database_url)
     for url in urls:
         text = scrub(text, url)
     return " ".join(text.split()) if one_line else text
 
 
-def _fail(message: str, code: int, prefix: str = "error: ") -> NoReturn:
+def _fail(
+    message: str, code: int, prefix: str = "error: ", *, session: Session | None = None
+) -> NoReturn:
     from rich.text import Text
 
     from ladder_cli.rendering import error_console, visible
 
+    shown = visible(_scrub(message, session or _session()))
     with contextlib.suppress(Exception):  # a broken stderr must not change the exit status
-        error_console().print(
-            Text(f"{prefix}{visible(_scrub(message))}", style="red" if sys.stderr.isatty() else "")
-        )
+        error_console().print(Text(f"{prefix}{shown}", style="red" if sys.stderr.isatty() else ""))
     raise SystemExit(code)

@@ -32,7 +32,10 @@ _KNOWN_KEYS: Final = {
     "connect_timeout",
     "activity_days",
     "admin",
+    "retain_days",
 }
+#: Days applied jobs stay in the home's queue, for `wal reconcile` after a restore/failover.
+DEFAULT_RETAIN_DAYS: Final = 14
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Settings:
     activity_days: int | None = None
     #: Who the audit trail names when no ``--by`` is given (config ``admin``).
     admin: str | None = None
+    retain_days: int = DEFAULT_RETAIN_DAYS
 
     @property
     def queue_path(self) -> Path:
@@ -83,6 +87,7 @@ class Settings:
             "batch_size": self.batch_size,
             "connect_timeout": self.connect_timeout,
             "activity_days": self.activity_days,
+            "retain_days": self.retain_days,
         }
 
 
@@ -126,6 +131,7 @@ def resolve(
         connect_timeout=float(_positive_int(file, "connect_timeout", 5, config_file)),
         activity_days=_optional_days(file, config_file),
         admin=str(file["admin"]) if file.get("admin") else None,
+        retain_days=_retain_days(file, config_file),
     )
 
 
@@ -133,6 +139,7 @@ def _read_config(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
+            mode = os.fstat(fh.fileno()).st_mode
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
@@ -152,7 +159,18 @@ def _read_config(path: Path) -> dict[str, Any]:
         )
     if "database_url" in data and not isinstance(data["database_url"], str):
         raise BadInput(f"config file {path}: database_url must be a string")
+    _refuse_shared_password(path, data, mode)
     return data
+
+
+def _refuse_shared_password(path: Path, data: Mapping[str, Any], mode: int) -> None:
+    """A password in a file that others can read (or change) is no longer a secret."""
+    url = data.get("database_url")
+    if isinstance(url, str) and mode & 0o077 and url_secrets(url):
+        raise BadInput(
+            f"config file {path} holds a database password and other users can access it: "
+            f"run `chmod 600 {path}` (or keep the password in ~/.pgpass)"
+        )
 
 
 def _positive_int(data: Mapping[str, Any], key: str, default: int, path: Path) -> int:
@@ -166,6 +184,16 @@ def _optional_days(data: Mapping[str, Any], path: Path) -> int | None:
     if "activity_days" not in data:
         return None
     return _positive_int(data, "activity_days", 1, path)
+
+
+def _retain_days(data: Mapping[str, Any], path: Path) -> int:
+    value = data.get("retain_days", DEFAULT_RETAIN_DAYS)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 36_500:
+        raise BadInput(
+            f"config file {path}: retain_days must be a whole number of days from 0 "
+            "(keep no applied jobs) to 36500"
+        )
+    return value
 
 
 def mask_url(url: str, *, hide_password: bool = False) -> str:

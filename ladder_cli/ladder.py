@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ladder_cli.analysis import Analysis
 from ladder_cli.config import Settings, resolve
 from ladder_cli.errors import BadInput
 from ladder_cli.model import DEFAULT_MMR, AppliedMatch, Job, MatchJob, ResetJob, now_utc, parse_race
@@ -32,7 +33,9 @@ from ladder_cli.writes import FlushReport, Fresh, Progress, WriteOutcome, WriteP
 if TYPE_CHECKING:
     import polars as pl
 
+    from ladder_cli import insight
     from ladder_cli.admin import Admin
+    from ladder_cli.reconcile import ReconcileReport
     from ladder_cli.rules import Rules
     from ladder_cli.state import Overlay
     from ladder_cli.verify import VerifyReport
@@ -67,6 +70,7 @@ class Ladder:
         self._players = Players(self._parts)
         self._reads = Reads(self._parts, self._players.resolve)
         self._writes = WritePath(self._parts)
+        self._analysis = Analysis(self._parts, self._reads, self._players.resolve)
 
     @classmethod
     def open(
@@ -144,7 +148,22 @@ class Ladder:
         flush: bool = True,
     ) -> WriteOutcome:
         """Record one match that P1 won (or a draw)."""
-        job = MatchJob.checked(
+        job = self._match_job(p1, race1, p2, race2, draw, at, p1_name, p2_name)
+        return self.submit([job], flush=flush)
+
+    def _match_job(
+        self,
+        p1: str | int,
+        race1: str,
+        p2: str | int,
+        race2: str,
+        draw: bool,
+        at: datetime | None,
+        p1_name: str | None,
+        p2_name: str | None,
+    ) -> MatchJob:
+        """A validated match; a uid the ladder has not seen is a new player."""
+        return MatchJob.checked(
             self.resolve_player(p1, must_exist=False),
             race1,
             self.resolve_player(p2, must_exist=False),
@@ -154,7 +173,6 @@ class Ladder:
             p1_name=p1_name,
             p2_name=p2_name,
         )
-        return self.submit([job], flush=flush)
 
     def reset(
         self,
@@ -266,14 +284,53 @@ class Ladder:
         """Current names of these players (pending renames included)."""
         return self._reads.names(uids)
 
+    # -- views: statistics, head-to-head, trends, charts ---------------------------------
+
+    def trends(self, profile: Profile) -> list[insight.Trend]:
+        """Per race of a profile: recent MMRs, peak and current streak."""
+        return self._analysis.trends(profile)
+
+    def stats(self) -> insight.LadderStats:
+        """The ladder at a glance, pending writes included."""
+        return self._analysis.stats()
+
+    def h2h(self, p1: str | int, p2: str | int) -> insight.HeadToHead:
+        """Two known players' record against each other, and the odds the ratings give."""
+        return self._analysis.h2h(p1, p2)
+
+    def mmr_points(
+        self, player: str | int, *, race: str | None = None, since: datetime | None = None
+    ) -> list[insight.Point]:
+        """A player's MMR after each match, per race, for a chart."""
+        return self._analysis.mmr_points(player, race, since)
+
+    def record_preview(
+        self,
+        p1: str | int,
+        race1: str,
+        p2: str | int,
+        race2: str,
+        *,
+        draw: bool = False,
+        at: datetime | None = None,
+        p1_name: str | None = None,
+        p2_name: str | None = None,
+    ) -> insight.Preview:
+        """What :meth:`record` would do, validated the same way; writes nothing."""
+        return self._analysis.record_preview(
+            self._match_job(p1, race1, p2, race2, draw, at, p1_name, p2_name)
+        )
+
     # -- the original bot ----------------------------------------------------------------
 
     def import_bot_matches(
         self, table: str = "matches_1v1", *, dry_run: bool = False
     ) -> dict[str, int]:
         """Add the bot's resolved matches to the match log as history already applied
-        (no rating changes); see :meth:`Store.import_bot_matches`."""
-        return self.store.import_bot_matches(table, dry_run=dry_run)
+        (no rating changes); see :func:`ladder_cli.stores.bot.import_bot_matches`."""
+        from ladder_cli.stores.bot import import_bot_matches
+
+        return import_bot_matches(self.store, table, dry_run=dry_run)
 
     def verify(self) -> VerifyReport:
         """Replay the whole event log with the ladder's rules and compare with
@@ -309,3 +366,10 @@ class Ladder:
         (what an interrupted command reports as queued)."""
         queue = self._parts.opened_queue()
         return [] if queue is None else list(queue.appended)
+
+    def reconcile(self, progress: Progress | None = None) -> ReconcileReport:
+        """Re-apply the retained jobs the database's ledger no longer has (after a
+        restore or a failover); see :mod:`ladder_cli.reconcile`."""
+        from ladder_cli.reconcile import reconcile
+
+        return reconcile(self._parts, self._writes, progress)

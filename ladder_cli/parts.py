@@ -78,7 +78,11 @@ class Parts:
         with self.lock:
             if self._queue is None:
                 self._make_home()
-                self._queue = WriteQueue(self.settings.queue_path, self.store.target)
+                self._queue = WriteQueue(
+                    self.settings.queue_path,
+                    self.store.target,
+                    retain_days=self.settings.retain_days,
+                )
             return self._queue
 
     def _make_home(self) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Final, cast
 
 from ladder_cli import failpoints, interrupts
+from ladder_cli.config import DEFAULT_RETAIN_DAYS
 from ladder_cli.errors import QueueError
 from ladder_cli.files import open_sqlite
 from ladder_cli.model import (
@@ -73,6 +74,35 @@ CREATE TABLE IF NOT EXISTS jobs (
     audit TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (target, state, seq);
+"""
+
+# Applied jobs are kept here for ``retain_days``, in the order they were applied (``rid``),
+# so that `wal reconcile` can re-apply what a restored or failed-over database lost. A
+# table of its own: the ``jobs`` table keeps meaning "not yet applied" for every reader
+# (and for older versions of the tool, which ignore this table).
+_RETAINED_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS retained_jobs (
+    rid INTEGER PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    job_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    p1_uid INTEGER NOT NULL,
+    p1_race TEXT,
+    p2_uid INTEGER,
+    p2_race TEXT,
+    result INTEGER,
+    at_s INTEGER NOT NULL,
+    p1_name TEXT,
+    p2_name TEXT,
+    mmr INTEGER,
+    keep_stats INTEGER,
+    crc INTEGER NOT NULL,
+    enqueued_at REAL NOT NULL,
+    applied_at REAL NOT NULL,
+    audit TEXT
+);
+CREATE INDEX IF NOT EXISTS retained_by_age ON retained_jobs (applied_at);
 """
 
 _COLUMNS: Final = (
@@ -311,12 +341,16 @@ class WriteQueue:
     for (the database URL without its password) and is only ever flushed there.
     """
 
-    def __init__(self, path: Path, target: str) -> None:
+    def __init__(
+        self, path: Path, target: str, *, retain_days: float = DEFAULT_RETAIN_DAYS
+    ) -> None:
         self.path = path
         self.target = target
         #: The ``(first, last)`` seqs of each append this object committed: what an
         #: interrupted command reports as queued.
         self.appended: list[tuple[int, int]] = []
+        #: How long applied jobs are kept for `wal reconcile` (0: not at all).
+        self.retain_days = retain_days
         self._lock = threading.RLock()
         try:
             self._conn = open_sqlite(path, timeout=30)
@@ -340,6 +374,7 @@ class WriteQueue:
                 (uuid.uuid4().hex,),
             )
             self._conn.execute("COMMIT")
+            self._ensure_retained_table()
             self.queue_id: str = self._conn.execute(
                 "SELECT value FROM queue_meta WHERE key = 'queue_id'"
             ).fetchone()[0]
@@ -505,16 +540,30 @@ class WriteQueue:
         return [job for batch in self.pending_batches(50_000) for job in batch]
 
     def complete(self, seqs: Sequence[int]) -> None:
-        """Forget jobs the database has applied (its ledger remembers them)."""
+        """Forget jobs the database has applied (its ledger remembers them); keep them
+        for ``retain_days`` among the retained jobs (see :meth:`retained_batches`)."""
         if not seqs:
             return
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.execute(
-                "DELETE FROM jobs WHERE seq IN (SELECT value FROM json_each(?))",
-                (json.dumps(list(seqs)),),
-            )
-            self._conn.execute("COMMIT")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._retain(json.dumps(list(seqs)))
+                    self._conn.execute(
+                        "DELETE FROM jobs WHERE seq IN (SELECT value FROM json_each(?))",
+                        (json.dumps(list(seqs)),),
+                    )
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                # The database has applied them; its ledger skips them on the next replay.
+                raise QueueError(
+                    f"cannot write to the queue {self.path}: {exc}: the jobs were applied "
+                    "and stay queued until a replay finds them done"
+                ) from None
 
     def mark_failed(self, failures: Sequence[tuple[int, str]]) -> None:
         if not failures:
@@ -607,6 +656,90 @@ class WriteQueue:
                 self._conn.execute("ROLLBACK")
                 raise
             return int(cursor.rowcount)
+
+    # -- retention (for `wal reconcile`) ------------------------------------------------
+
+    def _ensure_retained_table(self) -> None:
+        """Queues written before retention existed gain the table (no schema bump: older
+        versions of the tool read such a queue as before)."""
+        if self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retained_jobs'"
+        ).fetchone():
+            self._add_retained_audit_column()
+            return
+        self._conn.executescript(f"BEGIN IMMEDIATE; {_RETAINED_SCHEMA} COMMIT;")
+
+    def _add_retained_audit_column(self) -> None:
+        """A retained job keeps its command's audit row, so that reconcile re-applies it
+        as it was (retention tables written before the audit trail gain the column)."""
+        conn = self._conn
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(retained_jobs)")}
+        if "audit" in columns:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(retained_jobs)")}
+            if "audit" not in columns:  # else another process added it meanwhile
+                conn.execute("ALTER TABLE retained_jobs ADD COLUMN audit TEXT")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _retain(self, seqs_json: str) -> None:
+        """Inside :meth:`complete`'s transaction: copy the jobs to the retained ones, in
+        queue order, and prune those older than ``retain_days``."""
+        now = time.time()
+        if self.retain_days > 0:
+            self._conn.execute(
+                f"INSERT INTO retained_jobs (seq, target, job_id, {_COLUMNS}, crc, enqueued_at, "
+                f"applied_at, audit) SELECT seq, target, job_id, {_COLUMNS}, crc, enqueued_at, ?, "
+                "audit "
+                "FROM jobs WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq",
+                (now, seqs_json),
+            )
+        self._conn.execute(
+            "DELETE FROM retained_jobs WHERE applied_at < ?", (now - self.retain_days * 86400,)
+        )
+
+    def retained_count(self) -> int:
+        """How many applied jobs of this target the queue still keeps."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT count(*) FROM retained_jobs WHERE target = ?", (self.target,)
+            ).fetchone()
+        return int(row[0])
+
+    def retained_batches(
+        self, size: int, *, corrupt: list[tuple[int, str]] | None = None
+    ) -> Iterator[list[QueuedJob]]:
+        """The retained jobs of this target in the order they were applied, ``size`` at a
+        time, each with its original seq and job id. Rows that fail their checksum are
+        left out (and listed in ``corrupt``, when given): re-applying a damaged job could
+        only be wrong."""
+        last = 0
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    f"SELECT rid, seq, job_id, {_COLUMNS}, crc, audit FROM retained_jobs "
+                    "WHERE target = ? AND rid > ? ORDER BY rid LIMIT ?",
+                    (self.target, last, size),
+                ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            batch = []
+            for _, seq, job_id, *fields, crc, audit in rows:
+                row = cast(Row, tuple(fields))
+                try:
+                    if _crc((job_id, *row)) != crc:
+                        raise ValueError("checksum mismatch (torn or edited row)")
+                    batch.append(QueuedJob(seq, _decode(row), job_id, decode_audit(audit)))
+                except (ValueError, TypeError, OverflowError, OSError) as exc:
+                    if corrupt is not None:
+                        corrupt.append((seq, f"corrupt retained row: {exc}"))
+            if batch:
+                yield batch
 
     def list(self, state: str, limit: int | None = None) -> list[JobInfo]:
         with self._lock:

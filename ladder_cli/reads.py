@@ -84,6 +84,7 @@ class Reads:
         country: str | None = None,
     ) -> pl.DataFrame:
         from ladder_cli import ranks
+        from ladder_cli.stores.bot import bot_players_in
 
         named = [race] if isinstance(race, str) else list(race or ())
         races = tuple(dict.fromkeys(parse_race(r) for r in named))
@@ -101,7 +102,7 @@ class Reads:
         parts = self._parts
         uids = None
         if country is not None:
-            uids = parts.store.bot_players_in(country.strip())
+            uids = bot_players_in(parts.store, country.strip())
             if uids is None:
                 raise BadInput(
                     "--country needs the original bot's players table (with a country "
@@ -134,6 +135,7 @@ class Reads:
         import polars as pl
 
         from ladder_cli import ranks
+        from ladder_cli.stores.bot import bot_player
 
         uid = self._resolve(player)
         ranked = ranks.race_positions(
@@ -145,7 +147,7 @@ class Reads:
         races = mine.select(ranks.LEADERBOARD_COLUMNS).to_dicts()
         name = races[0]["player_name"]
         parts = self._parts
-        bot = (parts.store.bot_player(uid) if parts.source.unavailable is None else None) or {}
+        bot = (bot_player(parts.store, uid) if parts.source.unavailable is None else None) or {}
         return Profile(
             uid,
             name,

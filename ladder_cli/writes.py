@@ -209,41 +209,29 @@ class WritePath:
         """
         parts = self._parts
         report = FlushReport(keep_matches=keep_matches)
-        from filelock import FileLock, Timeout  # here: reads never need it
-
-        lock = FileLock(str(parts.settings.data_dir / ".flush.lock"), timeout=600, mode=0o600)
         with parts.lock:
             try:
-                lock.acquire()
-            except Timeout:
-                raise LadderError(
-                    "another ladder process has been flushing for 10 minutes: try again later"
-                ) from None
-            try:
-                queue = parts.queue
-                total = queue.pending_count()
-                done = 0
-                # Closed here, not when garbage collected: an error or interrupt keeps the
-                # generator alive in its traceback until interpreter shutdown, where its
-                # helper thread could never be joined (Python 3.13 hangs there).
-                with contextlib.closing(
-                    _prefetched(self._batches(queue, report, fresh))
-                ) as batches:
-                    for batch in batches:
-                        self._apply(batch, report)
-                        done += len(batch)
-                        if progress is not None:
-                            progress(done, total)
-                        failpoints.hit("between-batches")
+                with self.flush_lock():
+                    queue = parts.queue
+                    total = queue.pending_count()
+                    done = 0
+                    # Closed here, not when garbage collected: an error or interrupt keeps
+                    # the generator alive in its traceback until interpreter shutdown, where
+                    # its helper thread could never be joined (Python 3.13 hangs there).
+                    with contextlib.closing(
+                        _prefetched(self._batches(queue, report, fresh))
+                    ) as batches:
+                        for batch in batches:
+                            self._apply(batch, report)
+                            done += len(batch)
+                            if progress is not None:
+                                progress(done, total)
+                            failpoints.hit("between-batches")
             except DatabaseUnavailable as exc:
                 parts.went_offline(exc)
                 raise
             finally:
-                lock.release()
-                if parts.cached_frame_loaded():
-                    # Keep this process's frame current: one rebuild for the whole flush.
-                    parts.state.apply(list(report.entries.values()))
-                self._keep_snapshot(list(report.entries.values()))
+                self.wrote(list(report.entries.values()))
         parts.answered()
         report.pending = parts.queue.pending_count()
         return report
@@ -312,6 +300,32 @@ class WritePath:
             for entry in result.entries.values():
                 if entry.discord_uid in shown:
                     report.names[entry.discord_uid] = entry.player_name
+
+    @contextlib.contextmanager
+    def flush_lock(self) -> Iterator[None]:
+        """This home's flush lock, across processes: one flush (or reconcile) at a time,
+        so this home's jobs reach the database in queue order."""
+        from filelock import FileLock, Timeout  # here: reads never need it
+
+        path = self._parts.settings.data_dir / ".flush.lock"
+        lock = FileLock(str(path), timeout=600, mode=0o600)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise LadderError(
+                "another ladder process has been flushing for 10 minutes: try again later"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def wrote(self, entries: Sequence[Entry]) -> None:
+        """After a flush or a reconcile: keep this process's frame (one rebuild for the
+        whole flush) and this home's snapshot current with the rows written."""
+        if self._parts.cached_frame_loaded():
+            self._parts.state.apply(list(entries))
+        self._keep_snapshot(entries)
 
     def _keep_snapshot(self, entries: Sequence[Entry]) -> None:
         """After a flush to a server, keep this home's snapshot current, so that during a

@@ -108,3 +108,24 @@ def write_v1_queue(
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
                 (target, *fields, zlib.crc32(repr(tuple(fields)).encode())),
             )
+
+
+def read_until_closed(fd: int, timeout: float = 60) -> bytes:
+    """Everything a pseudo-terminal's leader side ``fd`` gives until the other side closes
+    (or nothing comes for ``timeout`` seconds)."""
+    import os
+    import select
+
+    chunks = []
+    while True:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            break
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks)

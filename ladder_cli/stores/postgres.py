@@ -9,6 +9,7 @@ or the data was refused (isolate the job).
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -189,15 +190,23 @@ def _result_error(result: Any, pgconn: Any) -> psycopg.Error:
     return cls(message)
 
 
-# libpq's words, in a failed connection's text, for what only a corrected URL fixes: bad
-# credentials, no such database or user, a host name that does not resolve, an option
-# value it does not accept.
+# libpq's words, in a failed connection's text, for what only a corrected URL or setup
+# fixes: bad credentials, no such database or user, a host name that does not resolve, an
+# option value it does not accept; no password for the role (none in the URL, ~/.pgpass,
+# PGPASSFILE or the service file), no pg_hba.conf entry for the connection, or a TLS
+# certificate the URL does not trust (or TLS the server does not offer).
 _WRONG_URL_MESSAGES = (
     "password authentication failed",
     "does not exist",
     "could not translate host name",
     "name or service not known",
     "invalid ",
+    "no password supplied",
+    "no pg_hba.conf entry",
+    "certificate verify failed",
+    "does not match host name",
+    "server does not support ssl",
+    "root certificate file",
 )
 
 
@@ -206,6 +215,19 @@ def _says_wrong_url(message: str) -> bool:
     return any(words in lowered for words in _WRONG_URL_MESSAGES) or (
         "missing" in lowered and "=" in lowered
     )
+
+
+def _schema_in_place(cur: Any, old_job_key_tables: list[str]) -> bool:
+    """Whether every table and index of the schema exists, up to date: then `ladder init`
+    runs no DDL, so a role without CREATE on the schema (least privilege, see the README)
+    can run it after the owner did."""
+    names = re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", sql.SCHEMA)
+    cur.execute(
+        "SELECT count(*) FROM unnest(%s::text[]) AS n WHERE to_regclass(n) IS NOT NULL",
+        (names,),
+    )
+    row = cur.fetchone()
+    return bool(row and row[0] == len(names)) and not old_job_key_tables
 
 
 # SQLSTATE classes that mean "this data can never be written": data exceptions,
@@ -448,8 +470,9 @@ class PostgresStore(Store):
             try:
                 with conn.transaction(), conn.cursor() as cur:
                     cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
-                    cur.execute(sql.render(sql.SCHEMA, **self.words))
-                    self._rename_old_job_keys(cur)
+                    if not _schema_in_place(cur, self._old_job_key_tables(cur)):
+                        cur.execute(sql.render(sql.SCHEMA, **self.words))
+                        self._rename_old_job_keys(cur)
                     _check_adoptable(cur, self._columns(cur, "mmrs_1v1"), self.target)
                     eventlog.upgrade(self, cur)
             except psycopg.Error as exc:

@@ -1,0 +1,69 @@
+"""MMR over time as a line chart in the terminal, drawn by plotext inside Rich.
+
+The chart is a Rich renderable sized at render time to the console's width. On a terminal
+it keeps plotext's colours (one line per race); piped or with NO_COLOR it is the same
+chart in plain characters, 80 columns wide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.text import Text
+
+from ladder_cli.insight import Point
+
+PLAIN_WIDTH = 80
+MAX_WIDTH = 160
+HEIGHT = 20
+
+
+@dataclass
+class MmrChart:
+    """One line per race through ``points`` (MMR after each match, by race)."""
+
+    points: Sequence[Point]
+    title: str
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        width = self._width(console, options)
+        return Measurement(width, width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        plain = console.no_color or not console.is_terminal
+        text = draw(self.points, self.title, width=self._width(console, options), plain=plain)
+        yield Text(text) if plain else Text.from_ansi(text)
+
+    @staticmethod
+    def _width(console: Console, options: ConsoleOptions) -> int:
+        if not console.is_terminal:
+            return PLAIN_WIDTH
+        return max(20, min(options.max_width, MAX_WIDTH))
+
+
+def draw(points: Sequence[Point], title: str, *, width: int, plain: bool) -> str:
+    """The chart as text (with colour codes unless ``plain``)."""
+    import plotext
+
+    figure = plotext.figure
+    figure.clear()
+    figure.date().activate(form="%Y-%m-%d", zone=0)
+    races: dict[str, list[Point]] = {}
+    for point in points:
+        races.setdefault(point.race, []).append(point)
+    for race, line in races.items():
+        xs = [p.played_at for p in line]
+        ys = [p.mmr for p in line]
+        signal = figure.signal(xs, ys).label(race)
+        if len(line) > 1:
+            signal.lines()
+        figure.draw(signal)
+    figure.plot_size(width, HEIGHT)
+    figure.theme("colorless" if plain else "simple")
+    figure.title(title)
+    text: str = figure.build().string(colorless=plain)
+    figure.clear()
+    return "\n".join(line.rstrip() for line in text.splitlines())
