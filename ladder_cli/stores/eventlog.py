@@ -67,6 +67,22 @@ def upgrade(store: Store, cur: Any) -> None:
             cur.execute(statement)
     if had_events:
         return
+    _pin_unexplained(store, cur)
+
+
+def rebaseline(store: Store, cur: Any) -> int:
+    """Inside the transaction that imported history (the bot's matches): re-derive the
+    baselines, which pinned the entries the log could not explain before it had that
+    history. Those the log now explains lose theirs (else the imported matches would be
+    counted a second time on top of them); the rest are pinned again at the log's end.
+    Returns how many baselines there are now."""
+    cur.execute(store.q(sql.DELETE_EVENTS_OF_KIND), (BASELINE,))
+    return _pin_unexplained(store, cur)
+
+
+def _pin_unexplained(store: Store, cur: Any) -> int:
+    """Replay the log and give each stored entry whose values it cannot explain a
+    baseline event at the log's end, pinning it there."""
     log = StoreLog(store, cur)
     replay = Replay.with_rules(store._rules_in(cur)).run(log.later(0))
     cur.execute(sql.MAX_MATCH_ID)
@@ -81,6 +97,7 @@ def upgrade(store: Store, cur: Any) -> None:
             rows.append(_baseline_row(store, entry, position, now))
     if rows:
         cur.executemany(store.q(sql.INSERT_EVENT), rows)
+    return len(rows)
 
 
 def _values(e: Entry) -> tuple[int, int, int, int, int, datetime | None]:

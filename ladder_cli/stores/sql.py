@@ -183,6 +183,7 @@ COUNTS: Final = "SELECT count(*), COALESCE(sum(games_played), 0) FROM mmrs_1v1"
 # Resets, adjustments and baselines, one row per entry, each placed after the match it was
 # applied after (match_id 0: before every match); with the match log they are the event
 # log. A baseline pins an entry the log could not explain when the database was upgraded.
+DELETE_EVENTS_OF_KIND: Final = "DELETE FROM ladder_events WHERE kind = %s"
 EVENT_SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS ladder_events (
     event_id {bigserial} PRIMARY KEY,
