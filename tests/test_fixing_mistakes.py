@@ -107,3 +107,17 @@ def test_verify_exit_codes_on_a_corrected_ladder(db_url: str, home: Path) -> Non
     assert not rejected["ok"]
     assert ("1/bw_zerg", "games_won") in {(d["key"], d["field"]) for d in rejected["differences"]}
     run(home, db_url, "verify", code=1)
+
+
+def test_matches_csv_accepts_result_2(db_url: str, home: Path, tmp_path: Path) -> None:
+    """2: P2 won, as the bot's matches say; recorded with the winner as P1 (result 1)."""
+    run(home, db_url, "init")
+    csv = tmp_path / "m.csv"
+    csv.write_text("p1_uid,p1_race,p2_uid,p2_race,result\n1,bw_zerg,2,bw_terran,2\n")
+    run(home, db_url, "record", "--file", csv)
+    [m] = run(home, db_url, "history", "--format", "json").json
+    assert (m["p1_uid"], m["p1_race"], m["p2_uid"], m["result"]) == (2, "bw_terran", 1, 1)
+    assert _ratings(db_url)[(2, "bw_terran")][:3] == (1520, 1, 1)
+    csv.write_text("p1_uid,p1_race,p2_uid,p2_race,result\n1,bw_zerg,2,bw_terran,3\n")
+    bad = run(home, db_url, "record", "--file", csv, code=2)
+    assert "line 2" in bad.err and "2 (P2 won)" in bad.err
