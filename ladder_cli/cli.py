@@ -1251,7 +1251,8 @@ def audit(
 
     keys = ["audit_id", "at", "actor", "action", "target", "reason"]
     with _ladder() as ladder:
-        rows = [r.as_dict() for r in ladder.admin.audit(limit)]
+        found = ladder.admin.audit(limit)
+        rows = [r.as_dict() for r in found]
         if fmt is TableJsonCsv.json:
             _raw(rendering.to_json(rows))
         elif fmt is TableJsonCsv.csv:
@@ -1259,10 +1260,8 @@ def audit(
         elif not rows:
             _out("no audit entries")
         else:
-            table = rendering.table([(k, "left") for k in keys], title="Audit trail")
-            for r in rows:
-                table.add_row(*(rendering.literal(str(r[k] or "")) for k in keys))
-            _out(table)
+            # the table shows the time as a datetime, to the minute
+            _out(rendering.audit_table([r.as_dict() | {"at": r.at} for r in found]))
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

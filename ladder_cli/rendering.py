@@ -221,6 +221,28 @@ def history_table(
     return t
 
 
+def audit_table(rows: Sequence[Mapping[str, Any]]) -> Table:
+    """The audit trail, newest first: who did what to which target, and why. The target
+    and the reason wrap rather than being cut (the reason is the point of the row)."""
+    t = table(
+        [("#", "right"), ("At (UTC)", "left"), ("By", "left"), ("Action", "left")],
+        title="Audit trail",
+    )
+    t.add_column("Target", overflow="fold", ratio=2)
+    t.add_column("Reason", overflow="fold", ratio=3)
+    for r in rows:
+        at = r["at"]
+        t.add_row(
+            str(r["audit_id"]),
+            at.strftime("%Y-%m-%d %H:%M") if isinstance(at, datetime) else "",
+            literal(str(r["actor"])),
+            str(r["action"]),
+            literal(str(r["target"])),
+            literal(str(r["reason"] or "")),
+        )
+    return t
+
+
 #: How the history table reads a match's ``result`` (2, P2 won, comes with corrections).
 RESULT_WORDS = {1: "beat", 0: "drew", 2: "lost to"}
 

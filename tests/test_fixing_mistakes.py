@@ -87,6 +87,10 @@ def test_void_then_amend_ends_where_an_independent_replay_does(db_url: str, home
     assert {m["result"] for m in every.json if m["match_id"] == ids[2]} == {2}
     table = run(home, db_url, "history", "--limit", "0", "--include-voided")
     assert "voided" in table.out and "amended" in table.out
+    # the audit table names who did what, and why
+    audit = run(home, db_url, "audit").out
+    for word in ("void", "amend", "record", "wrong players", "misreported"):
+        assert word in audit, word
 
 
 def test_verify_exit_codes_on_a_corrected_ladder(db_url: str, home: Path) -> None:
