@@ -45,6 +45,10 @@ import_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(import_app, name="import")
+match_app = typer.Typer(
+    help="One logged match: show it, void it or amend its result.", no_args_is_help=True
+)
+app.add_typer(match_app, name="match")
 
 
 class TableJsonCsv(StrEnum):
@@ -68,6 +72,7 @@ class Session:
     debug: bool = False
     #: What an interrupt before any write is said to have left behind.
     untouched: str = "nothing was changed"
+    by: str | None = None
 
     def settings(self) -> Settings:
         from ladder_cli.config import resolve
@@ -120,15 +125,26 @@ def _global(
         bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", metavar="NAME", help="Who the audit trail names for this write."),
+    ] = None,
 ) -> None:
     session = ctx.ensure_object(Session)
     session.db, session.home, session.debug = db, home, debug
+    session.by = by
 
 
 def _ladder() -> Ladder:
     from ladder_cli.ladder import Ladder
 
-    return Ladder(_session().settings())
+    session = _session()
+    ladder = Ladder(session.settings())
+    if session.by is not None:
+        from ladder_cli.audit import parse_actor
+
+        ladder.by = parse_actor(session.by)
+    return ladder
 
 
 class JobsFailed(LadderError):
@@ -637,13 +653,16 @@ def history(
     fmt: Annotated[
         TableJsonCsv, typer.Option("--format", help="Output format.")
     ] = TableJsonCsv.table,
+    include_voided: Annotated[
+        bool, typer.Option("--include-voided", help="Also show voided matches.")
+    ] = False,
 ) -> None:
     """The match log, newest first."""
     from ladder_cli import rendering
     from ladder_cli.stores.sql import MATCH_COLUMNS
 
     with _ladder() as ladder:
-        matches = ladder.history(player, limit=limit or None)
+        matches = ladder.history(player, limit=limit or None, include_voided=include_voided)
         rows = [m.as_dict() for m in matches]
         if fmt is TableJsonCsv.json:
             _raw(rendering.to_json(rows))
@@ -1056,6 +1075,173 @@ def wal_reconcile(
 
 
 # -- entry point ------------------------------------------------------------------------
+
+
+# -- corrections, verify, audit ---------------------------------------------------------
+
+_REASON = typer.Option("--reason", metavar="TEXT", help="Why (required; kept in the audit trail).")
+_YES = typer.Option("--yes", "-y", help="Do not ask for confirmation.")
+_DRY = typer.Option("--dry-run", help="Show who would change; write nothing.")
+_NO_FLUSH = typer.Option("--no-flush", help="Only queue; apply later with `ladder wal replay`.")
+
+
+@match_app.command("show")
+def match_show(
+    match_id: Annotated[int, typer.Argument(help="The match's id (see `ladder history`).")],
+    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
+) -> None:
+    """One logged match: its MMRs, result, state and the audit entries that touched it."""
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        shown = ladder.admin.match_show(match_id)
+        if fmt is TableJson.json:
+            _raw(rendering.to_json(shown))
+            return
+        table = rendering.table([("field", "left"), ("value", "left")], title=f"Match {match_id}")
+        for key, value in shown.items():
+            if key != "audit":
+                table.add_row(key, rendering.literal(str(value)))
+        _out(table)
+        for entry in shown["audit"]:  # type: ignore[attr-defined]
+            _out(rendering.literal(
+                f"{entry['at']}  {entry['actor']}  {entry['action']}: {entry['reason'] or ''}"
+            ))  # fmt: skip
+
+
+@match_app.command("void")
+def match_void(
+    match_id: Annotated[int, typer.Argument(help="The match's id.")],
+    reason: Annotated[str | None, _REASON] = None,
+    yes: Annotated[bool, _YES] = False,
+    dry_run: Annotated[bool, _DRY] = False,
+    no_flush: Annotated[bool, _NO_FLUSH] = False,
+) -> None:
+    """Take a match out of the ratings and replay every later event without it."""
+    _correct(match_id, None, reason, yes=yes, dry_run=dry_run, flush=not no_flush)
+
+
+@match_app.command("amend")
+def match_amend(
+    match_id: Annotated[int, typer.Argument(help="The match's id.")],
+    result: Annotated[str, typer.Option("--result", help="p1, p2 or draw.")],
+    reason: Annotated[str | None, _REASON] = None,
+    yes: Annotated[bool, _YES] = False,
+    dry_run: Annotated[bool, _DRY] = False,
+    no_flush: Annotated[bool, _NO_FLUSH] = False,
+) -> None:
+    """Change a match's result, then replay every later event."""
+    from ladder_cli.admin import parse_result
+
+    _correct(match_id, parse_result(result), reason, yes=yes, dry_run=dry_run, flush=not no_flush)
+
+
+def _correct(
+    match_id: int, result: int | None, reason: str | None, *, yes: bool, dry_run: bool, flush: bool
+) -> None:
+    from ladder_cli.audit import parse_reason
+
+    what = "void" if result is None else "amend"
+    with _ladder() as ladder:
+        if not dry_run:
+            parse_reason(reason)
+        preview = ladder.admin.preview_correction(match_id, result)
+        if preview.note:
+            _warn(preview.note)
+        else:
+            _show_changes(preview.rows, f"{what} match {match_id}")
+        if dry_run:
+            _notes(ladder)
+            return
+        _confirm(yes, f"{what.capitalize()} match {match_id}?")
+        outcome = ladder.admin.correct(match_id, result, reason, flush=flush)
+        if outcome.applied:
+            _out(f"{what}ed match {match_id}" if result is not None else f"voided match {match_id}")
+        _report_write(ladder, outcome, what=what, show_matches=False)
+
+
+def _confirm(yes: bool, question: str) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise BadInput("this write needs confirmation: pass --yes")
+    if not typer.confirm(question, default=False):
+        raise LadderError("cancelled; nothing was changed")
+
+
+def _show_changes(rows: Any, title: str) -> None:
+    from ladder_cli import rendering
+
+    if not rows:
+        _out("no entry's values change")
+        return
+    table = rendering.table(
+        [("player", "left"), ("race", "left"), ("MMR", "right"), ("diff", "right"),
+         ("W-L-D", "left"), ("", "left")],
+        title=f"{title}: {len(rows):,} entr{'y' if len(rows) == 1 else 'ies'} change",
+    )  # fmt: skip
+    for row in rows[:50]:
+        b, a = row.before, row.after
+        table.add_row(
+            rendering.literal(row.name),
+            row.key[1],
+            f"{b.mmr} → {a.mmr}",
+            f"{row.difference:+d}",
+            f"{b.games_won}-{b.games_lost}-{b.games_drawn} → "
+            f"{a.games_won}-{a.games_lost}-{a.games_drawn}",
+            "changed outside the ladder: correction added as a delta" if row.drifted else "",
+        )
+    _out(table)
+    if len(rows) > 50:
+        _out(f"… and {len(rows) - 50:,} more")
+
+
+@app.command()
+def adjust(
+    player: Annotated[str, typer.Argument(help="discord_uid or exact player name.")],
+    race: Annotated[str, typer.Option("--race", help="The entry's race.")],
+    by: Annotated[int, typer.Option("--by", help="Points to add (negative: subtract).")],
+    reason: Annotated[str | None, _REASON] = None,
+    yes: Annotated[bool, _YES] = False,
+    no_flush: Annotated[bool, _NO_FLUSH] = False,
+) -> None:
+    """Add points to (or take them from) one entry's MMR, as an event of the log."""
+    from ladder_cli.audit import parse_reason
+
+    with _ladder() as ladder:
+        parse_reason(reason)
+        row = ladder.admin.preview_adjust(player, race, by)
+        _show_changes([row], "adjust")
+        _confirm(yes, f"Adjust {row.key[0]} {row.key[1]} by {by:+d}?")
+        outcome = ladder.admin.adjust(row, reason, flush=not no_flush)
+        if outcome.applied:
+            _out(f"adjusted {row.key[0]} {row.key[1]} by {by:+d}")
+        _report_write(ladder, outcome, what="adjustment", show_matches=False)
+
+
+@app.command()
+def audit(
+    limit: Annotated[int, typer.Option("--limit", help="How many rows (0: all).")] = 20,
+    fmt: Annotated[
+        TableJsonCsv, typer.Option("--format", help="Output format.")
+    ] = TableJsonCsv.table,
+) -> None:
+    """Admin actions, newest first."""
+    from ladder_cli import rendering
+
+    keys = ["audit_id", "at", "actor", "action", "target", "reason"]
+    with _ladder() as ladder:
+        found = ladder.admin.audit(limit)
+        rows = [r.as_dict() for r in found]
+        if fmt is TableJsonCsv.json:
+            _raw(rendering.to_json(rows))
+        elif fmt is TableJsonCsv.csv:
+            _raw(rendering.to_csv(rows, keys))
+        elif not rows:
+            _out("no audit entries")
+        else:
+            # the table shows the time as a datetime, to the minute
+            _out(rendering.audit_table([r.as_dict() | {"at": r.at} for r in found]))
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

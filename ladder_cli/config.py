@@ -31,6 +31,7 @@ _KNOWN_KEYS: Final = {
     "batch_size",
     "connect_timeout",
     "activity_days",
+    "admin",
     "retain_days",
 }
 #: Days applied jobs stay in the home's queue, for `wal reconcile` after a restore/failover.
@@ -48,6 +49,8 @@ class Settings:
     batch_size: int = DEFAULT_BATCH_SIZE
     connect_timeout: float = 5.0
     activity_days: int | None = None
+    #: Who the audit trail names when no ``--by`` is given (config ``admin``).
+    admin: str | None = None
     retain_days: int = DEFAULT_RETAIN_DAYS
 
     @property
@@ -127,6 +130,7 @@ def resolve(
         ),
         connect_timeout=float(_positive_int(file, "connect_timeout", 5, config_file)),
         activity_days=_optional_days(file, config_file),
+        admin=str(file["admin"]) if file.get("admin") else None,
         retain_days=_retain_days(file, config_file),
     )
 

@@ -1,8 +1,9 @@
 """Reading a matches CSV: the whole file is validated before anything is queued.
 
 Format: header ``p1_uid,p1_race,p2_uid,p2_race,result,played_at`` (``played_at``
-optional per row), optional ``p1_name,p2_name``. A UTF-8 byte-order mark, as
-spreadsheets write, is accepted. Any bad line rejects the file, naming the line.
+optional per row), optional ``p1_name,p2_name``. ``result`` is 1 (P1 won), 0 (draw) or 2
+(P2 won, as the original bot's matches say; recorded with the winner as P1). A UTF-8
+byte-order mark, as spreadsheets write, is accepted. Any bad line rejects the file, naming the line.
 """
 
 from __future__ import annotations
@@ -115,13 +116,15 @@ def _read_rows(path: Path, reader: Any, progress: Callable[[int], None] | None) 
             if r2 not in RACE_SET:
                 r2 = parse_race(r2, what="p2_race")
             result = row[i_res].strip()
-            if result not in ("0", "1"):
-                raise BadInput(f"result {result!r} must be 1 (P1 won) or 0 (draw)")
+            if result not in ("0", "1", "2"):
+                raise BadInput(f"result {result!r} must be 1 (P1 won), 2 (P2 won) or 0 (draw)")
             if p1 == p2:
                 raise BadInput(f"p1_uid and p2_uid are the same player ({p1})")
             when = row[at].strip() if at is not None else ""
             name1 = row[n1] if n1 is not None and row[n1] != "" else None
             name2 = row[n2] if n2 is not None and row[n2] != "" else None
+            if result == "2":  # P2 won: recorded as its winner first, as `record` does
+                p1, r1, name1, p2, r2, name2, result = p2, r2, name2, p1, r1, name1, "1"
             append(
                 MatchJob(
                     p1,

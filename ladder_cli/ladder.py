@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from ladder_cli import insight
+    from ladder_cli.admin import Admin
     from ladder_cli.reconcile import ReconcileReport
     from ladder_cli.rules import Rules
     from ladder_cli.state import Overlay
@@ -50,6 +51,16 @@ class Ladder:
     Thread-safe: writes are serialised by a lock (and, across processes, by a file lock
     around the flush); the in-memory frame is replaced, never mutated, under its own lock.
     """
+
+    #: Who the audit trail names for this Ladder's writes (``--by``); see :attr:`actor`.
+    by: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """``--by``, else config ``admin``, else the login name."""
+        from ladder_cli.audit import default_actor
+
+        return self.by or self.settings.admin or default_actor()
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -205,7 +216,10 @@ class Ladder:
         progress: Progress | None = None,
         want_matches: bool = True,
     ) -> WriteOutcome:
-        return self._writes.submit(jobs, flush, progress, want_matches)
+        from ladder_cli.audit import audit_of
+
+        audit = audit_of(jobs, self.actor)
+        return self._writes.submit(jobs, flush, progress, want_matches, audit)
 
     def flush(
         self,
@@ -253,10 +267,14 @@ class Ladder:
         return self._reads.profile(player, recent=recent)
 
     def history(
-        self, player: str | int | None = None, *, limit: int | None = 20
+        self,
+        player: str | int | None = None,
+        *,
+        limit: int | None = 20,
+        include_voided: bool = False,
     ) -> list[AppliedMatch]:
         """The match log, newest first, pending matches included; ``limit`` None is all."""
-        return self._reads.history(player, limit=limit)
+        return self._reads.history(player, limit=limit, include_voided=include_voided)
 
     def names_of(self, uids: Iterable[int]) -> dict[int, str]:
         """Stored names of these players, without loading the whole ladder."""
@@ -315,14 +333,20 @@ class Ladder:
         return import_bot_matches(self.store, table, dry_run=dry_run)
 
     def verify(self) -> VerifyReport:
-        """Replay the match log with the ladder's rules and compare with ``mmrs_1v1``;
-        also report rows whose own counts are impossible."""
-        from ladder_cli.state import entries_from_frame
-        from ladder_cli.verify import verify
+        """Replay the whole event log with the ladder's rules and compare with
+        ``mmrs_1v1``; also report rows whose own counts are impossible."""
+        from ladder_cli.stores import eventlog
 
-        rules = self.rules()
-        matches = self.store.all_matches()
-        return verify(entries_from_frame(self.store.load_frame()), matches, rules)
+        return eventlog.verify(self.store)
+
+    # -- corrections and the audit trail (ladder_cli.admin) ------------------------------
+
+    @property
+    def admin(self) -> Admin:
+        """Void, amend, adjust, ``match show`` and the audit trail."""
+        from ladder_cli.admin import Admin
+
+        return Admin(self)
 
     # -- the queue ---------------------------------------------------------------------
 

@@ -190,12 +190,50 @@ class ResetJob:
     at: datetime
 
 
-Job = MatchJob | ResetJob
+@dataclass(frozen=True, slots=True)
+class AdjustJob:
+    """Add ``delta`` (negative: subtract) to one entry's MMR, as an event of the log."""
+
+    uid: int
+    race: str
+    delta: int
+    at: datetime
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionJob:
+    """Void a logged match (``result`` None) or amend its result (1 P1, 2 P2, 0 draw)."""
+
+    match_id: int
+    result: int | None
+    at: datetime
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditJob:
+    """The audit row of one writing command, queued with the command's jobs."""
+
+    action: str
+    target: str
+    at: datetime
+    actor: str
+    reason: str | None = None
+
+
+Job = MatchJob | ResetJob | AdjustJob | CorrectionJob | AuditJob
 
 
 def job_uids(job: Job) -> tuple[int, ...]:
-    """The players a job touches."""
-    return (job.p1_uid, job.p2_uid) if isinstance(job, MatchJob) else (job.uid,)
+    """The players a job touches (a correction's are known only from the match log)."""
+    if isinstance(job, MatchJob):
+        return (job.p1_uid, job.p2_uid)
+    if isinstance(job, ResetJob | AdjustJob):
+        return (job.uid,)
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +249,8 @@ class QueuedJob:
     seq: int
     job: Job
     job_id: int | None = None
+    #: The audit row of the command whose last job this is (written with it).
+    audit: AuditJob | None = None
 
     @property
     def ledger_id(self) -> int:
@@ -273,6 +313,8 @@ class AppliedMatch:
     result: int
     seq: int | None = None
     job_id: int | None = None
+    #: ``recorded``, ``amended`` or ``voided`` (see :mod:`ladder_cli.events`).
+    state: str = "recorded"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -287,4 +329,5 @@ class AppliedMatch:
             "p2_mmr_before": self.p2_mmr_before,
             "p2_mmr_after": self.p2_mmr_after,
             "result": self.result,
+            "state": self.state,
         }

@@ -31,9 +31,20 @@ from ladder_cli import failpoints, interrupts
 from ladder_cli.config import DEFAULT_RETAIN_DAYS
 from ladder_cli.errors import QueueError
 from ladder_cli.files import open_sqlite
-from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob, format_timestamp
+from ladder_cli.model import (
+    RACES,
+    AdjustJob,
+    AuditJob,
+    CorrectionJob,
+    Job,
+    MatchJob,
+    QueuedJob,
+    ResetJob,
+    format_timestamp,
+)
 
-SCHEMA_VERSION: Final = 2
+# 3: a command's audit row rides on its last job (``audit``, JSON).
+SCHEMA_VERSION: Final = 3
 MAX_SEQ: Final = 2**63 - 1
 
 _SCHEMA: Final = """
@@ -59,7 +70,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     crc INTEGER NOT NULL,
     enqueued_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
-    error TEXT
+    error TEXT,
+    audit TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (target, state, seq);
 """
@@ -87,7 +99,8 @@ CREATE TABLE IF NOT EXISTS retained_jobs (
     keep_stats INTEGER,
     crc INTEGER NOT NULL,
     enqueued_at REAL NOT NULL,
-    applied_at REAL NOT NULL
+    applied_at REAL NOT NULL,
+    audit TEXT
 );
 CREATE INDEX IF NOT EXISTS retained_by_age ON retained_jobs (applied_at);
 """
@@ -112,6 +125,8 @@ Row = tuple[
 
 
 def _encode(job: Job) -> Row:
+    if isinstance(job, AdjustJob | CorrectionJob | AuditJob):
+        return _encode_admin(job)
     if isinstance(job, MatchJob):
         return (
             "match",
@@ -141,6 +156,71 @@ def _encode(job: Job) -> Row:
     )
 
 
+def _encode_admin(job: AdjustJob | CorrectionJob | AuditJob) -> Row:
+    """The admin jobs in the same columns: the actor in ``p1_name``, the reason in
+    ``p2_name``; a correction's match id in ``p1_uid`` (its result in ``result``, NULL to
+    void); an audit row's action in ``p1_race`` and target in ``p2_race``."""
+    at = int(job.at.timestamp())
+    if isinstance(job, AdjustJob):
+        row = ("adjust", job.uid, job.race, None, None, None, at, job.actor, job.reason)
+        return (*row, job.delta, None)
+    if isinstance(job, CorrectionJob):
+        kind = "void" if job.result is None else "amend"
+        return (
+            kind,
+            job.match_id,
+            None,
+            None,
+            None,
+            job.result,
+            at,
+            job.actor,
+            job.reason,
+            None,
+            None,
+        )
+    return ("audit", 0, job.action, None, job.target, None, at, job.actor, job.reason, None, None)
+
+
+def _decode_admin(row: Row) -> Job:
+    kind, p1_uid, p1_race, _p2_uid, p2_race, result, at_s, actor, reason, mmr, _keep = row
+    at = datetime.fromtimestamp(at_s, UTC)
+    if not isinstance(actor, str):
+        raise ValueError(f"{kind} job has no actor")
+    if kind == "adjust":
+        if p1_race not in RACES or not isinstance(mmr, int) or not isinstance(reason, str):
+            raise ValueError("adjust job has missing or invalid fields")
+        return AdjustJob(p1_uid, p1_race, mmr, at, actor, reason)
+    if kind in ("void", "amend"):
+        if not isinstance(reason, str) or (kind == "amend") != (result in (0, 1, 2)):
+            raise ValueError(f"{kind} job has missing or invalid fields")
+        return CorrectionJob(p1_uid, result, at, actor, reason)
+    if not isinstance(p1_race, str) or not isinstance(p2_race, str):
+        raise ValueError("audit job has missing or invalid fields")
+    return AuditJob(p1_race, p2_race, at, actor, reason)
+
+
+def encode_audit(audit: AuditJob) -> str:
+    """A command's audit row as the queue keeps it on the command's last job."""
+    return json.dumps(
+        {
+            "action": audit.action,
+            "target": audit.target,
+            "at": int(audit.at.timestamp()),
+            "actor": audit.actor,
+            "reason": audit.reason,
+        }
+    )
+
+
+def decode_audit(text: object) -> AuditJob | None:
+    if not isinstance(text, str):
+        return None
+    d = json.loads(text)
+    at = datetime.fromtimestamp(int(d["at"]), UTC)
+    return AuditJob(str(d["action"]), str(d["target"]), at, str(d["actor"]), d.get("reason"))
+
+
 # Job ids need to be unique, not secret: a generator seeded from the OS per process is
 # as collision-free as one urandom call per job.
 _random = random.Random()  # seeded from os.urandom
@@ -168,6 +248,8 @@ def in_stored_form(job: Job) -> bool:
     """Whether ``job`` is exactly what reading it back from the queue gives: plain ints and
     strings, times in UTC to the second. Only then may a flush apply it from memory and
     write what a replay would (:meth:`Ladder.flush` ``fresh``)."""
+    if isinstance(job, AdjustJob | CorrectionJob | AuditJob):
+        return _stored_time(job.at)
     if isinstance(job, MatchJob):
         return (
             type(job.p1_uid) is int
@@ -209,6 +291,8 @@ def _decode(row: Row) -> Job:
         if (p1_race is not None and p1_race not in RACES) or not isinstance(mmr, int):
             raise ValueError("reset job has missing or invalid fields")
         return ResetJob(p1_uid, p1_race, mmr, bool(keep), at)
+    if kind in ("adjust", "void", "amend", "audit"):
+        return _decode_admin(row)
     raise ValueError(f"unknown job kind {kind!r}")
 
 
@@ -278,6 +362,8 @@ class WriteQueue:
                 )
             if version == 1:
                 self._upgrade_from_v1()
+            if version in (1, 2):
+                self._add_audit_column()
             elif version < SCHEMA_VERSION:
                 self._conn.executescript(
                     f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
@@ -329,6 +415,19 @@ class WriteQueue:
             conn.execute("ROLLBACK")
             raise
 
+    def _add_audit_column(self) -> None:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(jobs)").fetchall()}
+            if "audit" not in columns:  # else another process upgraded it meanwhile
+                conn.execute("ALTER TABLE jobs ADD COLUMN audit TEXT")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -340,8 +439,11 @@ class WriteQueue:
         """
         return [seq for seq, _ in self.append_with_ids(jobs)]
 
-    def append_with_ids(self, jobs: Iterable[Job]) -> list[tuple[int, int]]:
-        """Like :meth:`append`, returning ``(seq, job_id)`` for each job."""
+    def append_with_ids(
+        self, jobs: Iterable[Job], audit: AuditJob | None = None
+    ) -> list[tuple[int, int]]:
+        """Like :meth:`append`, returning ``(seq, job_id)`` for each job; ``audit`` rides on
+        the last job, in the same transaction."""
         ids: list[int] = []
         now = time.time()
         target = self.target
@@ -370,6 +472,11 @@ class WriteQueue:
                     if self._next_seq() != first + len(ids):
                         # Callers act on these seqs (apply, then delete): never guess them.
                         raise QueueError(f"queue {self.path}: seqs were not handed out in order")
+                    if audit is not None and ids:
+                        self._conn.execute(
+                            "UPDATE jobs SET audit = ? WHERE seq = ?",
+                            (encode_audit(audit), first + len(ids) - 1),
+                        )
                     with interrupts.deferred():  # committed and noted, or neither
                         self._conn.execute("COMMIT")
                         if ids:
@@ -404,7 +511,7 @@ class WriteQueue:
         while True:
             with self._lock:
                 rows = self._conn.execute(
-                    f"SELECT seq, job_id, {_COLUMNS}, crc FROM jobs "
+                    f"SELECT seq, job_id, {_COLUMNS}, crc, audit FROM jobs "
                     "WHERE target = ? AND state = 'pending' AND seq > ? AND seq < ? "
                     "ORDER BY seq LIMIT ?",
                     (self.target, last, MAX_SEQ if before is None else before, size),
@@ -413,12 +520,12 @@ class WriteQueue:
                 return
             last = rows[-1][0]
             batch, corrupt = [], []
-            for seq, job_id, *fields, crc in rows:
+            for seq, job_id, *fields, crc, audit in rows:
                 row = cast(Row, tuple(fields))
                 try:
                     if _crc((job_id, *row)) != crc:
                         raise ValueError("checksum mismatch (torn or edited row)")
-                    batch.append(QueuedJob(seq, _decode(row), job_id))
+                    batch.append(QueuedJob(seq, _decode(row), job_id, decode_audit(audit)))
                 except (ValueError, TypeError, OverflowError, OSError) as exc:
                     corrupt.append((seq, f"corrupt queue row: {exc}"))
             del rows  # not held while the next batch is read
@@ -483,7 +590,9 @@ class WriteQueue:
         with self._lock:
             counts = dict(
                 self._conn.execute(
-                    "SELECT state, count(*) FROM jobs WHERE target = ? GROUP BY state",
+                    # An audit row rides with its command's jobs: not a write of its own.
+                    "SELECT state, count(*) FROM jobs WHERE target = ? AND kind <> 'audit' "
+                    "GROUP BY state",
                     (self.target,),
                 ).fetchall()
             )
@@ -556,8 +665,26 @@ class WriteQueue:
         if self._conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retained_jobs'"
         ).fetchone():
+            self._add_retained_audit_column()
             return
         self._conn.executescript(f"BEGIN IMMEDIATE; {_RETAINED_SCHEMA} COMMIT;")
+
+    def _add_retained_audit_column(self) -> None:
+        """A retained job keeps its command's audit row, so that reconcile re-applies it
+        as it was (retention tables written before the audit trail gain the column)."""
+        conn = self._conn
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(retained_jobs)")}
+        if "audit" in columns:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(retained_jobs)")}
+            if "audit" not in columns:  # else another process added it meanwhile
+                conn.execute("ALTER TABLE retained_jobs ADD COLUMN audit TEXT")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     def _retain(self, seqs_json: str) -> None:
         """Inside :meth:`complete`'s transaction: copy the jobs to the retained ones, in
@@ -566,7 +693,8 @@ class WriteQueue:
         if self.retain_days > 0:
             self._conn.execute(
                 f"INSERT INTO retained_jobs (seq, target, job_id, {_COLUMNS}, crc, enqueued_at, "
-                f"applied_at) SELECT seq, target, job_id, {_COLUMNS}, crc, enqueued_at, ? "
+                f"applied_at, audit) SELECT seq, target, job_id, {_COLUMNS}, crc, enqueued_at, ?, "
+                "audit "
                 "FROM jobs WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq",
                 (now, seqs_json),
             )
@@ -593,7 +721,7 @@ class WriteQueue:
         while True:
             with self._lock:
                 rows = self._conn.execute(
-                    f"SELECT rid, seq, job_id, {_COLUMNS}, crc FROM retained_jobs "
+                    f"SELECT rid, seq, job_id, {_COLUMNS}, crc, audit FROM retained_jobs "
                     "WHERE target = ? AND rid > ? ORDER BY rid LIMIT ?",
                     (self.target, last, size),
                 ).fetchall()
@@ -601,12 +729,12 @@ class WriteQueue:
                 return
             last = rows[-1][0]
             batch = []
-            for _, seq, job_id, *fields, crc in rows:
+            for _, seq, job_id, *fields, crc, audit in rows:
                 row = cast(Row, tuple(fields))
                 try:
                     if _crc((job_id, *row)) != crc:
                         raise ValueError("checksum mismatch (torn or edited row)")
-                    batch.append(QueuedJob(seq, _decode(row), job_id))
+                    batch.append(QueuedJob(seq, _decode(row), job_id, decode_audit(audit)))
                 except (ValueError, TypeError, OverflowError, OSError) as exc:
                     if corrupt is not None:
                         corrupt.append((seq, f"corrupt retained row: {exc}"))
@@ -617,7 +745,7 @@ class WriteQueue:
         with self._lock:
             rows = self._conn.execute(
                 f"SELECT seq, {_COLUMNS}, enqueued_at, state, error FROM jobs "
-                "WHERE target = ? AND state = ? ORDER BY seq LIMIT ?",
+                "WHERE target = ? AND state = ? AND kind <> 'audit' ORDER BY seq LIMIT ?",
                 (self.target, state, -1 if limit is None else limit),
             ).fetchall()
         return [_info(row) for row in rows]
@@ -642,6 +770,12 @@ def _info(row: tuple[object, ...]) -> JobInfo:
             "p1_name": p1n,
             "p2_name": p2n,
         }
+    elif kind in ("void", "amend"):
+        summary = {"match_id": p1_uid, "result": result, "reason": p2n, "by": p1n, "at": at}
+    elif kind == "adjust":
+        summary = {"discord_uid": p1_uid, "race": p1_race, "by_points": mmr, "reason": p2n}
+    elif kind == "audit":
+        summary = {"action": p1_race, "target": p2_race, "by": p1n, "at": at}
     else:
         summary = {
             "discord_uid": p1_uid,

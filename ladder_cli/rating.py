@@ -17,6 +17,7 @@ from ladder_cli.model import (
     DEFAULT_MMR,
     RACE_SET,
     RACES,
+    AdjustJob,
     AppliedMatch,
     Entry,
     Key,
@@ -111,8 +112,11 @@ class Ratings:
         job = queued.job
         if isinstance(job, MatchJob):
             self._apply_match(job, queued.seq, queued.ledger_id)
-        else:
+        elif isinstance(job, ResetJob):
             self._apply_reset(job)
+        elif isinstance(job, AdjustJob):
+            self._apply_adjust(job)
+        # Audit rows change no rating; corrections are applied by the store's event log.
 
     def preview(self, jobs: Iterable[QueuedJob]) -> None:
         """Apply jobs as the flush will, skipping those it would move to ``failed``."""
@@ -216,6 +220,11 @@ class Ratings:
             )
         )
 
+    def _apply_adjust(self, job: AdjustJob) -> None:
+        entry = _adjust_entry(self, job)
+        entry.mmr += job.delta
+        self._change(entry)
+
     def _apply_reset(self, job: ResetJob) -> None:
         if job.race is not None and job.race not in RACES:
             raise PoisonJob(f"unknown race {job.race!r}")
@@ -232,6 +241,13 @@ class Ratings:
                 entry.last_played = None
                 change.played = change.won = change.lost = change.drawn = 0
                 change.absolute = True
+
+
+def _adjust_entry(ratings: Ratings, job: AdjustJob) -> Entry:
+    entry = ratings.entries.get((job.uid, job.race))
+    if entry is None:
+        raise PoisonJob(f"player {job.uid} has no {job.race} entry to adjust")
+    return entry
 
 
 __all__ = [

@@ -162,7 +162,11 @@ class Reads:
         )
 
     def history(
-        self, player: str | int | None = None, *, limit: int | None = 20
+        self,
+        player: str | int | None = None,
+        *,
+        limit: int | None = 20,
+        include_voided: bool = False,
     ) -> list[AppliedMatch]:
         """The match log, newest first, pending matches included; ``limit`` None is all.
 
@@ -173,7 +177,7 @@ class Reads:
             limit = None  # more than any log holds: all of it (and no 64-bit overflow in SQL)
         uid = None if player is None else self._resolve(player)
         source = self._parts.source
-        logged = source.history(uid, limit)
+        logged = source.history(uid, limit, include_voided=include_voided)
         pending = self.current().matches if self._parts.pending() else []
         top = max((m.match_id or 0 for m in logged), default=0)
         if pending:

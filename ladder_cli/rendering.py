@@ -213,7 +213,7 @@ def history_table(
             literal(names.get(m.p1_uid, str(m.p1_uid))),
             m.p1_race,
             f"{m.p1_mmr_before} {arrow()} {m.p1_mmr_after}",
-            RESULT_WORDS.get(m.result, str(m.result)),
+            _result_cell(m),
             literal(names.get(m.p2_uid, str(m.p2_uid))),
             m.p2_race,
             f"{m.p2_mmr_before} {arrow()} {m.p2_mmr_after}",
@@ -221,8 +221,41 @@ def history_table(
     return t
 
 
+def audit_table(rows: Sequence[Mapping[str, Any]]) -> Table:
+    """The audit trail, newest first: who did what to which target, and why. The target
+    and the reason wrap rather than being cut (the reason is the point of the row)."""
+    t = table(
+        [("#", "right"), ("At (UTC)", "left"), ("By", "left"), ("Action", "left")],
+        title="Audit trail",
+    )
+    t.add_column("Target", overflow="fold", ratio=2)
+    t.add_column("Reason", overflow="fold", ratio=3)
+    for r in rows:
+        at = r["at"]
+        t.add_row(
+            str(r["audit_id"]),
+            at.strftime("%Y-%m-%d %H:%M") if isinstance(at, datetime) else "",
+            literal(str(r["actor"])),
+            str(r["action"]),
+            literal(str(r["target"])),
+            literal(str(r["reason"] or "")),
+        )
+    return t
+
+
 #: How the history table reads a match's ``result`` (2, P2 won, comes with corrections).
 RESULT_WORDS = {1: "beat", 0: "drew", 2: "lost to"}
+
+
+def _result_cell(m: AppliedMatch) -> Text:
+    """The result, with the match's state under it when a correction touched it (a
+    voided match is dimmed: it no longer counts)."""
+    word = RESULT_WORDS.get(m.result, str(m.result))
+    if m.state == "recorded":
+        return Text(word)
+    return Text(f"{word}\n{m.state}", style="dim" if m.state == "voided" else "")
+
+
 OUTCOME_STYLES = {"W": "green", "L": "red", "D": ""}
 
 

@@ -48,8 +48,11 @@ class ReadSource(Protocol):
 
     def player_exists(self, uid: int) -> bool: ...
 
-    def history(self, uid: int | None, limit: int | None) -> list[AppliedMatch]:
-        """The match log, newest first; ``limit`` None is all."""
+    def history(
+        self, uid: int | None, limit: int | None, *, include_voided: bool = False
+    ) -> list[AppliedMatch]:
+        """The match log, newest first; ``limit`` None is all; voided matches only with
+        ``include_voided``."""
 
     def newest_match_id(self) -> int:
         """The largest match id logged (0 for an empty log)."""
@@ -98,8 +101,10 @@ class LiveSource:
     def player_exists(self, uid: int) -> bool:
         return self._parts.store.player_exists(uid)
 
-    def history(self, uid: int | None, limit: int | None) -> list[AppliedMatch]:
-        return self._parts.store.history(uid, limit)
+    def history(
+        self, uid: int | None, limit: int | None, *, include_voided: bool = False
+    ) -> list[AppliedMatch]:
+        return self._parts.store.history(uid, limit, include_voided=include_voided)
 
     def newest_match_id(self) -> int:
         newest = self._parts.store.history(None, 1)
@@ -166,8 +171,15 @@ class OfflineSource:
 
         return not self.frame().filter(pl.col("discord_uid") == uid).is_empty()
 
-    def history(self, uid: int | None, limit: int | None) -> list[AppliedMatch]:
-        matches = [m for m in self._logged() if uid is None or uid in (m.p1_uid, m.p2_uid)]
+    def history(
+        self, uid: int | None, limit: int | None, *, include_voided: bool = False
+    ) -> list[AppliedMatch]:
+        matches = [
+            m
+            for m in self._logged()
+            if (uid is None or uid in (m.p1_uid, m.p2_uid))
+            and (include_voided or m.state != "voided")
+        ]
         return matches if limit is None else matches[:limit]
 
     def newest_match_id(self) -> int:

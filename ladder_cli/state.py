@@ -116,6 +116,8 @@ def frame_from_matches(matches: Iterable[AppliedMatch]) -> pl.DataFrame:
 
 
 def matches_from_frame(frame: pl.DataFrame) -> list[AppliedMatch]:
+    if "state" not in frame.columns:  # a snapshot from before the event log
+        frame = frame.with_columns(state=pl.lit("recorded"))
     return [AppliedMatch(**row) for row in frame.select(list(MATCH_SCHEMA)).iter_rows(named=True)]
 
 

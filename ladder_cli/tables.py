@@ -73,6 +73,8 @@ MATCHES: Final = Table(
         Column("p2_mmr_before", "int4"),
         Column("p2_mmr_after", "int4"),
         Column("result", "int2"),
+        #: ``recorded``, ``amended`` or ``voided`` (see :mod:`ladder_cli.events`).
+        Column("state", "text"),
     ),
 )
 
@@ -85,12 +87,59 @@ LEDGER: Final = Table(
     ),
 )
 
+#: Resets, adjustments and upgrade baselines, each placed after the match it followed: with
+#: the match log, the event log (see :mod:`ladder_cli.stores.eventlog`).
+EVENTS: Final = Table(
+    "ladder_events",
+    (
+        Column("event_id", "int8"),
+        Column("after_match", "int8"),
+        Column("kind", "text"),
+        Column("discord_uid", "int8"),
+        Column("race", "text"),
+        Column("amount", "int4"),
+        Column("keep_stats", "int2"),
+        Column("mmr_before", "int4"),
+        Column("mmr_after", "int4"),
+        Column("games_played", "int4"),
+        Column("games_won", "int4"),
+        Column("games_lost", "int4"),
+        Column("games_drawn", "int4"),
+        Column("last_played", "timestamptz"),
+        Column("at", "timestamptz"),
+        Column("queue_id", "text"),
+        Column("job_id", "int8"),
+    ),
+)
+
+#: One row per writing command (``ladder audit``).
+AUDIT: Final = Table(
+    "ladder_audit",
+    (
+        Column("audit_id", "int8"),
+        Column("at", "timestamptz"),
+        Column("actor", "text"),
+        Column("action", "text"),
+        Column("target", "text"),
+        Column("reason", "text"),
+        Column("match_id", "int8"),
+        Column("queue_id", "text"),
+        Column("job_id", "int8"),
+    ),
+)
+
 #: ``mmrs_1v1`` as read (every column) and as upserted (the database picks the id).
 ENTRY_READ: Final = ENTRIES.names
 ENTRY_WRITE: Final = ENTRIES.without("id")
 #: The match log as shown (``history``'s keys) and as appended (the database picks the id).
 MATCH_SHOWN: Final = MATCHES.without("queue_id", "job_id")
-MATCH_WRITE: Final = MATCHES.without("match_id")
+#: (A new match's ``state`` is the column's default, ``recorded``.)
+MATCH_WRITE: Final = MATCHES.without("match_id", "state")
+#: An event as the replay reads it, and as a flush appends it (the database picks the id).
+EVENT_READ: Final = EVENTS.without("queue_id", "job_id")
+EVENT_WRITE: Final = EVENTS.without("event_id")
+#: An audit row as ``ladder audit`` shows it.
+AUDIT_SHOWN: Final = AUDIT.without("queue_id", "job_id")
 
 _SQL_TYPES: Final = {
     "int2": "smallint",

@@ -1,19 +1,22 @@
-"""Verify: replay the match log with the ladder's rules and compare with ``mmrs_1v1``.
+"""Verify: replay the whole event log with the ladder's rules and compare with ``mmrs_1v1``.
 
-The log holds every match the ladder applied and every match imported from the original
-bot, in application order; a sequential replay from the starting MMR must end where the
-stored rows are. Rows whose own counts are impossible (a negative count, or games played
-other than won + lost + drawn) are reported too, whatever wrote them.
+The event log is the match log (every match the ladder applied, amended or voided, and
+every match imported from the original bot) with the resets, adjustments and upgrade
+baselines between its matches, in application order; a sequential replay from the starting
+MMR (:mod:`ladder_cli.replay`, the flush's own rating function) must end where the stored
+rows are. Rows whose own counts are impossible (a negative count, or games played other
+than won + lost + drawn) are reported too, whatever wrote them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ladder_cli.model import AppliedMatch, Entry, Key, MatchJob, QueuedJob, format_timestamp
-from ladder_cli.rating import PoisonJob, Ratings
+from ladder_cli.events import Event, LoggedMatch
+from ladder_cli.model import Entry, Key, format_timestamp
+from ladder_cli.replay import Replay, Standing
 from ladder_cli.rules import Rules
 
 COMPARED = ("mmr", "games_played", "games_won", "games_lost", "games_drawn", "last_played")
@@ -49,6 +52,8 @@ class Difference:
 class VerifyReport:
     rules: str
     matches_replayed: int = 0
+    #: Resets, adjustments and baselines replayed between the matches.
+    events_replayed: int = 0
     entries_checked: int = 0
     differences: list[Difference] = field(default_factory=list)
     #: Logged matches the replay could not apply (an unknown race, a player against self).
@@ -63,6 +68,7 @@ class VerifyReport:
             "ok": self.ok,
             "rules": self.rules,
             "matches_replayed": self.matches_replayed,
+            "events_replayed": self.events_replayed,
             "entries_checked": self.entries_checked,
             "differences": [d.as_dict() for d in self.differences],
             "unreplayable": [{"match_id": m, "reason": r} for m, r in self.unreplayable],
@@ -73,42 +79,33 @@ def _plain(value: object) -> object:
     return format_timestamp(value) if isinstance(value, datetime) else value
 
 
-def replay(matches: Iterable[AppliedMatch], rules: Rules) -> tuple[Ratings, list[tuple[int, str]]]:
-    """The log replayed from nothing with ``rules``; a match P2 won (result 2) is the same
-    game with the sides swapped (Elo treats both sides alike)."""
-    ratings = Ratings(rules=rules)
-    failed: list[tuple[int, str]] = []
-    for m in matches:
-        if m.result == 2:
-            job = MatchJob(m.p2_uid, m.p2_race, m.p1_uid, m.p1_race, 1, m.played_at)
-        else:
-            job = MatchJob(m.p1_uid, m.p1_race, m.p2_uid, m.p2_race, m.result, m.played_at)
+def verify(stored: Iterable[Entry], log: Iterable[Event], rules: Rules) -> VerifyReport:
+    """Compare the stored rows with the replayed event log, and check each row's counts."""
+    replay = Replay.with_rules(rules)
+    report = VerifyReport(rules.preset)
+    for event in log:
         try:
-            ratings.apply(QueuedJob(0, job))
-        except PoisonJob as exc:
-            failed.append((m.match_id or 0, str(exc)))
-    return ratings, failed
-
-
-def verify(stored: Sequence[Entry], matches: Sequence[AppliedMatch], rules: Rules) -> VerifyReport:
-    """Compare the stored rows with the replayed log, and check each row's own counts."""
-    ratings, failed = replay(matches, rules)
-    report = VerifyReport(rules.preset, matches_replayed=len(matches) - len(failed))
-    report.unreplayable = failed
-    expected: dict[Key, Entry] = ratings.entries
+            replay.apply(event)
+        except ValueError as exc:  # a logged row no replay can apply
+            report.unreplayable.append((getattr(event, "match_id", 0), str(exc)))
+            continue
+        if isinstance(event, LoggedMatch):
+            report.matches_replayed += 1
+        else:
+            report.events_replayed += 1
     seen: set[Key] = set()
     for row in sorted(stored, key=lambda e: e.key):
         report.entries_checked += 1
         seen.add(row.key)
-        want = expected.get(row.key) or Entry(row.discord_uid, row.race, "", rules.start_mmr)
-        for name in COMPARED:
-            have, should = getattr(row, name), getattr(want, name)
+        want = replay.standings.get(row.key) or Standing(rules.start_mmr)
+        for name, should in zip(COMPARED, want.values(), strict=True):
+            have = getattr(row, name)
             if have != should:
                 report.differences.append(_diff(row, "replay", name, have, should))
         report.differences.extend(invalid_counts(row))
-    for key in sorted(set(expected) - seen):
-        want = expected[key]
-        report.differences.append(_diff(want, "replay", "row", None, "a row with games"))
+    for key in sorted(set(replay.standings) - seen):
+        missing = Entry(key[0], key[1], "", replay.standings[key].mmr)
+        report.differences.append(_diff(missing, "replay", "row", None, "a row with games"))
     return report
 
 

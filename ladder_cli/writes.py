@@ -15,12 +15,21 @@ import contextlib
 import sys
 import threading
 from collections.abc import Callable, Container, Generator, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ladder_cli import failpoints
 from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
-from ladder_cli.model import AppliedMatch, Entry, Job, Key, MatchJob, QueuedJob, job_uids
+from ladder_cli.model import (
+    AppliedMatch,
+    AuditJob,
+    Entry,
+    Job,
+    Key,
+    MatchJob,
+    QueuedJob,
+    job_uids,
+)
 from ladder_cli.queue import WriteQueue, in_stored_form
 from ladder_cli.stores import JobRejected
 from ladder_cli.stores.base import without_gc
@@ -31,7 +40,10 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` while jobs are applied."""
 
-Fresh = tuple[Sequence[tuple[int, int]], Sequence[Job]]
+Fresh = (
+    tuple[Sequence[tuple[int, int]], Sequence[Job]]
+    | tuple[Sequence[tuple[int, int]], Sequence[Job], AuditJob | None]
+)
 """Jobs just queued, with the ``(seq, job_id)`` the queue gave each (see WritePath.flush)."""
 
 
@@ -85,7 +97,12 @@ class WritePath:
         self._parts = parts
 
     def submit(
-        self, jobs: Sequence[Job], flush: bool, progress: Progress | None, want_matches: bool
+        self,
+        jobs: Sequence[Job],
+        flush: bool,
+        progress: Progress | None,
+        want_matches: bool,
+        audit: AuditJob | None = None,
     ) -> WriteOutcome:
         """Append validated jobs to the queue as one unit, then flush unless told not to
         or the database is unreachable (the jobs stay queued: the write is accepted)."""
@@ -93,7 +110,7 @@ class WritePath:
             raise BadInput("nothing to record: no matches were given")
         parts = self._parts
         unavailable = parts.source.unavailable  # before queueing: a wrong URL raises here
-        ids = parts.queue.append_with_ids(jobs)
+        ids = parts.queue.append_with_ids(jobs, audit)
         seqs = [seq for seq, _ in ids]
         first, last = seqs[0], seqs[-1]  # one append: contiguous
         outcome = WriteOutcome(seqs=seqs, applied=False, matches=[])
@@ -102,7 +119,7 @@ class WritePath:
                 report = self.flush(
                     progress,
                     range(first, last + 1) if want_matches else (),
-                    (ids, jobs) if all(map(in_stored_form, jobs)) else None,
+                    (ids, jobs, audit) if all(map(in_stored_form, jobs)) else None,
                 )
             except LadderError as exc:
                 # Not only an outage: whatever stopped the flush, the jobs are queued and
@@ -228,16 +245,20 @@ class WritePath:
         if fresh is None:
             yield from queue.pending_batches(size, failed=failed)
             return
-        ids, jobs = fresh
+        ids, jobs = fresh[0], fresh[1]
+        audit = fresh[2] if len(fresh) > 2 else None
         first, last = ids[0][0], ids[-1][0]
         yield from queue.pending_batches(size, failed=failed, before=first)
         for start in range(0, len(jobs), size):
-            yield [
+            batch = [
                 QueuedJob(seq, job, job_id)
                 for (seq, job_id), job in zip(
                     ids[start : start + size], jobs[start : start + size], strict=True
                 )
             ]
+            if audit is not None and batch[-1].seq == last:
+                batch[-1] = replace(batch[-1], audit=audit)
+            yield batch
         yield from queue.pending_batches(size, failed=failed, after=last)
 
     def _apply(self, batch: Sequence[QueuedJob], report: FlushReport) -> None:

@@ -246,6 +246,8 @@ def test_the_bots_database_end_to_end(db_url: str, home: Path) -> None:
     assert first == bot.counts(bot.matches)
     assert first["skipped_aborted"] > 0 and first["skipped_unresolved"] > 0
     assert run(home, db_url, "verify").code == 0
+    # init pinned the bot's ratings with baselines; the imported history explains them all
+    assert query(db_url, "SELECT count(*) FROM ladder_events WHERE kind = 'baseline'") == [(0,)]
 
     # ...later only players 1-8 play on: 9-12 drop out of the 14-day window.
     bot.clock = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)

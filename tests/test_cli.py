@@ -37,7 +37,7 @@ LEADERBOARD_KEYS = [
 ]  # fmt: skip
 HISTORY_KEYS = [
     "match_id", "played_at", "p1_uid", "p1_race", "p1_mmr_before", "p1_mmr_after",
-    "p2_uid", "p2_race", "p2_mmr_before", "p2_mmr_after", "result",
+    "p2_uid", "p2_race", "p2_mmr_before", "p2_mmr_after", "result", "state",
 ]  # fmt: skip
 MARKUP = "[bold red]x[/]"
 
@@ -126,8 +126,9 @@ def check_leaderboard_row(row: dict[str, Any]) -> None:
 def check_history_row(row: dict[str, Any]) -> None:
     assert list(row) == HISTORY_KEYS
     for key in HISTORY_KEYS:
-        if key not in ("played_at", "p1_race", "p2_race"):
+        if key not in ("played_at", "p1_race", "p2_race", "state"):
             assert type(row[key]) is int, (key, row)
+    assert row["state"] in ("recorded", "amended", "voided")
     assert ISO_UTC.match(row["played_at"])
     assert row["p1_race"] in RACES and row["p2_race"] in RACES
     assert row["result"] in (0, 1)

@@ -350,7 +350,11 @@ def test_schema_1_queue_is_upgraded_keeping_every_job(path):
     finally:
         q.close()
     with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 3
+        # schema 3: the audit column, on the queue and on the retained jobs
+        for table in ("jobs", "retained_jobs"):
+            columns = {row[1] for row in raw.execute(f"PRAGMA table_info({table})")}
+            assert "audit" in columns
 
 
 def test_schema_1_queue_opened_by_several_at_once_is_upgraded_once(home):

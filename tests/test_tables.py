@@ -19,7 +19,7 @@ from ladder_cli.stores.base import match_row, upsert_row
 from ladder_cli.stores.postgres import _UPSERT_TMP_TYPES, upsert_tmp_row
 from ladder_cli.stores.sqlite import SqliteStore
 
-TABLES = (tables.ENTRIES, tables.MATCHES, tables.LEDGER)
+TABLES = (tables.ENTRIES, tables.MATCHES, tables.LEDGER, tables.EVENTS, tables.AUDIT)
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 

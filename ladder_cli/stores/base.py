@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 from ladder_cli import failpoints
 from ladder_cli.model import (
     RACE_SET,
+    AdjustJob,
     AppliedMatch,
+    AuditJob,
+    CorrectionJob,
     Entry,
     Key,
     MatchJob,
@@ -29,7 +32,7 @@ from ladder_cli.model import (
 )
 from ladder_cli.rating import Change, PoisonJob, Ratings
 from ladder_cli.rules import PRESETS, STANDARD, Rules
-from ladder_cli.stores import sql
+from ladder_cli.stores import eventlog, sql
 
 if TYPE_CHECKING:
     import polars as pl
@@ -75,12 +78,18 @@ class BatchResult:
     matches: list[AppliedMatch] = field(default_factory=list)
     entries: dict[Key, Entry] = field(default_factory=dict)
     renamed: dict[int, str] = field(default_factory=dict)
+    #: How many of ``applied`` and ``already_applied`` are audit rows (see ladder_cli.audit).
+    audit_applied: int = 0
+    audit_already: int = 0
 
 
 class Store(ABC):
     """A database holding ``mmrs_1v1``, the match log and the ledger of applied jobs."""
 
     words: ClassVar[dict[str, str]]
+    #: What a read of rows about to be updated adds to lock them (a server's FOR UPDATE;
+    #: SQLite's write transaction locks the whole database already).
+    lock_rows: ClassVar[str] = ""
 
     #: Where the data lives, for messages and queue targets; never holds a password.
     target: str
@@ -162,6 +171,8 @@ class Store(ABC):
         result = BatchResult()
         if not jobs:
             return result
+        if any(type(job.job) is CorrectionJob for job in jobs):
+            return eventlog.split_corrections(self, queue_id, jobs)
         try:
             ratings = self._apply_in_transaction(queue_id, jobs, result)
         except BaseException:
@@ -180,9 +191,15 @@ class Store(ABC):
             done = {row[0] for row in cur.fetchall()}
             todo = [job for job in jobs if job.ledger_id not in done]
             result.already_applied = [job.seq for job in jobs if job.ledger_id in done]
+            result.audit_already = sum(
+                type(job.job) is AuditJob for job in jobs if job.ledger_id in done
+            )
             ratings = Ratings.from_entries(self._batch_entries(cur, todo), self._rules_in(cur))
             applied_ids = []
+            audits: list[QueuedJob] = []  # the jobs carrying their command's audit row
+            marks: list[eventlog.Mark] = []  # resets, adjustments, audit rows: logged events
             for job in todo:
+                before = None if type(job.job) is MatchJob else eventlog.before_job(ratings, job)
                 try:
                     ratings.apply(job)
                 except PoisonJob as exc:
@@ -190,8 +207,18 @@ class Store(ABC):
                 else:
                     result.applied.append(job.seq)
                     applied_ids.append(job.ledger_id)
+                    if job.audit is not None:
+                        audits.append(job)
+                    if before is not None:
+                        eventlog.mark(marks, ratings, job, before)
+                        result.audit_applied += type(job.job) is AuditJob
             failpoints.hit("in-db-transaction")
+            base = eventlog.last_match_id(self, cur) if marks else 0
             self._write(cur, queue_id, ratings, applied_ids)
+            if marks:
+                eventlog.write_events(self, cur, queue_id, marks, ratings, base)
+            if audits:
+                eventlog.write_audits(self, cur, queue_id, audits)
             self._learn_new_ids(cur, ratings)
             result.matches = ratings.matches
             result.entries = {key: change.entry for key, change in ratings.changes.items()}
@@ -342,11 +369,15 @@ class Store(ABC):
             cur.execute(self.q(sql.PLAYER_EXISTS), (uid,))
             return cur.fetchone() is not None
 
-    def history(self, uid: int | None = None, limit: int | None = None) -> list[AppliedMatch]:
-        """The match log, newest first."""
-        where, params = "", list[object]()
+    def history(
+        self, uid: int | None = None, limit: int | None = None, *, include_voided: bool = False
+    ) -> list[AppliedMatch]:
+        """The match log, newest first; voided matches only with ``include_voided``."""
+        where, params = ("" if include_voided else "state <> 'voided'"), list[object]()
         if uid is not None:
-            where, params = "WHERE p1_uid = %s OR p2_uid = %s", [uid, uid]
+            where += "" if include_voided else " AND "
+            where, params = where + "(p1_uid = %s OR p2_uid = %s)", [uid, uid]
+        where = f"WHERE {where}" if where else ""
         params.append(self._no_limit() if limit is None else limit)
         with self.read_cursor() as cur:
             cur.execute(self.q(sql.HISTORY.format(where=where)), params)
@@ -392,6 +423,7 @@ class Store(ABC):
                     p2_mmr_after=int(r["p2_mmr_after"]),
                     result=int(r["result"]),
                     job_id=None if job_id is None else int(job_id),
+                    state=str(r.get("state") or "recorded"),
                 )
             )
         return matches
@@ -437,7 +469,11 @@ def involved_keys(jobs: Sequence[QueuedJob]) -> tuple[list[Key], set[int]]:
     add = keys.add
     for queued in jobs:
         job = queued.job
-        if not isinstance(job, MatchJob):
+        if isinstance(job, AdjustJob):
+            add((job.uid, job.race))
+        elif isinstance(job, CorrectionJob | AuditJob):
+            continue  # no row of mmrs_1v1 read by the batch (see apply_batch)
+        elif not isinstance(job, MatchJob):
             whole.add(job.uid)
         elif job.p1_name is None and job.p2_name is None:
             add((job.p1_uid, job.p1_race))

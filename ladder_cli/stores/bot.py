@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ladder_cli.errors import BadInput
 from ladder_cli.model import AppliedMatch
-from ladder_cli.stores import sql
+from ladder_cli.stores import eventlog, sql
 from ladder_cli.stores.base import match_row
 
 if TYPE_CHECKING:
@@ -102,6 +102,8 @@ def import_bot_matches(store: Store, table: str, *, dry_run: bool = False) -> di
         if new and not dry_run:
             ts = store._ts
             cur.executemany(store.q(sql.INSERT_MATCH), (match_row(queue_id, m, ts) for m in new))
+            # The imported history explains entries init had to pin with a baseline.
+            eventlog.rebaseline(store, cur)
     return counts
 
 

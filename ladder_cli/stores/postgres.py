@@ -24,7 +24,7 @@ from ladder_cli import tables
 from ladder_cli.config import mask_url
 from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
 from ladder_cli.model import Entry, now_utc
-from ladder_cli.stores import sql
+from ladder_cli.stores import eventlog, sql
 from ladder_cli.stores.base import JobRejected, Store, involved_keys, match_row
 
 if TYPE_CHECKING:
@@ -78,6 +78,17 @@ _COPY_APPLIED = (
     f"COPY ladder_applied_jobs ({tables.sql_list(tables.LEDGER.names)}) FROM STDIN (FORMAT BINARY)"
 )
 _APPLIED_TYPES = tables.LEDGER.types(tables.LEDGER.names)
+
+_CREATE_REWRITE_TMP = (
+    "CREATE TEMP TABLE IF NOT EXISTS ladder_rewrite_tmp (b1 integer, a1 integer, b2 integer, "
+    "a2 integer, match_id bigint) ON COMMIT DROP"
+)
+_COPY_REWRITE_TMP = "COPY ladder_rewrite_tmp (b1, a1, b2, a2, match_id) FROM STDIN (FORMAT BINARY)"
+_REWRITE_FROM_TMP = (
+    "UPDATE ladder_matches m SET p1_mmr_before = t.b1, p1_mmr_after = t.a1, "
+    "p2_mmr_before = t.b2, p2_mmr_after = t.a2 FROM ladder_rewrite_tmp t "
+    "WHERE m.match_id = t.match_id"
+)
 
 _KEYS = "unnest(%s::bigint[], %s::text[]) AS k(uid, race)"
 _M_COLUMNS = tables.sql_list(tables.ENTRY_READ, prefix="m.")
@@ -228,6 +239,7 @@ class PostgresStore(Store):
     #: "auto" (COPY above :data:`COPY_THRESHOLD` rows), "copy" or "executemany";
     #: the latter two exist so the benchmark can measure both.
     write_method: ClassVar[str] = "auto"
+    lock_rows: ClassVar[str] = " FOR UPDATE"
     words: ClassVar[dict[str, str]] = {
         "serial": "SERIAL",
         "bigserial": "BIGSERIAL",
@@ -275,6 +287,8 @@ class PostgresStore(Store):
                 " AND to_regclass('ladder_matches') IS NOT NULL"
                 " AND to_regclass('ladder_applied_jobs') IS NOT NULL"
                 " AND to_regclass('ladder_rules') IS NOT NULL"
+                " AND to_regclass('ladder_events') IS NOT NULL"
+                " AND to_regclass('ladder_audit') IS NOT NULL"
             ).fetchone()
         except psycopg.Error as exc:
             raise self._classify(exc) from exc
@@ -427,6 +441,17 @@ class PostgresStore(Store):
             return
         _write_by_copy(cur, queue_id, ratings, applied)
 
+    def rewrite_matches(self, cur: Any, rows: Sequence[tuple[int, int, int, int, int]]) -> None:
+        """A correction's rewritten pairs (before/after, match id) in bulk, as the flush
+        writes: COPY into a temporary table, then one UPDATE joined on the match id."""
+        cur.execute(_CREATE_REWRITE_TMP)
+        with cur.copy(_COPY_REWRITE_TMP) as copy:
+            copy.set_types(["int4", "int4", "int4", "int4", "int8"])
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(_REWRITE_FROM_TMP)
+        cur.execute("TRUNCATE ladder_rewrite_tmp")
+
     def _ts(self, value: datetime | None) -> object:
         return value
 
@@ -449,6 +474,7 @@ class PostgresStore(Store):
                         cur.execute(sql.render(sql.SCHEMA, **self.words))
                         self._rename_old_job_keys(cur)
                     _check_adoptable(cur, self._columns(cur, "mmrs_1v1"), self.target)
+                    eventlog.upgrade(self, cur)
             except psycopg.Error as exc:
                 raise self._classify(exc) from exc
 

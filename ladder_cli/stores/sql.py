@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from ladder_cli.tables import (
+    AUDIT_SHOWN,
     ENTRY_READ,
     ENTRY_WRITE,
     LEDGER,
@@ -59,7 +60,8 @@ CREATE TABLE IF NOT EXISTS ladder_matches (
     p2_race TEXT NOT NULL,
     p2_mmr_before INTEGER NOT NULL,
     p2_mmr_after INTEGER NOT NULL,
-    result SMALLINT NOT NULL
+    result SMALLINT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'recorded'
 );
 CREATE INDEX IF NOT EXISTS ladder_matches_p1_uid ON ladder_matches (p1_uid);
 CREATE INDEX IF NOT EXISTS ladder_matches_p2_uid ON ladder_matches (p2_uid);
@@ -174,6 +176,130 @@ ALL_MATCHES: Final = f"SELECT {MATCH_COLUMNS} FROM ladder_matches ORDER BY match
 LOGGED_JOB_IDS: Final = "SELECT job_id FROM ladder_matches WHERE queue_id = %s"
 
 COUNTS: Final = "SELECT count(*), COALESCE(sum(games_played), 0) FROM mmrs_1v1"
+
+
+# -- the event log, corrections and the audit trail ------------------------------------
+
+# Resets, adjustments and baselines, one row per entry, each placed after the match it was
+# applied after (match_id 0: before every match); with the match log they are the event
+# log. A baseline pins an entry the log could not explain when the database was upgraded.
+DELETE_EVENTS_OF_KIND: Final = "DELETE FROM ladder_events WHERE kind = %s"
+EVENT_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS ladder_events (
+    event_id {bigserial} PRIMARY KEY,
+    after_match BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    discord_uid BIGINT NOT NULL,
+    race TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    keep_stats SMALLINT NOT NULL,
+    mmr_before INTEGER NOT NULL,
+    mmr_after INTEGER NOT NULL,
+    games_played INTEGER NOT NULL DEFAULT 0,
+    games_won INTEGER NOT NULL DEFAULT 0,
+    games_lost INTEGER NOT NULL DEFAULT 0,
+    games_drawn INTEGER NOT NULL DEFAULT 0,
+    last_played {timestamp},
+    at {timestamp} NOT NULL,
+    queue_id TEXT,
+    job_id BIGINT
+);
+CREATE INDEX IF NOT EXISTS ladder_events_order ON ladder_events (after_match, event_id);
+CREATE INDEX IF NOT EXISTS ladder_events_key ON ladder_events (discord_uid, race);
+CREATE TABLE IF NOT EXISTS ladder_audit (
+    audit_id {bigserial} PRIMARY KEY,
+    at {timestamp} NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    reason TEXT,
+    match_id BIGINT,
+    queue_id TEXT,
+    job_id BIGINT
+);
+CREATE INDEX IF NOT EXISTS ladder_audit_match ON ladder_audit (match_id);
+"""
+
+ADD_MATCH_STATE: Final = (
+    "ALTER TABLE ladder_matches ADD COLUMN state TEXT NOT NULL DEFAULT 'recorded'"
+)
+
+EVENT_COLUMNS: Final = (
+    "event_id, after_match, kind, discord_uid, race, amount, keep_stats, mmr_before, "
+    "mmr_after, at, games_played, games_won, games_lost, games_drawn, last_played"
+)
+
+INSERT_EVENT: Final = f"""
+INSERT INTO ladder_events ({EVENT_COLUMNS.split(", ", 1)[1]}, queue_id, job_id)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""
+
+LOG_MATCH_COLUMNS: Final = (
+    "match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result, state, "
+    "p1_mmr_before, p1_mmr_after, p2_mmr_before, p2_mmr_after"
+)
+
+LOG_MATCH: Final = f"SELECT {LOG_MATCH_COLUMNS} FROM ladder_matches WHERE match_id = %s"
+
+LOG_MATCHES_AFTER: Final = (
+    f"SELECT {LOG_MATCH_COLUMNS} FROM ladder_matches WHERE match_id > %s ORDER BY match_id LIMIT %s"
+)
+
+LOG_EVENTS_FROM: Final = (
+    f"SELECT {EVENT_COLUMNS} FROM ladder_events WHERE after_match >= %s "
+    "ORDER BY after_match, event_id"
+)
+
+# The last event that set a key's counts before a match, and its later games in effect.
+LAST_COUNTS_SET: Final = (
+    "SELECT after_match, last_played FROM ladder_events WHERE discord_uid = %s AND race = %s "
+    "AND after_match < %s AND (kind = 'baseline' OR (kind = 'reset' AND keep_stats = 0)) "
+    "ORDER BY after_match DESC, event_id DESC LIMIT 1"
+)
+LAST_PLAYED_BETWEEN: Final = (
+    "SELECT max(played_at) FROM ladder_matches WHERE match_id > %s AND match_id < %s "
+    "AND state <> 'voided' AND ((p1_uid = %s AND p1_race = %s) OR (p2_uid = %s AND p2_race = %s))"
+)
+
+REWRITE_MATCH: Final = (
+    "UPDATE ladder_matches SET p1_mmr_before = %s, p1_mmr_after = %s, p2_mmr_before = %s, "
+    "p2_mmr_after = %s WHERE match_id = %s"
+)
+REWRITE_EVENT: Final = (
+    "UPDATE ladder_events SET mmr_before = %s, mmr_after = %s WHERE event_id = %s"
+)
+CORRECT_MATCH: Final = "UPDATE ladder_matches SET state = %s, result = %s WHERE match_id = %s"
+
+# A correction's change as a delta on what is stored: an outside writer's games stay.
+ENTRY_DELTA: Final = """
+UPDATE mmrs_1v1 SET mmr = mmr + %s,
+    games_played = COALESCE(games_played, 0) + %s,
+    games_won = COALESCE(games_won, 0) + %s,
+    games_lost = COALESCE(games_lost, 0) + %s,
+    games_drawn = COALESCE(games_drawn, 0) + %s
+WHERE discord_uid = %s AND race = %s
+"""
+ENTRY_LAST_PLAYED: Final = (
+    "UPDATE mmrs_1v1 SET last_played = %s WHERE discord_uid = %s AND race = %s AND last_played = %s"
+)
+ENTRY_LAST_PLAYED_WAS_NULL: Final = (
+    "UPDATE mmrs_1v1 SET last_played = %s WHERE discord_uid = %s AND race = %s "
+    "AND last_played IS NULL"
+)
+ENTRY_OF_KEY: Final = f"SELECT {ENTRY_COLUMNS} FROM mmrs_1v1 WHERE discord_uid = %s AND race = %s"
+
+MAX_MATCH_ID: Final = "SELECT COALESCE(max(match_id), 0) FROM ladder_matches"
+MATCH_ID_OF_JOB: Final = "SELECT match_id FROM ladder_matches WHERE queue_id = %s AND job_id = %s"
+
+INSERT_AUDIT: Final = (
+    "INSERT INTO ladder_audit (at, actor, action, target, reason, match_id, queue_id, job_id) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+AUDIT_COLUMNS: Final = sql_list(AUDIT_SHOWN)
+AUDIT_NEWEST: Final = f"SELECT {AUDIT_COLUMNS} FROM ladder_audit ORDER BY audit_id DESC LIMIT %s"
+AUDIT_OF_MATCH: Final = (
+    f"SELECT {AUDIT_COLUMNS} FROM ladder_audit WHERE match_id = %s ORDER BY audit_id"
+)
 
 
 def render(sql: str, **words: str) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from ladder_cli.errors import LadderError
 from ladder_cli.files import open_sqlite, write_atomically
-from ladder_cli.stores import sql
+from ladder_cli.stores import eventlog, sql
 from ladder_cli.stores.base import JobRejected, Store, involved_uids
 
 if TYPE_CHECKING:
@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
 CACHE_KIB: Final = 64 * 1024
 
-# 2: the rules table (ladder_rules) was added.
-_SCHEMA_VERSION: Final = 2
+# 2: the rules table (ladder_rules) was added; 3: the event log (match state,
+# ladder_events, ladder_audit).
+_SCHEMA_VERSION: Final = 3
 
 # Players whose rows a flush keeps between batches (about 300 bytes a row).
 ROWS_KEPT: Final = 500_000
@@ -170,6 +171,7 @@ class SqliteStore(Store):
                 if statement.strip():
                     cur.execute(statement)
             self._rename_old_job_keys(cur)
+            eventlog.upgrade(self, cur)
             cur.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     def _columns(self, cur: Any, table: str) -> set[str]:

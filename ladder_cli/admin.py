@@ -1,0 +1,154 @@
+"""Corrections, adjustments, verify and the audit trail, over a :class:`Ladder`.
+
+Writes take the same path as ``record``: validated fully first, queued durably, then
+flushed; the store applies them exactly once under the flush's locks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ladder_cli.audit import parse_reason
+from ladder_cli.corrections import Plan, check
+from ladder_cli.errors import BadInput
+from ladder_cli.events import RESULT_NAMES
+from ladder_cli.model import AdjustJob, CorrectionJob, Entry, Key, now_utc, parse_race
+from ladder_cli.stores import eventlog
+
+if TYPE_CHECKING:
+    from ladder_cli.ladder import Ladder, WriteOutcome
+
+MAX_ADJUST = 10_000
+
+
+@dataclass
+class ChangeRow:
+    """One entry a write would change: stored before → after."""
+
+    key: Key
+    name: str
+    before: Entry
+    after: Entry
+    drifted: bool = False
+
+    @property
+    def difference(self) -> int:
+        return self.after.mmr - self.before.mmr
+
+
+@dataclass
+class Preview:
+    rows: list[ChangeRow] = field(default_factory=list)
+    plan: Plan | None = None
+    note: str | None = None
+
+
+def parse_result(text: str) -> int:
+    try:
+        return RESULT_NAMES[text.strip().lower()]
+    except KeyError:
+        raise BadInput(f"--result {text!r} must be p1, p2 or draw") from None
+
+
+def parse_match_id(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadInput(f"match id {value!r} must be a whole number from 1")
+    return value
+
+
+class Admin:
+    """The admin writes and reads of a :class:`Ladder` beyond record and reset (its
+    ``admin`` part): void, amend, adjust, ``match show`` and the audit trail."""
+
+    def __init__(self, ladder: Ladder) -> None:
+        self.ladder = ladder
+
+    def preview_correction(self, match_id: int, result: int | None) -> Preview:
+        """Who a void (``result`` None) or amend would change; BadInput if it cannot apply."""
+        match_id = parse_match_id(match_id)
+        unavailable = self.ladder.reachable()
+        if unavailable is not None:
+            return Preview(
+                note=f"{unavailable}: the match log cannot be read, so the correction is queued "
+                "unchecked and unpreviewed; it is checked when applied (see `ladder wal failed`)"
+            )
+        plan, stored = eventlog.preview(self.ladder.store, match_id, result)
+        rows = []
+        for key, change in plan.changes.items():
+            before = stored.get(key)
+            if before is None:
+                continue
+            drifted = change.logged_mmr is not None and before.mmr != change.logged_mmr
+            rows.append(
+                ChangeRow(key, before.player_name, before, change.applied_to(before), drifted)
+            )
+        rows.sort(key=lambda r: (-abs(r.difference), r.key))
+        return Preview(rows, plan)
+
+    def correct(
+        self, match_id: int, result: int | None, reason: str | None, *, flush: bool = True
+    ) -> WriteOutcome:
+        """Queue (and flush) a void or amend, validated first."""
+        reason = parse_reason(reason)
+        match_id = parse_match_id(match_id)
+        if self.ladder.reachable() is None:
+            check(eventlog.logged_match(self.ladder.store, match_id), match_id, result)
+        job = CorrectionJob(match_id, result, now_utc(), self.ladder.actor, reason)
+        return self.ladder.submit([job], flush=flush, want_matches=False)
+
+    def preview_adjust(self, player: str | int, race: str, delta: int) -> ChangeRow:
+        import polars as pl
+
+        from ladder_cli.state import entries_from_frame
+
+        uid = self.ladder.resolve_player(player)
+        race = parse_race(race)
+        if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+            raise BadInput(f"--by {delta!r} must be a whole number other than 0")
+        if abs(delta) > MAX_ADJUST:
+            raise BadInput(f"--by {delta} is out of range: at most {MAX_ADJUST} either way")
+        frame = self.ladder.current().frame
+        found = entries_from_frame(
+            frame.filter((pl.col("discord_uid") == uid) & (pl.col("race") == race))
+        )
+        if not found:
+            raise BadInput(f"player {uid} has no {race} entry to adjust")
+        before = found[0]
+        after = before.copy()
+        after.mmr += delta
+        return ChangeRow(before.key, before.player_name, before, after)
+
+    def adjust(self, row: ChangeRow, reason: str | None, *, flush: bool = True) -> WriteOutcome:
+        reason = parse_reason(reason)
+        job = AdjustJob(
+            row.key[0], row.key[1], row.difference, now_utc(), self.ladder.actor, reason
+        )
+        return self.ladder.submit([job], flush=flush, want_matches=False)
+
+    def audit(self, limit: int | None) -> list[eventlog.AuditRow]:
+        if limit is not None and limit < 0:
+            raise BadInput(f"--limit {limit} must be 0 (all) or more")
+        return eventlog.audit_rows(self.ladder.store, limit or None)
+
+    def match_show(self, match_id: int) -> dict[str, object]:
+        match_id = parse_match_id(match_id)
+        found = eventlog.logged_match(self.ladder.store, match_id)
+        if found is None:
+            raise BadInput(f"unknown match {match_id}: no match with this id in the match log")
+        shown: dict[str, object] = {
+            "match_id": found.match_id,
+            "played_at": found.played_at.isoformat(),
+            "p1_uid": found.p1_uid,
+            "p1_race": found.p1_race,
+            "p1_mmr_before": found.p1_before,
+            "p1_mmr_after": found.p1_after,
+            "p2_uid": found.p2_uid,
+            "p2_race": found.p2_race,
+            "p2_mmr_before": found.p2_before,
+            "p2_mmr_after": found.p2_after,
+            "result": found.result,
+            "state": found.state,
+            "audit": [a.as_dict() for a in eventlog.audit_rows(self.ladder.store, None, match_id)],
+        }
+        return shown
