@@ -7,6 +7,7 @@ and a least-privilege role that can run every command after the owner's `ladder 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import uuid
 from collections.abc import Iterator
@@ -210,6 +211,16 @@ def _readme_grants() -> str:
 GRANTS = _readme_grants()
 
 
+def test_the_readme_grants_cover_every_table_the_ladder_creates() -> None:
+    from ladder_cli.stores import sql
+
+    schema = sql.SCHEMA + "".join(v for k, v in vars(sql).items() if k.endswith("SCHEMA"))
+    tables = set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", schema))
+    on = GRANTS.split("GRANT SELECT, INSERT, UPDATE ON", 1)[1].split(" TO ")[0]
+    granted = set(re.findall(r"\w+", on))
+    assert tables and tables <= granted, sorted(tables - granted)
+
+
 @pytest.fixture
 def app_role(pg_url: str, pg_cluster: PgCluster) -> Iterator[str]:
     """After `ladder init` by the owner: a role with only the README's GRANTs; its URL."""
@@ -265,6 +276,12 @@ def test_a_least_privilege_role_can_run_every_command(
         ["h2h", "least", 2],
         ["chart", "least"],
         ["record", 1, "bw_terran", 2, "bw_zerg", "--dry-run"],
+        ["match", "show", "1"],
+        ["match", "amend", "1", "--result", "draw", "--reason", "typo", "--yes"],
+        ["match", "void", "2", "--reason", "no-show", "--yes"],
+        ["adjust", "least", "--race", "bw_terran", "--by", "-5", "--reason", "smurf", "--yes"],
+        ["audit", "--format", "json"],
+        ["verify", "--format", "json"],  # every write above is in the log now
     ):
         done = invoke(home, url, *argv)
         warnings = [line for line in done.err_lines if "pending" not in line]
@@ -272,6 +289,6 @@ def test_a_least_privilege_role_can_run_every_command(
     assert ok(invoke(home, url, "wal", "status", "--format", "json")).json["pending"] == 0
     logged = query(pg_url, "SELECT count(*) FROM ladder_matches")
     assert logged == [(152,)]
-    assert json.loads(ok(invoke(home, url, "profile", "1", "--format", "json")).out)[
-        "races"
-    ][0]["mmr"] == 1600  # fmt: skip
+    # reset to 1600 (corrections of the earlier matches stop at the reset), then adjusted by -5
+    races = json.loads(ok(invoke(home, url, "profile", "1", "--format", "json")).out)["races"]
+    assert races[0]["mmr"] == 1600 - 5

@@ -61,6 +61,8 @@ def upgrade(store: Store, cur: Any) -> None:
     if "state" not in store._columns(cur, "ladder_matches"):
         cur.execute(sql.ADD_MATCH_STATE)
     had_events = bool(store._columns(cur, "ladder_events"))
+    if had_events and store._columns(cur, "ladder_audit"):
+        return  # in place: no DDL, so a role without CREATE (least privilege) may run this
     script = sql.render(sql.EVENT_SCHEMA, **store.words)
     for statement in script.split(";"):
         if statement.strip():
