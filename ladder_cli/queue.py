@@ -20,7 +20,6 @@ import sqlite3
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,17 +30,25 @@ from ladder_cli import failpoints, interrupts
 from ladder_cli.config import DEFAULT_RETAIN_DAYS
 from ladder_cli.errors import QueueError
 from ladder_cli.files import open_sqlite
+from ladder_cli.jobrows import (
+    COLUMNS,
+    Row,
+    checksum,
+    decode,
+    decode_audit,
+    encode,
+    encode_audit,
+    in_stored_form,
+)
 from ladder_cli.model import (
-    RACES,
-    AdjustJob,
     AuditJob,
-    CorrectionJob,
     Job,
-    MatchJob,
     QueuedJob,
-    ResetJob,
     format_timestamp,
 )
+from ladder_cli.retention import RetainedJobs
+
+__all__ = ["JobInfo", "QueueStatus", "WriteQueue", "in_stored_form"]
 
 # 3: a command's audit row rides on its last job (``audit``, JSON).
 SCHEMA_VERSION: Final = 3
@@ -76,153 +83,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (target, state, seq);
 """
 
-# Applied jobs are kept here for ``retain_days``, in the order they were applied (``rid``),
-# so that `wal reconcile` can re-apply what a restored or failed-over database lost. A
-# table of its own: the ``jobs`` table keeps meaning "not yet applied" for every reader
-# (and for older versions of the tool, which ignore this table).
-_RETAINED_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS retained_jobs (
-    rid INTEGER PRIMARY KEY,
-    seq INTEGER NOT NULL,
-    target TEXT NOT NULL,
-    job_id INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    p1_uid INTEGER NOT NULL,
-    p1_race TEXT,
-    p2_uid INTEGER,
-    p2_race TEXT,
-    result INTEGER,
-    at_s INTEGER NOT NULL,
-    p1_name TEXT,
-    p2_name TEXT,
-    mmr INTEGER,
-    keep_stats INTEGER,
-    crc INTEGER NOT NULL,
-    enqueued_at REAL NOT NULL,
-    applied_at REAL NOT NULL,
-    audit TEXT
-);
-CREATE INDEX IF NOT EXISTS retained_by_age ON retained_jobs (applied_at);
-"""
-
-_COLUMNS: Final = (
-    "kind, p1_uid, p1_race, p2_uid, p2_race, result, at_s, p1_name, p2_name, mmr, keep_stats"
-)
-
-Row = tuple[
-    str,
-    int,
-    str | None,
-    int | None,
-    str | None,
-    int | None,
-    int,
-    str | None,
-    str | None,
-    int | None,
-    int | None,
-]
-
-
-def _encode(job: Job) -> Row:
-    if isinstance(job, AdjustJob | CorrectionJob | AuditJob):
-        return _encode_admin(job)
-    if isinstance(job, MatchJob):
-        return (
-            "match",
-            job.p1_uid,
-            job.p1_race,
-            job.p2_uid,
-            job.p2_race,
-            job.result,
-            int(job.played_at.timestamp()),
-            job.p1_name,
-            job.p2_name,
-            None,
-            None,
-        )
-    return (
-        "reset",
-        job.uid,
-        job.race,
-        None,
-        None,
-        None,
-        int(job.at.timestamp()),
-        None,
-        None,
-        job.mmr,
-        int(job.keep_stats),
-    )
-
-
-def _encode_admin(job: AdjustJob | CorrectionJob | AuditJob) -> Row:
-    """The admin jobs in the same columns: the actor in ``p1_name``, the reason in
-    ``p2_name``; a correction's match id in ``p1_uid`` (its result in ``result``, NULL to
-    void); an audit row's action in ``p1_race`` and target in ``p2_race``."""
-    at = int(job.at.timestamp())
-    if isinstance(job, AdjustJob):
-        row = ("adjust", job.uid, job.race, None, None, None, at, job.actor, job.reason)
-        return (*row, job.delta, None)
-    if isinstance(job, CorrectionJob):
-        kind = "void" if job.result is None else "amend"
-        return (
-            kind,
-            job.match_id,
-            None,
-            None,
-            None,
-            job.result,
-            at,
-            job.actor,
-            job.reason,
-            None,
-            None,
-        )
-    return ("audit", 0, job.action, None, job.target, None, at, job.actor, job.reason, None, None)
-
-
-def _decode_admin(row: Row) -> Job:
-    kind, p1_uid, p1_race, _p2_uid, p2_race, result, at_s, actor, reason, mmr, _keep = row
-    at = datetime.fromtimestamp(at_s, UTC)
-    if not isinstance(actor, str):
-        raise ValueError(f"{kind} job has no actor")
-    if kind == "adjust":
-        if p1_race not in RACES or not isinstance(mmr, int) or not isinstance(reason, str):
-            raise ValueError("adjust job has missing or invalid fields")
-        return AdjustJob(p1_uid, p1_race, mmr, at, actor, reason)
-    if kind in ("void", "amend"):
-        if not isinstance(reason, str) or (kind == "amend") != (result in (0, 1, 2)):
-            raise ValueError(f"{kind} job has missing or invalid fields")
-        return CorrectionJob(p1_uid, result, at, actor, reason)
-    if not isinstance(p1_race, str) or not isinstance(p2_race, str):
-        raise ValueError("audit job has missing or invalid fields")
-    return AuditJob(p1_race, p2_race, at, actor, reason)
-
-
-def encode_audit(audit: AuditJob) -> str:
-    """A command's audit row as the queue keeps it on the command's last job."""
-    return json.dumps(
-        {
-            "action": audit.action,
-            "target": audit.target,
-            "at": int(audit.at.timestamp()),
-            "actor": audit.actor,
-            "reason": audit.reason,
-        }
-    )
-
-
-def decode_audit(text: object) -> AuditJob | None:
-    if not isinstance(text, str):
-        return None
-    d = json.loads(text)
-    at = datetime.fromtimestamp(int(d["at"]), UTC)
-    return AuditJob(str(d["action"]), str(d["target"]), at, str(d["actor"]), d.get("reason"))
-
-
-# Job ids need to be unique, not secret: a generator seeded from the OS per process is
-# as collision-free as one urandom call per job.
 _random = random.Random()  # seeded from os.urandom
 # A forked child must not repeat its parent's ids: the ledger would skip its jobs as done.
 os.register_at_fork(after_in_child=_random.seed)
@@ -238,62 +98,6 @@ def _new_job_ids() -> Iterator[int]:
     start leaves room for 2**40 jobs before the largest bigint.
     """
     return itertools.count(_random.randrange(1, 2**63 - 2**40))
-
-
-def _crc(row: Sequence[object]) -> int:
-    return zlib.crc32(repr(tuple(row)).encode())
-
-
-def in_stored_form(job: Job) -> bool:
-    """Whether ``job`` is exactly what reading it back from the queue gives: plain ints and
-    strings, times in UTC to the second. Only then may a flush apply it from memory and
-    write what a replay would (:meth:`Ladder.flush` ``fresh``)."""
-    if isinstance(job, AdjustJob | CorrectionJob | AuditJob):
-        return _stored_time(job.at)
-    if isinstance(job, MatchJob):
-        return (
-            type(job.p1_uid) is int
-            and type(job.p2_uid) is int
-            and type(job.result) is int
-            and type(job.p1_race) is str
-            and type(job.p2_race) is str
-            and (job.p1_name is None or type(job.p1_name) is str)
-            and (job.p2_name is None or type(job.p2_name) is str)
-            and _stored_time(job.played_at)
-        )
-    return (
-        type(job.uid) is int
-        and type(job.mmr) is int
-        and type(job.keep_stats) is bool
-        and (job.race is None or type(job.race) is str)
-        and _stored_time(job.at)
-    )
-
-
-def _stored_time(when: object) -> bool:
-    return isinstance(when, datetime) and when.tzinfo is UTC and not when.microsecond
-
-
-def _decode(row: Row) -> Job:
-    """Rebuild a job from its columns, refusing anything a valid job could not have been."""
-    kind, p1_uid, p1_race, p2_uid, p2_race, result, at_s, p1_name, p2_name, mmr, keep = row
-    at = datetime.fromtimestamp(at_s, UTC)
-    if kind == "match":
-        if (
-            p1_race not in RACES
-            or p2_race not in RACES
-            or not isinstance(p2_uid, int)
-            or result not in (0, 1)
-        ):
-            raise ValueError("match job has missing or invalid fields")
-        return MatchJob(p1_uid, p1_race, p2_uid, p2_race, result, at, p1_name, p2_name)
-    if kind == "reset":
-        if (p1_race is not None and p1_race not in RACES) or not isinstance(mmr, int):
-            raise ValueError("reset job has missing or invalid fields")
-        return ResetJob(p1_uid, p1_race, mmr, bool(keep), at)
-    if kind in ("adjust", "void", "amend", "audit"):
-        return _decode_admin(row)
-    raise ValueError(f"unknown job kind {kind!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +138,7 @@ class QueueStatus:
         }
 
 
-class WriteQueue:
+class WriteQueue(RetainedJobs):
     """The durable, ordered queue of write jobs for one home directory.
 
     Jobs for several databases can share one file; each carries the target it was meant
@@ -401,13 +205,13 @@ class WriteQueue:
                 conn.execute("ROLLBACK")  # another process upgraded it meanwhile
                 return
             conn.execute("ALTER TABLE jobs ADD COLUMN job_id INTEGER NOT NULL DEFAULT 0")
-            rows = conn.execute(f"SELECT seq, {_COLUMNS}, crc FROM jobs").fetchall()
+            rows = conn.execute(f"SELECT seq, {COLUMNS}, crc FROM jobs").fetchall()
             for seq, *fields, crc in rows:
-                if _crc(tuple(fields)) == crc:
+                if checksum(tuple(fields)) == crc:
                     job_id = seq  # what a ledger of that time recorded for it
                     conn.execute(
                         "UPDATE jobs SET job_id = ?, crc = ? WHERE seq = ?",
-                        (job_id, _crc((job_id, *fields)), seq),
+                        (job_id, checksum((job_id, *fields)), seq),
                     )
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
@@ -453,10 +257,10 @@ class WriteQueue:
         def rows() -> Iterator[tuple[object, ...]]:
             # Streamed into the insert: a large file's encoded rows are never all held.
             for job in jobs:
-                row = _encode(job)
+                row = encode(job)
                 job_id = next_id()
                 ids.append(job_id)
-                yield (target, job_id, *row, _crc((job_id, *row)), now)
+                yield (target, job_id, *row, checksum((job_id, *row)), now)
 
         failpoints.hit("after-validate")
         with self._lock:
@@ -465,7 +269,7 @@ class WriteQueue:
                 try:
                     first = self._next_seq()
                     self._conn.executemany(
-                        f"INSERT INTO jobs (target, job_id, {_COLUMNS}, crc, enqueued_at) "
+                        f"INSERT INTO jobs (target, job_id, {COLUMNS}, crc, enqueued_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         rows(),
                     )
@@ -511,7 +315,7 @@ class WriteQueue:
         while True:
             with self._lock:
                 rows = self._conn.execute(
-                    f"SELECT seq, job_id, {_COLUMNS}, crc, audit FROM jobs "
+                    f"SELECT seq, job_id, {COLUMNS}, crc, audit FROM jobs "
                     "WHERE target = ? AND state = 'pending' AND seq > ? AND seq < ? "
                     "ORDER BY seq LIMIT ?",
                     (self.target, last, MAX_SEQ if before is None else before, size),
@@ -523,9 +327,9 @@ class WriteQueue:
             for seq, job_id, *fields, crc, audit in rows:
                 row = cast(Row, tuple(fields))
                 try:
-                    if _crc((job_id, *row)) != crc:
+                    if checksum((job_id, *row)) != crc:
                         raise ValueError("checksum mismatch (torn or edited row)")
-                    batch.append(QueuedJob(seq, _decode(row), job_id, decode_audit(audit)))
+                    batch.append(QueuedJob(seq, decode(row), job_id, decode_audit(audit)))
                 except (ValueError, TypeError, OverflowError, OSError) as exc:
                     corrupt.append((seq, f"corrupt queue row: {exc}"))
             del rows  # not held while the next batch is read
@@ -632,7 +436,7 @@ class WriteQueue:
         job id (what the database's ledger records)."""
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT seq, {_COLUMNS}, enqueued_at, state, error, job_id FROM jobs "
+                f"SELECT seq, {COLUMNS}, enqueued_at, state, error, job_id FROM jobs "
                 "WHERE target = ? AND seq BETWEEN ? AND ? ORDER BY seq",
                 (self.target, first, last),
             ).fetchall()
@@ -657,94 +461,10 @@ class WriteQueue:
                 raise
             return int(cursor.rowcount)
 
-    # -- retention (for `wal reconcile`) ------------------------------------------------
-
-    def _ensure_retained_table(self) -> None:
-        """Queues written before retention existed gain the table (no schema bump: older
-        versions of the tool read such a queue as before)."""
-        if self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retained_jobs'"
-        ).fetchone():
-            self._add_retained_audit_column()
-            return
-        self._conn.executescript(f"BEGIN IMMEDIATE; {_RETAINED_SCHEMA} COMMIT;")
-
-    def _add_retained_audit_column(self) -> None:
-        """A retained job keeps its command's audit row, so that reconcile re-applies it
-        as it was (retention tables written before the audit trail gain the column)."""
-        conn = self._conn
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(retained_jobs)")}
-        if "audit" in columns:
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(retained_jobs)")}
-            if "audit" not in columns:  # else another process added it meanwhile
-                conn.execute("ALTER TABLE retained_jobs ADD COLUMN audit TEXT")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-    def _retain(self, seqs_json: str) -> None:
-        """Inside :meth:`complete`'s transaction: copy the jobs to the retained ones, in
-        queue order, and prune those older than ``retain_days``."""
-        now = time.time()
-        if self.retain_days > 0:
-            self._conn.execute(
-                f"INSERT INTO retained_jobs (seq, target, job_id, {_COLUMNS}, crc, enqueued_at, "
-                f"applied_at, audit) SELECT seq, target, job_id, {_COLUMNS}, crc, enqueued_at, ?, "
-                "audit "
-                "FROM jobs WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq",
-                (now, seqs_json),
-            )
-        self._conn.execute(
-            "DELETE FROM retained_jobs WHERE applied_at < ?", (now - self.retain_days * 86400,)
-        )
-
-    def retained_count(self) -> int:
-        """How many applied jobs of this target the queue still keeps."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT count(*) FROM retained_jobs WHERE target = ?", (self.target,)
-            ).fetchone()
-        return int(row[0])
-
-    def retained_batches(
-        self, size: int, *, corrupt: list[tuple[int, str]] | None = None
-    ) -> Iterator[list[QueuedJob]]:
-        """The retained jobs of this target in the order they were applied, ``size`` at a
-        time, each with its original seq and job id. Rows that fail their checksum are
-        left out (and listed in ``corrupt``, when given): re-applying a damaged job could
-        only be wrong."""
-        last = 0
-        while True:
-            with self._lock:
-                rows = self._conn.execute(
-                    f"SELECT rid, seq, job_id, {_COLUMNS}, crc, audit FROM retained_jobs "
-                    "WHERE target = ? AND rid > ? ORDER BY rid LIMIT ?",
-                    (self.target, last, size),
-                ).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            batch = []
-            for _, seq, job_id, *fields, crc, audit in rows:
-                row = cast(Row, tuple(fields))
-                try:
-                    if _crc((job_id, *row)) != crc:
-                        raise ValueError("checksum mismatch (torn or edited row)")
-                    batch.append(QueuedJob(seq, _decode(row), job_id, decode_audit(audit)))
-                except (ValueError, TypeError, OverflowError, OSError) as exc:
-                    if corrupt is not None:
-                        corrupt.append((seq, f"corrupt retained row: {exc}"))
-            if batch:
-                yield batch
-
     def list(self, state: str, limit: int | None = None) -> list[JobInfo]:
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT seq, {_COLUMNS}, enqueued_at, state, error FROM jobs "
+                f"SELECT seq, {COLUMNS}, enqueued_at, state, error FROM jobs "
                 "WHERE target = ? AND state = ? AND kind <> 'audit' ORDER BY seq LIMIT ?",
                 (self.target, state, -1 if limit is None else limit),
             ).fetchall()
