@@ -156,3 +156,31 @@ def test_cli_leaderboard_and_profile_read_ranked_rows(pg_url: str, home: Path) -
         assert board.code == 0 and prof.code == 0, board.err + prof.err
         answers.append((board.json, prof.json["races"]))
     assert answers[0] == answers[1]
+
+
+@pytest.mark.parametrize("rename", [False, True])
+def test_embedded_flush_updates_the_frame_cache(home: Path, rename: bool) -> None:
+    """After a flush, the embedded store's ranked file is current (a write's rows merged
+    in, no reload): it equals a fresh load of the database."""
+    import polars as pl
+
+    from ladder_cli.stores.sqlite import SqliteStore
+
+    path = home / "ladder.sqlite3"
+    url = f"sqlite:///{path}"
+    for p1, p2 in ((1, 2), (3, 1), (2, 3)):
+        assert invoke(home, url, "record", p1, "bw_zerg", p2, "bw_terran").code == 0
+    assert invoke(home, url, "leaderboard").code == 0  # writes the cache
+    extra = ["--p1-name", "Renamed"] if rename else []
+    assert invoke(home, url, "record", 4, "sc2_zerg", 1, "bw_zerg", *extra).code == 0
+    store = SqliteStore(path)
+    try:
+        cache = store._frame_cache()
+        assert cache is not None and cache.exists()
+        kept = pl.read_ipc(cache)
+        cache.unlink()
+        fresh = store.load_frame()
+    finally:
+        store.close()
+    assert kept.to_dicts() == fresh.to_dicts()
+    assert kept.height == 7

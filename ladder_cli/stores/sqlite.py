@@ -197,6 +197,10 @@ class SqliteStore(Store):
         from ladder_cli.state import frame_from_entries, upsert_frame
 
         try:
+            with self._lock:
+                # The checkpoint the last connection's close would make changes the
+                # files' state, which keys the cache: make it now, before the key is taken.
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             with self.write_transaction() as cur:
                 if cur.execute("PRAGMA data_version").fetchone()[0] != delta.version:
                     return
