@@ -460,6 +460,110 @@ def w4_record(scratch: Path, sizes: Sizes, floor: float) -> Result:
     return result
 
 
+FLOOR_PG = [sys.executable, "-c", "import polars, typer, rich, psycopg"]
+
+
+def interleaved(
+    commands: dict[str, Callable[[int], Sequence[Sequence[str]]]], rounds: int
+) -> dict[str, list[float]]:
+    """Each command once per round, in turn (A B A B ...), after one warm-up round: a
+    ratio taken within a round sees the same machine load on both sides. A command is a
+    sequence of processes run one after the other (timed together)."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for i in range(rounds + 1):
+        for name, make in commands.items():
+            total = 0.0
+            for argv in make(i):
+                run = run_process(argv)
+                if run.code != 0:
+                    raise RuntimeError(f"{' '.join(argv)} exited {run.code}: {run.err.strip()}")
+                total += run.seconds
+            if i:
+                times[name].append(total)
+    return times
+
+
+def ratio_text(ours: list[float], floor: list[float], per: float = 1.0) -> tuple[float, str]:
+    """The median of the per-round ratios (``per`` floors a round) and their spread."""
+    ratios = sorted(o / (f * per) for o, f in zip(ours, floor, strict=True))
+    mid = statistics.median(ratios)
+    return mid, f"{mid:.2f}x (rounds {ratios[0]:.2f}-{ratios[-1]:.2f}x)"
+
+
+def w7_postgres_reads(pg: Cluster, scratch: Path, sizes: Sizes) -> list[Result]:
+    n = sizes.board_entries
+    home = scratch / "w7"
+    lad = data.ladder_of_entries(n, seed=5)
+    log(f"w7: PostgreSQL ladder of {n:,} entries")
+    url = new_postgres_ladder(pg, "bench_w7", lad)
+    base = [*ladder_argv(), "--home", str(home), "--db", url]
+    uid = str(lad.players[len(lad.players) // 2][0])
+    times = interleaved(
+        {
+            "floor": lambda _: [FLOOR_PG],
+            "leaderboard": lambda _: [[*base, "leaderboard", "--top", "20"]],
+            "profile": lambda _: [[*base, "profile", uid]],
+            "page": lambda _: [[*base, "leaderboard", "--race", "bw_zerg", "--page", "500"]],
+        },
+        sizes.repeats,
+    )
+    results = []
+    for name, shown in (
+        ("leaderboard", "`ladder leaderboard --top 20`"),
+        ("profile", "`ladder profile UID` (a player in the middle)"),
+        ("page", "`ladder leaderboard --race bw_zerg --page 500`"),
+    ):
+        mid, text = ratio_text(times[name], times["floor"])
+        result = Result(
+            f"7. {shown} over {n:,} entries (PostgreSQL), end to end",
+            ms(statistics.median(times[name])),
+            f'floor `python -c "import polars, typer, rich, psycopg"`: '
+            f"{ms(statistics.median(times['floor']))}",
+            text,
+            "≤ 2x the floor",
+            mid <= 2,
+        )
+        result.notes.append(
+            f"{len(times[name])} interleaved rounds (floor, leaderboard, profile, page) after a "
+            "warm-up round; the ratio is the median of the per-round ratios, with their range."
+        )
+        results.append(result)
+    pg.drop("bench_w7")
+    return results
+
+
+def w8_record_then_read(scratch: Path, sizes: Sizes) -> Result:
+    n = sizes.board_entries
+    home = scratch / "w8"
+    lad = data.ladder_of_entries(n, seed=9)
+    log(f"w8: embedded ladder of {n:,} entries")
+    new_embedded_ladder(home, lad)
+    base = [*ladder_argv(), "--home", str(home)]
+    board = [*base, "leaderboard", "--top", "20"]
+
+    def pair(i: int) -> list[list[str]]:
+        (u1, r1), (u2, r2) = lad.players[2 * i], lad.players[2 * i + 1]
+        return [[*base, "record", str(u1), r1[0], str(u2), r2[0]], board]
+
+    times = interleaved({"floor": lambda _: [FLOOR_PG], "pair": pair}, sizes.repeats)
+    mid, text = ratio_text(times["pair"], times["floor"], per=2)
+    result = Result(
+        f"8. `ladder record` then `ladder leaderboard --top 20`, {n:,}-entry embedded ladder",
+        ms(statistics.median(times["pair"])) + " for both",
+        f"floor: {ms(statistics.median(times['floor']))} a process",
+        text + " per command",
+        "≤ 2x the floor",
+        mid <= 2,
+    )
+    result.notes.append(
+        f"{len(times['pair'])} interleaved rounds after a warm-up round (which builds the "
+        "cached frame); the record's flush merges its rows into the cached frame, so the "
+        "leaderboard after it reads no row through Python. Ratio: both commands' time over "
+        "two floors, median of the rounds with their range."
+    )
+    return result
+
+
 def w5_record_file(scratch: Path, sizes: Sizes) -> tuple[Result, list[Any], data.Ladder]:
     n = sizes.file_matches
     home = scratch / "w5"
@@ -693,7 +797,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    only = set(args.only.split(",")) if args.only else {"1", "2", "3", "4", "5", "6"}
+    only = set(args.only.split(",")) if args.only else {"1", "2", "3", "4", "5", "6", "7", "8"}
     out = args.out or ROOT / "docs" / ("benchmarks-quick.md" if args.quick else "benchmarks.md")
     started = time.perf_counter()
     results: list[Result] = []
@@ -717,6 +821,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     results.append(w3_leaderboard(scratch, sizes, floor))
                 if "4" in only:
                     results.append(w4_record(scratch, sizes, floor))
+            if "7" in only:
+                results.extend(w7_postgres_reads(pg, scratch, sizes))
+                settle(cluster)
+            if "8" in only:
+                results.append(w8_record_then_read(scratch, sizes))
             if only & {"5", "6"}:
                 lad = data.ladder(sizes.file_players, seed=7)
                 jobs = data.matches(lad, sizes.replay_jobs, seed=8)

@@ -298,6 +298,7 @@ def init(
     with _ladder() as ladder:
         chosen = ladder.init(rules)
         _out(f"ladder schema ready in {_target(ladder)} (rules: {chosen.preset})")
+        _notes(ladder)
 
 
 @app.command("rules")

@@ -109,6 +109,8 @@ class Ladder:
 
         wanted = STANDARD if rules is None else preset(rules)
         self.store.init_schema()
+        if self.store.index_advice:
+            self._parts.note(self.store.index_advice)
         stored = self.store.stored_rules()
         if stored is None:
             stored = self.store.set_rules(wanted)

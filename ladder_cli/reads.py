@@ -122,10 +122,13 @@ class Reads:
         if not filters.simple:
             return ranks.leaderboard(self.current().frame, **options, filters=filters)
         if not parts.cached_frame_loaded() and not parts.queue.pending_count():
-            # Nothing pending and no frame in memory: read the page from the store's
-            # ranked file, if it keeps one, instead of loading every entry.
+            # Nothing pending and no frame in memory: a server ranks the page itself, the
+            # embedded store reads it from its ranked file; neither loads every entry.
             import polars as pl
 
+            served = parts.source.ranked_page(**options)
+            if served is not None:
+                return served
             scan = parts.source.ranked_scan()
             if scan is not None:
                 try:
@@ -141,10 +144,15 @@ class Reads:
         from ladder_cli.stores.bot import bot_player
 
         uid = self._resolve(player)
-        ranked = ranks.race_positions(
-            ranks.with_ranks(self.current().frame, rules=self._parts.rules())
-        )
-        mine = ranked.filter(pl.col("discord_uid") == uid).sort("race")
+        parts = self._parts
+        mine = None
+        if not parts.cached_frame_loaded() and not parts.queue.pending_count():
+            mine = parts.source.ranked_entries_of(uid, rules=parts.rules())
+        if mine is None:
+            ranked = ranks.race_positions(
+                ranks.with_ranks(self.current().frame, rules=parts.rules())
+            )
+            mine = ranked.filter(pl.col("discord_uid") == uid).sort("race")
         if mine.is_empty():
             raise BadInput(f"unknown player {uid}: no entries for this discord_uid")
         races = mine.select(ranks.LEADERBOARD_COLUMNS).to_dicts()

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from ladder_cli.parts import Parts
+    from ladder_cli.rules import Rules
 
 SNAPSHOT_MATCHES: Final = 1_000
 """How many of the newest logged matches a snapshot keeps for offline history."""
@@ -36,6 +37,15 @@ class ReadSource(Protocol):
 
     def ranked_scan(self) -> pl.LazyFrame | None:
         """The entries in rank order as a lazy scan, where a local file holds them."""
+
+    def ranked_page(
+        self, *, race: str | None, min_games: int, top: int | None, page: int, rules: Rules
+    ) -> pl.DataFrame | None:
+        """One leaderboard page ranked where the ladder is stored (None: not here)."""
+
+    def ranked_entries_of(self, uid: int, *, rules: Rules) -> pl.DataFrame | None:
+        """A player's rows with letter and race position, ranked where the ladder is
+        stored (None: not here)."""
 
     def entries_of(self, uids: list[int]) -> list[Entry]:
         """Every row of these players, in key order."""
@@ -89,6 +99,24 @@ class LiveSource:
     def ranked_scan(self) -> pl.LazyFrame | None:
         return self._parts.store.ranked_scan()
 
+    def ranked_page(
+        self, *, race: str | None, min_games: int, top: int | None, page: int, rules: Rules
+    ) -> pl.DataFrame | None:
+        try:
+            return self._parts.store.ranked_page(
+                race=race, min_games=min_games, top=top, page=page, rules=rules
+            )
+        except DatabaseUnavailable as exc:
+            self._parts.went_offline(exc)
+            return None
+
+    def ranked_entries_of(self, uid: int, *, rules: Rules) -> pl.DataFrame | None:
+        try:
+            return self._parts.store.ranked_entries_of(uid, rules=rules)
+        except DatabaseUnavailable as exc:
+            self._parts.went_offline(exc)
+            return None
+
     def entries_of(self, uids: list[int]) -> list[Entry]:
         return self._parts.store.entries_of(uids)
 
@@ -140,6 +168,14 @@ class OfflineSource:
         return self._frame
 
     def ranked_scan(self) -> pl.LazyFrame | None:
+        return None
+
+    def ranked_page(
+        self, *, race: str | None, min_games: int, top: int | None, page: int, rules: Rules
+    ) -> pl.DataFrame | None:
+        return None
+
+    def ranked_entries_of(self, uid: int, *, rules: Rules) -> pl.DataFrame | None:
         return None
 
     def entries_of(self, uids: list[int]) -> list[Entry]:

@@ -227,6 +227,7 @@ class WritePath:
                             if progress is not None:
                                 progress(done, total)
                             failpoints.hit("between-batches")
+                    parts.store.flushed()
             except DatabaseUnavailable as exc:
                 parts.went_offline(exc)
                 raise

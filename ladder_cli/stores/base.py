@@ -93,6 +93,8 @@ class Store(ABC):
 
     #: Where the data lives, for messages and queue targets; never holds a password.
     target: str
+    #: After :meth:`init_schema`: an index to suggest for an adopted table, if any.
+    index_advice: str | None = None
 
     # -- what a dialect supplies -------------------------------------------------------
 
@@ -132,6 +134,27 @@ class Store(ABC):
     @abstractmethod
     def load_frame(self) -> pl.DataFrame:
         """All of ``mmrs_1v1`` as a Polars frame (see :mod:`ladder_cli.state`)."""
+
+    def ranked_page(
+        self,
+        *,
+        race: str | None,
+        min_games: int,
+        top: int | None,
+        page: int,
+        rules: Rules,
+        now: datetime | None = None,
+    ) -> pl.DataFrame | None:
+        """One leaderboard page ranked by the database itself, where it can (see
+        :mod:`ladder_cli.stores.server_ranks`); None: rank the loaded frame instead."""
+        return None
+
+    def ranked_entries_of(
+        self, uid: int, *, rules: Rules, now: datetime | None = None
+    ) -> pl.DataFrame | None:
+        """A player's rows with letter and race position, ranked by the database where it
+        can; None: rank the loaded frame instead."""
+        return None
 
     def ranked_scan(self) -> pl.LazyFrame | None:
         """All of ``mmrs_1v1`` in rank order as a lazy scan of a local file, where the store
@@ -262,6 +285,11 @@ class Store(ABC):
         """The stored rows the batch needs, in key order (locked, on a server): each match
         side's row, every row of a player it resets or renames, and a player's rows when
         it gains a race (the new row takes the name of the first)."""
+
+    def flushed(self) -> None:
+        """After a flush's last batch: bring any local read cache up to date with what
+        this connection wrote (see the SQLite store)."""
+        return None
 
     def _remember(self, ratings: Ratings) -> None:
         """After a commit: the batch's rows as they now stand (see the SQLite store)."""

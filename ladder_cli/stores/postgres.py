@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from ladder_cli.model import QueuedJob
     from ladder_cli.rating import Change, Ratings
+    from ladder_cli.rules import Rules
 
 # An arbitrary constant: the key of the transaction-level advisory lock that serialises
 # ladder flushers, so match ids increase in the order matches were applied.
@@ -470,11 +471,14 @@ class PostgresStore(Store):
             try:
                 with conn.transaction(), conn.cursor() as cur:
                     cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+                    cur.execute("SELECT to_regclass('mmrs_1v1') IS NOT NULL")
+                    existed = cur.fetchone() == (True,)
                     if not _schema_in_place(cur, self._old_job_key_tables(cur)):
                         cur.execute(sql.render(sql.SCHEMA, **self.words))
                         self._rename_old_job_keys(cur)
                     _check_adoptable(cur, self._columns(cur, "mmrs_1v1"), self.target)
                     eventlog.upgrade(self, cur)
+                    self.index_advice = _rank_index(cur, owned=not existed or _made_here(cur))
             except psycopg.Error as exc:
                 raise self._classify(exc) from exc
 
@@ -494,6 +498,33 @@ class PostgresStore(Store):
             # a first build made): create or bring them up to date, then retry.
             self.init_schema()
             return super().apply_batch(queue_id, jobs)
+
+    # -- reads ranked by the server ---------------------------------------------------
+
+    def ranked_page(
+        self,
+        *,
+        race: str | None,
+        min_games: int,
+        top: int | None,
+        page: int,
+        rules: Rules,
+        now: datetime | None = None,
+    ) -> pl.DataFrame | None:
+        from ladder_cli.stores import server_ranks
+
+        with self.read_cursor() as cur:
+            return server_ranks.page(
+                cur, race=race, min_games=min_games, top=top, page=page, rules=rules, now=now
+            )
+
+    def ranked_entries_of(
+        self, uid: int, *, rules: Rules, now: datetime | None = None
+    ) -> pl.DataFrame | None:
+        from ladder_cli.stores import server_ranks
+
+        with self.read_cursor() as cur:
+            return server_ranks.entries_of(cur, uid, rules=rules, now=now)
 
     # -- bulk read ---------------------------------------------------------------------
 
@@ -604,6 +635,35 @@ def upsert_tmp_row(order: int, c: Change) -> tuple[object, ...]:
         c.lost,
         c.drawn,
         e.last_played,
+    )
+
+
+def _made_here(cur: psycopg.Cursor[Any]) -> bool:
+    """Whether ``mmrs_1v1`` is the one a ``ladder init`` created: only that one has the
+    ladder's storage option (:data:`~ladder_cli.stores.sql.SCHEMA`'s fillfactor)."""
+    cur.execute(
+        "SELECT coalesce('fillfactor=80' = ANY(reloptions), false) FROM pg_class "
+        "WHERE oid = 'mmrs_1v1'::regclass"
+    )
+    row = cur.fetchone()
+    return bool(row and row[0])
+
+
+def _rank_index(cur: psycopg.Cursor[Any], *, owned: bool) -> str | None:
+    """Create the index server-side reads walk on a table the ladder owns; on an adopted
+    one, return the statement to suggest (an admin's table is not altered)."""
+    from ladder_cli.stores.server_ranks import RANK_INDEX, RANK_INDEX_DDL
+
+    cur.execute("SELECT to_regclass(%s) IS NOT NULL", (RANK_INDEX,))
+    row = cur.fetchone()
+    if row and row[0]:
+        return None  # in place: no DDL (a least-privilege role may run init)
+    if owned:
+        cur.execute(RANK_INDEX_DDL)
+        return None
+    return (
+        "leaderboard and profile read faster with an index in rank order on mmrs_1v1 "
+        f"(not created on an adopted table): {RANK_INDEX_DDL}"
     )
 
 

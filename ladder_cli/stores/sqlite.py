@@ -9,6 +9,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -22,7 +23,7 @@ from ladder_cli.stores.base import JobRejected, Store, involved_uids
 if TYPE_CHECKING:
     import polars as pl
 
-    from ladder_cli.model import Entry, QueuedJob
+    from ladder_cli.model import Entry, Key, QueuedJob
     from ladder_cli.rating import Ratings
 
 
@@ -50,6 +51,16 @@ def _fold(value: str | None) -> str | None:
     return None if value is None else value.casefold()
 
 
+@dataclass
+class _CacheDelta:
+    """A frame cache that matched the database at ``version``, and the rows written since."""
+
+    cache: Path
+    version: int
+    changes: dict[Key, Entry] = field(default_factory=dict)
+    renamed: dict[int, str] = field(default_factory=dict)
+
+
 class SqliteStore(Store):
     words: ClassVar[dict[str, str]] = {
         "serial": "INTEGER",
@@ -69,6 +80,8 @@ class SqliteStore(Store):
         # Each player's rows as the last committed batch left them (see _batch_entries).
         self._rows_of: dict[int, list[Entry]] = {}
         self._rows_version: int | None = None
+        # The rows this connection's flush has written since a frame cache was current.
+        self._cache_delta: _CacheDelta | None = None
         try:
             self._conn = open_sqlite(path, timeout=60)
             # SQLite's default page cache is 2 MiB; a flush inserts into the match log's and
@@ -124,6 +137,7 @@ class SqliteStore(Store):
         their commits): a large import then reads each player's rows once, not once per
         batch it appears in."""
         version = cur.execute("PRAGMA data_version").fetchone()[0]
+        self._follow_cache(version)
         if version != self._rows_version or len(self._rows_of) > ROWS_KEPT:
             self._rows_of = {}
             self._rows_version = version
@@ -147,10 +161,67 @@ class SqliteStore(Store):
         # The batch mutated these entries in place and wrote them: they are the rows now.
         # (New rows got their ids in _learn_new_ids.)
         self._rows_of.update(ratings.by_uid)
+        if self._cache_delta is not None:
+            self._cache_delta.changes.update((k, c.entry) for k, c in ratings.changes.items())
+            self._cache_delta.renamed.update(ratings.renamed)
 
     def _forget(self) -> None:
         self._rows_of = {}
         self._rows_version = None
+        self._cache_delta = None
+
+    # -- the frame cache kept current by flushes -----------------------------------------
+
+    def _follow_cache(self, version: int) -> None:
+        """At a batch's start, under the write lock: keep collecting the rows this
+        connection writes while no other connection commits in between (``data_version``
+        moves only on theirs), starting from a frame cache that matched the database."""
+        delta = self._cache_delta
+        if delta is not None and delta.version == version:
+            return
+        self._cache_delta = None
+        cache = self._frame_cache()
+        if cache is not None and cache.exists():
+            self._cache_delta = _CacheDelta(cache, version)
+
+    def flushed(self) -> None:
+        """Write the frame cache for the database as this connection's batches left it:
+        the cache from before them with their rows merged in, instead of a reload of
+        every row by the next read. Under the write lock, and only if no other
+        connection committed since the first batch (else the next read reloads)."""
+        delta, self._cache_delta = self._cache_delta, None
+        if delta is None or not (delta.changes or delta.renamed):
+            return
+        import polars as pl
+
+        from ladder_cli.ranks import in_order
+        from ladder_cli.state import frame_from_entries, upsert_frame
+
+        try:
+            with self._lock:
+                # The checkpoint the last connection's close would make changes the
+                # files' state, which keys the cache: make it now, before the key is taken.
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            with self.write_transaction() as cur:
+                if cur.execute("PRAGMA data_version").fetchone()[0] != delta.version:
+                    return
+                cache = self._frame_cache()
+                if cache is None or cache == delta.cache:
+                    return
+                frame = pl.read_ipc(delta.cache)
+                frame = upsert_frame(frame, frame_from_entries(delta.changes.values()))
+                if delta.renamed:
+                    names = pl.DataFrame(
+                        {
+                            "discord_uid": list(delta.renamed),
+                            "player_name": list(delta.renamed.values()),
+                        },
+                        schema={"discord_uid": pl.Int64, "player_name": pl.String},
+                    )
+                    frame = frame.update(names, on="discord_uid", how="left")
+                self._save_frame_cache(cache, in_order(frame))
+        except (OSError, LadderError, pl.exceptions.PolarsError):
+            pass  # only a cache: the next read loads from the database
 
     def _uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
         return "IN (SELECT value FROM json_each(%s))", json.dumps(list(uids))
