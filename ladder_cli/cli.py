@@ -616,7 +616,7 @@ def profile(
 
     with _ladder() as ladder:
         prof = ladder.profile(player)
-        trends = ladder.trends(prof)
+        trends = ladder.views.trends(prof)
         if fmt is TableJson.json:
             _raw(rendering.to_json({**prof.as_dict(), "trends": [t.as_dict() for t in trends]}))
         else:
@@ -685,7 +685,7 @@ def stats(
     from ladder_cli import rendering
 
     with _ladder() as ladder:
-        result = ladder.stats()
+        result = ladder.views.stats()
         if fmt is TableJson.json:
             _raw(rendering.to_json(result.as_dict()))
         else:
@@ -704,7 +704,7 @@ def h2h(
     from ladder_cli import rendering
 
     with _ladder() as ladder:
-        result = ladder.h2h(p1, p2)
+        result = ladder.views.h2h(p1, p2)
         if fmt is TableJson.json:
             _raw(rendering.to_json(result.as_dict()))
         else:
@@ -732,7 +732,7 @@ def chart(
 
     start = None if since is None else parse_timestamp(since, what="--since")
     with _ladder() as ladder:
-        points = ladder.mmr_points(player, race=race, since=start)
+        points = ladder.views.mmr_points(player, race, start)
         rows = [p.as_dict() for p in points]
         if fmt is TableJsonCsv.json:
             _raw(rendering.to_json(rows))
@@ -791,7 +791,7 @@ def demo() -> None:
         from rich.text import Text
 
         _out(Text.assemble("Profile of ", rendering.literal(prof.player_name), style="bold"))
-        _out(rendering.profile_races_table(prof.races, ladder.trends(prof), title="Races"))
+        _out(rendering.profile_races_table(prof.races, ladder.views.trends(prof), title="Races"))
         uids = {u for m in prof.recent_matches for u in (m.p1_uid, m.p2_uid)}
         _out(
             rendering.recent_matches_table(

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from ladder_cli.analysis import Analysis
 from ladder_cli.config import Settings, resolve
 from ladder_cli.errors import BadInput
-from ladder_cli.model import DEFAULT_MMR, AppliedMatch, Job, MatchJob, ResetJob, now_utc, parse_race
+from ladder_cli.model import DEFAULT_MMR, AppliedMatch, Job, ResetJob, now_utc, parse_race
 from ladder_cli.parts import Parts
 from ladder_cli.players import Players
 from ladder_cli.queue import JobInfo, QueueStatus, WriteQueue
@@ -70,7 +70,8 @@ class Ladder:
         self._players = Players(self._parts)
         self._reads = Reads(self._parts, self._players.resolve)
         self._writes = WritePath(self._parts)
-        self._analysis = Analysis(self._parts, self._reads, self._players.resolve)
+        #: Statistics, head-to-head, trends and charts (:mod:`ladder_cli.analysis`).
+        self.views = Analysis(self._parts, self._reads, self._players.resolve)
 
     @classmethod
     def open(
@@ -150,31 +151,8 @@ class Ladder:
         flush: bool = True,
     ) -> WriteOutcome:
         """Record one match that P1 won (or a draw)."""
-        job = self._match_job(p1, race1, p2, race2, draw, at, p1_name, p2_name)
+        job = self._players.match(p1, race1, p2, race2, draw, at, p1_name, p2_name)
         return self.submit([job], flush=flush)
-
-    def _match_job(
-        self,
-        p1: str | int,
-        race1: str,
-        p2: str | int,
-        race2: str,
-        draw: bool,
-        at: datetime | None,
-        p1_name: str | None,
-        p2_name: str | None,
-    ) -> MatchJob:
-        """A validated match; a uid the ladder has not seen is a new player."""
-        return MatchJob.checked(
-            self.resolve_player(p1, must_exist=False),
-            race1,
-            self.resolve_player(p2, must_exist=False),
-            race2,
-            result=0 if draw else 1,
-            played_at=at,
-            p1_name=p1_name,
-            p2_name=p2_name,
-        )
 
     def reset(
         self,
@@ -288,24 +266,6 @@ class Ladder:
 
     # -- views: statistics, head-to-head, trends, charts ---------------------------------
 
-    def trends(self, profile: Profile) -> list[insight.Trend]:
-        """Per race of a profile: recent MMRs, peak and current streak."""
-        return self._analysis.trends(profile)
-
-    def stats(self) -> insight.LadderStats:
-        """The ladder at a glance, pending writes included."""
-        return self._analysis.stats()
-
-    def h2h(self, p1: str | int, p2: str | int) -> insight.HeadToHead:
-        """Two known players' record against each other, and the odds the ratings give."""
-        return self._analysis.h2h(p1, p2)
-
-    def mmr_points(
-        self, player: str | int, *, race: str | None = None, since: datetime | None = None
-    ) -> list[insight.Point]:
-        """A player's MMR after each match, per race, for a chart."""
-        return self._analysis.mmr_points(player, race, since)
-
     def record_preview(
         self,
         p1: str | int,
@@ -319,8 +279,8 @@ class Ladder:
         p2_name: str | None = None,
     ) -> insight.Preview:
         """What :meth:`record` would do, validated the same way; writes nothing."""
-        return self._analysis.record_preview(
-            self._match_job(p1, race1, p2, race2, draw, at, p1_name, p2_name)
+        return self.views.record_preview(
+            self._players.match(p1, race1, p2, race2, draw, at, p1_name, p2_name)
         )
 
     # -- the original bot ----------------------------------------------------------------

@@ -13,6 +13,8 @@ from ladder_cli.errors import BadInput, LadderError
 from ladder_cli.model import MatchJob, job_uids, parse_uid
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ladder_cli.parts import Parts
 
 
@@ -82,3 +84,26 @@ class Players:
         if any(uid in job_uids(q.job) for q in self._parts.pending()):
             return True
         return self._parts.source.player_exists(uid)
+
+    def match(
+        self,
+        p1: str | int,
+        race1: str,
+        p2: str | int,
+        race2: str,
+        draw: bool,
+        at: datetime | None,
+        p1_name: str | None,
+        p2_name: str | None,
+    ) -> MatchJob:
+        """A validated match; a uid the ladder has not seen is a new player."""
+        return MatchJob.checked(
+            self.resolve(p1, must_exist=False),
+            race1,
+            self.resolve(p2, must_exist=False),
+            race2,
+            result=0 if draw else 1,
+            played_at=at,
+            p1_name=p1_name,
+            p2_name=p2_name,
+        )

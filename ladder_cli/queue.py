@@ -21,8 +21,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, cast
 
@@ -30,6 +28,7 @@ from ladder_cli import failpoints, interrupts
 from ladder_cli.config import DEFAULT_RETAIN_DAYS
 from ladder_cli.errors import QueueError
 from ladder_cli.files import open_sqlite
+from ladder_cli.joblisting import JobInfo, JobListing, QueueStatus
 from ladder_cli.jobrows import (
     COLUMNS,
     Row,
@@ -44,7 +43,6 @@ from ladder_cli.model import (
     AuditJob,
     Job,
     QueuedJob,
-    format_timestamp,
 )
 from ladder_cli.retention import RetainedJobs
 
@@ -100,45 +98,7 @@ def _new_job_ids() -> Iterator[int]:
     return itertools.count(_random.randrange(1, 2**63 - 2**40))
 
 
-@dataclass(frozen=True, slots=True)
-class JobInfo:
-    """A queued job as ``wal list`` and ``wal failed`` show it."""
-
-    seq: int
-    kind: str
-    enqueued_at: float
-    state: str
-    error: str | None
-    summary: dict[str, object]
-
-    def as_dict(self) -> dict[str, object]:
-        """As ``wal list --format json`` prints it."""
-        return {
-            "seq": self.seq,
-            "kind": self.kind,
-            "enqueued_at": format_timestamp(datetime.fromtimestamp(self.enqueued_at, UTC)),
-            "state": self.state,
-            "error": self.error,
-            **self.summary,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class QueueStatus:
-    pending: int
-    failed: int
-    oldest_pending_age_s: float | None
-
-    def as_dict(self) -> dict[str, object]:
-        """As ``wal status --format json`` prints it."""
-        return {
-            "pending": self.pending,
-            "failed": self.failed,
-            "oldest_pending_age_s": self.oldest_pending_age_s,
-        }
-
-
-class WriteQueue(RetainedJobs):
+class WriteQueue(RetainedJobs, JobListing):
     """The durable, ordered queue of write jobs for one home directory.
 
     Jobs for several databases can share one file; each carries the target it was meant
@@ -390,58 +350,6 @@ class WriteQueue(RetainedJobs):
             )
             return cursor.rowcount
 
-    def status(self) -> QueueStatus:
-        with self._lock:
-            counts = dict(
-                self._conn.execute(
-                    # An audit row rides with its command's jobs: not a write of its own.
-                    "SELECT state, count(*) FROM jobs WHERE target = ? AND kind <> 'audit' "
-                    "GROUP BY state",
-                    (self.target,),
-                ).fetchall()
-            )
-            oldest = self._conn.execute(
-                "SELECT min(enqueued_at) FROM jobs WHERE target = ? AND state = 'pending'",
-                (self.target,),
-            ).fetchone()[0]
-        age = None if oldest is None else max(0.0, round(time.time() - oldest, 3))
-        return QueueStatus(counts.get("pending", 0), counts.get("failed", 0), age)
-
-    def pending_count(self) -> int:
-        return self.status().pending
-
-    def unfinished_between(self, first: int, last: int) -> int:
-        """How many of the jobs ``first`` to ``last`` (seqs) are not applied: still pending,
-        or failed (whichever process moved them there). Applied jobs leave the queue."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT count(*) FROM jobs WHERE target = ? AND seq BETWEEN ? AND ?",
-                (self.target, first, last),
-            ).fetchone()
-        return int(row[0])
-
-    def states_between(self, first: int, last: int) -> dict[str, int]:
-        """How many of the jobs ``first`` to ``last`` (seqs) are in each state; applied
-        jobs have left the queue and are not counted."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT state, count(*) FROM jobs WHERE target = ? AND seq BETWEEN ? AND ? "
-                "GROUP BY state",
-                (self.target, first, last),
-            ).fetchall()
-        return {str(state): int(count) for state, count in rows}
-
-    def jobs_between(self, first: int, last: int) -> list[tuple[JobInfo, int]]:
-        """The jobs ``first`` to ``last`` (seqs) of this target in any state, each with its
-        job id (what the database's ledger records)."""
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT seq, {COLUMNS}, enqueued_at, state, error, job_id FROM jobs "
-                "WHERE target = ? AND seq BETWEEN ? AND ? ORDER BY seq",
-                (self.target, first, last),
-            ).fetchall()
-        return [(_info(row[:-1]), int(row[-1])) for row in rows]
-
     def discard(self, seqs: Sequence[int]) -> int:
         """Drop these jobs if they are still pending; how many were dropped. The caller
         makes sure the database's ledger has none of them (see ``ladder_cli.discard``)."""
@@ -460,55 +368,3 @@ class WriteQueue(RetainedJobs):
                 self._conn.execute("ROLLBACK")
                 raise
             return int(cursor.rowcount)
-
-    def list(self, state: str, limit: int | None = None) -> list[JobInfo]:
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT seq, {COLUMNS}, enqueued_at, state, error FROM jobs "
-                "WHERE target = ? AND state = ? AND kind <> 'audit' ORDER BY seq LIMIT ?",
-                (self.target, state, -1 if limit is None else limit),
-            ).fetchall()
-        return [_info(row) for row in rows]
-
-
-def _info(row: tuple[object, ...]) -> JobInfo:
-    seq, kind, p1_uid, p1_race, p2_uid, p2_race, result, at_s, p1n, p2n, mmr, keep = row[:12]
-    enqueued_at, state, error = row[12:]
-    try:
-        at = datetime.fromtimestamp(at_s, UTC).isoformat() if isinstance(at_s, int) else None
-    except (OverflowError, ValueError, OSError):  # a corrupt row, as `wal failed` lists them
-        at = None
-    summary: dict[str, object]
-    if kind == "match":
-        summary = {
-            "p1_uid": p1_uid,
-            "p1_race": p1_race,
-            "p2_uid": p2_uid,
-            "p2_race": p2_race,
-            "result": result,
-            "played_at": at,
-            "p1_name": p1n,
-            "p2_name": p2n,
-        }
-    elif kind in ("void", "amend"):
-        summary = {"match_id": p1_uid, "result": result, "reason": p2n, "by": p1n, "at": at}
-    elif kind == "adjust":
-        summary = {"discord_uid": p1_uid, "race": p1_race, "by_points": mmr, "reason": p2n}
-    elif kind == "audit":
-        summary = {"action": p1_race, "target": p2_race, "by": p1n, "at": at}
-    else:
-        summary = {
-            "discord_uid": p1_uid,
-            "race": p1_race,
-            "mmr": mmr,
-            "keep_stats": bool(keep),
-            "at": at,
-        }
-    return JobInfo(
-        seq=int(seq),  # type: ignore[call-overload]
-        kind=str(kind),
-        enqueued_at=float(enqueued_at),  # type: ignore[arg-type]
-        state=str(state),
-        error=None if error is None else str(error),
-        summary=summary,
-    )

@@ -322,14 +322,14 @@ def test_library_views_fit(sample_home: Path, width: int, terminal: bool) -> Non
     from ladder_cli.ladder import Ladder
 
     with Ladder.open(home=sample_home) as ladder:
-        stats = ladder.stats()
+        stats = ladder.views.stats()
         text = "".join(
             render(part, width, terminal=terminal) for part in rendering.stats_view(stats)
         )
         lines_fit(text, width)
         assert_rows_whole(text, stats_numbers(json.loads(rendering.to_json(stats.as_dict()))))
 
-        h2h = ladder.h2h("proxyrush", "Tempest.terran")
+        h2h = ladder.views.h2h("proxyrush", "Tempest.terran")
         names = dict([h2h.p1, h2h.p2])
         text = "".join(
             render(part, width, terminal=terminal) for part in rendering.h2h_view(h2h, names)
@@ -337,7 +337,7 @@ def test_library_views_fit(sample_home: Path, width: int, terminal: bool) -> Non
         assert_rows_whole(text, h2h_numbers(json.loads(rendering.to_json(h2h.as_dict()))))
 
         prof = ladder.profile(77)
-        trends = ladder.trends(prof)
+        trends = ladder.views.trends(prof)
         uids = {u for m in prof.recent_matches for u in (m.p1_uid, m.p2_uid)}
         text = render(rendering.profile_races_table(prof.races, trends, title="Races"), width,
                       terminal=terminal)  # fmt: skip

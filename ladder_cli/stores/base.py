@@ -83,8 +83,9 @@ class BatchResult:
     audit_already: int = 0
 
 
-class Store(ABC):
-    """A database holding ``mmrs_1v1``, the match log and the ledger of applied jobs."""
+class Dialect(ABC):
+    """What each store supplies (connection, placeholders, timestamps, locks), and the
+    row readers built on it; :class:`Store` adds the reads and the flush."""
 
     words: ClassVar[dict[str, str]]
     #: What a read of rows about to be updated adds to lock them (a server's FOR UPDATE;
@@ -181,124 +182,6 @@ class Store(ABC):
         """A shared statement in this driver's placeholder style."""
         return statement
 
-    # -- the flush ---------------------------------------------------------------------
-
-    @without_gc
-    def apply_batch(self, queue_id: str, jobs: Sequence[QueuedJob]) -> BatchResult:
-        """Apply jobs in queue order in one transaction, each exactly once.
-
-        Under the write lock: skip jobs the ledger already holds, read the rows of every
-        player involved, compute the batch sequentially in memory, then write the
-        touched rows with the atomic upsert, the match log and the ledger, and commit.
-        """
-        result = BatchResult()
-        if not jobs:
-            return result
-        if any(type(job.job) is CorrectionJob for job in jobs):
-            return eventlog.split_corrections(self, queue_id, jobs)
-        try:
-            ratings = self._apply_in_transaction(queue_id, jobs, result)
-        except BaseException:
-            self._forget()
-            raise
-        self._remember(ratings)
-        failpoints.hit("after-db-commit")
-        return result
-
-    def _apply_in_transaction(
-        self, queue_id: str, jobs: Sequence[QueuedJob], result: BatchResult
-    ) -> Ratings:
-        with self.write_transaction() as cur:
-            predicate, ids = self._uids_filter([job.ledger_id for job in jobs])
-            cur.execute(self.q(sql.APPLIED_AMONG.format(ids=predicate)), (queue_id, ids))
-            done = {row[0] for row in cur.fetchall()}
-            todo = [job for job in jobs if job.ledger_id not in done]
-            result.already_applied = [job.seq for job in jobs if job.ledger_id in done]
-            result.audit_already = sum(
-                type(job.job) is AuditJob for job in jobs if job.ledger_id in done
-            )
-            ratings = Ratings.from_entries(self._batch_entries(cur, todo), self._rules_in(cur))
-            applied_ids = []
-            audits: list[QueuedJob] = []  # the jobs carrying their command's audit row
-            marks: list[eventlog.Mark] = []  # resets, adjustments, audit rows: logged events
-            for job in todo:
-                before = None if type(job.job) is MatchJob else eventlog.before_job(ratings, job)
-                try:
-                    ratings.apply(job)
-                except PoisonJob as exc:
-                    result.failed.append((job.seq, str(exc)))
-                else:
-                    result.applied.append(job.seq)
-                    applied_ids.append(job.ledger_id)
-                    if job.audit is not None:
-                        audits.append(job)
-                    if before is not None:
-                        eventlog.mark(marks, ratings, job, before)
-                        result.audit_applied += type(job.job) is AuditJob
-            failpoints.hit("in-db-transaction")
-            base = eventlog.last_match_id(self, cur) if marks else 0
-            self._write(cur, queue_id, ratings, applied_ids)
-            if marks:
-                eventlog.write_events(self, cur, queue_id, marks, ratings, base)
-            if audits:
-                eventlog.write_audits(self, cur, queue_id, audits)
-            self._learn_new_ids(cur, ratings)
-            result.matches = ratings.matches
-            result.entries = {key: change.entry for key, change in ratings.changes.items()}
-            result.renamed = ratings.renamed
-        return ratings
-
-    def _learn_new_ids(self, cur: Any, ratings: Ratings) -> None:
-        """Give the rows this batch created the ids the database chose, so a frame kept
-        current from them equals a fresh load (the id breaks rank ties)."""
-        new = [entry for entry in ratings.created if entry.id is None]
-        if not new:
-            return
-        uids = sorted({entry.discord_uid for entry in new})
-        ids = {entry.key: entry.id for entry in self._entries_of(cur, uids)}
-        for entry in new:
-            entry.id = ids.get(entry.key)
-
-    def _write(self, cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[int]) -> None:
-        # In the order the batch first touched each row, so new rows get their ids in the
-        # same order as job-by-job application would give them (ids break rank ties).
-        # The rows are generated as the driver consumes them: held in lists, they would
-        # raise a large import's peak memory by a batch's worth of tuples.
-        ts = self._ts
-        for absolute, run in groupby(ratings.changes.values(), key=lambda c: c.absolute):
-            upsert = sql.UPSERT_ABSOLUTE if absolute else sql.UPSERT_DELTA
-            cur.executemany(self.q(upsert), (upsert_row(c, ts) for c in run))
-        if ratings.renamed:
-            cur.executemany(
-                self.q(sql.RENAME), [(name, uid) for uid, name in ratings.renamed.items()]
-            )
-        if ratings.matches:
-            cur.executemany(
-                self.q(sql.INSERT_MATCH), (match_row(queue_id, m, ts) for m in ratings.matches)
-            )
-        if applied:
-            now = ts(now_utc())
-            cur.executemany(self.q(sql.INSERT_APPLIED), ((queue_id, i, now) for i in applied))
-
-    @abstractmethod
-    def _batch_entries(self, cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
-        """The stored rows the batch needs, in key order (locked, on a server): each match
-        side's row, every row of a player it resets or renames, and a player's rows when
-        it gains a race (the new row takes the name of the first)."""
-
-    def flushed(self) -> None:
-        """After a flush's last batch: bring any local read cache up to date with what
-        this connection wrote (see the SQLite store)."""
-        return None
-
-    def _remember(self, ratings: Ratings) -> None:
-        """After a commit: the batch's rows as they now stand (see the SQLite store)."""
-        return None
-
-    def _forget(self) -> None:
-        """After a rollback: drop whatever :meth:`_remember` kept."""
-        return None
-
     def _entries_of(self, cur: Any, uids: Sequence[int]) -> Iterator[Entry]:
         """Every row of these players, in key order (the lock order on PostgreSQL)."""
         if not uids:
@@ -321,6 +204,10 @@ class Store(ABC):
             last_played=self._parse_ts(last),
             id=rid,
         )
+
+
+class StoreReads(Dialect):
+    """The ladder's rules and the reads both stores share, written once."""
 
     # -- rules -------------------------------------------------------------------------
 
@@ -462,6 +349,129 @@ class Store(ABC):
             cur.execute(sql.COUNTS)
             entries, games = cur.fetchone()
         return int(entries), int(games)
+
+
+class Store(StoreReads):
+    """A database holding ``mmrs_1v1``, the match log and the ledger of applied jobs:
+    the reads, and the flush's transaction with its steps in order."""
+
+    # -- the flush ---------------------------------------------------------------------
+
+    @without_gc
+    def apply_batch(self, queue_id: str, jobs: Sequence[QueuedJob]) -> BatchResult:
+        """Apply jobs in queue order in one transaction, each exactly once.
+
+        Under the write lock: skip jobs the ledger already holds, read the rows of every
+        player involved, compute the batch sequentially in memory, then write the
+        touched rows with the atomic upsert, the match log and the ledger, and commit.
+        """
+        result = BatchResult()
+        if not jobs:
+            return result
+        if any(type(job.job) is CorrectionJob for job in jobs):
+            return eventlog.split_corrections(self, queue_id, jobs)
+        try:
+            ratings = self._apply_in_transaction(queue_id, jobs, result)
+        except BaseException:
+            self._forget()
+            raise
+        self._remember(ratings)
+        failpoints.hit("after-db-commit")
+        return result
+
+    def _apply_in_transaction(
+        self, queue_id: str, jobs: Sequence[QueuedJob], result: BatchResult
+    ) -> Ratings:
+        with self.write_transaction() as cur:
+            predicate, ids = self._uids_filter([job.ledger_id for job in jobs])
+            cur.execute(self.q(sql.APPLIED_AMONG.format(ids=predicate)), (queue_id, ids))
+            done = {row[0] for row in cur.fetchall()}
+            todo = [job for job in jobs if job.ledger_id not in done]
+            result.already_applied = [job.seq for job in jobs if job.ledger_id in done]
+            result.audit_already = sum(
+                type(job.job) is AuditJob for job in jobs if job.ledger_id in done
+            )
+            ratings = Ratings.from_entries(self._batch_entries(cur, todo), self._rules_in(cur))
+            applied_ids = []
+            audits: list[QueuedJob] = []  # the jobs carrying their command's audit row
+            marks: list[eventlog.Mark] = []  # resets, adjustments, audit rows: logged events
+            for job in todo:
+                before = None if type(job.job) is MatchJob else eventlog.before_job(ratings, job)
+                try:
+                    ratings.apply(job)
+                except PoisonJob as exc:
+                    result.failed.append((job.seq, str(exc)))
+                else:
+                    result.applied.append(job.seq)
+                    applied_ids.append(job.ledger_id)
+                    if job.audit is not None:
+                        audits.append(job)
+                    if before is not None:
+                        eventlog.mark(marks, ratings, job, before)
+                        result.audit_applied += type(job.job) is AuditJob
+            failpoints.hit("in-db-transaction")
+            base = eventlog.last_match_id(self, cur) if marks else 0
+            self._write(cur, queue_id, ratings, applied_ids)
+            if marks:
+                eventlog.write_events(self, cur, queue_id, marks, ratings, base)
+            if audits:
+                eventlog.write_audits(self, cur, queue_id, audits)
+            self._learn_new_ids(cur, ratings)
+            result.matches = ratings.matches
+            result.entries = {key: change.entry for key, change in ratings.changes.items()}
+            result.renamed = ratings.renamed
+        return ratings
+
+    def _learn_new_ids(self, cur: Any, ratings: Ratings) -> None:
+        """Give the rows this batch created the ids the database chose, so a frame kept
+        current from them equals a fresh load (the id breaks rank ties)."""
+        new = [entry for entry in ratings.created if entry.id is None]
+        if not new:
+            return
+        uids = sorted({entry.discord_uid for entry in new})
+        ids = {entry.key: entry.id for entry in self._entries_of(cur, uids)}
+        for entry in new:
+            entry.id = ids.get(entry.key)
+
+    def _write(self, cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[int]) -> None:
+        # In the order the batch first touched each row, so new rows get their ids in the
+        # same order as job-by-job application would give them (ids break rank ties).
+        # The rows are generated as the driver consumes them: held in lists, they would
+        # raise a large import's peak memory by a batch's worth of tuples.
+        ts = self._ts
+        for absolute, run in groupby(ratings.changes.values(), key=lambda c: c.absolute):
+            upsert = sql.UPSERT_ABSOLUTE if absolute else sql.UPSERT_DELTA
+            cur.executemany(self.q(upsert), (upsert_row(c, ts) for c in run))
+        if ratings.renamed:
+            cur.executemany(
+                self.q(sql.RENAME), [(name, uid) for uid, name in ratings.renamed.items()]
+            )
+        if ratings.matches:
+            cur.executemany(
+                self.q(sql.INSERT_MATCH), (match_row(queue_id, m, ts) for m in ratings.matches)
+            )
+        if applied:
+            now = ts(now_utc())
+            cur.executemany(self.q(sql.INSERT_APPLIED), ((queue_id, i, now) for i in applied))
+
+    @abstractmethod
+    def _batch_entries(self, cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
+        """The stored rows the batch needs, in key order (locked, on a server): each match
+        side's row, every row of a player it resets or renames, and a player's rows when
+        it gains a race (the new row takes the name of the first)."""
+
+    def flushed(self) -> None:
+        """After a flush's last batch: bring any local read cache up to date with what
+        this connection wrote (see the SQLite store)."""
+        return None
+
+    def _remember(self, ratings: Ratings) -> None:
+        """After a commit: the batch's rows as they now stand (see the SQLite store)."""
+        return None
+
+    def _forget(self) -> None:
+        """After a rollback: drop whatever :meth:`_remember` kept."""
+        return None
 
     def __enter__(self) -> Store:
         return self

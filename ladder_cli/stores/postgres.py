@@ -255,7 +255,7 @@ class PostgresStore(Store):
         self.target = mask_url(url, hide_password=True)
         self._connect_timeout = connect_timeout
         self._conn: psycopg.Connection[Any] | None = None
-        self._adbc: Any = None  # an ADBC connection for bulk reads, opened on first use
+        self._adbc = _ArrowReader(url, connect_timeout)  # bulk reads, connected on first use
         # The threads of one Ladder share this connection, and a transaction belongs to
         # the connection: a read must not run inside another thread's open write
         # transaction (it would see half a batch, or abort it), so they take turns.
@@ -380,35 +380,7 @@ class PostgresStore(Store):
                 raise self._classify(exc) from exc
 
     def _batch_entries(self, cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
-        """The rows the batch touches, locked in key order: each match side's own row, and
-        every row of players a job resets or renames. A player's other rows are read only
-        when the batch gives that player a new race, whose name then comes from them, as
-        from a full read; they are not written, so they are not locked here (another
-        ladder flusher waits on the advisory lock; an outside writer renaming that player
-        at the same moment can leave the new row with the old name)."""
-        keys, whole = involved_keys(jobs)
-        uids = "{" + ",".join(str(uid) for uid, _ in keys) + "}"
-        races = "{" + ",".join(race for _, race in keys) + "}"  # RACES: plain words
-        if whole:
-            params: tuple[object, ...] = (uids, races, self._uids_filter(sorted(whole))[1])
-            cur.execute(_LOCK_KEYS_AND_PLAYERS, params, binary=True)
-        elif keys:
-            cur.execute(_LOCK_KEYS, (uids, races), binary=True)
-        else:
-            return iter(())
-        entries = list(_entries(cur.fetchall()))
-        if whole or len(entries) < len(keys):
-            found = {(entry.discord_uid, entry.race) for entry in entries}
-            gaining = sorted({uid for uid, race in keys if (uid, race) not in found})
-        else:
-            found, gaining = set(), []  # every key has its row
-        if gaining:
-            predicate, param = self._uids_filter(gaining)
-            cur.execute(sql.ENTRIES_OF_UIDS.format(uids=predicate), (param,), binary=True)
-            entries += [e for e in _entries(cur.fetchall()) if e.key not in found]
-            # Key order, so each player's name comes from the same row as in a full read.
-            entries.sort(key=lambda entry: entry.key)
-        return iter(entries)
+        return _lock_batch_entries(cur, jobs)
 
     def _entries_of(self, cur: Any, uids: Sequence[int]) -> Iterator[Any]:
         # In a write transaction, lock the rows in key order (the same order for every
@@ -421,9 +393,7 @@ class PostgresStore(Store):
         return _entries(cur.fetchall())
 
     def _uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
-        # One array literal: psycopg dumps a list of 20,000 ints element by element in
-        # Python, far slower than the join (the values are ints, never text).
-        return "= ANY(%s::bigint[])", "{" + ",".join(map(str, uids)) + "}"
+        return _UIDS_PREDICATE, _uid_array(uids)
 
     # -- bulk write --------------------------------------------------------------------
 
@@ -533,7 +503,8 @@ class PostgresStore(Store):
         no Python object per row, timestamps as integer microseconds (no text parsing)."""
         from ladder_cli.state import frame_from_csv
 
-        frame = self._load_frame_adbc()
+        with self._lock:
+            frame = self._adbc.entries()
         if frame is not None:
             return frame
         try:
@@ -546,40 +517,8 @@ class PostgresStore(Store):
             raise self._classify(exc) from exc
         return frame_from_csv(data, epoch_us=True)
 
-    def _load_frame_adbc(self) -> pl.DataFrame | None:
-        """``mmrs_1v1`` through the ADBC PostgreSQL driver (binary COPY decoded to Arrow
-        in C++), when it is installed: faster than the COPY-to-CSV path
-        (docs/benchmarks.md). None when unavailable or on any error, and the
-        caller falls back to the COPY path, which also classifies errors."""
-        try:
-            import adbc_driver_postgresql.dbapi as adbc  # type: ignore[import-untyped]
-        except ImportError:
-            return None
-        import polars as pl
-
-        from ladder_cli.state import frame_from_arrow
-
-        with self._lock:
-            try:
-                if self._adbc is None:
-                    sep = "&" if "?" in self.url else "?"
-                    timeout = max(1, round(self._connect_timeout))
-                    self._adbc = adbc.connect(f"{self.url}{sep}connect_timeout={timeout}")
-                with self._adbc.cursor() as cur:
-                    cur.execute(sql.ALL_ENTRIES)
-                    return frame_from_arrow(pl.DataFrame(cur.fetch_arrow()))
-            except Exception:
-                self._close_adbc()
-                return None
-
-    def _close_adbc(self) -> None:
-        conn, self._adbc = self._adbc, None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.close()
-
     def close(self) -> None:
-        self._close_adbc()
+        self._adbc.close()
         self._drop()
 
 
@@ -636,6 +575,88 @@ def upsert_tmp_row(order: int, c: Change) -> tuple[object, ...]:
         c.drawn,
         e.last_played,
     )
+
+
+class _ArrowReader:
+    """``mmrs_1v1`` through the ADBC PostgreSQL driver (binary COPY decoded to Arrow in
+    C++), when it is installed: faster than the COPY-to-CSV path (docs/benchmarks.md).
+    Its connection is autocommit, so it never sits idle in a transaction holding a lock
+    on the table between reads."""
+
+    def __init__(self, url: str, connect_timeout: float) -> None:
+        self._url = url
+        self._timeout = max(1, round(connect_timeout))
+        self._conn: Any = None
+
+    def entries(self) -> pl.DataFrame | None:
+        """None when the driver is missing or on any error: the caller falls back to the
+        COPY path, which also classifies errors."""
+        try:
+            import adbc_driver_postgresql.dbapi as adbc  # type: ignore[import-untyped]
+        except ImportError:
+            return None
+        import polars as pl
+
+        from ladder_cli.state import frame_from_arrow
+
+        try:
+            if self._conn is None:
+                sep = "&" if "?" in self._url else "?"
+                uri = f"{self._url}{sep}connect_timeout={self._timeout}"
+                self._conn = adbc.connect(uri, autocommit=True)
+            with self._conn.cursor() as cur:
+                cur.execute(sql.ALL_ENTRIES)
+                return frame_from_arrow(pl.DataFrame(cur.fetch_arrow()))
+        except Exception:
+            self.close()
+            return None
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+def _lock_batch_entries(cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
+    """The rows the batch touches, locked in key order: each match side's own row, and
+    every row of players a job resets or renames. A player's other rows are read only
+    when the batch gives that player a new race, whose name then comes from them, as
+    from a full read; they are not written, so they are not locked here (another
+    ladder flusher waits on the advisory lock; an outside writer renaming that player
+    at the same moment can leave the new row with the old name)."""
+    keys, whole = involved_keys(jobs)
+    uids = "{" + ",".join(str(uid) for uid, _ in keys) + "}"
+    races = "{" + ",".join(race for _, race in keys) + "}"  # RACES: plain words
+    if whole:
+        params: tuple[object, ...] = (uids, races, _uid_array(sorted(whole)))
+        cur.execute(_LOCK_KEYS_AND_PLAYERS, params, binary=True)
+    elif keys:
+        cur.execute(_LOCK_KEYS, (uids, races), binary=True)
+    else:
+        return iter(())
+    entries = list(_entries(cur.fetchall()))
+    if whole or len(entries) < len(keys):
+        found = {(entry.discord_uid, entry.race) for entry in entries}
+        gaining = sorted({uid for uid, race in keys if (uid, race) not in found})
+    else:
+        found, gaining = set(), []  # every key has its row
+    if gaining:
+        predicate, param = _UIDS_PREDICATE, _uid_array(gaining)
+        cur.execute(sql.ENTRIES_OF_UIDS.format(uids=predicate), (param,), binary=True)
+        entries += [e for e in _entries(cur.fetchall()) if e.key not in found]
+        # Key order, so each player's name comes from the same row as in a full read.
+        entries.sort(key=lambda entry: entry.key)
+    return iter(entries)
+
+
+_UIDS_PREDICATE = "= ANY(%s::bigint[])"
+
+
+def _uid_array(uids: Sequence[int]) -> str:
+    """One array literal: psycopg would dump a list of ints element by element in Python,
+    far slower than the join (the values are ints, never text)."""
+    return "{" + ",".join(map(str, uids)) + "}"
 
 
 def _made_here(cur: psycopg.Cursor[Any]) -> bool:
