@@ -431,7 +431,7 @@ class Bars:
         count_w = max(len(f"{count}") for _, count, _ in self.rows)
         note_w = max(len(note) for _, _, note in self.rows)
         # Piped, the console is as wide as a line can be: draw for a standard terminal.
-        width = options.max_width if console.is_terminal else 80
+        width = options.max_width if console.is_terminal else min(options.max_width, 80)
         room = min(width, 200) - label_w - count_w - note_w - 4
         bar_w = max(room, 4)
         top = max(count for _, count, _ in self.rows) or 1
