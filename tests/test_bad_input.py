@@ -573,7 +573,7 @@ CORPUS: list[Case] = [
         _lines("-10,bw_terran,11,bw_zerg,1,"),
         r"line 2: p1_uid '-10' is not a number",
     ),
-    csv_case("csv-result-2", _lines(GOOD_ROW, "10,bw_terran,11,bw_zerg,2,"), r"line 3: result '2'"),
+    csv_case("csv-result-3", _lines(GOOD_ROW, "10,bw_terran,11,bw_zerg,3,"), r"line 3: result '3'"),
     csv_case("csv-result-empty", _lines("10,bw_terran,11,bw_zerg,,"), r"line 2: result ''"),
     csv_case("csv-result-word", _lines("10,bw_terran,11,bw_zerg,win,"), r"line 2: result 'win'"),
     csv_case(

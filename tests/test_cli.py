@@ -537,7 +537,7 @@ GOOD = [
 BAD = {
     "race": "111,bw_terrran,222,bw_zerg,1,2026-01-01T00:00:00+00:00",
     "same-player": "111,bw_terran,111,bw_zerg,1,",
-    "result": "111,bw_terran,222,bw_zerg,2,",
+    "result": "111,bw_terran,222,bw_zerg,3,",
     "timestamp": "111,bw_terran,222,bw_zerg,1,yesterday",
     "fields": "111,bw_terran,222,bw_zerg,1",
     "uid": "-5,bw_terran,222,bw_zerg,1,",
