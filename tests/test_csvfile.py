@@ -121,7 +121,7 @@ def test_progress_callback(tmp_path):
         ("1,bw_terran,-2,bw_zerg,1,\n", 2, "p2_uid"),
         ("1,bw_terran,9223372036854775808,bw_zerg,1,\n", 2, "p2_uid"),
         ("1,bw_terran,2,bw_zerg,1,\n7,bw_terran,7,bw_zerg,1,\n", 3, "same player"),
-        ("1,bw_terran,2,bw_zerg,2,\n", 2, "result"),
+        ("1,bw_terran,2,bw_zerg,3,\n", 2, "result"),
         ("1,bw_terran,2,bw_zerg,win,\n", 2, "result"),
         ("1,bw_terran,2,bw_zerg,,\n", 2, "result"),
         ("1,bw_terran,2,bw_zerg,1,2026-02-30T00:00:00\n", 2, "played_at"),

@@ -323,7 +323,8 @@ def test_applied_match_as_dict_keys_and_types():
     d = m.as_dict()
     assert list(d) == [
         "match_id", "played_at", "p1_uid", "p1_race", "p1_mmr_before", "p1_mmr_after",
-        "p2_uid", "p2_race", "p2_mmr_before", "p2_mmr_after", "result",
+        "p2_uid", "p2_race", "p2_mmr_before", "p2_mmr_after", "result", "state",
     ]  # fmt: skip
     assert d["played_at"] == "2026-01-01T00:00:00+00:00"
     assert d["match_id"] == 3 and d["p1_mmr_after"] == 1520 and d["result"] == 1
+    assert d["state"] == "recorded"  # history objects gain state (corrections)
