@@ -376,7 +376,7 @@ def record(
         bool,
         typer.Option(
             "--dry-run",
-            help="Validate and show both MMRs before → after and the win probability; "
+            help="Validate and show both MMRs before -> after and the win probability; "
             "record nothing.",
         ),
     ] = False,
