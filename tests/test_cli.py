@@ -13,7 +13,6 @@ import io
 import os
 import pty
 import re
-import select
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -24,7 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ladder_cli import cli
-from tests.helpers import Run, elo, query
+from tests.helpers import Run, elo, query, read_until_closed
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "matches.csv"
@@ -769,23 +768,12 @@ def _on_a_terminal(home: Path, args: Sequence[str], env: dict[str, str]) -> str:
         )
     finally:
         os.close(follower)
-    chunks = []
     try:
-        while True:
-            ready, _, _ = select.select([leader], [], [], 60)
-            if not ready:
-                break
-            try:
-                data = os.read(leader, 65536)
-            except OSError:  # EIO: the other side is closed
-                break
-            if not data:
-                break
-            chunks.append(data)
+        data = read_until_closed(leader)
     finally:
         os.close(leader)
         assert proc.wait(timeout=60) == 0
-    return b"".join(chunks).decode("utf-8", "replace")
+    return data.decode("utf-8", "replace")
 
 
 def test_terminal_output_obeys_no_color(home: Path) -> None:
