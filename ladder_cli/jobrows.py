@@ -19,6 +19,22 @@ from ladder_cli.model import (
     ResetJob,
 )
 
+#: The columns of an encoded job (:data:`COLUMNS`), as the ``jobs`` and ``retained_jobs``
+#: tables declare them.
+JOB_COLUMNS_DDL: Final = """\
+    kind TEXT NOT NULL,
+    p1_uid INTEGER NOT NULL,
+    p1_race TEXT,
+    p2_uid INTEGER,
+    p2_race TEXT,
+    result INTEGER,
+    at_s INTEGER NOT NULL,
+    p1_name TEXT,
+    p2_name TEXT,
+    mmr INTEGER,
+    keep_stats INTEGER,
+"""
+
 COLUMNS: Final = (
     "kind, p1_uid, p1_race, p2_uid, p2_race, result, at_s, p1_name, p2_name, mmr, keep_stats"
 )

@@ -31,6 +31,7 @@ from ladder_cli.files import open_sqlite
 from ladder_cli.joblisting import JobInfo, JobListing, QueueStatus
 from ladder_cli.jobrows import (
     COLUMNS,
+    JOB_COLUMNS_DDL,
     Row,
     checksum,
     decode,
@@ -52,7 +53,7 @@ __all__ = ["JobInfo", "QueueStatus", "WriteQueue", "in_stored_form"]
 SCHEMA_VERSION: Final = 3
 MAX_SEQ: Final = 2**63 - 1
 
-_SCHEMA: Final = """
+_SCHEMA: Final = f"""
 CREATE TABLE IF NOT EXISTS queue_meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -61,18 +62,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     target TEXT NOT NULL,
     job_id INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    p1_uid INTEGER NOT NULL,
-    p1_race TEXT,
-    p2_uid INTEGER,
-    p2_race TEXT,
-    result INTEGER,
-    at_s INTEGER NOT NULL,
-    p1_name TEXT,
-    p2_name TEXT,
-    mmr INTEGER,
-    keep_stats INTEGER,
-    crc INTEGER NOT NULL,
+{JOB_COLUMNS_DDL}    crc INTEGER NOT NULL,
     enqueued_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
     error TEXT,

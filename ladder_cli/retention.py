@@ -14,31 +14,20 @@ import time
 from collections.abc import Iterator
 from typing import Final, cast
 
-from ladder_cli.jobrows import COLUMNS, Row, checksum, decode, decode_audit
+from ladder_cli.jobrows import COLUMNS, JOB_COLUMNS_DDL, Row, checksum, decode, decode_audit
 from ladder_cli.model import QueuedJob
 
 # Applied jobs are kept here for ``retain_days``, in the order they were applied (``rid``),
 # so that `wal reconcile` can re-apply what a restored or failed-over database lost. A
 # table of its own: the ``jobs`` table keeps meaning "not yet applied" for every reader
 # (and for older versions of the tool, which ignore this table).
-_RETAINED_SCHEMA: Final = """
+_RETAINED_SCHEMA: Final = f"""
 CREATE TABLE IF NOT EXISTS retained_jobs (
     rid INTEGER PRIMARY KEY,
     seq INTEGER NOT NULL,
     target TEXT NOT NULL,
     job_id INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    p1_uid INTEGER NOT NULL,
-    p1_race TEXT,
-    p2_uid INTEGER,
-    p2_race TEXT,
-    result INTEGER,
-    at_s INTEGER NOT NULL,
-    p1_name TEXT,
-    p2_name TEXT,
-    mmr INTEGER,
-    keep_stats INTEGER,
-    crc INTEGER NOT NULL,
+{JOB_COLUMNS_DDL}    crc INTEGER NOT NULL,
     enqueued_at REAL NOT NULL,
     applied_at REAL NOT NULL,
     audit TEXT
