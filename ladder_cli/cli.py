@@ -830,7 +830,7 @@ def import_bot_matches(
             return
         verb = "would import" if dry_run else "imported"
         _out(
-            f"{verb} {counts['imported']:,} match(es) from {table}; "
+            f"{verb} {plural(counts['imported'], 'match', 'matches')} from {table}; "
             f"{counts['already_present']:,} already present; skipped "
             f"{counts['skipped_aborted']:,} aborted and "
             f"{counts['skipped_unresolved']:,} unresolved"
@@ -854,9 +854,9 @@ def verify(
             _raw(rendering.to_json(report.as_dict()))
         else:
             _out(
-                f"replayed {report.matches_replayed:,} match(es) with the {report.rules} "
-                f"rules; checked {report.entries_checked:,} entries: "
-                + ("all match" if report.ok else f"{len(report.differences):,} difference(s)")
+                f"replayed {plural(report.matches_replayed, 'match', 'matches')} with the "
+                f"{report.rules} rules; checked {report.entries_checked:,} entries: "
+                + ("all match" if report.ok else plural(len(report.differences), "difference"))
             )
             if report.differences:
                 _out(rendering.differences_table([d.as_dict() for d in report.differences]))
@@ -1061,7 +1061,8 @@ def wal_reconcile(
             _raw(rendering.to_json(report.as_dict()))
         else:
             _out(
-                f"checked {report.checked:,} job(s) of the last {report.retain_days} day(s): "
+                f"checked {plural(report.checked, 'job')} of the last "
+                f"{plural(report.retain_days, 'day')}: "
                 f"{report.missing:,} missing, {report.reapplied:,} re-applied"
             )
         for seq, reason in report.corrupt:
@@ -1069,10 +1070,15 @@ def wal_reconcile(
         for seq, reason in report.failed:
             _warn(f"job {seq} could not be re-applied: {reason}")
         if report.pending:
-            _warn(f"{report.pending} job(s) pending; run `ladder wal replay` to apply them")
+            _warn(
+                f"{plural(report.pending, 'job')} pending; run `ladder wal replay` to apply "
+                f"{'it' if report.pending == 1 else 'them'}"
+            )
         _notes(ladder)
         if report.failed:
-            raise LadderError(f"{len(report.failed)} missing job(s) could not be re-applied")
+            raise LadderError(
+                f"{plural(len(report.failed), 'missing job')} could not be re-applied"
+            )
 
 
 # -- entry point ------------------------------------------------------------------------

@@ -241,7 +241,7 @@ def test_reconcile_prints_a_summary(home: Path, tmp_path: Path) -> None:
     assert invoke(home, url, "record", 1, "bw_terran", 2, "bw_zerg").code == 0
     done = invoke(home, url, "wal", "reconcile")
     assert done.code == 0
-    assert done.out.strip() == "checked 1 job(s) of the last 14 day(s): 0 missing, 0 re-applied"
+    assert done.out.strip() == "checked 1 job of the last 14 days: 0 missing, 0 re-applied"
     bad = invoke(home, url, "wal", "reconcile", "--format", "xml")
     assert bad.code == 2 and len(bad.err_lines) == 1
 
