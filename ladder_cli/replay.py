@@ -97,7 +97,9 @@ class Replay:
         s = self.standing(e.key)
         before = s.mmr
         s.mmr = e.mmr_from(before)
-        if e.sets_counts:
+        if e.keeps_last:
+            s.played = s.won = s.lost = s.drawn = 0
+        elif e.sets_counts:
             s.played, s.won, s.lost, s.drawn, s.last = e.played, e.won, e.lost, e.drawn, e.last
         return (before, s.mmr)
 

@@ -60,7 +60,10 @@ def upgrade(store: Store, cur: Any) -> None:
     """
     if "state" not in store._columns(cur, "ladder_matches"):
         cur.execute(sql.ADD_MATCH_STATE)
-    had_events = bool(store._columns(cur, "ladder_events"))
+    event_columns = store._columns(cur, "ladder_events")
+    if event_columns and "mmr_floor" not in event_columns:
+        cur.execute(sql.ADD_EVENT_FLOOR)
+    had_events = bool(event_columns)
     if had_events and store._columns(cur, "ladder_audit"):
         return  # in place: no DDL, so a role without CREATE (least privilege) may run this
     script = sql.render(sql.EVENT_SCHEMA, **store.words)
@@ -110,7 +113,7 @@ def _baseline_row(store: Store, e: Entry, position: int, now: object) -> tuple[o
     return (
         position, BASELINE, e.discord_uid, e.race, e.mmr, 0, e.mmr, e.mmr, now,
         e.games_played, e.games_won, e.games_lost, e.games_drawn, store._ts(e.last_played),
-        None, None,
+        None, None, None,
     )  # fmt: skip
 
 
@@ -136,7 +139,7 @@ class StoreLog:
         return StateEvent(
             int(r[0]), int(r[1]), str(r[2]), int(r[3]), str(r[4]), int(r[5]), bool(r[6]),
             int(r[7]), int(r[8]), parse(r[9]) or now_utc(), int(r[10]), int(r[11]),
-            int(r[12]), int(r[13]), parse(r[14]),
+            int(r[12]), int(r[13]), parse(r[14]), None if r[15] is None else int(r[15]),
         )  # fmt: skip
 
     def match(self, match_id: int) -> LoggedMatch | None:
@@ -241,7 +244,8 @@ def write_events(
             continue
         for (uid, race), mmr_before, mmr_after in changed:
             events.append((after, kind, uid, race, amount, int(keep), mmr_before, mmr_after,
-                           ts(at), 0, 0, 0, 0, None, queue_id, queued.ledger_id))  # fmt: skip
+                           ts(at), 0, 0, 0, 0, None, None, queue_id,
+                           queued.ledger_id))  # fmt: skip
     if events:
         cur.executemany(q(sql.INSERT_EVENT), events)
     if audits:

@@ -202,7 +202,8 @@ CREATE TABLE IF NOT EXISTS ladder_events (
     last_played {timestamp},
     at {timestamp} NOT NULL,
     queue_id TEXT,
-    job_id BIGINT
+    job_id BIGINT,
+    mmr_floor INTEGER
 );
 CREATE INDEX IF NOT EXISTS ladder_events_order ON ladder_events (after_match, event_id);
 CREATE INDEX IF NOT EXISTS ladder_events_key ON ladder_events (discord_uid, race);
@@ -223,15 +224,17 @@ CREATE INDEX IF NOT EXISTS ladder_audit_match ON ladder_audit (match_id);
 ADD_MATCH_STATE: Final = (
     "ALTER TABLE ladder_matches ADD COLUMN state TEXT NOT NULL DEFAULT 'recorded'"
 )
+# A decay's floor; an event log from before decays lacks the column.
+ADD_EVENT_FLOOR: Final = "ALTER TABLE ladder_events ADD COLUMN mmr_floor INTEGER"
 
 EVENT_COLUMNS: Final = (
     "event_id, after_match, kind, discord_uid, race, amount, keep_stats, mmr_before, "
-    "mmr_after, at, games_played, games_won, games_lost, games_drawn, last_played"
+    "mmr_after, at, games_played, games_won, games_lost, games_drawn, last_played, mmr_floor"
 )
 
 INSERT_EVENT: Final = f"""
 INSERT INTO ladder_events ({EVENT_COLUMNS.split(", ", 1)[1]}, queue_id, job_id)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 
 LOG_MATCH_COLUMNS: Final = (
