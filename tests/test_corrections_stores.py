@@ -107,7 +107,7 @@ def _fresh_url(db_url: str, tmp_path: Path) -> tuple[str, Path]:
     return db_url, home
 
 
-def _check(ladder: Ladder, url: str, model: Model) -> None:
+def check_against_replay(ladder: Ladder, url: str, model: Model) -> None:
     rows, pairs, events = model.replay()
     ladder.refresh()
     stored = {e.key: e for e in ladder.store.entries_of(UIDS)}
@@ -223,10 +223,10 @@ def test_corrections_end_where_a_replay_of_the_corrected_log_does(
         ladder.init()
         for step in steps:
             _do(ladder, model, step)
-        _check(ladder, url, model)
+        check_against_replay(ladder, url, model)
         for step in corrections:
             _fix(ladder, model, step)
-            _check(ladder, url, model)
+            check_against_replay(ladder, url, model)
         assert ladder.wal_status().pending == 0
         audit = [r.action for r in ladder.admin.audit(None)]
         assert len([a for a in audit if a in ("void", "amend")]) == model.corrections
