@@ -13,6 +13,8 @@ be refused as bad input with nothing written.
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -231,3 +233,102 @@ def test_corrections_end_where_a_replay_of_the_corrected_log_does(
         audit = [r.action for r in ladder.admin.audit(None)]
         assert len([a for a in audit if a in ("void", "amend")]) == model.corrections
         assert ladder.verify().ok
+
+
+# -- an outside writer ---------------------------------------------------------------------
+
+#: The original bot's upsert (shared/seeds): the MMR it worked out, counts incremented.
+BOT_UPSERT = """
+INSERT INTO mmrs_1v1 (discord_uid, player_name, race, mmr, games_played, games_won,
+                      games_lost, games_drawn, last_played)
+VALUES (%(uid)s, %(name)s, %(race)s, %(mmr)s, 1, %(won)s, %(lost)s, %(drawn)s, %(last)s)
+ON CONFLICT (discord_uid, race) DO UPDATE SET
+    mmr = EXCLUDED.mmr,
+    games_played = mmrs_1v1.games_played + 1,
+    games_won = mmrs_1v1.games_won + %(won)s,
+    games_lost = mmrs_1v1.games_lost + %(lost)s,
+    games_drawn = mmrs_1v1.games_drawn + %(drawn)s,
+    last_played = EXCLUDED.last_played
+"""
+BOT_KEYS = [(1, "bw_terran"), (2, "bw_zerg"), (5, "bw_terran")]
+
+
+def _bot(url: str, stop: threading.Event, tally: dict[Key, list[Any]]) -> None:
+    """Upserts on a few entries until told to stop (at least 30). The MMR it reads is
+    locked until its upsert commits, so the test knows exactly what the bot added."""
+    import psycopg
+
+    n = 0
+    with psycopg.connect(url) as conn:
+        while n < 30 or not stop.is_set():
+            key = BOT_KEYS[n % len(BOT_KEYS)]
+            won = n % 3 == 0
+            delta = 7 if won else -5
+            last = datetime.now(UTC)
+            with conn.transaction():
+                [(mmr,)] = conn.execute(
+                    "SELECT mmr FROM mmrs_1v1 WHERE discord_uid = %s AND race = %s FOR UPDATE",
+                    key,
+                ).fetchall()
+                conn.execute(BOT_UPSERT, {
+                    "uid": key[0], "name": f"Player{key[0]}", "race": key[1],
+                    "mmr": mmr + delta, "won": int(won), "lost": int(not won), "drawn": 0,
+                    "last": last,
+                })  # fmt: skip
+            t = tally.setdefault(key, [0, 0, 0, None])
+            t[0] += delta
+            t[1] += 1
+            t[2] += won
+            t[3] = last
+            n += 1
+            time.sleep(0.002)
+
+
+@pytest.mark.pg
+def test_corrections_beside_the_bots_upsert_keep_every_write(pg_url: str, tmp_path: Path) -> None:
+    """The bot writes `mmrs_1v1` while voids and amends run: nothing either wrote is lost,
+    the bot's writes are not undone, and the corrections land as deltas on top of them."""
+    model = Model()
+    home = tmp_path / "home"
+    home.mkdir()
+    players = [(1, "bw_terran"), (2, "bw_zerg"), (3, "bw_zerg"), (4, "bw_terran"),
+               (5, "bw_terran"), (6, "bw_zerg")]  # fmt: skip
+    with Ladder.open(db=pg_url, home=home) as ladder:
+        ladder.init()
+        for i in range(30):
+            k1, k2 = players[i % 6], players[(i * 5 + 1) % 6]
+            if k1 == k2:
+                k2 = players[(i + 2) % 6]
+            _do(ladder, model, ("match", k1, k2, 0 if i % 7 == 0 else 1, i * 10))
+        stop, tally = threading.Event(), {}
+        bot = threading.Thread(target=_bot, args=(pg_url, stop, tally))
+        bot.start()
+        try:
+            for step in [("void", 1), ("amend", 4, 2), ("void", 9), ("amend", 14, 0),
+                         ("void", 19), ("amend", 24, 2), ("void", 0)]:  # fmt: skip
+                _fix(ladder, model, step)
+        finally:
+            stop.set()
+            bot.join()
+        rows, _, _ = model.replay()
+        ladder.refresh()
+        stored = {e.key: e for e in ladder.store.entries_of([k[0] for k in players])}
+        assert set(stored) == set(rows)
+        for key, want in rows.items():
+            mmr, played, won, last = tally.get(key, [0, 0, 0, None])
+            got = stored[key]
+            assert (got.mmr, got.games_played, got.games_won, got.games_lost) == (
+                want.mmr + mmr, want.played + played, want.won + won,
+                want.lost + played - won,
+            ), key  # fmt: skip
+            assert got.last_played == (last or want.last), key
+        assert model.corrections >= 6 and ladder.wal_status().pending == 0
+        audit = [r.action for r in ladder.admin.audit(None)]
+        assert audit.count("void") + audit.count("amend") == model.corrections
+        # verify sees the bot's drift, and a preview names the drifted entries it changes
+        assert {(d.discord_uid, d.race) for d in ladder.verify().differences} == set(BOT_KEYS)
+        preview = ladder.admin.preview_correction(model.last_match - 1, None)
+        assert preview.rows
+        assert {r.key for r in preview.rows if r.drifted} == {
+            r.key for r in preview.rows if r.key in BOT_KEYS and r.difference
+        }
