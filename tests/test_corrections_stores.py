@@ -300,7 +300,7 @@ def test_corrections_beside_the_bots_upsert_keep_every_write(pg_url: str, tmp_pa
             if k1 == k2:
                 k2 = players[(i + 2) % 6]
             _do(ladder, model, ("match", k1, k2, 0 if i % 7 == 0 else 1, i * 10))
-        stop, tally = threading.Event(), {}
+        stop, tally = threading.Event(), dict[Key, list[Any]]()
         bot = threading.Thread(target=_bot, args=(pg_url, stop, tally))
         bot.start()
         try:
