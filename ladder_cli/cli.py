@@ -1155,7 +1155,7 @@ def _correct(
         preview = ladder.admin.preview_correction(match_id, result)
         if preview.note:
             _warn(preview.note)
-        else:
+        if preview.plan is not None:
             _show_changes(preview.rows, f"{what} match {match_id}")
         if dry_run:
             _notes(ladder)
