@@ -179,14 +179,17 @@ class Admin:
         found = eventlog.logged_match(self.ladder.store, match_id)
         if found is None:
             raise BadInput(f"unknown match {match_id}: no match with this id in the match log")
+        names = self.ladder.names_of([found.p1_uid, found.p2_uid])
         shown: dict[str, object] = {
             "match_id": found.match_id,
             "played_at": found.played_at.isoformat(),
             "p1_uid": found.p1_uid,
+            "p1_name": names.get(found.p1_uid),
             "p1_race": found.p1_race,
             "p1_mmr_before": found.p1_before,
             "p1_mmr_after": found.p1_after,
             "p2_uid": found.p2_uid,
+            "p2_name": names.get(found.p2_uid),
             "p2_race": found.p2_race,
             "p2_mmr_before": found.p2_before,
             "p2_mmr_after": found.p2_after,
