@@ -174,6 +174,13 @@ class Admin:
             raise BadInput(f"--limit {limit} must be 0 (all) or more")
         return eventlog.audit_rows(self.ladder.store, limit or None)
 
+    def audit_names(self, rows: list[eventlog.AuditRow]) -> dict[int, str]:
+        """Stored names of the players the rows' targets name by uid."""
+        from ladder_cli.audit import target_uids
+
+        uids = set().union(*(target_uids(r.target) for r in rows)) if rows else set()
+        return self.ladder.names_of(sorted(uids)) if uids else {}
+
     def match_show(self, match_id: int) -> dict[str, object]:
         match_id = parse_match_id(match_id)
         found = eventlog.logged_match(self.ladder.store, match_id)

@@ -1266,8 +1266,14 @@ def audit(
         elif not rows:
             _out("no audit entries")
         else:
-            # the table shows the time as a datetime, to the minute
-            _out(rendering.audit_table([r.as_dict() | {"at": r.at} for r in found]))
+            from ladder_cli.audit import named_target
+
+            # the table shows the time as a datetime, to the minute, and players by name
+            names = ladder.admin.audit_names(found)
+            _out(rendering.audit_table([
+                r.as_dict() | {"at": r.at, "target": named_target(r.target, names)}
+                for r in found
+            ]))  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
