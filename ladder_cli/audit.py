@@ -81,10 +81,9 @@ def target_uids(target: str) -> set[int]:
 
 
 def named_target(target: str, names: Mapping[int, str]) -> str:
-    """The target as a person reads it: each known player's name before the uid."""
-    return _PLAYER_IN_TARGET.sub(
-        lambda m: f"{names[int(m[1])]} ({m[1]})" if int(m[1]) in names else m[1], target
-    )
+    """The target as a person reads it: each known player by name (JSON and CSV keep
+    the stored target, with uids)."""
+    return _PLAYER_IN_TARGET.sub(lambda m: names.get(int(m[1]), m[1]), target)
 
 
 __all__ = [
