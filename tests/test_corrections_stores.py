@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from ladder_cli.errors import BadInput
 from ladder_cli.ladder import Ladder
+from ladder_cli.stores import eventlog
 from tests.helpers import elo, query
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -217,8 +218,15 @@ def _fix(ladder: Ladder, model: Model, step: tuple[Any, ...]) -> None:
 )
 @given(steps=history, corrections=fixes)
 def test_corrections_end_where_a_replay_of_the_corrected_log_does(
-    db_url: str, tmp_path: Path, steps: list[tuple[Any, ...]], corrections: list[tuple[Any, ...]]
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    steps: list[tuple[Any, ...]],
+    corrections: list[tuple[Any, ...]],
 ) -> None:
+    # PostgreSQL writes the entries in bulk (COPY, one UPDATE) even for these few; the
+    # row-at-a-time path runs on SQLite here and for small corrections everywhere.
+    monkeypatch.setattr(eventlog, "BULK_ENTRIES", 1)
     url, home = _fresh_url(db_url, tmp_path)
     model = Model()
     with Ladder.open(db=url, home=home) as ladder:
@@ -285,9 +293,13 @@ def _bot(url: str, stop: threading.Event, tally: dict[Key, list[Any]]) -> None:
 
 
 @pytest.mark.pg
-def test_corrections_beside_the_bots_upsert_keep_every_write(pg_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("bulk", [False, True], ids=["row-at-a-time", "bulk"])
+def test_corrections_beside_the_bots_upsert_keep_every_write(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk: bool
+) -> None:
     """The bot writes `mmrs_1v1` while voids and amends run: nothing either wrote is lost,
     the bot's writes are not undone, and the corrections land as deltas on top of them."""
+    monkeypatch.setattr(eventlog, "BULK_ENTRIES", 1 if bulk else 10**9)
     model = Model()
     home = tmp_path / "home"
     home.mkdir()
