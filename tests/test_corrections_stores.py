@@ -212,7 +212,7 @@ def _fix(ladder: Ladder, model: Model, step: tuple[Any, ...]) -> None:
 
 
 @settings(
-    max_examples=20,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
