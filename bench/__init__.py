@@ -13,5 +13,6 @@ fresh virtualenv. Each run starts its own throwaway PostgreSQL cluster
 4. ``ladder record`` of one match end to end vs the same floor;
 5. ``ladder record --file`` vs a seed-style loop that reassigns ``with_columns`` per match;
 
-plus the peak RSS of ``ladder wal replay`` of a large pending queue.
+plus the peak RSS of ``ladder wal replay`` of a large pending queue, and (9, see
+:mod:`bench.corrections`) voiding a match near the start of a long log vs importing it.
 """

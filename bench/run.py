@@ -797,7 +797,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    only = set(args.only.split(",")) if args.only else {"1", "2", "3", "4", "5", "6", "7", "8"}
+    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9"}
+    only = set(args.only.split(",")) if args.only else every
     out = args.out or ROOT / "docs" / ("benchmarks-quick.md" if args.quick else "benchmarks.md")
     started = time.perf_counter()
     results: list[Result] = []
@@ -834,6 +835,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     results.append(result)
                 if "6" in only:
                     results.append(w6_replay_memory(pg, scratch, sizes, lad, jobs))
+            if "9" in only:
+                from bench.corrections import w9_void
+
+                settle(cluster)
+                results.extend(w9_void(pg, scratch, args.quick))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     total = time.perf_counter() - started

@@ -7,16 +7,19 @@ flushed; the store applies them exactly once under the flush's locks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ladder_cli.audit import parse_reason
-from ladder_cli.corrections import Plan, check
+from ladder_cli.corrections import ListedLog, Plan, check, plan
 from ladder_cli.errors import BadInput
 from ladder_cli.events import RESULT_NAMES
 from ladder_cli.model import AdjustJob, CorrectionJob, Entry, Key, now_utc, parse_race
 from ladder_cli.stores import eventlog
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from ladder_cli.ladder import Ladder, WriteOutcome
 
 MAX_ADJUST = 10_000
@@ -67,15 +70,14 @@ class Admin:
     def preview_correction(self, match_id: int, result: int | None) -> Preview:
         """Who a void (``result`` None) or amend would change; BadInput if it cannot apply."""
         match_id = parse_match_id(match_id)
-        unavailable = self.ladder.reachable()
-        if unavailable is not None:
-            return Preview(
-                note=f"{unavailable}: the match log cannot be read, so the correction is queued "
-                "unchecked and unpreviewed; it is checked when applied (see `ladder wal failed`)"
-            )
-        plan, stored = eventlog.preview(self.ladder.store, match_id, result)
+        if self.ladder.reachable() is not None:
+            return self._offline_preview(match_id, result)
+        done, stored = eventlog.preview(self.ladder.store, match_id, result)
+        return Preview(self._rows(done, stored), done)
+
+    def _rows(self, done: Plan, stored: dict[Key, Entry]) -> list[ChangeRow]:
         rows = []
-        for key, change in plan.changes.items():
+        for key, change in done.changes.items():
             before = stored.get(key)
             if before is None:
                 continue
@@ -84,7 +86,43 @@ class Admin:
                 ChangeRow(key, before.player_name, before, change.applied_to(before), drifted)
             )
         rows.sort(key=lambda r: (-abs(r.difference), r.key))
-        return Preview(rows, plan)
+        return rows
+
+    def _snapshot(self) -> tuple[ListedLog, pl.DataFrame, datetime] | None:
+        """This home's snapshot of the unreachable server: its newest matches and entries."""
+        snapshots = self.ladder._parts.snapshots()
+        entries, matches = snapshots.load_entries(), snapshots.load_matches()
+        if entries is None or not matches:
+            return None
+        return ListedLog(matches), entries[0], entries[1]
+
+    def _offline_preview(self, match_id: int, result: int | None) -> Preview:
+        """The preview from the snapshot, saying so; BadInput where the snapshot shows the
+        correction cannot apply (a void is final; amending to the result it has)."""
+        import polars as pl
+
+        from ladder_cli.replay import rating_rules
+        from ladder_cli.state import entries_from_frame
+
+        later = "it is checked when applied (see `ladder wal failed`)"
+        snapshot = self._snapshot()
+        if snapshot is None:
+            return Preview(note=f"offline: this home has no snapshot of the match log, so "
+                           f"there is no preview; {later}")  # fmt: skip
+        log, frame, taken = snapshot
+        when = f"{taken.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        if log.match(match_id) is None:
+            return Preview(note=f"offline: match {match_id} is not among the newest "
+                           f"{len(log.matches):,} matches of this home's snapshot ({when}), so "
+                           f"there is no preview; {later}")  # fmt: skip
+        rate, _ = rating_rules(self.ladder.rules())
+        done = plan(log, match_id, result, rate)
+        uids = sorted({key[0] for key in done.changes})
+        stored = {e.key: e for e in entries_from_frame(
+            frame.filter(pl.col("discord_uid").is_in(uids)))}  # fmt: skip
+        note = (f"offline: preview from this home's snapshot of {when} (its newest "
+                f"{len(log.matches):,} matches; resets and adjustments are not in it)")  # fmt: skip
+        return Preview(self._rows(done, stored), done, note)
 
     def correct(
         self, match_id: int, result: int | None, reason: str | None, *, flush: bool = True
@@ -94,6 +132,11 @@ class Admin:
         match_id = parse_match_id(match_id)
         if self.ladder.reachable() is None:
             check(eventlog.logged_match(self.ladder.store, match_id), match_id, result)
+        else:
+            snapshot = self._snapshot()
+            found = None if snapshot is None else snapshot[0].match(match_id)
+            if found is not None:
+                check(found, match_id, result)
         job = CorrectionJob(match_id, result, now_utc(), self.ladder.actor, reason)
         return self.ladder.submit([job], flush=flush, want_matches=False)
 
@@ -131,19 +174,29 @@ class Admin:
             raise BadInput(f"--limit {limit} must be 0 (all) or more")
         return eventlog.audit_rows(self.ladder.store, limit or None)
 
+    def audit_names(self, rows: list[eventlog.AuditRow]) -> dict[int, str]:
+        """Stored names of the players the rows' targets name by uid."""
+        from ladder_cli.audit import target_uids
+
+        uids = set().union(*(target_uids(r.target) for r in rows)) if rows else set()
+        return self.ladder.names_of(sorted(uids)) if uids else {}
+
     def match_show(self, match_id: int) -> dict[str, object]:
         match_id = parse_match_id(match_id)
         found = eventlog.logged_match(self.ladder.store, match_id)
         if found is None:
             raise BadInput(f"unknown match {match_id}: no match with this id in the match log")
+        names = self.ladder.names_of([found.p1_uid, found.p2_uid])
         shown: dict[str, object] = {
             "match_id": found.match_id,
             "played_at": found.played_at.isoformat(),
             "p1_uid": found.p1_uid,
+            "p1_name": names.get(found.p1_uid),
             "p1_race": found.p1_race,
             "p1_mmr_before": found.p1_before,
             "p1_mmr_after": found.p1_after,
             "p2_uid": found.p2_uid,
+            "p2_name": names.get(found.p2_uid),
             "p2_race": found.p2_race,
             "p2_mmr_before": found.p2_before,
             "p2_mmr_after": found.p2_after,

@@ -9,10 +9,12 @@ that applies that job (the last one, for a large import).
 from __future__ import annotations
 
 import getpass
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 from ladder_cli.errors import BadInput
 from ladder_cli.model import (
+    RACES,
     AdjustJob,
     AuditJob,
     CorrectionJob,
@@ -69,4 +71,27 @@ def audit_of(jobs: Sequence[Job], actor: str) -> AuditJob | None:
     return AuditJob(action, target, now_utc().replace(microsecond=0), actor)
 
 
-__all__ = ["MAX_REASON", "audit_of", "default_actor", "parse_actor", "parse_reason"]
+#: A player's uid in a stored target: digits followed by a race or "(every race)".
+_PLAYER_IN_TARGET = re.compile(r"(?<![\w])(\d+)(?= (?:\(|(?:" + "|".join(RACES) + r")\b))")
+
+
+def target_uids(target: str) -> set[int]:
+    """The players a stored target names by uid (``record``, ``reset``, ``adjust``)."""
+    return {int(uid) for uid in _PLAYER_IN_TARGET.findall(target)}
+
+
+def named_target(target: str, names: Mapping[int, str]) -> str:
+    """The target as a person reads it: each known player by name (JSON and CSV keep
+    the stored target, with uids)."""
+    return _PLAYER_IN_TARGET.sub(lambda m: names.get(int(m[1]), m[1]), target)
+
+
+__all__ = [
+    "MAX_REASON",
+    "audit_of",
+    "default_actor",
+    "named_target",
+    "parse_actor",
+    "parse_reason",
+    "target_uids",
+]

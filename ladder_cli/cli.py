@@ -1105,15 +1105,34 @@ def match_show(
         if fmt is TableJson.json:
             _raw(rendering.to_json(shown))
             return
-        table = rendering.table([("field", "left"), ("value", "left")], title=f"Match {match_id}")
-        for key, value in shown.items():
-            if key != "audit":
-                table.add_row(key, rendering.literal(str(value)))
+        table = rendering.table([("", "left"), ("", "left")], title=f"Match {match_id}")
+        table.show_header = False
+        for side in ("p1", "p2"):
+            name, uid = shown[f"{side}_name"], shown[f"{side}_uid"]
+            who = f"{uid}" if name is None else f"{name} ({uid})"
+            table.add_row(side.upper(), rendering.literal(
+                f"{who} {shown[f'{side}_race']}: {shown[f'{side}_mmr_before']} → "
+                f"{shown[f'{side}_mmr_after']}"
+            ))  # fmt: skip
+        result = {0: "draw", 1: "P1 won", 2: "P2 won"}.get(shown["result"], str(shown["result"]))  # type: ignore[call-overload]
+        table.add_row("result", result)
+        table.add_row("state", str(shown["state"]))
+        table.add_row("played", _when(str(shown["played_at"])))
         _out(table)
         for entry in shown["audit"]:  # type: ignore[attr-defined]
             _out(rendering.literal(
-                f"{entry['at']}  {entry['actor']}  {entry['action']}: {entry['reason'] or ''}"
+                f"{_when(entry['at'])}  {entry['actor']}  {entry['action']} {entry['target']}: "
+                f"{entry['reason'] or ''}"
             ))  # fmt: skip
+
+
+def _when(iso: str | None) -> str:
+    """An ISO time as the tables show it: UTC to the minute."""
+    from datetime import UTC, datetime
+
+    if iso is None:
+        return ""
+    return f"{datetime.fromisoformat(iso).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 @match_app.command("void")
@@ -1155,7 +1174,7 @@ def _correct(
         preview = ladder.admin.preview_correction(match_id, result)
         if preview.note:
             _warn(preview.note)
-        else:
+        if preview.plan is not None:
             _show_changes(preview.rows, f"{what} match {match_id}")
         if dry_run:
             _notes(ladder)
@@ -1247,8 +1266,14 @@ def audit(
         elif not rows:
             _out("no audit entries")
         else:
-            # the table shows the time as a datetime, to the minute
-            _out(rendering.audit_table([r.as_dict() | {"at": r.at} for r in found]))
+            from ladder_cli.audit import named_target
+
+            # the table shows the time as a datetime, to the minute, and players by name
+            names = ladder.admin.audit_names(found)
+            _out(rendering.audit_table([
+                r.as_dict() | {"at": r.at, "target": named_target(r.target, names)}
+                for r in found
+            ]))  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

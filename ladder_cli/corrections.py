@@ -14,14 +14,14 @@ that matched the log, and the correction alone for one an outside writer changed
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from ladder_cli.errors import BadInput
 from ladder_cli.events import AMENDED, VOIDED, LoggedMatch, StateEvent, score
-from ladder_cli.model import Entry, Key
+from ladder_cli.model import AppliedMatch, Entry, Key
 from ladder_cli.replay import Rate, counts_of
 
 CHUNK = 20_000
@@ -41,6 +41,33 @@ class EventLog(Protocol):
         """The latest game of ``key`` in effect before the match, since its counts were last
         set (a baseline's own last game included): what its ``last_played`` was then."""
         ...
+
+
+class ListedLog:
+    """Logged matches in memory as an :class:`EventLog`: this home's snapshot of a server
+    (its newest matches, without resets and adjustments), so a correction queued while
+    the server is down can still be previewed, approximately."""
+
+    def __init__(self, matches: Iterable[AppliedMatch]) -> None:
+        self.matches = sorted(
+            (LoggedMatch(m.match_id, m.played_at, m.p1_uid, m.p1_race, m.p2_uid, m.p2_race,
+                         m.result, m.state, m.p1_mmr_before, m.p1_mmr_after, m.p2_mmr_before,
+                         m.p2_mmr_after)
+             for m in matches if m.match_id is not None),
+            key=lambda m: m.match_id,
+        )  # fmt: skip
+        self.by_id = {m.match_id: m for m in self.matches}
+
+    def match(self, match_id: int) -> LoggedMatch | None:
+        return self.by_id.get(match_id)
+
+    def later(self, match_id: int) -> Iterator[LoggedMatch | StateEvent]:
+        return (m for m in self.matches if m.match_id > match_id)
+
+    def last_played_before(self, key: Key, match_id: int) -> datetime | None:
+        played = [m.played_at for m in self.matches if m.match_id < match_id
+                  and m.state != VOIDED and key in (m.key1, m.key2)]  # fmt: skip
+        return max(played, default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +276,7 @@ __all__ = [
     "EntryChange",
     "EventLog",
     "EventRewrite",
+    "ListedLog",
     "MatchRewrite",
     "Plan",
     "Rewrite",

@@ -125,3 +125,22 @@ def test_matches_csv_accepts_result_2(db_url: str, home: Path, tmp_path: Path) -
     csv.write_text("p1_uid,p1_race,p2_uid,p2_race,result\n1,bw_zerg,2,bw_terran,3\n")
     bad = run(home, db_url, "record", "--file", csv, code=2)
     assert "line 2" in bad.err and "2 (P2 won)" in bad.err
+
+
+def test_match_show_names_the_players(db_url: str, home: Path) -> None:
+    run(home, db_url, "init")
+    run(home, db_url, "record", 1, "bw_zerg", 2, "bw_terran", "--p1-name", "[b]Alice",
+        "--p2-name", "Bob")  # fmt: skip
+    run(home, db_url, "match", "amend", 1, "--result", "p2", "--reason", "typo", "--yes")
+    shown = run(home, db_url, "match", "show", 1, "--format", "json").json
+    assert (shown["p1_name"], shown["p2_name"], shown["state"]) == ("[b]Alice", "Bob", "amended")
+    assert [(a["action"], a["target"]) for a in shown["audit"]] == [("amend", "match 1")]
+    table = run(home, db_url, "match", "show", 1).out
+    assert "[b]Alice (1) bw_zerg: 1500 → 1480" in table  # names are data: shown literally
+    assert "Bob (2) bw_terran: 1500 → 1520" in table and "P2 won" in table
+    assert "amend match 1: typo" in table
+    audit = run(home, db_url, "audit").out
+    assert "[b]Alice bw_zerg vs Bob" in audit, audit  # the table names the players it can
+    assert run(home, db_url, "audit", "--format", "json").json[-1]["target"] == (
+        "1 bw_zerg vs 2 bw_terran"
+    )

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 PAGE = 50_000
 """Match-log rows read at a time by a replay: its memory stays that of one page."""
 
+BULK_ENTRIES = 64
+"""From this many changed entries on, a server takes them in bulk (as the flush does)."""
+
 Mark = tuple[int, QueuedJob, list[tuple[Key, int, int]]]
 """A non-match job of a flushed batch: how many of the batch's matches came before it,
 the job, and each entry it changed with its MMR before and after."""
@@ -345,8 +348,14 @@ def apply_correction(store: Store, queue_id: str, queued: QueuedJob) -> BatchRes
 
 
 def _write_changes(store: Store, cur: Any, done: Plan) -> dict[Key, Entry]:
-    """Each change as a delta on the stored row (locked in key order on a server)."""
+    """Each change as a delta on the stored row (locked in key order on a server; in
+    bulk there, as the flush writes, when there are many)."""
     written: dict[Key, Entry] = {}
+    bulk = getattr(store, "write_entry_changes", None)
+    if bulk is not None and len(done.changes) >= BULK_ENTRIES:
+        for stored in bulk(cur, list(done.changes.values())):
+            written[stored.key] = done.changes[stored.key].applied_to(stored)
+        return written
     lock = store.lock_rows
     ts, q = store._ts, store.q
     for key in sorted(done.changes):
