@@ -1300,9 +1300,9 @@ def season_close(
         else:
             _out("no entry has a game yet: no champion")
         _out(
-            f"{plural(preview.moving, 'entry', 'entries')} of {preview.entries:,} move toward "
-            f"1500 (soft reset {preview.soft_reset:g}); "
-            f"{plural(preview.played, 'entry', 'entries')} with games start again at 0-0-0"
+            f"{preview.moving:,} of {plural(preview.entries, 'entry', 'entries')} move toward "
+            f"1500 (soft reset {preview.soft_reset:g}); the {preview.played:,} with games "
+            "start again at 0-0-0"
         )
         _confirm(yes, f"Close season {shown!r}?")
         outcome = ladder.seasons.close(preview, flush=not no_flush)
