@@ -1304,10 +1304,10 @@ def season_close(
             f"1500 (soft reset {preview.soft_reset:g}); the {preview.played:,} with games "
             "start again at 0-0-0"
         )
-        _confirm(yes, f"Close season {shown!r}?")
+        _confirm(yes, f"Close season '{shown}'?")
         outcome = ladder.seasons.close(preview, flush=not no_flush)
         if outcome.applied:
-            _out(f"closed season {shown}")
+            _out(rendering.literal(f"closed season {preview.name}"))
         _report_write(ladder, outcome, what="the season close", show_matches=False)
 
 

@@ -328,3 +328,12 @@ def test_an_old_database_gains_the_season_tables(db_url: str, home: Path, tmp_pa
     assert json.loads(run(home, db_url, "season", "list", "--format", "json").out)[0]["name"] == (
         "Season 1"
     )
+
+
+def test_a_season_name_is_shown_literally(db_url: str, home: Path, tmp_path: Path) -> None:
+    _setup(home, db_url, tmp_path)
+    name = "[bold red]x[/] S1"
+    assert name in run(home, db_url, "season", "close", name, "--yes").out
+    assert name in run(home, db_url, "season", "list").out
+    assert run(home, db_url, "season", "list", "--format", "json").json[0]["name"] == name
+    assert _board(home, db_url, "--season", name) != []

@@ -422,7 +422,6 @@ SEASON_RESET_ENTRIES: Final = f"""
 UPDATE mmrs_1v1 SET mmr = {SOFT_RESET_MMR}, games_played = 0, games_won = 0, games_lost = 0,
     games_drawn = 0
 """
-SEASON_MOVED: Final = f"SELECT count(*) FROM mmrs_1v1 WHERE mmr <> {SOFT_RESET_MMR}"
 
 _STANDING_COLUMNS: Final = (
     "place, position, race_position, rank, discord_uid, player_name, race, mmr, "
