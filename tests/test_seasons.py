@@ -117,32 +117,27 @@ def test_soft_reset_arithmetic(db_url: str, home: Path, tmp_path: Path) -> None:
     """F = 0, 0.5, 1 (and 0.3) against values worked out by hand, on MMRs set directly."""
     _setup(home, db_url, tmp_path)
     keys = sorted(_stored(db_url))
-    chosen = [1737, 1263, 1001, 1999, 1500, 1501, 1499, 2]
-    for key, mmr in zip(keys, chosen, strict=False):
-        query(db_url, "UPDATE mmrs_1v1 SET mmr = %s WHERE discord_uid = %s AND race = %s",
-              (mmr, *key))  # fmt: skip
+    chosen = [1737, 1263, -3000, 1001, 1999, 2, 1501, 1499, 1500]  # the first len(keys)
     # floor(1500 + F * (mmr - 1500) + 0.5), worked out by hand
     by_hand = {
-        0.5: [1619, 1382, 1251, 1750, 1500, 1501, 1500, 751],
-        0.3: [1571, 1429, 1350, 1650, 1500, 1500, 1500, 1051],
-        0.0: [1500] * 8,
+        0.5: [1619, 1382, -750, 1251, 1750, 751, 1501, 1500, 1500],
+        0.3: [1571, 1429, 150, 1350, 1650, 1051, 1500, 1500, 1500],
+        0.0: [1500] * 9,
         1.0: chosen,
     }
     for factor, expected in by_hand.items():
         assert [soft_reset(m, round(factor * 1_000_000)) for m in chosen] == expected
-    previous = dict(_stored(db_url))
-    for i, factor in enumerate([0.5, 0.3, 0.0, 1.0]):
-        before = _stored(db_url)
+    previous = _stored(db_url)
+    for i, (factor, expected) in enumerate(by_hand.items()):
+        for key, mmr in zip(keys, chosen, strict=False):  # each close from the same MMRs
+            query(db_url, "UPDATE mmrs_1v1 SET mmr = %s WHERE discord_uid = %s AND race = %s",
+                  (mmr, *key))  # fmt: skip
         run(home, db_url, "season", "close", f"S{i}", "--soft-reset", factor, "--yes")
         after = _stored(db_url)
+        assert [after[k][0] for k in keys] == expected[: len(keys)], factor
         for key in keys:
-            assert after[key][0] == soft_reset(before[key][0], round(factor * 1_000_000))
             assert after[key][1:5] == (0, 0, 0, 0)
             assert after[key][5] == previous[key][5]  # last_played kept
-    first = [
-        soft_reset(previous[k][0], 500_000) for k in keys[: len(chosen)]
-    ]  # the first close, by hand
-    assert first == by_hand[0.5][: len(keys)]
     events = query(db_url, "SELECT count(*), count(DISTINCT job_id) FROM ladder_events "
                    "WHERE kind = 'season'")[0]  # fmt: skip
     assert (events[0], events[1]) == (4 * len(keys), 4)
