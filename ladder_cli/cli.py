@@ -1282,7 +1282,7 @@ def season_close(
             metavar="F",
             help="Each MMR becomes 1500 + F * (MMR - 1500): 0 everyone to 1500, 1 MMR kept.",
         ),
-    ] = 0.5,
+    ] = 0.5,  # ladder_cli.seasons.DEFAULT_SOFT_RESET, not imported by every command
     yes: Annotated[bool, _YES] = False,
     no_flush: Annotated[bool, _NO_FLUSH] = False,
 ) -> None:
