@@ -797,7 +797,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9"}
+    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "season"}
     only = set(args.only.split(",")) if args.only else every
     out = args.out or ROOT / "docs" / ("benchmarks-quick.md" if args.quick else "benchmarks.md")
     started = time.perf_counter()
@@ -827,6 +827,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settle(cluster)
             if "8" in only:
                 results.append(w8_record_then_read(scratch, sizes))
+            if "season" in only:
+                from bench.seasons import season_close
+
+                results.extend(season_close(pg, scratch, sizes))
+                settle(cluster)
             if only & {"5", "6"}:
                 lad = data.ladder(sizes.file_players, seed=7)
                 jobs = data.matches(lad, sizes.replay_jobs, seed=8)

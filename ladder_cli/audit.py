@@ -21,6 +21,7 @@ from ladder_cli.model import (
     Job,
     MatchJob,
     ResetJob,
+    SeasonJob,
     now_utc,
     parse_name,
 )
@@ -53,8 +54,8 @@ def parse_reason(text: str | None) -> str:
 
 def audit_of(jobs: Sequence[Job], actor: str) -> AuditJob | None:
     """The audit row of a command's jobs (None when they carry their own: corrections and
-    adjustments write theirs when applied)."""
-    if not jobs or isinstance(jobs[0], AdjustJob | CorrectionJob | AuditJob):
+    adjustments write theirs when applied, and so does a season close)."""
+    if not jobs or isinstance(jobs[0], AdjustJob | CorrectionJob | AuditJob | SeasonJob):
         return None
     first = jobs[0]
     if isinstance(first, ResetJob):

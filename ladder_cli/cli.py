@@ -49,6 +49,11 @@ match_app = typer.Typer(
     help="One logged match: show it, void it or amend its result.", no_args_is_help=True
 )
 app.add_typer(match_app, name="match")
+season_app = typer.Typer(
+    help="Seasons: close one (archive the standings, then a soft reset), list the closed ones.",
+    no_args_is_help=True,
+)
+app.add_typer(season_app, name="season")
 
 
 class TableJsonCsv(StrEnum):
@@ -574,6 +579,12 @@ def leaderboard(
             "--country", metavar="CC", help="Only players of this country (the bot's players)."
         ),
     ] = None,
+    season: Annotated[
+        str | None,
+        typer.Option(
+            "--season", metavar="NAME", help="A closed season's final standings (`season list`)."
+        ),
+    ] = None,
     fmt: Annotated[
         TableJsonCsv, typer.Option("--format", help="Output format.")
     ] = TableJsonCsv.table,
@@ -591,6 +602,7 @@ def leaderboard(
             best_race=best_race,
             rank=rank,
             country=country,
+            season=season,
         ).to_dicts()
         if fmt is TableJsonCsv.json:
             _raw(rendering.to_json(rows))
@@ -602,7 +614,11 @@ def leaderboard(
             races = ", ".join(race or ())
             where = f" — {races}" if races else ""
             title = f"Leaderboard{where}{f' (page {page})' if page > 1 else ''}"
-            _out(rendering.leaderboard_table(rows, title=title))
+            if season is not None:
+                title = f"{season}: final standings{where}{f' (page {page})' if page > 1 else ''}"
+            _out(rendering.leaderboard_table(
+                rows, title=title if season is None else rendering.literal(title)
+            ))  # fmt: skip
         _notes(ladder)
 
 
@@ -642,6 +658,8 @@ def profile(
                 )
             else:
                 _out("no matches yet")
+            if prof.seasons:
+                _out(rendering.profile_seasons_table(prof.seasons, title="Seasons"))
         _notes(ladder)
 
 
@@ -1274,6 +1292,66 @@ def audit(
                 r.as_dict() | {"at": r.at, "target": named_target(r.target, names)}
                 for r in found
             ]))  # fmt: skip
+
+
+# -- seasons ---------------------------------------------------------------------------
+
+
+@season_app.command("close")
+def season_close(
+    name: Annotated[str, typer.Argument(help="The season's name, e.g. 'Season 1'.")],
+    soft_reset: Annotated[
+        float,
+        typer.Option(
+            "--soft-reset",
+            metavar="F",
+            help="Each MMR becomes 1500 + F * (MMR - 1500): 0 everyone to 1500, 1 MMR kept.",
+        ),
+    ] = 0.5,  # ladder_cli.seasons.DEFAULT_SOFT_RESET, not imported by every command
+    yes: Annotated[bool, _YES] = False,
+    no_flush: Annotated[bool, _NO_FLUSH] = False,
+) -> None:
+    """Archive every entry's final standing under NAME, then start a new season."""
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        preview = ladder.seasons.preview_close(name, soft_reset)
+        shown = rendering.visible(preview.name)
+        if preview.note:
+            _warn(preview.note)
+        if preview.champions:
+            title = rendering.literal(f"{preview.name}: champions")
+            _out(rendering.champions_table(preview.champions, title=title))
+        else:
+            _out("no entry has a game yet: no champion")
+        _out(
+            f"{preview.moving:,} of {plural(preview.entries, 'entry', 'entries')} move toward "
+            f"1500 (soft reset {preview.soft_reset:g}); the {preview.played:,} with games "
+            "start again at 0-0-0"
+        )
+        _confirm(yes, f"Close season '{shown}'?")
+        outcome = ladder.seasons.close(preview, flush=not no_flush)
+        if outcome.applied:
+            _out(rendering.literal(f"closed season {preview.name}"))
+        _report_write(ladder, outcome, what="the season close", show_matches=False)
+
+
+@season_app.command("list")
+def season_list(
+    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
+) -> None:
+    """Closed seasons, newest first."""
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        found = ladder.seasons.list()
+        if fmt is TableJson.json:
+            _raw(rendering.to_json([s.as_dict() for s in found]))
+        elif not found:
+            _out("no closed seasons")
+        else:
+            rows = [s.as_dict() | {"closed_at": s.closed_at} for s in found]
+            _out(rendering.season_list_table(rows))
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

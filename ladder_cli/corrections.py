@@ -176,8 +176,10 @@ def plan(
     for key, new, old in ((k1, a1, m.p1_after), (k2, a2, m.p2_after)):
         if new != old:
             current[key], logged[key] = new, old
-    # The corrected match's counts change until a later event sets that entry's counts.
+    # The corrected match's counts change until a later event sets that entry's counts, and
+    # its last game until one sets the last game too (a season reset keeps it).
     counts_live = {k1: True, k2: True}
+    last_live = {k1: True, k2: True}
     later_last: dict[Key, datetime | None] = {k1: None, k2: None}
     pending: list[Rewrite] = []
 
@@ -192,7 +194,7 @@ def plan(
             ka, kb = event.key1, event.key2
             if event.state != VOIDED:
                 for key in (ka, kb):
-                    if counts_live.get(key):
+                    if last_live.get(key):
                         seen = later_last[key]
                         if seen is None or event.played_at > seen:
                             later_last[key] = event.played_at
@@ -223,6 +225,8 @@ def plan(
             key = event.key
             if event.sets_counts and key in counts_live:
                 counts_live[key] = False
+                if not event.keeps_last:
+                    last_live[key] = False
             if key not in current:
                 continue
             out.replayed += 1
@@ -241,13 +245,15 @@ def plan(
     for key, new in current.items():
         out.changes[key] = EntryChange(key, mmr=new - logged[key], logged_mmr=logged[key])
     for key, side in ((k1, 1), (k2, 2)):
-        if not counts_live[key]:
-            continue
         change = out.changes.get(key) or EntryChange(key)
         won, lost, drawn = counts_of(m.result, side)
-        if result is None:
+        if result is None and counts_live[key]:
             change.played -= 1
             change.won, change.lost, change.drawn = -won, -lost, -drawn
+        elif result is not None and counts_live[key]:
+            nwon, nlost, ndrawn = counts_of(result, side)
+            change.won, change.lost, change.drawn = nwon - won, nlost - lost, ndrawn - drawn
+        if result is None and last_live[key]:
             later = later_last[key]
             if later is None or later < m.played_at:
                 earlier = log.last_played_before(key, match_id)
@@ -255,9 +261,6 @@ def plan(
                 new_last = _latest(earlier, later)
                 if old_last != new_last:
                     change.last = (old_last, new_last)
-        else:
-            nwon, nlost, ndrawn = counts_of(result, side)
-            change.won, change.lost, change.drawn = nwon - won, nlost - lost, ndrawn - drawn
         if not change.empty:
             out.changes[key] = change
     return out

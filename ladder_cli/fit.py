@@ -96,7 +96,8 @@ class FitTable:
 
     columns: Sequence[Col]
     rows: list[Sequence[Cell]] = field(default_factory=list)
-    title: str | None = None
+    #: A :class:`~rich.text.Text` for a title holding user data (a str is Rich markup).
+    title: str | Text | None = None
     now: datetime | None = None
 
     def add_row(self, *cells: Cell) -> None:

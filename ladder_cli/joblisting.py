@@ -146,6 +146,9 @@ def _info(row: tuple[object, ...]) -> JobInfo:
         summary = {"discord_uid": p1_uid, "race": p1_race, "by_points": mmr, "reason": p2n}
     elif kind == "audit":
         summary = {"action": p1_race, "target": p2_race, "by": p1n, "at": at}
+    elif kind == "season":
+        summary = {"season": p2_race, "soft_reset": mmr / 10**6 if isinstance(mmr, int) else None,
+                   "by": p1n, "at": at}  # fmt: skip
     else:
         summary = {
             "discord_uid": p1_uid,

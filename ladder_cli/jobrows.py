@@ -17,6 +17,7 @@ from ladder_cli.model import (
     Job,
     MatchJob,
     ResetJob,
+    SeasonJob,
 )
 
 #: The columns of an encoded job (:data:`COLUMNS`), as the ``jobs`` and ``retained_jobs``
@@ -55,7 +56,7 @@ Row = tuple[
 
 
 def encode(job: Job) -> Row:
-    if isinstance(job, AdjustJob | CorrectionJob | AuditJob):
+    if isinstance(job, AdjustJob | CorrectionJob | AuditJob | SeasonJob):
         return _encode_admin(job)
     if isinstance(job, MatchJob):
         return (
@@ -86,11 +87,16 @@ def encode(job: Job) -> Row:
     )
 
 
-def _encode_admin(job: AdjustJob | CorrectionJob | AuditJob) -> Row:
+def _encode_admin(job: AdjustJob | CorrectionJob | AuditJob | SeasonJob) -> Row:
     """The admin jobs in the same columns: the actor in ``p1_name``, the reason in
     ``p2_name``; a correction's match id in ``p1_uid`` (its result in ``result``, NULL to
-    void); an audit row's action in ``p1_race`` and target in ``p2_race``."""
+    void); an audit row's action in ``p1_race`` and target in ``p2_race``; a season
+    close's name in ``p2_race``, its soft-reset factor in ``mmr`` and its activity window
+    in ``result``."""
     at = int(job.at.timestamp())
+    if isinstance(job, SeasonJob):
+        days = job.activity_days
+        return ("season", 0, None, None, job.name, days, at, job.actor, None, job.factor, None)
     if isinstance(job, AdjustJob):
         row = ("adjust", job.uid, job.race, None, None, None, at, job.actor, job.reason)
         return (*row, job.delta, None)
@@ -117,6 +123,10 @@ def _decode_admin(row: Row) -> Job:
     at = datetime.fromtimestamp(at_s, UTC)
     if not isinstance(actor, str):
         raise ValueError(f"{kind} job has no actor")
+    if kind == "season":
+        if not isinstance(p2_race, str) or not isinstance(mmr, int) or not 0 <= mmr <= 10**6:
+            raise ValueError("season job has missing or invalid fields")
+        return SeasonJob(p2_race, mmr, at, actor, result)
     if kind == "adjust":
         if p1_race not in RACES or not isinstance(mmr, int) or not isinstance(reason, str):
             raise ValueError("adjust job has missing or invalid fields")
@@ -163,6 +173,14 @@ def in_stored_form(job: Job) -> bool:
     write what a replay would (:meth:`Ladder.flush` ``fresh``)."""
     if isinstance(job, AdjustJob | CorrectionJob | AuditJob):
         return _stored_time(job.at)
+    if isinstance(job, SeasonJob):
+        days = job.activity_days
+        return (
+            type(job.name) is str
+            and type(job.factor) is int
+            and (days is None or type(days) is int)
+            and _stored_time(job.at)
+        )
     if isinstance(job, MatchJob):
         return (
             type(job.p1_uid) is int
@@ -204,6 +222,6 @@ def decode(row: Row) -> Job:
         if (p1_race is not None and p1_race not in RACES) or not isinstance(mmr, int):
             raise ValueError("reset job has missing or invalid fields")
         return ResetJob(p1_uid, p1_race, mmr, bool(keep), at)
-    if kind in ("adjust", "void", "amend", "audit"):
+    if kind in ("adjust", "void", "amend", "audit", "season"):
         return _decode_admin(row)
     raise ValueError(f"unknown job kind {kind!r}")

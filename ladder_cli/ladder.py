@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ladder_cli.admin import Admin
     from ladder_cli.reconcile import ReconcileReport
     from ladder_cli.rules import Rules
+    from ladder_cli.seasons import Seasons
     from ladder_cli.state import Overlay
     from ladder_cli.verify import VerifyReport
 
@@ -237,11 +238,13 @@ class Ladder:
         best_race: bool = False,
         rank: str | None = None,
         country: str | None = None,
+        season: str | None = None,
     ) -> pl.DataFrame:
         """One page of the leaderboard. ``race`` may name several races; ``best_race``
         keeps each player's best ranked entry; ``rank`` one letter; ``country`` the
-        players of the bot's ``players`` table from that country."""
-        return self._reads.leaderboard(race, top, page, min_games, best_race, rank, country)
+        players of the bot's ``players`` table from that country; ``season`` a closed
+        season's final standings instead of the live ones."""
+        return self._reads.leaderboard(race, top, page, min_games, best_race, rank, country, season)
 
     def profile(self, player: str | int, *, recent: int = 10) -> Profile:
         return self._reads.profile(player, recent=recent)
@@ -309,6 +312,13 @@ class Ladder:
         from ladder_cli.admin import Admin
 
         return Admin(self)
+
+    @property
+    def seasons(self) -> Seasons:
+        """Close a season, list the closed ones, read their final standings."""
+        from ladder_cli.seasons import Seasons
+
+        return Seasons(self)
 
     # -- the queue ---------------------------------------------------------------------
 

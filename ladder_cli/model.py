@@ -224,7 +224,21 @@ class AuditJob:
     reason: str | None = None
 
 
-Job = MatchJob | ResetJob | AdjustJob | CorrectionJob | AuditJob
+@dataclass(frozen=True, slots=True)
+class SeasonJob:
+    """Close the season ``name``: archive every entry's standing, then pull each MMR toward
+    the middle by ``factor`` (millionths; see :func:`ladder_cli.events.soft_reset`).
+    ``activity_days`` is the queueing home's activity window (config), so the letters
+    archived are those its leaderboard showed."""
+
+    name: str
+    factor: int
+    at: datetime
+    actor: str
+    activity_days: int | None = None
+
+
+Job = MatchJob | ResetJob | AdjustJob | CorrectionJob | AuditJob | SeasonJob
 
 
 def job_uids(job: Job) -> tuple[int, ...]:

@@ -10,7 +10,7 @@ letter gets a count of positions from :func:`ladder_cli.rules.fixed_allocation`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -137,6 +137,17 @@ def leaderboard(
         one = races[0] if races else None
         return _page(frame, one, min_games, top, page, rules, now)
     board = with_ranks(frame, rules=rules, now=now)
+    return narrowed(
+        board, filters=replace(filters, races=races), min_games=min_games, top=top, page=page
+    )
+
+
+def narrowed(
+    board: pl.DataFrame, *, filters: Filters, min_games: int, top: int | None, page: int
+) -> pl.DataFrame:
+    """One page of a board already in rank order with its letters (the live one, or a
+    closed season's archive): filtered, then positions counted within what is left."""
+    races = filters.races
     if races:
         board = board.filter(pl.col("race").is_in(list(races)))
     if filters.uids is not None:

@@ -7,7 +7,7 @@ admin always sees their own writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from ladder_cli.errors import BadInput
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from ladder_cli.parts import Parts
     from ladder_cli.state import Overlay
+    from ladder_cli.stores import Store
 
 MAX_ROWS: Final = 2**62
 """A ``--limit`` above this means "all": SQL's LIMIT takes a 64-bit integer."""
@@ -35,6 +36,8 @@ class Profile:
     country: str | None = None
     region: str | None = None
     battletag: str | None = None
+    #: The player's final standing in each closed season, newest first.
+    seasons: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +48,7 @@ class Profile:
             "country": self.country,
             "region": self.region,
             "battletag": self.battletag,
+            "seasons": self.seasons,
         }
 
 
@@ -82,6 +86,7 @@ class Reads:
         best_race: bool = False,
         rank: str | None = None,
         country: str | None = None,
+        season: str | None = None,
     ) -> pl.DataFrame:
         from ladder_cli import ranks
         from ladder_cli.stores.bot import bot_players_in
@@ -112,6 +117,18 @@ class Reads:
                     param="country",
                 )
         filters = ranks.Filters(races, best_race, letter, None if uids is None else frozenset(uids))
+        if season is not None:
+            from ladder_cli.seasons import season_board
+
+            return season_board(
+                parts.store,
+                parts.source.unavailable,
+                season,
+                filters=filters,
+                min_games=min_games,
+                top=top or None,
+                page=page,
+            )
         options: dict[str, Any] = {
             "race": races[0] if len(races) == 1 else None,
             "top": top or None,
@@ -158,7 +175,8 @@ class Reads:
         races = mine.select(ranks.LEADERBOARD_COLUMNS).to_dicts()
         name = races[0]["player_name"]
         parts = self._parts
-        bot = (bot_player(parts.store, uid) if parts.source.unavailable is None else None) or {}
+        online = parts.source.unavailable is None
+        bot = (bot_player(parts.store, uid) if online else None) or {}
         return Profile(
             uid,
             name,
@@ -167,6 +185,7 @@ class Reads:
             country=_text(bot.get("country")),
             region=_text(bot.get("region")),
             battletag=_text(bot.get("battletag")),
+            seasons=season_finishes(parts.store, uid) if online else [],
         )
 
     def history(
@@ -209,6 +228,27 @@ class Reads:
             return {}
         frame = self.current().frame.filter(pl.col("discord_uid").is_in(wanted))
         return dict(frame.select("discord_uid", "player_name").iter_rows())
+
+
+def season_finishes(store: Store, uid: int) -> list[dict[str, Any]]:
+    """The player's final standing in each closed season, newest first (the archive
+    lives in the database only, so a profile read offline shows none)."""
+    from ladder_cli.stores.seasons import finishes
+
+    return [
+        {
+            "name": r["season"],
+            "race": r["race"],
+            "position": r["position"],
+            "race_position": r["race_position"],
+            "rank": r["rank"],
+            "mmr": r["mmr"],
+            "won": r["games_won"],
+            "lost": r["games_lost"],
+            "drawn": r["games_drawn"],
+        }
+        for r in finishes(store, uid)
+    ]
 
 
 def _text(value: object) -> str | None:

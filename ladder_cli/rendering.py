@@ -161,7 +161,7 @@ RANK_STYLES = {
 }
 
 
-def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> FitTable:
+def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str | Text) -> FitTable:
     t = FitTable(
         [
             Col("#", "number", "right"),
@@ -608,3 +608,78 @@ def preview_lines(preview: Preview) -> list[Text]:
         )
     )
     return lines
+
+
+# -- seasons ---------------------------------------------------------------------------
+
+
+def season_list_table(rows: Sequence[Mapping[str, Any]]) -> FitTable:
+    """Closed seasons, newest first."""
+    t = FitTable(
+        [
+            Col("Season", "name"),
+            Col("Closed", "time"),
+            Col("Entries", "number", "right"),
+            Col("Matches", "number", "right"),
+            Col("Soft reset", "number", "right", narrow="F"),
+        ],
+        title="Seasons",
+    )
+    for r in rows:
+        t.add_row(
+            literal(str(r["name"])),
+            r["closed_at"],
+            f"{r['entries']:,}",
+            f"{r['matches']:,}",
+            f"{r['soft_reset']:g}",
+        )
+    return t
+
+
+def champions_table(rows: Sequence[Mapping[str, Any]], *, title: str | Text) -> FitTable:
+    """Each race's first place: the champions a season close crowns."""
+    t = FitTable(
+        [
+            Col("Race", "race"),
+            Col("Champion", "name"),
+            Col("Rank", "text", "center"),
+            Col("MMR", "number", "right"),
+        ],
+        title=title,
+    )
+    for r in rows:
+        t.add_row(
+            r["race"],
+            literal(str(r["player_name"])),
+            Text(r["rank"], style=RANK_STYLES.get(r["rank"], "")),
+            str(r["mmr"]),
+        )
+    return t
+
+
+def profile_seasons_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> FitTable:
+    """A player's final standing in each closed season (``#``: the season's leaderboard
+    position; ``Race #``: within the race)."""
+    t = FitTable(
+        [
+            Col("Season", "name"),
+            Col("Race", "race"),
+            Col("#", "number", "right"),
+            Col("Race #", "number", "right", narrow="R#"),
+            Col("Rank", "text", "center"),
+            Col("MMR", "number", "right"),
+            Col("W-L-D", "number", "right"),
+        ],
+        title=title,
+    )
+    for r in rows:
+        t.add_row(
+            literal(str(r["name"])),
+            r["race"],
+            "" if r["position"] is None else str(r["position"]),
+            "" if r["race_position"] is None else str(r["race_position"]),
+            Text(r["rank"], style=RANK_STYLES.get(r["rank"], "")),
+            str(r["mmr"]),
+            f"{r['won']}-{r['lost']}-{r['drawn']}",
+        )
+    return t

@@ -280,6 +280,10 @@ def test_a_least_privilege_role_can_run_every_command(
         ["match", "amend", "1", "--result", "draw", "--reason", "typo", "--yes"],
         ["match", "void", "2", "--reason", "no-show", "--yes"],
         ["adjust", "least", "--race", "bw_terran", "--by", "-5", "--reason", "smurf", "--yes"],
+        ["season", "close", "Season 1", "--yes"],  # locks mmrs_1v1: UPDATE is enough
+        ["season", "list"],
+        ["leaderboard", "--season", "Season 1"],
+        ["profile", "least", "--format", "json"],
         ["audit", "--format", "json"],
         ["verify", "--format", "json"],  # every write above is in the log now
     ):
@@ -289,6 +293,7 @@ def test_a_least_privilege_role_can_run_every_command(
     assert ok(invoke(home, url, "wal", "status", "--format", "json")).json["pending"] == 0
     logged = query(pg_url, "SELECT count(*) FROM ladder_matches")
     assert logged == [(152,)]
-    # reset to 1600 (corrections of the earlier matches stop at the reset), then adjusted by -5
+    # reset to 1600 (corrections of the earlier matches stop at the reset), then adjusted by
+    # -5, then the season's soft reset (F 0.5)
     races = json.loads(ok(invoke(home, url, "profile", "1", "--format", "json")).out)["races"]
-    assert races[0]["mmr"] == 1600 - 5
+    assert races[0]["mmr"] == 1548  # floor(1500 + 0.5 * (1595 - 1500) + 0.5)

@@ -29,6 +29,7 @@ from ladder_cli.model import (
     Key,
     QueuedJob,
     ResetJob,
+    SeasonJob,
     now_utc,
 )
 from ladder_cli.replay import Replay, Standing, rating_rules
@@ -61,6 +62,9 @@ def upgrade(store: Store, cur: Any) -> None:
     cannot explain gets a baseline event at the upgrade point, pinning it there. Earlier
     corrections then replay up to that point; the entry carries on from its baseline.
     """
+    from ladder_cli.stores import seasons
+
+    seasons.upgrade(store, cur)
     if "state" not in store._columns(cur, "ladder_matches"):
         cur.execute(sql.ADD_MATCH_STATE)
     event_columns = store._columns(cur, "ladder_events")
@@ -275,8 +279,9 @@ def last_match_id(store: Store, cur: Any) -> int:
 
 
 def split_corrections(store: Store, queue_id: str, jobs: Sequence[QueuedJob]) -> BatchResult:
-    """A batch holding corrections: the runs of other jobs as usual, each correction in a
-    transaction of its own (it replays the log), all in queue order."""
+    """A batch holding corrections or season closes: the runs of other jobs as usual, each
+    correction and close in a transaction of its own (it replays or rewrites the whole
+    log's end), all in queue order."""
     from ladder_cli.stores.base import BatchResult
 
     total = BatchResult()
@@ -292,12 +297,17 @@ def split_corrections(store: Store, queue_id: str, jobs: Sequence[QueuedJob]) ->
         total.audit_applied += part.audit_applied
         total.audit_already += part.audit_already
 
+    from ladder_cli.stores import seasons
+
     for queued in jobs:
-        if isinstance(queued.job, CorrectionJob):
+        if isinstance(queued.job, CorrectionJob | SeasonJob):
             if run:
                 merge(store.apply_batch(queue_id, run))
                 run = []
-            merge(apply_correction(store, queue_id, queued))
+            if isinstance(queued.job, SeasonJob):
+                merge(seasons.apply_close(store, queue_id, queued))
+            else:
+                merge(apply_correction(store, queue_id, queued))
         else:
             run.append(queued)
     if run:

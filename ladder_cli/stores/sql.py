@@ -308,3 +308,130 @@ AUDIT_OF_MATCH: Final = (
 def render(sql: str, **words: str) -> str:
     """Fill in the dialect's words (``{serial}``, ``{fold}``...) of a shared statement."""
     return sql.format(**words) if words else sql
+
+
+# -- seasons -----------------------------------------------------------------------------
+
+# A closed season and every entry's final standing in it, as the leaderboard showed it when
+# the season closed (``place``: the rank order over all entries; ``position`` and
+# ``race_position``: the default leaderboard's and the race's, NULL without games). Written
+# once by the close, never changed: a later correction replays the live ratings only.
+SEASON_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS ladder_seasons (
+    season_id {bigserial} PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    closed_at {timestamp} NOT NULL,
+    entries INTEGER NOT NULL,
+    matches BIGINT NOT NULL,
+    soft_reset INTEGER NOT NULL,
+    after_match BIGINT NOT NULL,
+    queue_id TEXT,
+    job_id BIGINT
+);
+CREATE TABLE IF NOT EXISTS ladder_season_standings (
+    season_id BIGINT NOT NULL,
+    place INTEGER NOT NULL,
+    position INTEGER,
+    race_position INTEGER,
+    rank TEXT NOT NULL,
+    discord_uid BIGINT NOT NULL,
+    player_name TEXT NOT NULL,
+    race TEXT NOT NULL,
+    mmr INTEGER NOT NULL,
+    games_played INTEGER NOT NULL,
+    games_won INTEGER NOT NULL,
+    games_lost INTEGER NOT NULL,
+    games_drawn INTEGER NOT NULL,
+    last_played {timestamp},
+    PRIMARY KEY (season_id, place)
+);
+CREATE INDEX IF NOT EXISTS ladder_season_standings_uid
+    ON ladder_season_standings (discord_uid, season_id);
+"""
+
+SEASON_NAMED: Final = "SELECT season_id FROM ladder_seasons WHERE name = %s"
+INSERT_SEASON: Final = (
+    "INSERT INTO ladder_seasons (name, closed_at, entries, matches, soft_reset, after_match, "
+    "queue_id, job_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+SEASON_LIST: Final = (
+    "SELECT name, closed_at, entries, matches, soft_reset FROM ladder_seasons "
+    "ORDER BY season_id DESC"
+)
+# The matches in effect since the previous close (its last match) up to this one.
+LAST_SEASON_END: Final = "SELECT COALESCE(max(after_match), 0) FROM ladder_seasons"
+MATCHES_BETWEEN: Final = (
+    "SELECT count(*) FROM ladder_matches WHERE match_id > %s AND match_id <= %s "
+    "AND state <> 'voided'"
+)
+
+# Entries in the leaderboard's order (ladder_cli.ranks.ORDER, nulls last), with whether each
+# holds a letter (``ranked``) and has a game (``played``); ``{since}`` is empty or the
+# activity window's condition. The letter is filled in from the count of ranked entries
+# ahead, by cut-offs computed for the number of ranked entries (``{letter}``).
+_SEASON_RANKED: Final = """
+SELECT discord_uid, player_name, race, mmr, COALESCE(games_played, 0) AS played_n,
+    COALESCE(games_won, 0) AS won_n, COALESCE(games_lost, 0) AS lost_n,
+    COALESCE(games_drawn, 0) AS drawn_n, last_played, ranked, played,
+    ROW_NUMBER() OVER w AS place,
+    SUM(ranked) OVER w - ranked AS ahead,
+    SUM(played) OVER w AS played_upto,
+    SUM(played) OVER (PARTITION BY race ORDER BY mmr DESC, last_played DESC NULLS LAST, id DESC
+        ROWS UNBOUNDED PRECEDING) AS race_upto
+FROM (
+    SELECT mmrs_1v1.*,
+        CASE WHEN COALESCE(games_played, 0) > 0{since} THEN 1 ELSE 0 END AS ranked,
+        CASE WHEN COALESCE(games_played, 0) > 0 THEN 1 ELSE 0 END AS played
+    FROM mmrs_1v1
+) e
+WINDOW w AS (ORDER BY mmr DESC, last_played DESC NULLS LAST, id DESC ROWS UNBOUNDED PRECEDING)
+"""
+SEASON_RANKED_COUNT: Final = (
+    "SELECT COALESCE(SUM(CASE WHEN COALESCE(games_played, 0) > 0{since} THEN 1 ELSE 0 END), 0), "
+    "count(*) FROM mmrs_1v1"
+)
+SEASON_SINCE: Final = " AND last_played >= %s"
+ARCHIVE_STANDINGS: Final = f"""
+INSERT INTO ladder_season_standings (season_id, place, position, race_position, rank,
+    discord_uid, player_name, race, mmr, games_played, games_won, games_lost, games_drawn,
+    last_played)
+SELECT %s, place, CASE WHEN played = 1 THEN played_upto END,
+    CASE WHEN played = 1 THEN race_upto END, {{letter}}, discord_uid, player_name, race, mmr,
+    played_n, won_n, lost_n, drawn_n, last_played
+FROM ({_SEASON_RANKED}) r
+"""
+
+# ``floor(1500 + F * (mmr - 1500) + 0.5)`` with F in millionths (``{factor}``, a validated
+# integer), in exact integers: both dialects divide integers truncating toward zero, so a
+# negative numerator is floored through its negation. Must equal
+# ladder_cli.events.soft_reset (tests/test_seasons.py).
+_NUMERATOR: Final = "(1500 * 1000000 + CAST({factor} AS BIGINT) * (mmr - 1500) + 500000)"
+SOFT_RESET_MMR: Final = (
+    f"(CASE WHEN {_NUMERATOR} >= 0 THEN {_NUMERATOR} / 1000000 "
+    f"ELSE -((999999 - {_NUMERATOR}) / 1000000) END)"
+)
+SEASON_EVENTS: Final = f"""
+INSERT INTO ladder_events (after_match, kind, discord_uid, race, amount, keep_stats,
+    mmr_before, mmr_after, at, games_played, games_won, games_lost, games_drawn, last_played,
+    mmr_floor, queue_id, job_id)
+SELECT %s, 'season', discord_uid, race, {{factor}}, 0, mmr, {SOFT_RESET_MMR}, %s, 0, 0, 0, 0,
+    last_played, NULL, %s, %s
+FROM mmrs_1v1
+"""
+SEASON_RESET_ENTRIES: Final = f"""
+UPDATE mmrs_1v1 SET mmr = {SOFT_RESET_MMR}, games_played = 0, games_won = 0, games_lost = 0,
+    games_drawn = 0
+"""
+
+_STANDING_COLUMNS: Final = (
+    "place, position, race_position, rank, discord_uid, player_name, race, mmr, "
+    "games_played, games_won, games_lost, games_drawn, last_played"
+)
+SEASON_STANDINGS: Final = (
+    f"SELECT {_STANDING_COLUMNS} FROM ladder_season_standings WHERE season_id = %s ORDER BY place"
+)
+PLAYER_SEASONS: Final = (
+    f"SELECT s.name, {_STANDING_COLUMNS} FROM ladder_season_standings st "
+    "JOIN ladder_seasons s ON s.season_id = st.season_id WHERE st.discord_uid = %s "
+    "ORDER BY st.season_id DESC, st.race"
+)
