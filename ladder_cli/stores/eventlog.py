@@ -25,6 +25,7 @@ from ladder_cli.model import (
     AdjustJob,
     AuditJob,
     CorrectionJob,
+    DecayJob,
     Entry,
     Key,
     QueuedJob,
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
 
 PAGE = 50_000
 """Match-log rows read at a time by a replay: its memory stays that of one page."""
+
+#: Jobs applied each in a transaction of its own, since they read the log or many rows:
+#: a batch holding one is split around it (see :func:`split_corrections`).
+OWN_TRANSACTION = (CorrectionJob, DecayJob)
 
 Mark = tuple[int, QueuedJob, list[tuple[Key, int, int]]]
 """A non-match job of a flushed batch: how many of the batch's matches came before it,
@@ -272,8 +277,8 @@ def last_match_id(store: Store, cur: Any) -> int:
 
 
 def split_corrections(store: Store, queue_id: str, jobs: Sequence[QueuedJob]) -> BatchResult:
-    """A batch holding corrections: the runs of other jobs as usual, each correction in a
-    transaction of its own (it replays the log), all in queue order."""
+    """A batch holding corrections or decays: the runs of other jobs as usual, each
+    correction (it replays the log) and decay in a transaction of its own, in queue order."""
     from ladder_cli.stores.base import BatchResult
 
     total = BatchResult()
@@ -290,11 +295,16 @@ def split_corrections(store: Store, queue_id: str, jobs: Sequence[QueuedJob]) ->
         total.audit_already += part.audit_already
 
     for queued in jobs:
-        if isinstance(queued.job, CorrectionJob):
+        if isinstance(queued.job, OWN_TRANSACTION):
             if run:
                 merge(store.apply_batch(queue_id, run))
                 run = []
-            merge(apply_correction(store, queue_id, queued))
+            if isinstance(queued.job, DecayJob):
+                from ladder_cli.stores.decaylog import apply_decay
+
+                merge(apply_decay(store, queue_id, queued))
+            else:
+                merge(apply_correction(store, queue_id, queued))
         else:
             run.append(queued)
     if run:
