@@ -1275,6 +1275,9 @@ def decay(
                 _notes(ladder)
                 return
             _show_changes(rows, f"decay ({rule.describe()})")
+            lost = sum(-row.difference for row in rows)
+            owed = f"{plural(len(rows), 'entry', 'entries')} would lose {lost:,} MMR in all"
+            _out(f"{'dry run, nothing written: ' if dry_run else ''}{owed} ({rule.describe()})")
         if dry_run:
             _notes(ladder)
             return
