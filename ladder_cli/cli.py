@@ -1274,10 +1274,10 @@ def decay(
                 _out(f"nothing to decay ({rule.describe()})")
                 _notes(ladder)
                 return
-            _show_changes(rows, f"decay ({rule.describe()})")
+            _show_changes(rows, "decay")
             lost = sum(-row.difference for row in rows)
             owed = f"{plural(len(rows), 'entry', 'entries')} would lose {lost:,} MMR in all"
-            _out(f"{'dry run, nothing written: ' if dry_run else ''}{owed} ({rule.describe()})")
+            _out(f"{'dry run, nothing written: ' if dry_run else ''}{owed}")
         if dry_run:
             _notes(ladder)
             return
