@@ -351,3 +351,45 @@ def test_the_real_command(db_url: str, home: Path) -> None:
     bad = real_ladder(home, db_url, "decay", "--yes", env=env)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("point", ["in-db-transaction", "after-db-commit"])
+def test_a_decay_killed_mid_write_applies_exactly_once(point: str, db_url: str, home: Path) -> None:
+    """SIGKILL inside the decay's transaction (rolled back) or just after its commit
+    (before the queue heard of it): the replay applies it once, never twice."""
+    seeded(home, db_url)
+    env = {TEST_NOW_ENV: day(28), "LADDER_FAILPOINT": point}
+    killed = real_ladder(home, db_url, "decay", "--yes", env=env)
+    assert killed.returncode == -9
+    a0, b0 = elo(1500, 1500, 1.0)
+    committed = point == "after-db-commit"
+    assert mmrs(db_url)[A] == (a0 - 50 if committed else a0)
+    replayed = real_ladder(home, db_url, "wal", "replay")
+    assert replayed.returncode == 0, replayed.stderr
+    assert real_ladder(home, db_url, "wal", "replay").returncode == 0
+    assert mmrs(db_url)[A] == a0 - 50 and mmrs(db_url)[B] == b0 - 50
+    assert len(decay_events(db_url)) == 2 and len(decay_audits(db_url)) == 1
+    assert real_ladder(home, db_url, "verify").returncode == 0
+
+
+@pytest.mark.pg
+def test_a_decay_run_during_an_outage_applies_as_of_when_it_was_run(
+    home: Path, pg_url: str, pg_cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded(home, pg_url)
+    pg_cluster.stop()
+    try:
+        monkeypatch.setenv(TEST_NOW_ENV, day(21))
+        down = invoke(home, pg_url, "decay", "--yes")
+        assert down.code == 0, down
+        assert "queued unpreviewed" in down.err and "ladder wal replay" in down.err
+        refused = invoke(home, pg_url, "decay", "--dry-run")
+        assert refused.code == 1 and len(refused.err_lines) == 1
+    finally:
+        pg_cluster.start()
+    monkeypatch.setenv(TEST_NOW_ENV, day(40))
+    run(home, pg_url, "wal", "replay")
+    a0, b0 = elo(1500, 1500, 1.0)
+    assert mmrs(pg_url)[A] == a0 - 25  # one period: as of day 21, not day 40
+    decay_at(home, pg_url, monkeypatch, day(40))  # now the rest: 3 periods in all
+    assert mmrs(pg_url)[A] == a0 - 75 and mmrs(pg_url)[B] == b0 - 75
