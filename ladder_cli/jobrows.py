@@ -135,10 +135,12 @@ def _decode_admin(row: Row) -> Job:
     if not isinstance(actor, str):
         raise ValueError(f"{kind} job has no actor")
     if kind == "decay":
-        values = (p1_uid, result, p2_uid, mmr)
-        if not all(isinstance(v, int) for v in values):
+        after, points, every, floor = p1_uid, result, p2_uid, mmr
+        if not (isinstance(points, int) and isinstance(every, int) and isinstance(floor, int)):
             raise ValueError("decay job has missing or invalid fields")
-        return DecayJob(p1_uid, result, p2_uid, mmr, at, actor)  # type: ignore[arg-type]
+        if after < 0 or points < 1 or every < 1:
+            raise ValueError("decay job has missing or invalid fields")
+        return DecayJob(after, points, every, floor, at, actor)
     if kind == "adjust":
         if p1_race not in RACES or not isinstance(mmr, int) or not isinstance(reason, str):
             raise ValueError("adjust job has missing or invalid fields")

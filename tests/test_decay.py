@@ -130,6 +130,10 @@ def test_the_decay_job_round_trips_through_the_queue_encoding() -> None:
     job = DecayJob(14, 25, 7, 1200, D0, "admin")
     assert in_stored_form(job)
     assert decode(encode(job)) == job
+    row = encode(job)
+    for damaged in ((*row[:3], 0, *row[4:]), (*row[:5], None, *row[6:])):
+        with pytest.raises(ValueError, match="decay job"):
+            decode(damaged)
 
 
 # -- decay through the command ---------------------------------------------------------
