@@ -18,6 +18,7 @@ from ladder_cli.model import (
     AdjustJob,
     AuditJob,
     CorrectionJob,
+    DecayJob,
     Job,
     MatchJob,
     ResetJob,
@@ -53,9 +54,9 @@ def parse_reason(text: str | None) -> str:
 
 
 def audit_of(jobs: Sequence[Job], actor: str) -> AuditJob | None:
-    """The audit row of a command's jobs (None when they carry their own: corrections and
-    adjustments write theirs when applied, and so does a season close)."""
-    if not jobs or isinstance(jobs[0], AdjustJob | CorrectionJob | AuditJob | SeasonJob):
+    """The audit row of a command's jobs (None when they carry their own: corrections,
+    adjustments, decays and season closes write theirs when applied)."""
+    if not jobs or isinstance(jobs[0], AdjustJob | CorrectionJob | DecayJob | AuditJob | SeasonJob):
         return None
     first = jobs[0]
     if isinstance(first, ResetJob):

@@ -1264,6 +1264,74 @@ def adjust(
 
 
 @app.command()
+def decay(
+    dry_run: Annotated[bool, _DRY] = False,
+    yes: Annotated[bool, _YES] = False,
+    fmt: Annotated[
+        TableJson, typer.Option("--format", help="Output format (json with --dry-run).")
+    ] = TableJson.table,
+    no_flush: Annotated[bool, _NO_FLUSH] = False,
+) -> None:
+    """Apply the config file's inactivity decay, once per period.
+
+    The config's [decay] section (after_days, points, every_days, floor) says how: once
+    an entry's last game is after_days old, it loses points for each full every_days
+    since then, never below floor. With after_days 14, points 25, every_days 7: -25 when
+    the last game is 21 days old, -50 in all at 28 days, -75 at 35, and so on.
+
+    Each run takes what is owed less what earlier runs took since the entry's last game,
+    so running it twice in a period changes nothing and a missed run is caught up (run
+    it daily from cron). A new game restarts the clock. Entries at or below the floor,
+    and entries with no last game (never played, or reset without --keep-stats), are left
+    alone. Without a [decay] section: an error, exit 2.
+    """
+    from ladder_cli import decay as decaying
+    from ladder_cli import rendering
+
+    with _ladder() as ladder:
+        if fmt is TableJson.json and not dry_run:
+            raise BadInput("--format json goes with --dry-run")
+        rule = decaying.configured(ladder)
+        at = decaying.now()
+        unavailable = ladder.reachable()
+        if unavailable is not None:
+            if dry_run:
+                raise LadderError(f"{unavailable}: cannot work out the decay without it")
+            _warn(
+                f"{unavailable}: the decay is queued unpreviewed; what it takes is worked "
+                "out when it is applied"
+            )
+            rows = None
+        else:
+            rows = decaying.preview(ladder, at)
+            if fmt is TableJson.json:
+                _raw(rendering.to_json(decaying.as_json_rows(rows)))
+                return
+            if not rows:
+                _out(f"nothing to decay ({rule.describe()})")
+                _notes(ladder)
+                return
+            _show_changes(rows, "decay")
+            lost = sum(-row.difference for row in rows)
+            owed = f"{plural(len(rows), 'entry', 'entries')} would lose {lost:,} MMR in all"
+            _out(f"{'dry run, nothing written: ' if dry_run else ''}{owed}")
+        if dry_run:
+            _notes(ladder)
+            return
+        count = "the owed decay" if rows is None else plural(len(rows), "entry", "entries")
+        _confirm(yes, f"Decay {count}?")
+        done = decaying.run(ladder, at, flush=not no_flush)
+        if done.outcome.applied:
+            if done.changed:
+                lost = sum(before - after for _, before, after in done.changed)
+                changed = plural(len(done.changed), "entry", "entries")
+                _out(f"decayed {changed}: {lost:,} MMR in all")
+            else:
+                _out("nothing to decay: another run took this period's points first")
+        _report_write(ladder, done.outcome, what="decay", show_matches=False)
+
+
+@app.command()
 def audit(
     limit: Annotated[int, typer.Option("--limit", help="How many rows (0: all).")] = 20,
     fmt: Annotated[

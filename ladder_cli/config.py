@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from ladder_cli.decay import DecayRule, parse_rule
 from ladder_cli.errors import BadInput
 
 APP: Final = "ladder"
@@ -33,6 +34,7 @@ _KNOWN_KEYS: Final = {
     "activity_days",
     "admin",
     "retain_days",
+    "decay",
 }
 #: Days applied jobs stay in the home's queue, for `wal reconcile` after a restore/failover.
 DEFAULT_RETAIN_DAYS: Final = 14
@@ -52,6 +54,8 @@ class Settings:
     #: Who the audit trail names when no ``--by`` is given (config ``admin``).
     admin: str | None = None
     retain_days: int = DEFAULT_RETAIN_DAYS
+    #: The ``[decay]`` section (see :mod:`ladder_cli.decay`); None: decay is not configured.
+    decay: DecayRule | None = None
 
     @property
     def queue_path(self) -> Path:
@@ -88,6 +92,7 @@ class Settings:
             "connect_timeout": self.connect_timeout,
             "activity_days": self.activity_days,
             "retain_days": self.retain_days,
+            "decay": None if self.decay is None else self.decay.as_dict(),
         }
 
 
@@ -132,6 +137,7 @@ def resolve(
         activity_days=_optional_days(file, config_file),
         admin=str(file["admin"]) if file.get("admin") else None,
         retain_days=_retain_days(file, config_file),
+        decay=parse_rule(file["decay"], config_file) if "decay" in file else None,
     )
 
 

@@ -144,6 +144,15 @@ def _info(row: tuple[object, ...]) -> JobInfo:
         summary = {"match_id": p1_uid, "result": result, "reason": p2n, "by": p1n, "at": at}
     elif kind == "adjust":
         summary = {"discord_uid": p1_uid, "race": p1_race, "by_points": mmr, "reason": p2n}
+    elif kind == "decay":
+        summary = {
+            "after_days": p1_uid,
+            "points": result,
+            "every_days": p2_uid,
+            "floor": mmr,
+            "by": p1n,
+            "at": at,
+        }
     elif kind == "audit":
         summary = {"action": p1_race, "target": p2_race, "by": p1n, "at": at}
     elif kind == "season":

@@ -14,6 +14,7 @@ from ladder_cli.model import (
     AdjustJob,
     AuditJob,
     CorrectionJob,
+    DecayJob,
     Job,
     MatchJob,
     ResetJob,
@@ -56,7 +57,7 @@ Row = tuple[
 
 
 def encode(job: Job) -> Row:
-    if isinstance(job, AdjustJob | CorrectionJob | AuditJob | SeasonJob):
+    if isinstance(job, AdjustJob | CorrectionJob | DecayJob | AuditJob | SeasonJob):
         return _encode_admin(job)
     if isinstance(job, MatchJob):
         return (
@@ -87,16 +88,31 @@ def encode(job: Job) -> Row:
     )
 
 
-def _encode_admin(job: AdjustJob | CorrectionJob | AuditJob | SeasonJob) -> Row:
+def _encode_admin(job: AdjustJob | CorrectionJob | DecayJob | AuditJob | SeasonJob) -> Row:
     """The admin jobs in the same columns: the actor in ``p1_name``, the reason in
     ``p2_name``; a correction's match id in ``p1_uid`` (its result in ``result``, NULL to
     void); an audit row's action in ``p1_race`` and target in ``p2_race``; a season
     close's name in ``p2_race``, its soft-reset factor in ``mmr`` and its activity window
-    in ``result``."""
+    in ``result``; a decay's rule as ``after_days`` in ``p1_uid``, ``every_days`` in
+    ``p2_uid``, ``points`` in ``result`` and ``floor`` in ``mmr``."""
     at = int(job.at.timestamp())
     if isinstance(job, SeasonJob):
         days = job.activity_days
         return ("season", 0, None, None, job.name, days, at, job.actor, None, job.factor, None)
+    if isinstance(job, DecayJob):
+        return (
+            "decay",
+            job.after_days,
+            None,
+            job.every_days,
+            None,
+            job.points,
+            at,
+            job.actor,
+            None,
+            job.floor,
+            None,
+        )
     if isinstance(job, AdjustJob):
         row = ("adjust", job.uid, job.race, None, None, None, at, job.actor, job.reason)
         return (*row, job.delta, None)
@@ -119,7 +135,7 @@ def _encode_admin(job: AdjustJob | CorrectionJob | AuditJob | SeasonJob) -> Row:
 
 
 def _decode_admin(row: Row) -> Job:
-    kind, p1_uid, p1_race, _p2_uid, p2_race, result, at_s, actor, reason, mmr, _keep = row
+    kind, p1_uid, p1_race, p2_uid, p2_race, result, at_s, actor, reason, mmr, _keep = row
     at = datetime.fromtimestamp(at_s, UTC)
     if not isinstance(actor, str):
         raise ValueError(f"{kind} job has no actor")
@@ -127,6 +143,13 @@ def _decode_admin(row: Row) -> Job:
         if not isinstance(p2_race, str) or not isinstance(mmr, int) or not 0 <= mmr <= 10**6:
             raise ValueError("season job has missing or invalid fields")
         return SeasonJob(p2_race, mmr, at, actor, result)
+    if kind == "decay":
+        after, points, every, floor = p1_uid, result, p2_uid, mmr
+        if not (isinstance(points, int) and isinstance(every, int) and isinstance(floor, int)):
+            raise ValueError("decay job has missing or invalid fields")
+        if after < 0 or points < 1 or every < 1:
+            raise ValueError("decay job has missing or invalid fields")
+        return DecayJob(after, points, every, floor, at, actor)
     if kind == "adjust":
         if p1_race not in RACES or not isinstance(mmr, int) or not isinstance(reason, str):
             raise ValueError("adjust job has missing or invalid fields")
@@ -181,6 +204,9 @@ def in_stored_form(job: Job) -> bool:
             and (days is None or type(days) is int)
             and _stored_time(job.at)
         )
+    if isinstance(job, DecayJob):
+        values = (job.after_days, job.points, job.every_days, job.floor)
+        return all(type(v) is int for v in values) and _stored_time(job.at)
     if isinstance(job, MatchJob):
         return (
             type(job.p1_uid) is int
@@ -222,6 +248,6 @@ def decode(row: Row) -> Job:
         if (p1_race is not None and p1_race not in RACES) or not isinstance(mmr, int):
             raise ValueError("reset job has missing or invalid fields")
         return ResetJob(p1_uid, p1_race, mmr, bool(keep), at)
-    if kind in ("adjust", "void", "amend", "audit", "season"):
+    if kind in ("adjust", "void", "amend", "decay", "audit", "season"):
         return _decode_admin(row)
     raise ValueError(f"unknown job kind {kind!r}")

@@ -214,6 +214,23 @@ class CorrectionJob:
 
 
 @dataclass(frozen=True, slots=True)
+class DecayJob:
+    """One run of ``ladder decay``: the rule it was run with and the time it counts from.
+
+    What each entry owes is worked out when the job is applied, inside the transaction
+    that holds the ladder's write lock (see :mod:`ladder_cli.stores.decaylog`), so two
+    homes running decay at once cannot both take the same period's points.
+    """
+
+    after_days: int
+    points: int
+    every_days: int
+    floor: int
+    at: datetime
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
 class AuditJob:
     """The audit row of one writing command, queued with the command's jobs."""
 
@@ -238,7 +255,7 @@ class SeasonJob:
     activity_days: int | None = None
 
 
-Job = MatchJob | ResetJob | AdjustJob | CorrectionJob | AuditJob | SeasonJob
+Job = MatchJob | ResetJob | AdjustJob | CorrectionJob | DecayJob | AuditJob | SeasonJob
 
 
 def job_uids(job: Job) -> tuple[int, ...]:

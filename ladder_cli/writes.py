@@ -88,6 +88,8 @@ class WriteOutcome:
     preview_note: str | None = None
     failed: list[tuple[int, str]] = field(default_factory=list)
     names: dict[int, str] = field(default_factory=dict)
+    #: The ids the queue gave the jobs (what the database's ledger and event log record).
+    job_ids: list[int] = field(default_factory=list)
 
 
 class WritePath:
@@ -113,7 +115,9 @@ class WritePath:
         ids = parts.queue.append_with_ids(jobs, audit)
         seqs = [seq for seq, _ in ids]
         first, last = seqs[0], seqs[-1]  # one append: contiguous
-        outcome = WriteOutcome(seqs=seqs, applied=False, matches=[])
+        outcome = WriteOutcome(
+            seqs=seqs, applied=False, matches=[], job_ids=[job_id for _, job_id in ids]
+        )
         if flush and unavailable is None:
             try:
                 report = self.flush(

@@ -25,7 +25,7 @@ import pytest
 
 from devtools.pgcluster import PgCluster
 
-_HERMETIC_ENV = ("LADDER_DATABASE_URL", "LADDER_HOME", "NO_COLOR")
+_HERMETIC_ENV = ("LADDER_DATABASE_URL", "LADDER_HOME", "NO_COLOR", "LADDER_TEST_NOW")
 _PG_FIXTURES = frozenset({"pg_cluster", "pg_url"})
 
 

@@ -23,6 +23,7 @@ from ladder_cli.model import (
     AppliedMatch,
     AuditJob,
     CorrectionJob,
+    DecayJob,
     Entry,
     Key,
     MatchJob,
@@ -369,7 +370,7 @@ class Store(StoreReads):
         result = BatchResult()
         if not jobs:
             return result
-        if any(type(job.job) in (CorrectionJob, SeasonJob) for job in jobs):
+        if any(type(job.job) in eventlog.OWN_TRANSACTION for job in jobs):
             return eventlog.split_corrections(self, queue_id, jobs)
         try:
             ratings = self._apply_in_transaction(queue_id, jobs, result)
@@ -510,7 +511,7 @@ def involved_keys(jobs: Sequence[QueuedJob]) -> tuple[list[Key], set[int]]:
         job = queued.job
         if isinstance(job, AdjustJob):
             add((job.uid, job.race))
-        elif isinstance(job, CorrectionJob | AuditJob | SeasonJob):
+        elif isinstance(job, CorrectionJob | DecayJob | AuditJob | SeasonJob):
             continue  # no row of mmrs_1v1 read by the batch (see apply_batch)
         elif not isinstance(job, MatchJob):
             whole.add(job.uid)

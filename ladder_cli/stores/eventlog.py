@@ -25,6 +25,7 @@ from ladder_cli.model import (
     AdjustJob,
     AuditJob,
     CorrectionJob,
+    DecayJob,
     Entry,
     Key,
     QueuedJob,
@@ -45,6 +46,10 @@ PAGE = 50_000
 
 BULK_ENTRIES = 64
 """From this many changed entries on, a server takes them in bulk (as the flush does)."""
+
+#: Jobs applied each in a transaction of its own, since they read the log or many rows:
+#: a batch holding one is split around it (see :func:`split_corrections`).
+OWN_TRANSACTION = (CorrectionJob, DecayJob, SeasonJob)
 
 Mark = tuple[int, QueuedJob, list[tuple[Key, int, int]]]
 """A non-match job of a flushed batch: how many of the batch's matches came before it,
@@ -279,9 +284,9 @@ def last_match_id(store: Store, cur: Any) -> int:
 
 
 def split_corrections(store: Store, queue_id: str, jobs: Sequence[QueuedJob]) -> BatchResult:
-    """A batch holding corrections or season closes: the runs of other jobs as usual, each
-    correction and close in a transaction of its own (it replays or rewrites the whole
-    log's end), all in queue order."""
+    """A batch holding corrections, decays or season closes: the runs of other jobs as
+    usual, each correction (it replays the log), decay and close in a transaction of its
+    own, all in queue order."""
     from ladder_cli.stores.base import BatchResult
 
     total = BatchResult()
@@ -298,14 +303,17 @@ def split_corrections(store: Store, queue_id: str, jobs: Sequence[QueuedJob]) ->
         total.audit_already += part.audit_already
 
     from ladder_cli.stores import seasons
+    from ladder_cli.stores.decaylog import apply_decay
 
     for queued in jobs:
-        if isinstance(queued.job, CorrectionJob | SeasonJob):
+        if isinstance(queued.job, OWN_TRANSACTION):
             if run:
                 merge(store.apply_batch(queue_id, run))
                 run = []
             if isinstance(queued.job, SeasonJob):
                 merge(seasons.apply_close(store, queue_id, queued))
+            elif isinstance(queued.job, DecayJob):
+                merge(apply_decay(store, queue_id, queued))
             else:
                 merge(apply_correction(store, queue_id, queued))
         else:
