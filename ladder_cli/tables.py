@@ -109,6 +109,7 @@ EVENTS: Final = Table(
         Column("at", "timestamptz"),
         Column("queue_id", "text"),
         Column("job_id", "int8"),
+        Column("mmr_floor", "int4"),
     ),
 )
 
