@@ -3,9 +3,11 @@
 A million-entry ladder need not cross the wire for one page: the database walks the rank
 order (``mmr DESC, last_played DESC NULLS LAST, id DESC``, the order of
 :func:`ladder_cli.ranks.in_order`) along :data:`RANK_INDEX`, counts the ranked entries
-ahead of each shown row with a running window count, and stops after the page. The
-letters then come from :func:`ladder_cli.rules.letter_for`, the same function the
-in-memory path uses, so both give the same answer (tests/test_server_ranks.py).
+ahead of each shown row with a running window count, and stops after the page. A
+profile's rows are placed by one pass over the table that counts, for all of them at once,
+the ranked entries ahead of each. The letters then come from
+:func:`ladder_cli.rules.letter_for`, the same function the in-memory path uses, so both
+give the same answer (tests/test_server_ranks.py).
 
 NULL game counts are zero, as :func:`ladder_cli.state.frame_from_rows` makes them.
 """
@@ -97,7 +99,9 @@ def entries_of(cur: Any, uid: int, *, rules: Rules, now: datetime | None = None)
         {"uid": uid, "since": since},
     )
     mine = cur.fetchall()
-    mmr, race, last, rid = (ENTRY_READ.index(c) for c in ("mmr", "race", "last_played", "id"))
+    mmr, race, last, rid, games = (
+        ENTRY_READ.index(c) for c in ("mmr", "race", "last_played", "id", "games_played")
+    )
     counts = [f"count(*) FILTER (WHERE {eligible})"]
     params: dict[str, Any] = {"since": since}
     for i, row in enumerate(mine):
@@ -110,17 +114,23 @@ def entries_of(cur: Any, uid: int, *, rules: Rules, now: datetime | None = None)
             f"(COALESCE(last_played, '-infinity'), id) > "
             f"(COALESCE(%(l{i})s::timestamptz, '-infinity'), %(i{i})s))"
         )
-        counts.append(f"count(*) FILTER (WHERE {ahead} AND {eligible})")
-        counts.append(f"count(*) FILTER (WHERE {ahead} AND {_PLAYED} > 0 AND race = %(r{i})s)")
+        # Only what is shown is counted: an unranked row has no letter to place, a row
+        # without games no race position.
+        ranked, played = row[-1], (row[games] or 0) > 0
+        counts.append(f"count(*) FILTER (WHERE {ahead} AND {eligible})" if ranked else "0")
+        counts.append(
+            f"count(*) FILTER (WHERE {ahead} AND {_PLAYED} > 0 AND race = %(r{i})s)"
+            if played
+            else "0"
+        )
     n, ahead_counts = 0, [0] * (2 * len(mine))
     if mine:  # an unknown player: no pass over the table
         cur.execute(f"SELECT {', '.join(counts)} FROM mmrs_1v1", params)
         n, *ahead_counts = cur.fetchone()
     rows = [(*r, ahead_counts[2 * i], n) for i, r in enumerate(mine)]
     board = _board(rows, rules, first_position=1)
-    played = ENTRY_READ.index("games_played")
     positions = [
-        None if (r[played] or 0) <= 0 else ahead_counts[2 * i + 1] + 1 for i, r in enumerate(mine)
+        None if (r[games] or 0) <= 0 else ahead_counts[2 * i + 1] + 1 for i, r in enumerate(mine)
     ]
     board = board.with_columns(pl.Series("position", positions, dtype=pl.Int64))
     return board.sort("race")
