@@ -392,7 +392,7 @@ def w1_flush(pg: Cluster, scratch: Path, sizes: Sizes) -> list[Result]:
         f"Baselines A and B ran {len(sample):,} jobs each and are extrapolated per job to "
         f"{n:,}; they commit once per job and write no match log or ledger."
     )
-    if not met:
+    if not met and sizes.name == "full":  # --quick keeps CI short
         log("w1: target missed, profiling a flush")
         _, _, prof = ours("auto", profile=True)
         assert prof is not None
