@@ -53,7 +53,7 @@ class Sizes:
     seed_sample: int
     replay_jobs: int
     repeats: int
-    flush_rounds: int = 5
+    flush_rounds: int = 3
     compare_rank_index: bool = True
 
 
