@@ -3,9 +3,11 @@
 A million-entry ladder need not cross the wire for one page: the database walks the rank
 order (``mmr DESC, last_played DESC NULLS LAST, id DESC``, the order of
 :func:`ladder_cli.ranks.in_order`) along :data:`RANK_INDEX`, counts the ranked entries
-ahead of each shown row with a running window count, and stops after the page. The
-letters then come from :func:`ladder_cli.rules.letter_for`, the same function the
-in-memory path uses, so both give the same answer (tests/test_server_ranks.py).
+ahead of each shown row with a running window count, and stops after the page. A
+profile's rows are placed by one pass over the table that counts, for all of them at once,
+the ranked entries ahead of each. The letters then come from
+:func:`ladder_cli.rules.letter_for`, the same function the in-memory path uses, so both
+give the same answer (tests/test_server_ranks.py).
 
 NULL game counts are zero, as :func:`ladder_cli.state.frame_from_rows` makes them.
 """
@@ -83,26 +85,53 @@ def page(
 
 def entries_of(cur: Any, uid: int, *, rules: Rules, now: datetime | None = None) -> pl.DataFrame:
     """A player's rows with their letter and their position within their race (null
-    without games), as :func:`ladder_cli.ranks.race_positions` gives them; by race."""
+    without games), as :func:`ladder_cli.ranks.race_positions` gives them; by race.
+
+    The player's rows come first (by the unique key); then one pass over the table counts,
+    for all of them at once, the ranked entries and those ahead of each row, overall and in
+    its race. A correlated count per row would walk the table once per row and count."""
     import polars as pl
 
     since = _since(rules, now)
-    key = "(o.mmr, COALESCE(o.last_played, '-infinity'), o.id) > "
-    key += "(e.mmr, COALESCE(e.last_played, '-infinity'), e.id)"
-    columns = ", ".join(f"e.{c}" for c in ENTRY_READ)
+    eligible = _eligible("", since)
     cur.execute(
-        f"SELECT {columns}, {_eligible('e.', since)}, "
-        f"(SELECT count(*) FROM mmrs_1v1 o WHERE {_eligible('o.', since)} "
-        f"AND o.mmr >= e.mmr AND {key}), "
-        f"(SELECT count(*) FROM mmrs_1v1 o WHERE o.race = e.race "
-        f"AND COALESCE(o.games_played, 0) > 0 AND o.mmr >= e.mmr AND {key}), "
-        f"(SELECT count(*) FROM mmrs_1v1 WHERE {_eligible('', since)}) "
-        f"FROM mmrs_1v1 e WHERE e.discord_uid = %(uid)s",
+        f"SELECT {_COLUMNS}, {eligible} FROM mmrs_1v1 WHERE discord_uid = %(uid)s",
         {"uid": uid, "since": since},
     )
-    rows = cur.fetchall()
-    board = _board([(*r[:-2], r[-1]) for r in rows], rules, first_position=1)
-    positions = [None if (r[5] or 0) <= 0 else r[-2] + 1 for r in rows]
+    mine = cur.fetchall()
+    mmr, race, last, rid, games = (
+        ENTRY_READ.index(c) for c in ("mmr", "race", "last_played", "id", "games_played")
+    )
+    counts = [f"count(*) FILTER (WHERE {eligible})"]
+    params: dict[str, Any] = {"since": since}
+    for i, row in enumerate(mine):
+        params.update({f"m{i}": row[mmr], f"l{i}": row[last], f"i{i}": row[rid]})
+        params[f"r{i}"] = row[race]
+        # Ahead in the rank order (NULL last_played below any time): the full key is
+        # compared only on equal ratings, so most rows cost two integer comparisons.
+        ahead = (
+            f"(mmr > %(m{i})s OR mmr = %(m{i})s AND "
+            f"(COALESCE(last_played, '-infinity'), id) > "
+            f"(COALESCE(%(l{i})s::timestamptz, '-infinity'), %(i{i})s))"
+        )
+        # Only what is shown is counted: an unranked row has no letter to place, a row
+        # without games no race position.
+        ranked, played = row[-1], (row[games] or 0) > 0
+        counts.append(f"count(*) FILTER (WHERE {ahead} AND {eligible})" if ranked else "0")
+        counts.append(
+            f"count(*) FILTER (WHERE {ahead} AND {_PLAYED} > 0 AND race = %(r{i})s)"
+            if played
+            else "0"
+        )
+    n, ahead_counts = 0, [0] * (2 * len(mine))
+    if mine:  # an unknown player: no pass over the table
+        cur.execute(f"SELECT {', '.join(counts)} FROM mmrs_1v1", params)
+        n, *ahead_counts = cur.fetchone()
+    rows = [(*r, ahead_counts[2 * i], n) for i, r in enumerate(mine)]
+    board = _board(rows, rules, first_position=1)
+    positions = [
+        None if (r[games] or 0) <= 0 else ahead_counts[2 * i + 1] + 1 for i, r in enumerate(mine)
+    ]
     board = board.with_columns(pl.Series("position", positions, dtype=pl.Int64))
     return board.sort("race")
 
