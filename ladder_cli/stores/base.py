@@ -93,6 +93,8 @@ class Dialect(ABC):
     #: What a read of rows about to be updated adds to lock them (a server's FOR UPDATE;
     #: SQLite's write transaction locks the whole database already).
     lock_rows: ClassVar[str] = ""
+    #: Whether a correction's many rows go in bulk (:mod:`ladder_cli.stores.pgbulk`).
+    bulk_corrections: ClassVar[bool] = False
 
     #: Where the data lives, for messages and queue targets; never holds a password.
     target: str

@@ -369,9 +369,10 @@ def _write_changes(store: Store, cur: Any, done: Plan) -> dict[Key, Entry]:
     """Each change as a delta on the stored row (locked in key order on a server; in
     bulk there, as the flush writes, when there are many)."""
     written: dict[Key, Entry] = {}
-    bulk = getattr(store, "write_entry_changes", None)
-    if bulk is not None and len(done.changes) >= BULK_ENTRIES:
-        for stored in bulk(cur, list(done.changes.values())):
+    if store.bulk_corrections and len(done.changes) >= BULK_ENTRIES:
+        from ladder_cli.stores import pgbulk
+
+        for stored in pgbulk.write_entry_changes(cur, list(done.changes.values())):
             written[stored.key] = done.changes[stored.key].applied_to(stored)
         return written
     lock = store.lock_rows
@@ -403,9 +404,10 @@ def rewrite(store: Store, cur: Any, chunk: list[Rewrite]) -> None:
                for r in chunk if isinstance(r, MatchRewrite)]  # fmt: skip
     events = [(r.mmr_before, r.mmr_after, r.event_id) for r in chunk if isinstance(r, EventRewrite)]
     if matches:
-        bulk = getattr(store, "rewrite_matches", None)
-        if bulk is not None and len(matches) >= 64:
-            bulk(cur, matches)
+        if store.bulk_corrections and len(matches) >= BULK_ENTRIES:
+            from ladder_cli.stores import pgbulk
+
+            pgbulk.rewrite_matches(cur, matches)
         else:
             cur.executemany(store.q(sql.REWRITE_MATCH), matches)
     if events:

@@ -30,7 +30,6 @@ from ladder_cli.stores.base import JobRejected, Store, involved_keys, match_row
 if TYPE_CHECKING:
     import polars as pl
 
-    from ladder_cli.corrections import EntryChange
     from ladder_cli.model import QueuedJob
     from ladder_cli.rating import Change, Ratings
     from ladder_cli.rules import Rules
@@ -80,42 +79,6 @@ _COPY_APPLIED = (
     f"COPY ladder_applied_jobs ({tables.sql_list(tables.LEDGER.names)}) FROM STDIN (FORMAT BINARY)"
 )
 _APPLIED_TYPES = tables.LEDGER.types(tables.LEDGER.names)
-
-_CREATE_REWRITE_TMP = (
-    "CREATE TEMP TABLE IF NOT EXISTS ladder_rewrite_tmp (b1 integer, a1 integer, b2 integer, "
-    "a2 integer, match_id bigint) ON COMMIT DROP"
-)
-_COPY_REWRITE_TMP = "COPY ladder_rewrite_tmp (b1, a1, b2, a2, match_id) FROM STDIN (FORMAT BINARY)"
-_REWRITE_FROM_TMP = (
-    "UPDATE ladder_matches m SET p1_mmr_before = t.b1, p1_mmr_after = t.a1, "
-    "p2_mmr_before = t.b2, p2_mmr_after = t.a2 FROM ladder_rewrite_tmp t "
-    "WHERE m.match_id = t.match_id"
-)
-
-# A correction's entry changes, as deltas on the stored rows (see ladder_cli.corrections):
-# COPY into a temporary table, then one UPDATE joined on the key. The last game changes
-# only where it still is what the log had (an outside writer's later game stays).
-_CREATE_DELTA_TMP = (
-    "CREATE TEMP TABLE IF NOT EXISTS ladder_delta_tmp (uid bigint, race text, mmr integer, "
-    "played integer, won integer, lost integer, drawn integer, has_last boolean, "
-    "old_last timestamptz, new_last timestamptz) ON COMMIT DROP"
-)
-_COPY_DELTA_TMP = (
-    "COPY ladder_delta_tmp (uid, race, mmr, played, won, lost, drawn, has_last, old_last, "
-    "new_last) FROM STDIN (FORMAT BINARY)"
-)
-_DELTA_TYPES = ["int8", "text", "int4", "int4", "int4", "int4", "int4", "bool", "timestamptz",
-                "timestamptz"]  # fmt: skip
-_DELTA_FROM_TMP = (
-    "UPDATE mmrs_1v1 m SET mmr = m.mmr + t.mmr, "
-    "games_played = COALESCE(m.games_played, 0) + t.played, "
-    "games_won = COALESCE(m.games_won, 0) + t.won, "
-    "games_lost = COALESCE(m.games_lost, 0) + t.lost, "
-    "games_drawn = COALESCE(m.games_drawn, 0) + t.drawn, "
-    "last_played = CASE WHEN t.has_last AND m.last_played IS NOT DISTINCT FROM t.old_last "
-    "THEN t.new_last ELSE m.last_played END "
-    "FROM ladder_delta_tmp t WHERE m.discord_uid = t.uid AND m.race = t.race"
-)
 
 _KEYS = "unnest(%s::bigint[], %s::text[]) AS k(uid, race)"
 _M_COLUMNS = tables.sql_list(tables.ENTRY_READ, prefix="m.")
@@ -267,6 +230,7 @@ class PostgresStore(Store):
     #: the latter two exist so the benchmark can measure both.
     write_method: ClassVar[str] = "auto"
     lock_rows: ClassVar[str] = " FOR UPDATE"
+    bulk_corrections: ClassVar[bool] = True
     words: ClassVar[dict[str, str]] = {
         "serial": "SERIAL",
         "bigserial": "BIGSERIAL",
@@ -437,37 +401,6 @@ class PostgresStore(Store):
             super()._write(cur, queue_id, ratings, applied)
             return
         _write_by_copy(cur, queue_id, ratings, applied)
-
-    def rewrite_matches(self, cur: Any, rows: Sequence[tuple[int, int, int, int, int]]) -> None:
-        """A correction's rewritten pairs (before/after, match id) in bulk, as the flush
-        writes: COPY into a temporary table, then one UPDATE joined on the match id."""
-        cur.execute(_CREATE_REWRITE_TMP)
-        with cur.copy(_COPY_REWRITE_TMP) as copy:
-            copy.set_types(["int4", "int4", "int4", "int4", "int8"])
-            for row in rows:
-                copy.write_row(row)
-        cur.execute(_REWRITE_FROM_TMP)
-        cur.execute("TRUNCATE ladder_rewrite_tmp")
-
-    def write_entry_changes(self, cur: Any, changes: Sequence[EntryChange]) -> list[Entry]:
-        """A correction's entry changes in bulk, as the flush writes: the rows locked in
-        key order, then COPY into a temporary table and one UPDATE. The stored rows (as
-        they were before the change) are returned; a key without a row is skipped."""
-        keys = sorted(change.key for change in changes)
-        uids = "{" + ",".join(str(uid) for uid, _ in keys) + "}"
-        races = "{" + ",".join(race for _, race in keys) + "}"  # RACES: plain words
-        cur.execute(_LOCK_KEYS, (uids, races), binary=True)
-        stored = list(_entries(cur.fetchall()))
-        cur.execute(_CREATE_DELTA_TMP)
-        with cur.copy(_COPY_DELTA_TMP) as copy:
-            copy.set_types(_DELTA_TYPES)
-            for c in changes:
-                old, new = c.last if c.last is not None else (None, None)
-                copy.write_row((c.key[0], c.key[1], c.mmr, c.played, c.won, c.lost, c.drawn,
-                                c.last is not None, old, new))  # fmt: skip
-        cur.execute(_DELTA_FROM_TMP)
-        cur.execute("TRUNCATE ladder_delta_tmp")
-        return stored
 
     def _ts(self, value: datetime | None) -> object:
         return value
