@@ -237,11 +237,14 @@ class Ladder:
         best_race: bool = False,
         rank: str | None = None,
         country: str | None = None,
+        as_of: datetime | None = None,
     ) -> pl.DataFrame:
         """One page of the leaderboard. ``race`` may name several races; ``best_race``
         keeps each player's best ranked entry; ``rank`` one letter; ``country`` the
-        players of the bot's ``players`` table from that country."""
-        return self._reads.leaderboard(race, top, page, min_games, best_race, rank, country)
+        players of the bot's ``players`` table from that country. ``as_of`` (UTC): the
+        ladder as it stood then, replayed from the event log (see :mod:`ladder_cli.asof`
+        and :func:`ladder_cli.asof.parse_as_of`)."""
+        return self._reads.leaderboard(race, top, page, min_games, best_race, rank, country, as_of)
 
     def profile(self, player: str | int, *, recent: int = 10) -> Profile:
         return self._reads.profile(player, recent=recent)
