@@ -15,15 +15,16 @@ with the activity window measured from T.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ladder_cli.errors import BadInput
-from ladder_cli.events import Event, LoggedMatch
-from ladder_cli.model import Key, format_timestamp, now_utc, to_utc
-from ladder_cli.replay import Replay, Standing
+from ladder_cli.events import VOIDED, Event, LoggedMatch, StateEvent, score
+from ladder_cli.model import RACES, Key, format_timestamp, now_utc, to_utc
+from ladder_cli.replay import Replay, Standing, rating_rules
 from ladder_cli.rules import Rules
 
 if TYPE_CHECKING:
@@ -80,35 +81,175 @@ def event_time(event: Event) -> datetime:
 
 @dataclass
 class Standings:
-    """Each entry's standing at the cutoff, and what the replay could not apply."""
+    """Each entry's standing at the cutoff, and how many events made it."""
 
     cutoff: datetime
     rules: Rules
     entries: dict[Key, Standing]
     matches: int = 0
     events: int = 0
-    #: Logged matches no replay can apply (``verify`` lists them too).
-    unreplayable: int = 0
 
 
 def replay_until(log: Iterable[Event], cutoff: datetime, rules: Rules) -> Standings:
-    """Replay ``log`` (in log order) with ``rules``, leaving out every event after
-    ``cutoff``; a log already cut (:meth:`StoreLog.until`) passes through unchanged."""
+    """The reference: :class:`Replay` itself over ``log`` (in log order), leaving out every
+    event after ``cutoff``. :class:`Tally` gives the same standings from plain rows."""
     replay = Replay.with_rules(rules)
     done = Standings(cutoff, rules, replay.standings)
     for event in log:
         if event_time(event) > cutoff:
             continue
-        try:
-            replay.apply(event)
-        except ValueError:  # a logged row no replay can apply
-            done.unreplayable += 1
-            continue
+        replay.apply(event)
         if isinstance(event, LoggedMatch):
             done.matches += 1
         else:
             done.events += 1
     return done
+
+
+MatchRow = tuple[int, Any, int, str, int, str, int, str]
+"""A logged match as the fast path reads it: ``match_id, played_at, p1_uid, p1_race,
+p2_uid, p2_race, result, state``, with ``played_at`` as the store's driver returns it."""
+
+
+_RACE_CODES: Final = {race: i for i, race in enumerate(RACES)}
+
+
+def _match_id(row: MatchRow) -> int:
+    return row[0]
+
+
+class Tally:
+    """:class:`Replay` over plain rows, for a whole log in seconds.
+
+    A match is a few list operations on standings kept in parallel lists by entry number,
+    rated by the flush's own rating function (:func:`rating_rules`), with the same counts
+    and last game as :meth:`Replay.match`. Any other event (reset, adjustment, baseline,
+    season reset, decay) goes through :meth:`Replay.state_event` itself, so every kind is
+    applied exactly as the replay applies it. ``played_at`` is compared as the driver
+    returns it (a timestamp, or ISO 8601 text in UTC, which sorts as time does) and parsed
+    only for the answer: ``to_raw`` and ``parse`` convert between the two.
+    """
+
+    def __init__(
+        self, rules: Rules, to_raw: Callable[[datetime | None], Any], parse: Callable[[Any], Any]
+    ) -> None:
+        self.rules = rules
+        self.rate, self.start = rating_rules(rules)
+        self._to_raw, self._parse = to_raw, parse
+        #: Entry numbers by key, the key written ``uid * 8 + race number`` (an integer
+        #: hashes and compares faster than a tuple; a race the tool does not know keeps
+        #: its tuple), and each number's key.
+        self.slots: dict[int | Key, int] = {}
+        self.keys: list[Key] = []
+        self.mmr: list[int] = []
+        self.played: list[int] = []
+        self.won: list[int] = []
+        self.lost: list[int] = []
+        self.drawn: list[int] = []
+        self.last: list[Any] = []
+        self.matches = 0
+        self.events = 0
+
+    def _slot(self, key: Key) -> int:
+        code = _RACE_CODES.get(key[1])
+        return self._new(key, key if code is None else key[0] * 8 + code)
+
+    def _new(self, key: Key, short: int | Key) -> int:
+        slot = self.slots.get(short)
+        if slot is None:
+            slot = self.slots[short] = len(self.mmr)
+            self.keys.append(key)
+            self.mmr.append(self.start)
+            for counts in (self.played, self.won, self.lost, self.drawn):
+                counts.append(0)
+            self.last.append(None)
+        return slot
+
+    def run(self, pages: Iterable[Sequence[MatchRow]], events: Iterable[StateEvent]) -> None:
+        """Pages of matches in log order, with ``events`` (in log order) each applied after
+        the matches up to the one it follows (``after_match``)."""
+        queue = iter(events)
+        pending = next(queue, None)
+        for page in pages:
+            start = 0
+            while pending is not None:
+                cut = bisect_right(page, pending.after_match, lo=start, key=_match_id)
+                if cut == len(page):
+                    break  # the next page may still hold matches before it
+                self.apply_matches(page[start:cut])
+                start = cut
+                self.apply_event(pending)
+                pending = next(queue, None)
+            self.apply_matches(page[start:] if start else page)
+        while pending is not None:
+            self.apply_event(pending)
+            pending = next(queue, None)
+
+    def apply_matches(self, rows: Iterable[MatchRow]) -> None:
+        """:meth:`Replay.match` of each row, in a tight loop."""
+        rate, slots, new, codes = self.rate, self.slots, self._new, _RACE_CODES
+        mmr, played, won, lost, drawn, last = (
+            self.mmr, self.played, self.won, self.lost, self.drawn, self.last
+        )  # fmt: skip
+        n = 0
+        for _, at, uid1, race1, uid2, race2, result, state in rows:
+            n += 1
+            code = codes.get(race1)
+            short: int | Key = (uid1, race1) if code is None else uid1 * 8 + code
+            a = slots.get(short)
+            if a is None:
+                a = new((uid1, race1), short)
+            code = codes.get(race2)
+            short = (uid2, race2) if code is None else uid2 * 8 + code
+            b = slots.get(short)
+            if b is None:
+                b = new((uid2, race2), short)
+            if state == VOIDED:
+                continue
+            mmr[a], mmr[b] = rate(mmr[a], mmr[b], score(result))
+            played[a] += 1
+            played[b] += 1
+            if result == 0:
+                drawn[a] += 1
+                drawn[b] += 1
+            else:
+                if result == 1:
+                    won[a] += 1
+                else:
+                    lost[a] += 1
+                if result == 2:
+                    won[b] += 1
+                else:
+                    lost[b] += 1
+            if last[a] is None or at > last[a]:
+                last[a] = at
+            if last[b] is None or at > last[b]:
+                last[b] = at
+        self.matches += n
+
+    def apply_event(self, event: StateEvent) -> None:
+        """:meth:`Replay.state_event` on the entry's standing, written back."""
+        slot = self._slot(event.key)
+        standing = Standing(
+            self.mmr[slot], self.played[slot], self.won[slot], self.lost[slot],
+            self.drawn[slot], self._parse(self.last[slot]),
+        )  # fmt: skip
+        Replay(self.rate, self.start, {event.key: standing}).state_event(event)
+        self.mmr[slot] = standing.mmr
+        self.played[slot], self.won[slot] = standing.played, standing.won
+        self.lost[slot], self.drawn[slot] = standing.lost, standing.drawn
+        self.last[slot] = self._to_raw(standing.last)
+        self.events += 1
+
+    def standings(self, cutoff: datetime) -> Standings:
+        entries = {
+            key: Standing(
+                self.mmr[i], self.played[i], self.won[i], self.lost[i], self.drawn[i],
+                self._parse(self.last[i]),
+            )
+            for i, key in enumerate(self.keys)
+        }  # fmt: skip
+        return Standings(cutoff, self.rules, entries, self.matches, self.events)
 
 
 def frame(standings: Standings, stored: pl.DataFrame) -> pl.DataFrame:
@@ -158,4 +299,13 @@ def frame(standings: Standings, stored: pl.DataFrame) -> pl.DataFrame:
     return board.select([pl.col(name).cast(dtype) for name, dtype in SCHEMA.items()])
 
 
-__all__ = ["END_OF_DAY", "Standings", "event_time", "frame", "parse_as_of", "replay_until"]
+__all__ = [
+    "END_OF_DAY",
+    "MatchRow",
+    "Standings",
+    "Tally",
+    "event_time",
+    "frame",
+    "parse_as_of",
+    "replay_until",
+]

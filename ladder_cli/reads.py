@@ -177,12 +177,6 @@ class Reads:
                 "database answers"
             )
         standings = eventlog.standings_until(parts.store, cutoff, parts.rules())
-        if standings.unreplayable:
-            n = standings.unreplayable
-            parts.note(
-                f"{n:,} logged {'match' if n == 1 else 'matches'} could not be replayed and "
-                f"{'is' if n == 1 else 'are'} left out (see `ladder verify`)"
-            )
         pending = parts.queue.pending_count()
         if pending:
             parts.note(

@@ -301,3 +301,82 @@ def test_real_command(db_url: str, home: Path) -> None:
     assert "Traceback" not in bad.stderr
     helped = ladder("leaderboard", "--help")
     assert "--as-of" in helped.stdout and "end of that day" in " ".join(helped.stdout.split())
+
+
+# -- the fast path is the replay ----------------------------------------------------------
+
+
+def test_the_tally_is_the_replay_over_every_event_kind() -> None:
+    """:class:`Tally` (plain rows, the fast path) against :class:`Replay` (the definition)
+    over random logs holding every kind of event, seasons and decays included."""
+    import random
+
+    from ladder_cli.asof import Tally, replay_until
+    from ladder_cli.events import EVENT_KINDS, LoggedMatch, StateEvent, in_order
+    from ladder_cli.rules import PRESETS
+
+    rng = random.Random(12)
+    keys = [(uid, race) for uid in range(1, 9) for race in ("bw_zerg", "sc2_terran")]
+    keys.append((9, "not_a_race"))  # kept as logged, whatever it says
+    for rules in PRESETS.values():
+        for _ in range(20):
+            matches, events = [], []
+            for match_id in range(1, rng.randint(1, 400)):
+                (u1, r1), (u2, r2) = rng.sample(keys, 2)
+                played = NOW - timedelta(seconds=rng.randrange(10**6))
+                state = rng.choice(["recorded", "recorded", "amended", "voided"])
+                result = rng.choice([0, 1, 2])
+                matches.append(
+                    LoggedMatch(match_id, played, u1, r1, u2, r2, result, state, 0, 0, 0, 0)
+                )
+                while rng.random() < 0.1:
+                    uid, race = rng.choice(keys)
+                    kind = rng.choice(EVENT_KINDS)
+                    amount = {
+                        "reset": 1400,
+                        "adjust": rng.choice([-25, 30]),
+                        "baseline": 1600,
+                        "season": rng.choice([0, 500_000, 1_000_000]),
+                        "decay": 25,
+                    }[kind]
+                    event = StateEvent(
+                        len(events) + 1, match_id, kind, uid, race, amount, rng.random() < 0.5,
+                        0, rng.randint(1000, 2000), played, rng.randint(0, 9), 1, 2, 3,
+                        rng.choice([None, played]), rng.choice([None, 1450]),
+                    )  # fmt: skip
+                    events.append(event)
+            log = list(in_order(matches, events))
+            want = replay_until(log, NOW, rules)
+            tally = Tally(rules, lambda t: t, lambda t: t)
+            pages = [
+                [(m.match_id, m.played_at, m.p1_uid, m.p1_race, m.p2_uid, m.p2_race, m.result,
+                  m.state) for m in matches[i : i + 37]]
+                for i in range(0, len(matches), 37)
+            ]  # fmt: skip
+            tally.run(pages, events)
+            got = tally.standings(NOW)
+            assert {k: s.values() for k, s in got.entries.items()} == {
+                k: s.values() for k, s in want.entries.items()
+            }
+            assert (got.matches, got.events) == (want.matches, want.events)
+
+
+def test_the_fast_path_reads_what_the_replay_reads(db_url: str, home: Path) -> None:
+    """On the store: the rows the fast path reads give the standings of the generic
+    replay of :meth:`StoreLog.until`, at several times."""
+    from ladder_cli.asof import replay_until
+    from ladder_cli.ladder import Ladder
+    from ladder_cli.stores import eventlog
+
+    ids = record_all(home, db_url)
+    corrections(home, db_url, ids)
+    with Ladder.open(db_url, home) as ladder:
+        store, rules = ladder.store, ladder.rules()
+        for cutoff in (at(41), at(30), at(4), datetime.now(UTC).replace(microsecond=0)):
+            fast = eventlog.standings_until(store, cutoff, rules)
+            with store.read_cursor() as cur:
+                slow = replay_until(eventlog.StoreLog(store, cur).until(cutoff), cutoff, rules)
+            assert {k: s.values() for k, s in fast.entries.items()} == {
+                k: s.values() for k, s in slow.entries.items()
+            }
+            assert (fast.matches, fast.events) == (slow.matches, slow.events)

@@ -35,7 +35,7 @@ from ladder_cli.replay import Replay, Standing, rating_rules
 from ladder_cli.stores import sql
 
 if TYPE_CHECKING:
-    from ladder_cli.asof import Standings
+    from ladder_cli.asof import MatchRow, Standings
     from ladder_cli.rating import Ratings
     from ladder_cli.rules import Rules
     from ladder_cli.stores.base import BatchResult, Store
@@ -161,10 +161,27 @@ class StoreLog:
     def until(self, cutoff: datetime) -> Iterator[LoggedMatch | StateEvent]:
         """The log as it stood at ``cutoff``: the matches played and the other events made
         at or before it, in log order (not time order: a backfilled match keeps its place)."""
-        at = self.store._ts(cutoff)
-        self.cur.execute(self.store.q(sql.LOG_EVENTS_UNTIL), (at,))
-        events = [self._event(r) for r in self.cur.fetchall()]
-        yield from self._merged(events, 0, sql.LOG_MATCHES_UNTIL, (at,))
+        events = self.events_until(cutoff)
+        yield from self._merged(events, 0, sql.LOG_MATCHES_UNTIL, (self.store._ts(cutoff),))
+
+    def events_until(self, cutoff: datetime) -> list[StateEvent]:
+        """The events other than matches made at or before ``cutoff``, in log order."""
+        self.cur.execute(self.store.q(sql.LOG_EVENTS_UNTIL), (self.store._ts(cutoff),))
+        return [self._event(r) for r in self.cur.fetchall()]
+
+    def match_rows_until(self, cutoff: datetime) -> Iterator[list[MatchRow]]:
+        """The matches played at or before ``cutoff``, in log order, a page of plain rows
+        at a time (``played_at`` as the driver returns it: see :class:`ladder_cli.asof.Tally`)."""
+        statement = self.store.q(sql.LOG_MATCH_ROWS_UNTIL)
+        at, last = self.store._ts(cutoff), 0
+        while True:
+            self.cur.execute(statement, (last, at, PAGE))
+            page: list[MatchRow] = self.cur.fetchall()
+            if page:
+                yield page
+            if len(page) < PAGE:
+                break
+            last = page[-1][0]
 
     def _merged(
         self, events: Iterable[StateEvent], match_id: int, query: str, params: tuple[object, ...]
@@ -435,11 +452,15 @@ def verify(store: Store) -> VerifyReport:
 
 
 def standings_until(store: Store, cutoff: datetime, rules: Rules) -> Standings:
-    """Each entry as the log had it at ``cutoff`` (see :mod:`ladder_cli.asof`)."""
-    from ladder_cli.asof import replay_until
+    """Each entry as the log had it at ``cutoff`` (see :mod:`ladder_cli.asof`): the
+    matches read as plain rows, a page at a time, and tallied in a tight loop."""
+    from ladder_cli.asof import Tally
 
     with store.read_cursor() as cur:
-        return replay_until(StoreLog(store, cur).until(cutoff), cutoff, rules)
+        log = StoreLog(store, cur)
+        tally = Tally(rules, store._ts, store._parse_ts)
+        tally.run(log.match_rows_until(cutoff), log.events_until(cutoff))
+        return tally.standings(cutoff)
 
 
 # -- audit -------------------------------------------------------------------------------
