@@ -585,14 +585,27 @@ def leaderboard(
             "--season", metavar="NAME", help="A closed season's final standings (`season list`)."
         ),
     ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="ISO8601",
+            help="The ladder as it stood then, replayed from the event log: matches played "
+            "and other events made at or before it, ranks as they were then. A date alone "
+            "means the end of that day; no offset means UTC.",
+        ),
+    ] = None,
     fmt: Annotated[
         TableJsonCsv, typer.Option("--format", help="Output format.")
     ] = TableJsonCsv.table,
 ) -> None:
     """The ranked leaderboard: position, rank letter, player, race, MMR, W-L-D, win %."""
     from ladder_cli import rendering
+    from ladder_cli.asof import parse_as_of
+    from ladder_cli.model import format_timestamp
     from ladder_cli.ranks import LEADERBOARD_COLUMNS
 
+    cutoff = None if as_of is None else parse_as_of(as_of)
     with _ladder() as ladder:
         rows = ladder.leaderboard(
             race=race,
@@ -603,6 +616,7 @@ def leaderboard(
             rank=rank,
             country=country,
             season=season,
+            as_of=cutoff,
         ).to_dicts()
         if fmt is TableJsonCsv.json:
             _raw(rendering.to_json(rows))
@@ -613,12 +627,14 @@ def leaderboard(
         else:
             races = ", ".join(race or ())
             where = f" — {races}" if races else ""
-            title = f"Leaderboard{where}{f' (page {page})' if page > 1 else ''}"
-            if season is not None:
-                title = f"{season}: final standings{where}{f' (page {page})' if page > 1 else ''}"
-            _out(rendering.leaderboard_table(
-                rows, title=title if season is None else rendering.literal(title)
-            ))  # fmt: skip
+            when = "" if cutoff is None else f" as of {format_timestamp(cutoff)}"
+            paged = f" (page {page})" if page > 1 else ""
+            if season is None:
+                title = f"Leaderboard{where}{when}{paged}"
+                _out(rendering.leaderboard_table(rows, title=title))
+            else:
+                title = f"{season}: final standings{where}{paged}"
+                _out(rendering.leaderboard_table(rows, title=rendering.literal(title)))
         _notes(ladder)
 
 

@@ -239,12 +239,16 @@ class Ladder:
         rank: str | None = None,
         country: str | None = None,
         season: str | None = None,
+        as_of: datetime | None = None,
     ) -> pl.DataFrame:
         """One page of the leaderboard. ``race`` may name several races; ``best_race``
         keeps each player's best ranked entry; ``rank`` one letter; ``country`` the
         players of the bot's ``players`` table from that country; ``season`` a closed
-        season's final standings instead of the live ones."""
-        return self._reads.leaderboard(race, top, page, min_games, best_race, rank, country, season)
+        season's final standings instead of the live ones. ``as_of`` (UTC): the ladder as
+        it stood then, replayed from the event log (see :mod:`ladder_cli.asof`)."""
+        return self._reads.leaderboard(
+            race, top, page, min_games, best_race, rank, country, season, as_of
+        )
 
     def profile(self, player: str | int, *, recent: int = 10) -> Profile:
         return self._reads.profile(player, recent=recent)

@@ -10,14 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
-from ladder_cli.errors import BadInput
+from ladder_cli.errors import BadInput, LadderError
 from ladder_cli.model import AppliedMatch, parse_race
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
+    from datetime import datetime
 
     import polars as pl
 
+    from ladder_cli import ranks
     from ladder_cli.parts import Parts
     from ladder_cli.state import Overlay
     from ladder_cli.stores import Store
@@ -87,7 +89,59 @@ class Reads:
         rank: str | None = None,
         country: str | None = None,
         season: str | None = None,
+        as_of: datetime | None = None,
     ) -> pl.DataFrame:
+        from ladder_cli import ranks
+
+        filters, options = self._board_options(race, top, page, min_games, best_race, rank, country)
+        parts = self._parts
+        if season is not None:
+            if as_of is not None:
+                raise BadInput("a closed season's standings have no --as-of: give one of them")
+            from ladder_cli.seasons import season_board
+
+            return season_board(
+                parts.store,
+                parts.source.unavailable,
+                season,
+                filters=filters,
+                min_games=min_games,
+                top=options["top"],
+                page=page,
+            )
+        if as_of is not None:
+            board = self._frame_as_of(as_of)
+            return ranks.leaderboard(board, **options, filters=filters, now=as_of)
+        if not filters.simple:
+            return ranks.leaderboard(self.current().frame, **options, filters=filters)
+        if not parts.cached_frame_loaded() and not parts.queue.pending_count():
+            # Nothing pending and no frame in memory: a server ranks the page itself, the
+            # embedded store reads it from its ranked file; neither loads every entry.
+            import polars as pl
+
+            served = parts.source.ranked_page(**options)
+            if served is not None:
+                return served
+            scan = parts.source.ranked_scan()
+            if scan is not None:
+                try:
+                    return ranks.leaderboard_in_order(scan, **options)
+                except (OSError, pl.exceptions.PolarsError):
+                    pass  # replaced by another process after a write: load the frame
+        return ranks.leaderboard(self.current().frame, **options)
+
+    def _board_options(
+        self,
+        race: str | Sequence[str] | None,
+        top: int | None,
+        page: int,
+        min_games: int,
+        best_race: bool,
+        rank: str | None,
+        country: str | None,
+    ) -> tuple[ranks.Filters, dict[str, Any]]:
+        """The leaderboard's options checked: its filters and :func:`ranks.leaderboard`'s
+        keyword arguments."""
         from ladder_cli import ranks
         from ladder_cli.stores.bot import bot_players_in
 
@@ -117,18 +171,6 @@ class Reads:
                     param="country",
                 )
         filters = ranks.Filters(races, best_race, letter, None if uids is None else frozenset(uids))
-        if season is not None:
-            from ladder_cli.seasons import season_board
-
-            return season_board(
-                parts.store,
-                parts.source.unavailable,
-                season,
-                filters=filters,
-                min_games=min_games,
-                top=top or None,
-                page=page,
-            )
         options: dict[str, Any] = {
             "race": races[0] if len(races) == 1 else None,
             "top": top or None,
@@ -136,23 +178,32 @@ class Reads:
             "min_games": min_games,
             "rules": parts.rules(),
         }
-        if not filters.simple:
-            return ranks.leaderboard(self.current().frame, **options, filters=filters)
-        if not parts.cached_frame_loaded() and not parts.queue.pending_count():
-            # Nothing pending and no frame in memory: a server ranks the page itself, the
-            # embedded store reads it from its ranked file; neither loads every entry.
-            import polars as pl
+        return filters, options
 
-            served = parts.source.ranked_page(**options)
-            if served is not None:
-                return served
-            scan = parts.source.ranked_scan()
-            if scan is not None:
-                try:
-                    return ranks.leaderboard_in_order(scan, **options)
-                except (OSError, pl.exceptions.PolarsError):
-                    pass  # replaced by another process after a write: load the frame
-        return ranks.leaderboard(self.current().frame, **options)
+    def _frame_as_of(self, cutoff: datetime) -> pl.DataFrame:
+        """The ladder as the event log had it at ``cutoff`` (:mod:`ladder_cli.asof`), in
+        ``mmrs_1v1``'s shape. The log is in the database: offline there is none to read
+        (the snapshot keeps only the current rows)."""
+        from ladder_cli import asof
+        from ladder_cli.stores import eventlog
+
+        parts = self._parts
+        source = parts.source
+        if source.unavailable is not None:
+            raise LadderError(
+                f"--as-of replays the event log, which is in the database: {source.unavailable} "
+                "(the offline snapshot holds only the current ratings); try again when the "
+                "database answers"
+            )
+        standings = eventlog.standings_until(parts.store, cutoff, parts.rules())
+        pending = parts.queue.pending_count()
+        if pending:
+            parts.note(
+                f"{pending:,} pending {'write' if pending == 1 else 'writes'} not yet in the "
+                "database (and its event log) "
+                f"{'is' if pending == 1 else 'are'} not included"
+            )
+        return asof.frame(standings, source.frame())
 
     def profile(self, player: str | int, *, recent: int = 10) -> Profile:
         import polars as pl

@@ -6,7 +6,7 @@ Written against :class:`~ladder_cli.stores.base.Store`'s small dialect interface
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -37,7 +37,9 @@ from ladder_cli.replay import Replay, Standing, rating_rules
 from ladder_cli.stores import sql
 
 if TYPE_CHECKING:
+    from ladder_cli.asof import MatchRow, Standings
     from ladder_cli.rating import Ratings
+    from ladder_cli.rules import Rules
     from ladder_cli.stores.base import BatchResult, Store
     from ladder_cli.verify import VerifyReport
 
@@ -166,23 +168,56 @@ class StoreLog:
     def later(self, match_id: int) -> Iterator[LoggedMatch | StateEvent]:
         """Every event after the match, in order, a page of matches at a time (the cursor
         is free between pages: a caller may write through it while iterating)."""
-        events = iter(self.events_from(match_id))
-        pending = next(events, None)
-        last = match_id
+        yield from self._merged(self.events_from(match_id), match_id, sql.LOG_MATCHES_AFTER, ())
+
+    def until(self, cutoff: datetime) -> Iterator[LoggedMatch | StateEvent]:
+        """The log as it stood at ``cutoff``: the matches played and the other events made
+        at or before it, in log order (not time order: a backfilled match keeps its place)."""
+        events = self.events_until(cutoff)
+        yield from self._merged(events, 0, sql.LOG_MATCHES_UNTIL, (self.store._ts(cutoff),))
+
+    def events_until(self, cutoff: datetime) -> list[StateEvent]:
+        """The events other than matches made at or before ``cutoff``, in log order."""
+        self.cur.execute(self.store.q(sql.LOG_EVENTS_UNTIL), (self.store._ts(cutoff),))
+        return [self._event(r) for r in self.cur.fetchall()]
+
+    def match_rows_until(self, cutoff: datetime) -> Iterator[list[MatchRow]]:
+        """The matches played at or before ``cutoff``, in log order, a page of plain rows
+        at a time (``played_at`` as the driver returns it: see :class:`ladder_cli.asof.Tally`)."""
+        statement = self.store.q(sql.LOG_MATCH_ROWS_UNTIL)
+        at, last = self.store._ts(cutoff), 0
         while True:
-            self.cur.execute(self.store.q(sql.LOG_MATCHES_AFTER), (last, PAGE))
+            self.cur.execute(statement, (last, at, PAGE))
+            page: list[MatchRow] = self.cur.fetchall()
+            if page:
+                yield page
+            if len(page) < PAGE:
+                break
+            last = page[-1][0]
+
+    def _merged(
+        self, events: Iterable[StateEvent], match_id: int, query: str, params: tuple[object, ...]
+    ) -> Iterator[LoggedMatch | StateEvent]:
+        """``events`` merged into the matches after ``match_id`` that ``query`` pages
+        through (``params`` between the page's start and its size)."""
+        pending_events = iter(events)
+        pending = next(pending_events, None)
+        last = match_id
+        statement = self.store.q(query)
+        while True:
+            self.cur.execute(statement, (last, *params, PAGE))
             page = [self._logged(r) for r in self.cur.fetchall()]
             for m in page:
                 while pending is not None and pending.after_match < m.match_id:
                     yield pending
-                    pending = next(events, None)
+                    pending = next(pending_events, None)
                 yield m
             if len(page) < PAGE:
                 break
             last = page[-1].match_id
         while pending is not None:
             yield pending
-            pending = next(events, None)
+            pending = next(pending_events, None)
 
     def last_played_before(self, key: Key, match_id: int) -> datetime | None:
         uid, race = key
@@ -442,6 +477,21 @@ def verify(store: Store) -> VerifyReport:
         return check.verify(stored, StoreLog(store, cur).later(0), rules)
 
 
+# -- the ladder at a past time ------------------------------------------------------------
+
+
+def standings_until(store: Store, cutoff: datetime, rules: Rules) -> Standings:
+    """Each entry as the log had it at ``cutoff`` (see :mod:`ladder_cli.asof`): the
+    matches read as plain rows, a page at a time, and tallied in a tight loop."""
+    from ladder_cli.asof import Tally
+
+    with store.read_cursor() as cur:
+        log = StoreLog(store, cur)
+        tally = Tally(rules, store._ts, store._parse_ts)
+        tally.run(log.match_rows_until(cutoff), log.events_until(cutoff))
+        return tally.standings(cutoff)
+
+
 # -- audit -------------------------------------------------------------------------------
 
 
@@ -485,6 +535,7 @@ __all__ = [
     "logged_match",
     "preview",
     "split_corrections",
+    "standings_until",
     "upgrade",
     "verify",
     "write_events",

@@ -248,6 +248,23 @@ LOG_MATCHES_AFTER: Final = (
     f"SELECT {LOG_MATCH_COLUMNS} FROM ladder_matches WHERE match_id > %s ORDER BY match_id LIMIT %s"
 )
 
+# The log as it stood at a time (``--as-of``): matches played and other events made at or
+# before it, each in log order.
+LOG_MATCHES_UNTIL: Final = (
+    f"SELECT {LOG_MATCH_COLUMNS} FROM ladder_matches WHERE match_id > %s AND played_at <= %s "
+    "ORDER BY match_id LIMIT %s"
+)
+
+# The same matches, only the columns a replay to a time reads (the fast path of ``--as-of``).
+LOG_MATCH_ROWS_UNTIL: Final = (
+    "SELECT match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result, state "
+    "FROM ladder_matches WHERE match_id > %s AND played_at <= %s ORDER BY match_id LIMIT %s"
+)
+
+LOG_EVENTS_UNTIL: Final = (
+    f"SELECT {EVENT_COLUMNS} FROM ladder_events WHERE at <= %s ORDER BY after_match, event_id"
+)
+
 LOG_EVENTS_FROM: Final = (
     f"SELECT {EVENT_COLUMNS} FROM ladder_events WHERE after_match >= %s "
     "ORDER BY after_match, event_id"
