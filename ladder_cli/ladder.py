@@ -241,14 +241,10 @@ class Ladder:
         season: str | None = None,
         as_of: datetime | None = None,
     ) -> pl.DataFrame:
-        """One page of the leaderboard. ``race`` may name several races; ``best_race``
-        keeps each player's best ranked entry; ``rank`` one letter; ``country`` the
-        players of the bot's ``players`` table from that country; ``season`` a closed
-        season's final standings instead of the live ones. ``as_of`` (UTC): the ladder as
-        it stood then, replayed from the event log (see :mod:`ladder_cli.asof`)."""
-        return self._reads.leaderboard(
-            race, top, page, min_games, best_race, rank, country, season, as_of
-        )
+        """One page of the leaderboard (see :meth:`Reads.leaderboard`): ``season`` a closed
+        season's final standings, ``as_of`` (UTC) the ladder as it stood then."""
+        args = (race, top, page, min_games, best_race, rank, country, season, as_of)
+        return self._reads.leaderboard(*args)
 
     def profile(self, player: str | int, *, recent: int = 10) -> Profile:
         return self._reads.profile(player, recent=recent)
@@ -270,8 +266,6 @@ class Ladder:
     def names(self, uids: Iterable[int]) -> dict[int, str]:
         """Current names of these players (pending renames included)."""
         return self._reads.names(uids)
-
-    # -- views: statistics, head-to-head, trends, charts ---------------------------------
 
     def record_preview(
         self,

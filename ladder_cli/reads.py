@@ -91,6 +91,11 @@ class Reads:
         season: str | None = None,
         as_of: datetime | None = None,
     ) -> pl.DataFrame:
+        """One page of the leaderboard. ``race`` may name several races; ``best_race``
+        keeps each player's best ranked entry; ``rank`` one letter; ``country`` the
+        players of the bot's ``players`` table from that country; ``season`` a closed
+        season's final standings instead of the live ones; ``as_of`` (UTC) the ladder as it
+        stood then, replayed from the event log (see :mod:`ladder_cli.asof`)."""
         from ladder_cli import ranks
 
         filters, options = self._board_options(race, top, page, min_games, best_race, rank, country)
