@@ -623,7 +623,11 @@ def leaderboard(
         elif fmt is TableJsonCsv.csv:
             _raw(rendering.to_csv(rows, LEADERBOARD_COLUMNS))
         elif not rows:
-            _out("no entries" + (f" on page {page}" if page > 1 else ""))
+            hint = ""
+            if page == 1 and min_games > 0 and season is None:
+                # Right after a season close every count is 0: say where the entries are.
+                hint = f" with {min_games}+ games (--min-games 0 lists every entry)"
+            _out("no entries" + (f" on page {page}" if page > 1 else hint))
         else:
             races = ", ".join(race or ())
             where = f" — {races}" if races else ""
