@@ -258,6 +258,7 @@ def frame(standings: Standings, stored: pl.DataFrame) -> pl.DataFrame:
     stored gets an id after every stored one and the default name."""
     import polars as pl
 
+    from ladder_cli.replay import STANDING_COLUMNS
     from ladder_cli.state import SCHEMA
 
     keys = list(standings.entries)
@@ -266,26 +267,9 @@ def frame(standings: Standings, stored: pl.DataFrame) -> pl.DataFrame:
         {
             "discord_uid": [k[0] for k in keys],
             "race": [k[1] for k in keys],
-            "mmr": [v[0] for v in values],
-            "games_played": [v[1] for v in values],
-            "games_won": [v[2] for v in values],
-            "games_lost": [v[3] for v in values],
-            "games_drawn": [v[4] for v in values],
-            "last_played": [v[5] for v in values],
+            **{name: [v[i] for v in values] for i, name in enumerate(STANDING_COLUMNS)},
         },
-        schema={
-            name: SCHEMA[name]
-            for name in (
-                "discord_uid",
-                "race",
-                "mmr",
-                "games_played",
-                "games_won",
-                "games_lost",
-                "games_drawn",
-                "last_played",
-            )
-        },
+        schema={name: SCHEMA[name] for name in ("discord_uid", "race", *STANDING_COLUMNS)},
     )
     known = stored.select("discord_uid", "race", "id", "player_name")
     board = replayed.join(known, on=["discord_uid", "race"], how="left")

@@ -17,6 +17,7 @@ from typing import Any, Final
 import polars as pl
 
 from ladder_cli.model import now_utc
+from ladder_cli.replay import STANDING_COLUMNS
 from ladder_cli.rules import PERCENTILE_BOUNDS, STANDARD, Rules, cutoffs
 from ladder_cli.rules import letter_for as letter_for
 
@@ -31,12 +32,7 @@ LEADERBOARD_COLUMNS: Final = [
     "discord_uid",
     "player_name",
     "race",
-    "mmr",
-    "games_played",
-    "games_won",
-    "games_lost",
-    "games_drawn",
-    "last_played",
+    *STANDING_COLUMNS,
 ]
 
 

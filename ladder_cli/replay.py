@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import Final
 
 from ladder_cli.events import VOIDED, Event, LoggedMatch, StateEvent, score
 from ladder_cli.model import Key
@@ -41,7 +42,19 @@ class Standing:
     last: datetime | None = None
 
     def values(self) -> tuple[int, int, int, int, int, datetime | None]:
+        """The values in the order of :data:`STANDING_COLUMNS`."""
         return (self.mmr, self.played, self.won, self.lost, self.drawn, self.last)
+
+
+#: ``mmrs_1v1``'s columns for :meth:`Standing.values`, in that order.
+STANDING_COLUMNS: Final = (
+    "mmr",
+    "games_played",
+    "games_won",
+    "games_lost",
+    "games_drawn",
+    "last_played",
+)
 
 
 def counts_of(result: int, side: int) -> tuple[int, int, int]:
@@ -109,4 +122,4 @@ class Replay:
         return self
 
 
-__all__ = ["Rate", "Replay", "Standing", "counts_of", "rating_rules"]
+__all__ = ["STANDING_COLUMNS", "Rate", "Replay", "Standing", "counts_of", "rating_rules"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ladder_cli import failpoints
 from ladder_cli.decay import Decay, DecayRule, plan, rule_of
 from ladder_cli.events import DECAY
-from ladder_cli.model import DecayJob, Entry, Key, QueuedJob, now_utc
+from ladder_cli.model import DecayJob, Entry, Key, QueuedJob
 from ladder_cli.stores import sql
 
 if TYPE_CHECKING:
@@ -61,32 +61,19 @@ def preview(store: Store, rule: DecayRule, at: datetime) -> list[Decay]:
 
 
 def apply_decay(store: Store, queue_id: str, queued: QueuedJob) -> BatchResult:
-    """Apply one decay run, exactly once."""
-    from ladder_cli.stores.base import BatchResult
+    """Apply one decay run, exactly once: what is owed is worked out under the write lock,
+    so two homes running decay at once take a period once."""
+    from ladder_cli.stores.eventlog import apply_alone
 
     job = queued.job
     assert isinstance(job, DecayJob)
-    result = BatchResult()
-    try:
-        with store.write_transaction() as cur:
-            predicate, ids = store._uids_filter([queued.ledger_id])
-            cur.execute(store.q(sql.APPLIED_AMONG.format(ids=predicate)), (queue_id, ids))
-            if cur.fetchall():
-                result.already_applied.append(queued.seq)
-                return result
-            rule = rule_of(job)
-            owed = _owed(store, cur, rule, job.at, store.lock_rows)
-            failpoints.hit("in-db-transaction")
-            if owed:
-                result.entries = _write(store, cur, queue_id, queued, job, owed)
-            cur.execute(
-                store.q(sql.INSERT_APPLIED), (queue_id, queued.ledger_id, store._ts(now_utc()))
-            )
-            result.applied.append(queued.seq)
-    finally:
-        store._forget()  # rows kept between batches are stale after a decay
-    failpoints.hit("after-db-commit")
-    return result
+
+    def work(cur: Any) -> dict[Key, Entry]:
+        owed = _owed(store, cur, rule_of(job), job.at, store.lock_rows)
+        failpoints.hit("in-db-transaction")
+        return _write(store, cur, queue_id, queued, job, owed) if owed else {}
+
+    return apply_alone(store, queue_id, queued, work)
 
 
 def _write(

@@ -6,7 +6,7 @@ Written against :class:`~ladder_cli.stores.base.Store`'s small dialect interface
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -358,13 +358,18 @@ def split_corrections(store: Store, queue_id: str, jobs: Sequence[QueuedJob]) ->
     return total
 
 
-def apply_correction(store: Store, queue_id: str, queued: QueuedJob) -> BatchResult:
-    """Void or amend one match, exactly once: ledger, rewritten log, entries and audit row
-    commit together. A correction that no longer applies (voided meanwhile) fails."""
+def apply_alone(
+    store: Store,
+    queue_id: str,
+    queued: QueuedJob,
+    work: Callable[[Any], dict[Key, Entry] | str],
+) -> BatchResult:
+    """One job that needs a transaction of its own (a correction, a decay, a season close),
+    exactly once: skipped when the database's ledger already has it; else ``work`` runs in
+    the transaction and returns the entries it wrote, or why the job no longer applies
+    (it then fails, having written nothing), and the ledger row commits with its writes."""
     from ladder_cli.stores.base import BatchResult
 
-    job = queued.job
-    assert isinstance(job, CorrectionJob)
     result = BatchResult()
     try:
         with store.write_transaction() as cur:
@@ -373,31 +378,47 @@ def apply_correction(store: Store, queue_id: str, queued: QueuedJob) -> BatchRes
             if cur.fetchall():
                 result.already_applied.append(queued.seq)
                 return result
-            rate, _ = rating_rules(store._rules_in(cur))
-            log = StoreLog(store, cur)
-            try:
-                done = plan(log, job.match_id, job.result, rate, lambda c: rewrite(store, cur, c))
-            except BadInput as exc:
-                result.failed.append((queued.seq, str(exc)))
+            outcome = work(cur)
+            if isinstance(outcome, str):
+                result.failed.append((queued.seq, outcome))
                 return result
-            rewrite(store, cur, [done.pair])
-            cur.execute(store.q(sql.CORRECT_MATCH), (done.state, done.result, job.match_id))
-            failpoints.hit("in-correction")
-            result.entries = _write_changes(store, cur, done)
-            action = "void" if job.result is None else "amend"
-            cur.execute(
-                store.q(sql.INSERT_AUDIT),
-                (store._ts(job.at), job.actor, action, f"match {job.match_id}", job.reason,
-                 job.match_id, queue_id, queued.ledger_id),
-            )  # fmt: skip
+            result.entries = outcome
             cur.execute(
                 store.q(sql.INSERT_APPLIED), (queue_id, queued.ledger_id, store._ts(now_utc()))
             )
             result.applied.append(queued.seq)
     finally:
-        store._forget()  # rows kept between batches are stale after a correction
+        store._forget()  # rows kept between batches are stale after such a job
     failpoints.hit("after-db-commit")
     return result
+
+
+def apply_correction(store: Store, queue_id: str, queued: QueuedJob) -> BatchResult:
+    """Void or amend one match, exactly once: ledger, rewritten log, entries and audit row
+    commit together. A correction that no longer applies (voided meanwhile) fails."""
+    job = queued.job
+    assert isinstance(job, CorrectionJob)
+
+    def work(cur: Any) -> dict[Key, Entry] | str:
+        rate, _ = rating_rules(store._rules_in(cur))
+        log = StoreLog(store, cur)
+        try:
+            done = plan(log, job.match_id, job.result, rate, lambda c: rewrite(store, cur, c))
+        except BadInput as exc:
+            return str(exc)
+        rewrite(store, cur, [done.pair])
+        cur.execute(store.q(sql.CORRECT_MATCH), (done.state, done.result, job.match_id))
+        failpoints.hit("in-correction")
+        entries = _write_changes(store, cur, done)
+        action = "void" if job.result is None else "amend"
+        cur.execute(
+            store.q(sql.INSERT_AUDIT),
+            (store._ts(job.at), job.actor, action, f"match {job.match_id}", job.reason,
+             job.match_id, queue_id, queued.ledger_id),
+        )  # fmt: skip
+        return entries
+
+    return apply_alone(store, queue_id, queued, work)
 
 
 def _write_changes(store: Store, cur: Any, done: Plan) -> dict[Key, Entry]:

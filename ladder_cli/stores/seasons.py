@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ladder_cli import failpoints
 from ladder_cli.events import SOFT_RESET_SCALE
 from ladder_cli.model import QueuedJob, SeasonJob, now_utc
+from ladder_cli.ranks import LEADERBOARD_COLUMNS
 from ladder_cli.stores import sql
 
 if TYPE_CHECKING:
@@ -25,21 +26,9 @@ if TYPE_CHECKING:
 ACTION: Final = "season-close"
 """The audit trail's action for a close."""
 
-STANDING_KEYS: Final = (
-    "place",
-    "position",
-    "race_position",
-    "rank",
-    "discord_uid",
-    "player_name",
-    "race",
-    "mmr",
-    "games_played",
-    "games_won",
-    "games_lost",
-    "games_drawn",
-    "last_played",
-)
+#: An archived standing as read back: its place in the archive, the leaderboard's keys
+#: (position overall), and the position within its race.
+STANDING_KEYS: Final = ("place", "position", "race_position", *LEADERBOARD_COLUMNS[1:])
 
 
 @dataclass(frozen=True)
@@ -82,35 +71,22 @@ def upgrade(store: Store, cur: Any) -> None:
 def apply_close(store: Store, queue_id: str, queued: QueuedJob) -> BatchResult:
     """Close one season, exactly once. A name closed meanwhile (by another home, or an
     earlier job of this queue) fails the job cleanly: nothing is archived twice."""
-    from ladder_cli.stores.base import BatchResult
+    from ladder_cli.stores.eventlog import apply_alone
 
     job = queued.job
     assert isinstance(job, SeasonJob)
-    result = BatchResult()
-    try:
-        with store.write_transaction() as cur:
-            predicate, ids = store._uids_filter([queued.ledger_id])
-            cur.execute(store.q(sql.APPLIED_AMONG.format(ids=predicate)), (queue_id, ids))
-            if cur.fetchall():
-                result.already_applied.append(queued.seq)
-                return result
-            cur.execute(store.q(sql.SEASON_NAMED), (job.name,))
-            if cur.fetchone() is not None:
-                result.failed.append((queued.seq, f"season {job.name!r} is already closed"))
-                return result
-            if store.lock_rows:
-                # A server: no outside writer (the bot) may change a row between the
-                # archive and the reset; they wait for this transaction.
-                cur.execute("LOCK TABLE mmrs_1v1 IN SHARE ROW EXCLUSIVE MODE")
-            result.entries = _close(store, cur, queue_id, queued, job)
-            cur.execute(
-                store.q(sql.INSERT_APPLIED), (queue_id, queued.ledger_id, store._ts(now_utc()))
-            )
-            result.applied.append(queued.seq)
-    finally:
-        store._forget()  # rows kept between batches are stale after a close
-    failpoints.hit("after-db-commit")
-    return result
+
+    def work(cur: Any) -> Any:
+        cur.execute(store.q(sql.SEASON_NAMED), (job.name,))
+        if cur.fetchone() is not None:
+            return f"season {job.name!r} is already closed"
+        if store.lock_rows:
+            # A server: no outside writer (the bot) may change a row between the archive
+            # and the reset; they wait for this transaction.
+            cur.execute("LOCK TABLE mmrs_1v1 IN SHARE ROW EXCLUSIVE MODE")
+        return _close(store, cur, queue_id, queued, job)
+
+    return apply_alone(store, queue_id, queued, work)
 
 
 def _close(store: Store, cur: Any, queue_id: str, queued: QueuedJob, job: SeasonJob) -> Any:
