@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import threading
@@ -29,10 +30,23 @@ def private_file(path: Path) -> Path:
     """Create ``path`` empty as 0600 before a library (SQLite) opens it with its own mode.
 
     SQLite gives its -wal and -shm files the mode of the database file, so they follow.
+    An existing file is never opened here: closing any descriptor of a file drops every
+    POSIX lock the process holds on it, so if this process already had it open in SQLite,
+    its lock saying so would be gone, and another process closing the database would
+    take itself for the last one, checkpoint and delete the WAL under this one's feet
+    (https://www.sqlite.org/howtocorrupt.html, section 2.2).
     """
     private_dir(path.parent)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except FileExistsError:
+        # What opening it read-write would have said, without opening it.
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path)) from None
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path)) from None
+    else:
+        os.close(fd)
     _tighten(path, 0o600)
     return path
 

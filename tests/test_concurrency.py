@@ -8,7 +8,9 @@ be the one the match log holds: a lost update would show up there first.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -223,6 +225,59 @@ def test_two_admins_two_queues_one_database(db_url: str, tmp_path: Path) -> None
 @pytest.mark.slow
 def test_two_admins_two_queues_one_database_repeated(db_url: str, tmp_path: Path) -> None:
     _two_admins(db_url, tmp_path, 5)
+
+
+# -- one embedded database, a writer and other processes coming and going --------------------
+
+
+def _matches_seen_elsewhere(url: str) -> int:
+    """How many logged matches a fresh process reading the database sees."""
+    code = f"from tests.invariants import read_db; print(len(read_db({url!r}).matches))"
+    done = subprocess.run([sys.executable, "-c", code], env=cli_env(), capture_output=True,
+                          text=True, cwd=REPO, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout)
+
+
+def test_other_processes_closing_the_embedded_database_lose_nothing(
+    home: Path, tmp_path: Path
+) -> None:
+    """A process that flushed to SQLite must still hold its lock on the database file.
+
+    Closing any descriptor of a file drops every POSIX lock the process holds on it, so a
+    flush that opened the database file itself (to key the frame cache) silently gave up
+    SQLite's lock saying "this process has the database open". The next process to close
+    the database (a finished writer, a read in another terminal) then took itself for the
+    last one: it checkpointed and deleted the WAL under the writer, whose later commits
+    went to the deleted file: acknowledged writes lost, and the database corrupted.
+    """
+    from ladder_cli.ladder import Ladder
+
+    url = f"sqlite:///{tmp_path}/ladder.sqlite3"
+    other = tmp_path / "other-home"
+    other.mkdir()
+    book = Ledger()
+    with Ladder.open(db=url, home=home) as lad:
+        write = book.new(1, "first")
+        write.acknowledged = lad.record(21, "bw_terran", 22, "bw_zerg", at=write.ats[0]).applied
+        # Another process opens the database, reads, and closes it.
+        assert ladder(other, url, "leaderboard").returncode == 0
+        write = book.new(1, "after the reader closed")
+        write.acknowledged = lad.record(23, "bw_protoss", 21, "bw_terran", at=write.ats[0]).applied
+        assert _matches_seen_elsewhere(url) == 2, "a committed write is invisible to others"
+        write = book.new(1, "another home")
+        done = ladder(other, url, "record", "24", "bw_terran", "25", "sc2_protoss", "--at",
+                      write.ats[0].isoformat())  # fmt: skip
+        write.acknowledged = done.returncode == 0
+        write = book.new(1, "last")
+        write.acknowledged = lad.record(22, "bw_zerg", 24, "bw_terran", at=write.ats[0]).applied
+    assert all(w.acknowledged for w in book.writes)
+    outcome = book.judge(check_invariants(url))
+    assert_clean(outcome)
+    assert outcome.acknowledged == 4
+    path = url[len("sqlite:///") :]
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
 # -- threads in one process ------------------------------------------------------------------

@@ -296,28 +296,36 @@ class SqliteStore(Store):
     def _file_state(self) -> str | None:
         """A digest that changes whenever the database's content can have changed.
 
-        In WAL mode every commit appends frames to the -wal file (its size grows) until
-        the WAL restarts, which changes the salts in its header; a checkpoint rewrites
-        the main file (its mtime changes); in rollback-journal mode the header's change
-        counter moves on every commit. Inode numbers catch a replaced file.
+        In WAL mode (:func:`~ladder_cli.files.open_sqlite` always sets it) every commit
+        appends frames to the -wal file (its size grows) until the WAL restarts, which
+        changes the salts in its header; a checkpoint rewrites the main file (its mtime
+        changes). Inode numbers catch a replaced file.
+
+        The main file is only ever stat'ed, never opened: closing any descriptor of it
+        drops every POSIX lock this process holds on it, SQLite's included (see
+        :func:`~ladder_cli.files.private_file`). The -wal file carries no locks.
         """
         parts = []
         try:
-            for path, header in ((self.path, (24, 4)), (Path(f"{self.path}-wal"), (0, 32))):
-                try:
-                    st = path.stat()
-                except FileNotFoundError:
-                    parts.append(b"-")
-                    continue
-                if header[1] == 32 and st.st_size <= 32:
-                    # A WAL without frames (each process that opens the database creates a
-                    # new, empty one): the content is the main file's.
-                    parts.append(b"-")
-                    continue
-                with path.open("rb") as fh:
-                    fh.seek(header[0])
-                    head = fh.read(header[1])
+            st = self.path.stat()
+            parts.append(f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}".encode())
+        except FileNotFoundError:
+            parts.append(b"-")
+        except OSError:
+            return None
+        wal = Path(f"{self.path}-wal")
+        try:
+            st = wal.stat()
+            if st.st_size <= 32:
+                # A WAL without frames (each process that opens the database creates a
+                # new, empty one): the content is the main file's.
+                parts.append(b"-")
+            else:
+                with wal.open("rb") as fh:
+                    head = fh.read(32)
                 parts.append(f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:".encode() + head)
+        except FileNotFoundError:
+            parts.append(b"-")
         except OSError:
             return None
         return "frame-" + hashlib.sha256(b"|".join([_CACHE_FORMAT, *parts])).hexdigest()[:32]
