@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,18 @@ def query(url: str, statement: str, params: Sequence[Any] = ()) -> list[tuple[An
     with psycopg.connect(url, autocommit=True) as conn:
         cur = conn.execute(statement, tuple(params))  # type: ignore[arg-type]
         return cur.fetchall() if cur.description else []
+
+
+@dataclass
+class Row:
+    """An entry as the tests' own reference replays keep it (independent of the library)."""
+
+    mmr: int = 1500
+    played: int = 0
+    won: int = 0
+    lost: int = 0
+    drawn: int = 0
+    last: datetime | None = None
 
 
 def elo(mmr1: int, mmr2: int, score1: float) -> tuple[int, int]:

@@ -10,7 +10,7 @@ log written here, with nothing from the library but the Elo formula.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,21 +22,12 @@ from ladder_cli.errors import BadInput
 from ladder_cli.events import LoggedMatch, StateEvent
 from ladder_cli.model import Entry
 from ladder_cli.rating import rate
+from tests.helpers import Row
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 UIDS = [1, 2, 3, 4]
 RACES = ["bw_terran", "bw_zerg"]
 Key = tuple[int, str]
-
-
-@dataclass
-class Row:
-    mmr: int = 1500
-    played: int = 0
-    won: int = 0
-    lost: int = 0
-    drawn: int = 0
-    last: datetime | None = None
 
 
 def reference(

@@ -27,23 +27,13 @@ from hypothesis import strategies as st
 from ladder_cli.errors import BadInput
 from ladder_cli.ladder import Ladder
 from ladder_cli.stores import eventlog
-from tests.helpers import elo, query
+from tests.helpers import Row, elo, query
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 UIDS = [1, 2, 3, 4]
 RACES = ["bw_terran", "bw_zerg"]
 Key = tuple[int, str]
 _fresh = itertools.count()
-
-
-@dataclass
-class Row:
-    mmr: int = 1500
-    played: int = 0
-    won: int = 0
-    lost: int = 0
-    drawn: int = 0
-    last: datetime | None = None
 
 
 @dataclass

@@ -32,6 +32,7 @@ from ladder_cli.config import resolve
 from ladder_cli.ladder import Ladder
 from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob
 from ladder_cli.rating import Ratings, rate
+from tests.helpers import Row
 from tests.invariants import EPOCH, check_invariants, read_db
 
 STRESS = (os.environ.get("LADDER_STRESS") or "").lower() in {"1", "true", "yes", "on"}
@@ -45,16 +46,6 @@ Key = tuple[int, str]
 
 
 # -- the reference ----------------------------------------------------------------------
-
-
-@dataclass
-class Row:
-    mmr: int = 1500
-    played: int = 0
-    won: int = 0
-    lost: int = 0
-    drawn: int = 0
-    last: datetime | None = None
 
 
 @dataclass
