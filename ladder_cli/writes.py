@@ -4,13 +4,15 @@ Read top to bottom, one flush is: take the flush lock (one flusher per home); re
 pending jobs in queue order, in batches, the next batch in a helper thread
 (:func:`_prefetched`); apply each batch in one database transaction that skips the jobs
 its ledger already holds (:meth:`ladder_cli.stores.base.Store.apply_batch`, where the
-exactly-once check is); then mark those jobs done or failed in the queue. A job the
+exactly-once check is); then mark those jobs done or failed in the queue, on a second
+helper thread while the next batch is applied (:class:`_InOrder`). A job the
 database refuses is isolated by splitting its batch. After the flush the rows it wrote
 update this process's frame and this home's snapshot.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import sys
 import threading
@@ -213,6 +215,7 @@ class WritePath:
         """
         parts = self._parts
         report = FlushReport(keep_matches=keep_matches)
+        wrote = False  # this process's frame and the snapshot kept current
         with parts.lock:
             try:
                 with self.flush_lock():
@@ -222,21 +225,34 @@ class WritePath:
                     # Closed here, not when garbage collected: an error or interrupt keeps
                     # the generator alive in its traceback until interpreter shutdown, where
                     # its helper thread could never be joined (Python 3.13 hangs there).
-                    with contextlib.closing(
-                        _prefetched(self._batches(queue, report, fresh))
-                    ) as batches:
-                        for batch in batches:
-                            self._apply(batch, report)
+                    store = parts.store
+                    planned = (
+                        (batch, store.prepare(batch))
+                        for batch in self._batches(queue, report, fresh)
+                    )
+                    # Several batches: the queue's bookkeeping of each overlaps the next.
+                    books = _InOrder(threaded=total > parts.settings.batch_size)
+                    with (
+                        contextlib.closing(_prefetched(planned)) as batches,
+                        contextlib.closing(books),
+                    ):
+                        for batch, prepared in batches:
+                            books.check()
+                            self._apply(batch, report, books, prepared)
                             done += len(batch)
                             if progress is not None:
                                 progress(done, total)
                             failpoints.hit("between-batches")
-                    parts.store.flushed()
+                        parts.store.flushed()
+                        wrote = True  # once, while the last batch's bookkeeping goes on
+                        self.wrote(list(report.entries.values()))
+                        books.wait()
             except DatabaseUnavailable as exc:
                 parts.went_offline(exc)
                 raise
             finally:
-                self.wrote(list(report.entries.values()))
+                if not wrote:
+                    self.wrote(list(report.entries.values()))
         parts.answered()
         report.pending = parts.queue.pending_count()
         return report
@@ -266,28 +282,34 @@ class WritePath:
             yield batch
         yield from queue.pending_batches(size, failed=failed, after=last)
 
-    def _apply(self, batch: Sequence[QueuedJob], report: FlushReport) -> None:
+    def _apply(
+        self,
+        batch: Sequence[QueuedJob],
+        report: FlushReport,
+        books: _InOrder,
+        prepared: object = None,
+    ) -> None:
         """One batch: the store's transaction applies what its ledger lacks, then the queue
         forgets what the ledger now holds (a crash between the two only makes the next
         flush skip those jobs)."""
         parts = self._parts
         queue = parts.queue
         try:
-            result = parts.store.apply_batch(queue.queue_id, batch)
+            result = parts.store.apply_batch(queue.queue_id, batch, prepared)
         except JobRejected as exc:
             # A job the database refuses: split the batch until that job stands alone,
             # move it to `failed`, and apply the rest around it.
             if len(batch) == 1:
                 failure = (batch[0].seq, f"rejected by the database: {exc}")
-                queue.mark_failed([failure])
+                books.run(queue.mark_failed, [failure])
                 report.failed.append(failure)
                 return
             middle = len(batch) // 2
-            self._apply(batch[:middle], report)
-            self._apply(batch[middle:], report)
+            self._apply(batch[:middle], report, books)
+            self._apply(batch[middle:], report, books)
             return
-        queue.mark_failed(result.failed)
-        queue.complete(result.applied + result.already_applied)
+        books.run(queue.mark_failed, result.failed)
+        books.run(queue.complete, result.applied + result.already_applied)
         report.applied += len(result.applied)
         report.already_applied += len(result.already_applied)
         report.failed.extend(result.failed)
@@ -357,6 +379,46 @@ class WritePath:
 
 
 _T = TypeVar("_T")
+
+
+class _InOrder:
+    """The queue's bookkeeping after each committed batch, run in order on one helper
+    thread while the next batch's transaction goes on (SQLite releases the GIL while it
+    writes and syncs). Unthreaded, each call runs at once.
+
+    Safe to defer: until the queue forgets a job, the database's ledger already skips it,
+    so a crash in between only makes the next flush report it as already applied.
+    :meth:`check` raises a failure of earlier bookkeeping before the next batch, as
+    running it inline would; :meth:`close` waits for all of it, also on the way out of
+    an error, so the queue is settled whenever the flush returns or raises.
+    """
+
+    def __init__(self, *, threaded: bool) -> None:
+        self._pool = (
+            concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ladder-queue-books")
+            if threaded
+            else None
+        )
+        self._pending: list[concurrent.futures.Future[None]] = []
+
+    def run(self, fn: Callable[[Any], None], arg: Any) -> None:
+        if self._pool is None:
+            fn(arg)
+        else:
+            self._pending.append(self._pool.submit(fn, arg))
+
+    def check(self) -> None:
+        """Raise the first failure among the bookkeeping done so far, without waiting."""
+        while self._pending and self._pending[0].done():
+            self._pending.pop(0).result()
+
+    def wait(self) -> None:
+        while self._pending:
+            self._pending.pop(0).result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
 
 def _prefetched(items: Iterator[_T]) -> Generator[_T]:

@@ -17,8 +17,10 @@ import psycopg
 import pytest
 
 from ladder_cli.config import resolve
+from ladder_cli.errors import QueueError
 from ladder_cli.ladder import Ladder
 from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob, default_name
+from ladder_cli.queue import WriteQueue
 
 POISON_UID = 666
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -304,3 +306,110 @@ def test_flush_report_names_every_match_once(db_url: str, tmp_path: Path, batch_
     matches = [j for j in jobs if isinstance(j, MatchJob)]
     assert len(report.matches) == len(matches)
     assert report.applied == len(jobs)
+
+
+# -- batches of matches alone (the PostgreSQL store streams their log while rating them) --
+
+REFUSED_IN_LOG = 777
+
+
+def _matches_only(n: int, *, seed: int) -> list[Job]:
+    """Matches among few players, with renames: no other kind of job, so on PostgreSQL
+    each batch of at least ``COPY_THRESHOLD`` jobs streams its match log."""
+    rng = random.Random(seed)
+    jobs: list[Job] = []
+    for i in range(n):
+        a, b = rng.sample(range(1, 41), 2)
+        jobs.append(
+            MatchJob(
+                a,
+                rng.choice(RACES[:3]),
+                b,
+                rng.choice(RACES[:3]),
+                rng.choice((1, 1, 0)),
+                START + timedelta(minutes=i),
+                p1_name=f"Renamed{a}" if i % 50 == 7 else None,
+            )
+        )
+    return jobs
+
+
+def _refuse_in_log(url: str) -> None:
+    """The database refuses a match-log row (not an entry) of one player."""
+    if url.startswith("sqlite"):
+        _execute(
+            url,
+            f"CREATE TRIGGER no_777 BEFORE INSERT ON ladder_matches "
+            f"WHEN NEW.p2_uid = {REFUSED_IN_LOG} "
+            f"BEGIN SELECT RAISE(ABORT, 'player {REFUSED_IN_LOG} is banned'); END;",
+        )
+    else:
+        _execute(
+            url,
+            f"ALTER TABLE ladder_matches ADD CONSTRAINT no_777 CHECK (p2_uid <> {REFUSED_IN_LOG})",
+        )
+
+
+@pytest.mark.parametrize("batch_size", [64, 100, 10_000])
+def test_batches_of_matches_alone_agree_with_one_job_at_a_time(
+    db_url: str, tmp_path: Path, batch_size: int
+) -> None:
+    """A job the rating fails and one the database refuses while the log streams are
+    isolated; everything else is written as one job at a time writes it."""
+    clean = _matches_only(300, seed=13)
+    jobs = list(clean)
+    jobs.insert(40, MatchJob(5, "bw_zerg", 5, "bw_terran", 1, START))  # one player, both sides
+    jobs.insert(201, MatchJob(3, "bw_zerg", REFUSED_IN_LOG, "bw_terran", 1, START))
+
+    _run(db_url, tmp_path / "reference", clean, batch_size=1)
+    reference = _snapshot(db_url)
+    _wipe(db_url)
+
+    with _ladder(db_url, tmp_path / "home", batch_size) as ladder:
+        ladder.init()
+        _refuse_in_log(db_url)
+        seqs = ladder.queue.append(jobs)
+        report = ladder.flush()
+        assert (report.applied, report.pending) == (len(clean), 0)
+        assert [seq for seq, _ in report.failed] == [seqs[40], seqs[201]]
+        assert "same player" in report.failed[0][1]
+        assert report.failed[1][1].startswith("rejected by the database")
+
+    entries, matches, ledger = _snapshot(db_url)
+    assert ledger == len(clean)
+    assert [e[1:] for e in entries] == [e[1:] for e in reference[0]]
+    assert [m[2:] for m in matches] == [m[2:] for m in reference[1]]
+
+
+def test_a_queue_that_cannot_forget_applied_jobs_stops_the_flush_losing_nothing(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several batches: the queue forgets each applied batch on a helper thread while the
+    next one is applied. When that fails, the flush fails with it, the queue is settled
+    when it does, and the next flush skips by the ledger what was applied."""
+    jobs = _matches_only(100, seed=17)
+    forget = WriteQueue.complete
+    calls = 0
+
+    def fails_third_time(queue: WriteQueue, seqs: Sequence[int]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise QueueError("cannot write to the queue: disk full (injected)")
+        forget(queue, seqs)
+
+    with _ladder(db_url, tmp_path / "home", 10) as ladder:
+        ladder.init()
+        ladder.record_many(jobs, flush=False)
+        monkeypatch.setattr(WriteQueue, "complete", fails_third_time)
+        with pytest.raises(QueueError, match="injected"):
+            ladder.flush()
+        monkeypatch.undo()
+        pending = ladder.wal_status().pending
+        assert 10 <= pending <= len(jobs) - 20  # two batches forgotten, the third not
+        report = ladder.flush()
+        assert report.already_applied >= 10
+        assert (report.applied + report.already_applied, report.pending) == (pending, 0)
+
+    _, matches, ledger = _snapshot(db_url)
+    assert ledger == len(matches) == len(jobs)

@@ -10,7 +10,7 @@ import functools
 import gc
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
@@ -22,13 +22,11 @@ from ladder_cli.model import (
     AdjustJob,
     AppliedMatch,
     AuditJob,
-    CorrectionJob,
-    DecayJob,
     Entry,
     Key,
     MatchJob,
     QueuedJob,
-    SeasonJob,
+    ResetJob,
     job_uids,
     now_utc,
 )
@@ -361,8 +359,16 @@ class Store(StoreReads):
 
     # -- the flush ---------------------------------------------------------------------
 
+    def prepare(self, jobs: Sequence[QueuedJob]) -> object:
+        """What a batch's transaction needs from its jobs alone, worked out ahead: the
+        flush calls it on its prefetch thread, while the database writes the previous
+        batch, and hands the result to :meth:`apply_batch`. None: nothing to prepare."""
+        return None
+
     @without_gc
-    def apply_batch(self, queue_id: str, jobs: Sequence[QueuedJob]) -> BatchResult:
+    def apply_batch(
+        self, queue_id: str, jobs: Sequence[QueuedJob], prepared: object = None
+    ) -> BatchResult:
         """Apply jobs in queue order in one transaction, each exactly once.
 
         Under the write lock: skip jobs the ledger already holds, read the rows of every
@@ -375,7 +381,7 @@ class Store(StoreReads):
         if any(type(job.job) in eventlog.OWN_TRANSACTION for job in jobs):
             return eventlog.split_corrections(self, queue_id, jobs)
         try:
-            ratings = self._apply_in_transaction(queue_id, jobs, result)
+            ratings = self._apply_in_transaction(queue_id, jobs, result, prepared)
         except BaseException:
             self._forget()
             raise
@@ -384,38 +390,47 @@ class Store(StoreReads):
         return result
 
     def _apply_in_transaction(
-        self, queue_id: str, jobs: Sequence[QueuedJob], result: BatchResult
+        self, queue_id: str, jobs: Sequence[QueuedJob], result: BatchResult, prepared: object
     ) -> Ratings:
         with self.write_transaction() as cur:
-            predicate, ids = self._uids_filter([job.ledger_id for job in jobs])
+            ledger_ids = [job.ledger_id for job in jobs]
+            predicate, ids = self._uids_filter(ledger_ids)
             cur.execute(self.q(sql.APPLIED_AMONG.format(ids=predicate)), (queue_id, ids))
             done = {row[0] for row in cur.fetchall()}
-            todo = [job for job in jobs if job.ledger_id not in done]
-            result.already_applied = [job.seq for job in jobs if job.ledger_id in done]
-            result.audit_already = sum(
-                type(job.job) is AuditJob for job in jobs if job.ledger_id in done
-            )
-            ratings = Ratings.from_entries(self._batch_entries(cur, todo), self._rules_in(cur))
+            todo: Sequence[QueuedJob] = jobs
+            if done:
+                todo = [job for job, i in zip(jobs, ledger_ids, strict=True) if i not in done]
+                skipped = [job for job, i in zip(jobs, ledger_ids, strict=True) if i in done]
+                result.already_applied = [job.seq for job in skipped]
+                result.audit_already = sum(type(job.job) is AuditJob for job in skipped)
+                prepared = None  # it was worked out for every job of the batch
+            entries = self._batch_entries(cur, todo, prepared)
+            ratings = Ratings.from_entries(entries, self._rules_in(cur))
             applied_ids = []
             audits: list[QueuedJob] = []  # the jobs carrying their command's audit row
             marks: list[eventlog.Mark] = []  # resets, adjustments, audit rows: logged events
-            for job in todo:
-                before = None if type(job.job) is MatchJob else eventlog.before_job(ratings, job)
-                try:
-                    ratings.apply(job)
-                except PoisonJob as exc:
-                    result.failed.append((job.seq, str(exc)))
-                else:
-                    result.applied.append(job.seq)
-                    applied_ids.append(job.ledger_id)
-                    if job.audit is not None:
-                        audits.append(job)
-                    if before is not None:
-                        eventlog.mark(marks, ratings, job, before)
-                        result.audit_applied += type(job.job) is AuditJob
+            with self._match_stream(cur, queue_id, todo, ratings.matches) as stream:
+                for job in todo:
+                    before = (
+                        None if type(job.job) is MatchJob else eventlog.before_job(ratings, job)
+                    )
+                    try:
+                        ratings.apply(job)
+                    except PoisonJob as exc:
+                        result.failed.append((job.seq, str(exc)))
+                    else:
+                        result.applied.append(job.seq)
+                        applied_ids.append(job.ledger_id)
+                        if job.audit is not None:
+                            audits.append(job)
+                        if before is not None:
+                            eventlog.mark(marks, ratings, job, before)
+                            result.audit_applied += type(job.job) is AuditJob
+                        if stream is not None:
+                            stream()
             failpoints.hit("in-db-transaction")
             base = eventlog.last_match_id(self, cur) if marks else 0
-            self._write(cur, queue_id, ratings, applied_ids)
+            self._write(cur, queue_id, ratings, applied_ids, matches_sent=stream is not None)
             if marks:
                 eventlog.write_events(self, cur, queue_id, marks, ratings, base)
             if audits:
@@ -437,7 +452,23 @@ class Store(StoreReads):
         for entry in new:
             entry.id = ids.get(entry.key)
 
-    def _write(self, cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[int]) -> None:
+    def _match_stream(
+        self, cur: Any, queue_id: str, jobs: Sequence[QueuedJob], matches: list[AppliedMatch]
+    ) -> AbstractContextManager[Callable[[], None] | None]:
+        """Where the store can, the match log written while the batch is rated: a callable
+        to call after each applied job (it sends what ``matches`` gained), the rest sent
+        on leaving the block. None: the matches are written with the batch's other rows."""
+        return nullcontext(None)
+
+    def _write(
+        self,
+        cur: Any,
+        queue_id: str,
+        ratings: Ratings,
+        applied: Sequence[int],
+        *,
+        matches_sent: bool = False,
+    ) -> None:
         # In the order the batch first touched each row, so new rows get their ids in the
         # same order as job-by-job application would give them (ids break rank ties).
         # The rows are generated as the driver consumes them: held in lists, they would
@@ -450,7 +481,7 @@ class Store(StoreReads):
             cur.executemany(
                 self.q(sql.RENAME), [(name, uid) for uid, name in ratings.renamed.items()]
             )
-        if ratings.matches:
+        if ratings.matches and not matches_sent:
             cur.executemany(
                 self.q(sql.INSERT_MATCH), (match_row(queue_id, m, ts) for m in ratings.matches)
             )
@@ -459,7 +490,9 @@ class Store(StoreReads):
             cur.executemany(self.q(sql.INSERT_APPLIED), ((queue_id, i, now) for i in applied))
 
     @abstractmethod
-    def _batch_entries(self, cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
+    def _batch_entries(
+        self, cur: Any, jobs: Sequence[QueuedJob], prepared: object = None
+    ) -> Iterator[Entry]:
         """The stored rows the batch needs, in key order (locked, on a server): each match
         side's row, every row of a player it resets or renames, and a player's rows when
         it gains a race (the new row takes the name of the first)."""
@@ -511,16 +544,14 @@ def involved_keys(jobs: Sequence[QueuedJob]) -> tuple[list[Key], set[int]]:
     add = keys.add
     for queued in jobs:
         job = queued.job
-        if isinstance(job, AdjustJob):
-            add((job.uid, job.race))
-        elif isinstance(job, CorrectionJob | DecayJob | AuditJob | SeasonJob):
-            continue  # no row of mmrs_1v1 read by the batch (see apply_batch)
-        elif not isinstance(job, MatchJob):
-            whole.add(job.uid)
-        elif job.p1_name is None and job.p2_name is None:
-            add((job.p1_uid, job.p1_race))
-            add((job.p2_uid, job.p2_race))
-        else:
+        # Identity tests, cheaper than isinstance (the job types are never subclassed).
+        # Corrections, decays, audit rows and season closes read no row here (see
+        # apply_batch).
+        if type(job) is MatchJob:
+            if job.p1_name is None and job.p2_name is None:
+                add((job.p1_uid, job.p1_race))
+                add((job.p2_uid, job.p2_race))
+                continue
             for uid, race, name in (
                 (job.p1_uid, job.p1_race, job.p1_name),
                 (job.p2_uid, job.p2_race, job.p2_name),
@@ -529,6 +560,10 @@ def involved_keys(jobs: Sequence[QueuedJob]) -> tuple[list[Key], set[int]]:
                     add((uid, race))
                 else:
                     whole.add(uid)
+        elif type(job) is AdjustJob:
+            add((job.uid, job.race))
+        elif type(job) is ResetJob:
+            whole.add(job.uid)
     return [key for key in keys if key[1] in RACE_SET and key[0] not in whole], whole
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -23,7 +24,7 @@ from psycopg import errors as pgerrors
 from ladder_cli import tables
 from ladder_cli.config import mask_url
 from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
-from ladder_cli.model import Entry, now_utc
+from ladder_cli.model import AppliedMatch, Entry, Key, MatchJob, now_utc
 from ladder_cli.stores import eventlog, sql
 from ladder_cli.stores.base import JobRejected, Store, involved_keys, match_row
 
@@ -41,6 +42,8 @@ ADVISORY_LOCK_KEY = 0x1ADDE5
 # Batches touching fewer rows than this are written with executemany (pipeline mode):
 # below it the temporary table costs more than COPY saves (measured by the benchmark).
 COPY_THRESHOLD = 64
+# A streamed match log is sent this many matches at a time while the batch is rated.
+MATCH_CHUNK = 1_000
 
 _UPSERT_COLUMNS = sql.UPSERT_COLUMNS
 # The rows of a batch's upserts: their order in the batch, their kind, then mmrs_1v1's.
@@ -369,8 +372,14 @@ class PostgresStore(Store):
             except psycopg.Error as exc:
                 raise self._classify(exc) from exc
 
-    def _batch_entries(self, cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
-        return _lock_batch_entries(cur, jobs)
+    def prepare(self, jobs: Sequence[QueuedJob]) -> LockPlan:
+        return lock_plan(jobs)
+
+    def _batch_entries(
+        self, cur: Any, jobs: Sequence[QueuedJob], prepared: object = None
+    ) -> Iterator[Entry]:
+        plan = prepared if isinstance(prepared, LockPlan) else lock_plan(jobs)
+        return _lock_batch_entries(cur, plan)
 
     def _entries_of(self, cur: Any, uids: Sequence[int]) -> Iterator[Any]:
         # In a write transaction, lock the rows in key order (the same order for every
@@ -387,7 +396,20 @@ class PostgresStore(Store):
 
     # -- bulk write --------------------------------------------------------------------
 
-    def _write(self, cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[int]) -> None:
+    def _match_stream(
+        self, cur: Any, queue_id: str, jobs: Sequence[QueuedJob], matches: list[AppliedMatch]
+    ) -> AbstractContextManager[Callable[[], None] | None]:
+        return _match_stream(cur, queue_id, jobs, matches, self.write_method)
+
+    def _write(
+        self,
+        cur: Any,
+        queue_id: str,
+        ratings: Ratings,
+        applied: Sequence[int],
+        *,
+        matches_sent: bool = False,
+    ) -> None:
         """The batch's writes: COPY, then one atomic upsert per kind from a temp table.
 
         Measured (see docs/benchmarks.md): for more than a few rows, COPY into a temporary
@@ -398,9 +420,9 @@ class PostgresStore(Store):
         if self.write_method == "executemany" or (
             self.write_method == "auto" and len(ratings.changes) < COPY_THRESHOLD
         ):
-            super()._write(cur, queue_id, ratings, applied)
+            super()._write(cur, queue_id, ratings, applied, matches_sent=matches_sent)
             return
-        _write_by_copy(cur, queue_id, ratings, applied)
+        _write_by_copy(cur, queue_id, ratings, applied, matches_sent)
 
     def _ts(self, value: datetime | None) -> object:
         return value
@@ -439,14 +461,14 @@ class PostgresStore(Store):
         )
         return {row[0] for row in cur.fetchall()}
 
-    def apply_batch(self, queue_id: str, jobs: Sequence[Any]) -> Any:
+    def apply_batch(self, queue_id: str, jobs: Sequence[Any], prepared: object = None) -> Any:
         try:
-            return super().apply_batch(queue_id, jobs)
+            return super().apply_batch(queue_id, jobs, prepared)
         except (pgerrors.UndefinedTable, pgerrors.UndefinedColumn):
             # First write to a database nobody ran `ladder init` on (or whose ladder tables
             # a first build made): create or bring them up to date, then retry.
             self.init_schema()
-            return super().apply_batch(queue_id, jobs)
+            return super().apply_batch(queue_id, jobs, prepared)
 
     # -- reads ranked by the server ---------------------------------------------------
 
@@ -501,7 +523,9 @@ class PostgresStore(Store):
         self._drop()
 
 
-def _write_by_copy(cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[int]) -> None:
+def _write_by_copy(
+    cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[int], matches_sent: bool
+) -> None:
     """The batch's rows by binary COPY: the upserts' into a temporary table, then one
     atomic upsert per run of same-kind rows from it; the match log and the ledger's
     straight into their tables."""
@@ -522,7 +546,7 @@ def _write_by_copy(cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[
         first = last + 1
     if ratings.renamed:
         cur.execute(_RENAME_MANY, (list(ratings.renamed), list(ratings.renamed.values())))
-    if ratings.matches:
+    if ratings.matches and not matches_sent:
         with cur.copy(_COPY_MATCHES) as copy:
             copy.set_types(_MATCHES_TYPES)
             write = copy.write_row
@@ -535,6 +559,43 @@ def _write_by_copy(cur: Any, queue_id: str, ratings: Ratings, applied: Sequence[
             write = copy.write_row
             for job_id in applied:
                 write((queue_id, job_id, now))
+
+
+def _match_stream(
+    cur: Any, queue_id: str, jobs: Sequence[QueuedJob], matches: list[AppliedMatch], method: str
+) -> AbstractContextManager[Callable[[], None] | None]:
+    # A batch with other jobs keeps its log for later: their events need the matches' ids
+    # first.
+    if (
+        method == "executemany"
+        or len(jobs) < COPY_THRESHOLD
+        or any(type(job.job) is not MatchJob for job in jobs)
+    ):
+        return nullcontext(None)
+    return _streamed_matches(cur, queue_id, matches)
+
+
+@contextmanager
+def _streamed_matches(
+    cur: Any, queue_id: str, matches: list[AppliedMatch]
+) -> Iterator[Callable[[], None]]:
+    """The match log by binary COPY while a batch of matches is rated: called after each
+    applied job, it sends what ``matches`` gained once that is a chunk, so the server
+    stores one chunk while the client rates the next; the rest goes on leaving."""
+    sent = 0
+    with cur.copy(_COPY_MATCHES) as copy:
+        copy.set_types(_MATCHES_TYPES)
+        write = copy.write_row
+
+        def send(least: int = MATCH_CHUNK) -> None:
+            nonlocal sent
+            if len(matches) - sent >= least:
+                for m in matches[sent:]:
+                    write(match_row(queue_id, m, _same))
+                sent = len(matches)
+
+        yield send
+        send(1)
 
 
 def upsert_tmp_row(order: int, c: Change) -> tuple[object, ...]:
@@ -597,16 +658,32 @@ class _ArrowReader:
                 conn.close()
 
 
-def _lock_batch_entries(cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
+@dataclass(frozen=True, slots=True)
+class LockPlan:
+    """A batch's lock statement parameters, which depend on its jobs alone: worked out on
+    the flush's prefetch thread while the server writes the previous batch."""
+
+    keys: list[Key]
+    whole: set[int]
+    uids: str  # array literals: psycopg would dump a list element by element in Python
+    races: str
+
+
+def lock_plan(jobs: Sequence[QueuedJob]) -> LockPlan:
+    keys, whole = involved_keys(jobs)
+    uids = "{" + ",".join(str(uid) for uid, _ in keys) + "}"
+    races = "{" + ",".join(race for _, race in keys) + "}"  # RACES: plain words
+    return LockPlan(keys, whole, uids, races)
+
+
+def _lock_batch_entries(cur: Any, plan: LockPlan) -> Iterator[Entry]:
     """The rows the batch touches, locked in key order: each match side's own row, and
     every row of players a job resets or renames. A player's other rows are read only
     when the batch gives that player a new race, whose name then comes from them, as
     from a full read; they are not written, so they are not locked here (another
     ladder flusher waits on the advisory lock; an outside writer renaming that player
     at the same moment can leave the new row with the old name)."""
-    keys, whole = involved_keys(jobs)
-    uids = "{" + ",".join(str(uid) for uid, _ in keys) + "}"
-    races = "{" + ",".join(race for _, race in keys) + "}"  # RACES: plain words
+    keys, whole, uids, races = plan.keys, plan.whole, plan.uids, plan.races
     if whole:
         params: tuple[object, ...] = (uids, races, _uid_array(sorted(whole)))
         cur.execute(_LOCK_KEYS_AND_PLAYERS, params, binary=True)

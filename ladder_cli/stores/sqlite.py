@@ -131,7 +131,9 @@ class SqliteStore(Store):
             finally:
                 cur.close()
 
-    def _batch_entries(self, cur: Any, jobs: Sequence[QueuedJob]) -> Iterator[Entry]:
+    def _batch_entries(
+        self, cur: Any, jobs: Sequence[QueuedJob], prepared: object = None
+    ) -> Iterator[Entry]:
         """Every row of every involved player, reusing those an earlier batch left while
         no other connection has committed since (``PRAGMA data_version`` moves only on
         their commits): a large import then reads each player's rows once, not once per
