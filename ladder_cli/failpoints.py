@@ -6,7 +6,8 @@ process kills itself with SIGKILL when it reaches that point, exactly as a power
 
 Points, in the order one write passes them: ``after-validate``, ``after-queue-commit``,
 ``in-db-transaction``, ``after-db-commit`` (before the queue forgets the job),
-``between-batches``.
+``between-batches`` (the batch done in the database and the queue: the queue's part runs
+on a helper thread, which the flush waits for where this point is set).
 
 ``LADDER_FAILPOINT_PAUSE=name[:N]`` pauses there instead of dying, so a test can act on
 the world meanwhile (terminate the database connection, say): the process creates the
@@ -39,6 +40,14 @@ def _due(spec: str, name: str, kind: str) -> bool:
         return False
     _counts[kind, name] = count = _counts.get((kind, name), 0) + 1
     return count == int(nth or 1) if kind == "pause" else count >= int(nth or 1)
+
+
+def armed(name: str) -> bool:
+    """Whether a kill, pause or raise is set at this point: where the state a point names
+    is reached on a helper thread (the queue's bookkeeping of a batch), the caller
+    settles it first, so a test stops exactly where the point's name says."""
+    variables = ("LADDER_FAILPOINT", "LADDER_FAILPOINT_PAUSE", "LADDER_FAILPOINT_RAISE")
+    return any((os.environ.get(v) or "").partition(":")[0] == name for v in variables)
 
 
 def hit(name: str) -> None:

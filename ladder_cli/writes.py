@@ -242,6 +242,8 @@ class WritePath:
                             done += len(batch)
                             if progress is not None:
                                 progress(done, total)
+                            if failpoints.armed("between-batches"):
+                                books.wait()  # the batch done in the queue too
                             failpoints.hit("between-batches")
                         parts.store.flushed()
                         wrote = True  # once, while the last batch's bookkeeping goes on

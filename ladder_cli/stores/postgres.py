@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -110,7 +110,7 @@ _LOAD_FRAME_COPY = (
 )
 
 
-def _entries(rows: Sequence[Sequence[Any]]) -> Iterator[Entry]:
+def _entries(rows: Iterable[Sequence[Any]]) -> Iterator[Entry]:
     """Rows in ``ENTRY_COLUMNS`` order as entries, built positionally: this runs for every
     row a batch touches."""
     return (
@@ -686,12 +686,12 @@ def _lock_batch_entries(cur: Any, plan: LockPlan) -> Iterator[Entry]:
     keys, whole, uids, races = plan.keys, plan.whole, plan.uids, plan.races
     if whole:
         params: tuple[object, ...] = (uids, races, _uid_array(sorted(whole)))
-        cur.execute(_LOCK_KEYS_AND_PLAYERS, params, binary=True)
+        rows = _rows(cur, _LOCK_KEYS_AND_PLAYERS, params)
     elif keys:
-        cur.execute(_LOCK_KEYS, (uids, races), binary=True)
+        rows = _rows(cur, _LOCK_KEYS, (uids, races))
     else:
         return iter(())
-    entries = list(_entries(cur.fetchall()))
+    entries = list(_entries(rows))
     if whole or len(entries) < len(keys):
         found = {(entry.discord_uid, entry.race) for entry in entries}
         gaining = sorted({uid for uid, race in keys if (uid, race) not in found})
@@ -707,6 +707,20 @@ def _lock_batch_entries(cur: Any, plan: LockPlan) -> Iterator[Entry]:
 
 
 _UIDS_PREDICATE = "= ANY(%s::bigint[])"
+# libpq 17 and later hand over a result in chunks of rows (psycopg's stream with a size).
+_CHUNKED_ROWS = psycopg.pq.version() >= 170000
+_CHUNK_ROWS = 2_000
+
+
+def _rows(
+    cur: psycopg.Cursor[Any], statement: str, params: Sequence[object]
+) -> Iterable[Sequence[Any]]:
+    """A statement's rows, in chunks where libpq can: the client decodes one chunk while
+    the server locks the next rows (docs/benchmarks.md); else all at once."""
+    if _CHUNKED_ROWS:
+        return cur.stream(statement, params, binary=True, size=_CHUNK_ROWS)
+    cur.execute(statement, params, binary=True)
+    return cur.fetchall()
 
 
 def _uid_array(uids: Sequence[int]) -> str:
