@@ -51,12 +51,17 @@ def capture() -> Iterator[list[Op]]:
     while the block runs (the bench's own process only)."""
     ops: list[Op] = []
     depth = 0
-    execute, copy = psycopg.Cursor.execute, psycopg.Cursor.copy
+    execute, copy, stream = psycopg.Cursor.execute, psycopg.Cursor.copy, psycopg.Cursor.stream
     transaction = psycopg.Connection.transaction
 
     def recording_execute(self: Any, query: Any, params: Any = None, **kw: Any) -> Any:
         ops.append(Op("execute", query, params, kw.get("binary")))
         return execute(self, query, params, **kw)
+
+    def recording_stream(self: Any, query: Any, params: Any = None, **kw: Any) -> Any:
+        # Replayed as one execute: the server sends the same rows either way.
+        ops.append(Op("execute", query, params, kw.get("binary")))
+        return stream(self, query, params, **kw)
 
     @contextlib.contextmanager
     def recording_copy(self: Any, statement: Any, params: Any = None, **kw: Any) -> Any:
@@ -81,12 +86,14 @@ def capture() -> Iterator[list[Op]]:
 
     psycopg.Cursor.execute = recording_execute  # type: ignore[method-assign,assignment]
     psycopg.Cursor.copy = recording_copy  # type: ignore[method-assign,assignment]
+    psycopg.Cursor.stream = recording_stream  # type: ignore[method-assign,assignment]
     psycopg.Connection.transaction = recording_transaction  # type: ignore[method-assign,assignment]
     try:
         yield ops
     finally:
         psycopg.Cursor.execute = execute  # type: ignore[method-assign]
         psycopg.Cursor.copy = copy  # type: ignore[method-assign]
+        psycopg.Cursor.stream = stream  # type: ignore[method-assign]
         psycopg.Connection.transaction = transaction  # type: ignore[method-assign]
 
 
@@ -101,6 +108,7 @@ def label(op: Op) -> str:
         ("SELECT pg_advisory", "advisory lock"),
         ("CREATE TEMP", "create temp table"),
         ("INSERT INTO mmrs_1v1", "upsert mmrs_1v1"),
+        ("INSERT INTO ladder_applied_jobs", "ledger rows"),
         ("TRUNCATE", "truncate temp table"),
     ):
         if text.startswith(start):

@@ -37,6 +37,8 @@ from ladder_cli.stores import JobRejected
 from ladder_cli.stores.base import without_gc
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from ladder_cli.parts import Parts
 
 Progress = Callable[[int, int], None]
@@ -232,6 +234,8 @@ class WritePath:
                     )
                     # Several batches: the queue's bookkeeping of each overlaps the next.
                     books = _InOrder(threaded=total > parts.settings.batch_size)
+                    read = self._first_snapshot()
+                    first_snapshot = None if read is None else books.later(read)
                     with (
                         contextlib.closing(_prefetched(planned)) as batches,
                         contextlib.closing(books),
@@ -247,7 +251,8 @@ class WritePath:
                             failpoints.hit("between-batches")
                         parts.store.flushed()
                         wrote = True  # once, while the last batch's bookkeeping goes on
-                        self.wrote(list(report.entries.values()))
+                        before = _result_or_none(first_snapshot)
+                        self.wrote(list(report.entries.values()), before)
                         books.wait()
             except DatabaseUnavailable as exc:
                 parts.went_offline(exc)
@@ -330,6 +335,18 @@ class WritePath:
                 if entry.discord_uid in shown:
                     report.names[entry.discord_uid] = entry.player_name
 
+    def _first_snapshot(self) -> Callable[[], pl.DataFrame | None] | None:
+        """For a home without a snapshot of its server: a read of the whole table, to run
+        on the bookkeeping thread as the flush begins (on the store's own bulk-read
+        connection), so the flush ends by merging its rows into it instead of reading it
+        all then. Made here: the helper must not take the parts' lock, which flush holds."""
+        parts = self._parts
+        if parts.settings.embedded or parts.cached_frame_loaded():
+            return None
+        if parts.snapshots().entries_path.exists():
+            return None
+        return parts.store.frame_aside
+
     @contextlib.contextmanager
     def flush_lock(self) -> Iterator[None]:
         """This home's flush lock, across processes: one flush (or reconcile) at a time,
@@ -349,17 +366,18 @@ class WritePath:
         finally:
             lock.release()
 
-    def wrote(self, entries: Sequence[Entry]) -> None:
+    def wrote(self, entries: Sequence[Entry], before: pl.DataFrame | None = None) -> None:
         """After a flush or a reconcile: keep this process's frame (one rebuild for the
         whole flush) and this home's snapshot current with the rows written."""
         if self._parts.cached_frame_loaded():
             self._parts.state.apply(list(entries))
-        self._keep_snapshot(entries)
+        self._keep_snapshot(entries, before)
 
-    def _keep_snapshot(self, entries: Sequence[Entry]) -> None:
+    def _keep_snapshot(self, entries: Sequence[Entry], before: pl.DataFrame | None) -> None:
         """After a flush to a server, keep this home's snapshot current, so that during a
         later outage reads and previews still show this admin's writes. The first flush
-        takes a whole snapshot; later ones merge the rows they wrote into it."""
+        takes a whole snapshot (``before``: read as the flush began, see
+        :meth:`_first_snapshot`); later ones merge the rows they wrote into it."""
         parts = self._parts
         if parts.settings.embedded or not entries:
             return
@@ -369,7 +387,7 @@ class WritePath:
         try:
             frame = parts.state.frame() if parts.cached_frame_loaded() else None
             if frame is None:
-                saved = parts.snapshots().load_entries()
+                saved = (before, None) if before is not None else parts.snapshots().load_entries()
                 if saved is None:
                     frame = parts.store.load_frame()
                 else:
@@ -381,6 +399,16 @@ class WritePath:
 
 
 _T = TypeVar("_T")
+
+
+def _result_or_none(future: concurrent.futures.Future[_T] | None) -> _T | None:
+    """A helper's result; None for none, or for its failure (the caller has a slower way)."""
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception:
+        return None
 
 
 class _InOrder:
@@ -408,6 +436,10 @@ class _InOrder:
             fn(arg)
         else:
             self._pending.append(self._pool.submit(fn, arg))
+
+    def later(self, fn: Callable[[], _T]) -> concurrent.futures.Future[_T] | None:
+        """``fn`` on the helper thread, its result for later; None when unthreaded."""
+        return None if self._pool is None else self._pool.submit(fn)
 
     def check(self) -> None:
         """Raise the first failure among the bookkeeping done so far, without waiting."""

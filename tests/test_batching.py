@@ -21,6 +21,7 @@ from ladder_cli.errors import QueueError
 from ladder_cli.ladder import Ladder
 from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob, default_name
 from ladder_cli.queue import WriteQueue
+from ladder_cli.state import Snapshots
 
 POISON_UID = 666
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -413,3 +414,31 @@ def test_a_queue_that_cannot_forget_applied_jobs_stops_the_flush_losing_nothing(
 
     _, matches, ledger = _snapshot(db_url)
     assert ledger == len(matches) == len(jobs)
+
+
+@pytest.mark.pg
+def test_a_first_flush_of_several_batches_leaves_a_whole_snapshot(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """A home's first flush reads the whole table for its offline snapshot as it begins,
+    beside its batches, and merges the rows it wrote in at the end: the snapshot then
+    equals the table, with rows the flush never touched and renames of rows it did not
+    rate."""
+    with _ladder(pg_url, tmp_path / "other", 1_000) as other:
+        other.init()
+        other.record_many(_matches_only(60, seed=21), flush=True)  # another home's rows
+    jobs = _matches_only(95, seed=22)  # the same players again, renames among them
+    jobs += [
+        MatchJob(
+            100 + i, "sc2_terran", 200 + i, "sc2_zerg", 1, START + timedelta(days=1, minutes=i)
+        )
+        for i in range(20)
+    ]
+    with _ladder(pg_url, tmp_path / "home", 10) as ladder:
+        ladder.record_many(jobs, flush=False)
+        assert ladder.flush().pending == 0
+        saved = Snapshots(ladder.settings.snapshot_dir, ladder.store.target).load_entries()
+    assert saved is not None
+    columns = ["discord_uid", "race", "player_name", "mmr", "games_played", "games_won"]
+    table = _query(pg_url, f"SELECT {', '.join(columns)} FROM mmrs_1v1")
+    assert sorted(saved[0].select(columns).rows()) == sorted(table)

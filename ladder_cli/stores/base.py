@@ -138,6 +138,11 @@ class Dialect(ABC):
     def load_frame(self) -> pl.DataFrame:
         """All of ``mmrs_1v1`` as a Polars frame (see :mod:`ladder_cli.state`)."""
 
+    def frame_aside(self) -> pl.DataFrame | None:
+        """:meth:`load_frame` on a connection of its own, so it can run on another thread
+        beside a write transaction; None where the store has no such connection."""
+        return None
+
     def ranked_page(
         self,
         *,
@@ -438,6 +443,8 @@ class Store(StoreReads):
             self._learn_new_ids(cur, ratings)
             result.matches = ratings.matches
             result.entries = {key: change.entry for key, change in ratings.changes.items()}
+            for uid in ratings.renamed:  # a rename reaches every row of the player
+                result.entries.update((e.key, e) for e in ratings.by_uid.get(uid, ()))
             result.renamed = ratings.renamed
         return ratings
 

@@ -78,10 +78,12 @@ _COPY_MATCHES = (
     f"COPY ladder_matches ({tables.sql_list(tables.MATCH_WRITE)}) FROM STDIN (FORMAT BINARY)"
 )
 _MATCHES_TYPES = tables.MATCHES.types(tables.MATCH_WRITE)
-_COPY_APPLIED = (
-    f"COPY ladder_applied_jobs ({tables.sql_list(tables.LEDGER.names)}) FROM STDIN (FORMAT BINARY)"
+# The ledger's rows: one queue, one time, the job ids as one array literal (cheaper to
+# build than a COPY row per job).
+_INSERT_APPLIED_IDS = (
+    f"INSERT INTO ladder_applied_jobs ({tables.sql_list(tables.LEDGER.names)}) "
+    "SELECT %s, unnest(%s::bigint[]), %s"
 )
-_APPLIED_TYPES = tables.LEDGER.types(tables.LEDGER.names)
 
 _KEYS = "unnest(%s::bigint[], %s::text[]) AS k(uid, race)"
 _M_COLUMNS = tables.sql_list(tables.ENTRY_READ, prefix="m.")
@@ -504,8 +506,7 @@ class PostgresStore(Store):
         no Python object per row, timestamps as integer microseconds (no text parsing)."""
         from ladder_cli.state import frame_from_csv
 
-        with self._lock:
-            frame = self._adbc.entries()
+        frame = self._adbc.entries()
         if frame is not None:
             return frame
         try:
@@ -517,6 +518,9 @@ class PostgresStore(Store):
         except psycopg.Error as exc:
             raise self._classify(exc) from exc
         return frame_from_csv(data, epoch_us=True)
+
+    def frame_aside(self) -> pl.DataFrame | None:
+        return self._adbc.entries()
 
     def close(self) -> None:
         self._adbc.close()
@@ -553,12 +557,7 @@ def _write_by_copy(
             for m in ratings.matches:
                 write(match_row(queue_id, m, _same))
     if applied:
-        now = now_utc()
-        with cur.copy(_COPY_APPLIED) as copy:
-            copy.set_types(_APPLIED_TYPES)
-            write = copy.write_row
-            for job_id in applied:
-                write((queue_id, job_id, now))
+        cur.execute(_INSERT_APPLIED_IDS, (queue_id, _uid_array(applied), now_utc()))
 
 
 def _match_stream(
@@ -627,10 +626,15 @@ class _ArrowReader:
         self._url = url
         self._timeout = max(1, round(connect_timeout))
         self._conn: Any = None
+        self._lock = threading.Lock()  # its own: it may read beside a write transaction
 
     def entries(self) -> pl.DataFrame | None:
         """None when the driver is missing or on any error: the caller falls back to the
         COPY path, which also classifies errors."""
+        with self._lock:
+            return self._entries()
+
+    def _entries(self) -> pl.DataFrame | None:
         try:
             import adbc_driver_postgresql.dbapi as adbc  # type: ignore[import-untyped]
         except ImportError:
