@@ -218,6 +218,7 @@ class WritePath:
         parts = self._parts
         report = FlushReport(keep_matches=keep_matches)
         wrote = False  # this process's frame and the snapshot kept current
+        first_snapshot: concurrent.futures.Future[pl.DataFrame | None] | None = None
         with parts.lock:
             try:
                 with self.flush_lock():
@@ -258,8 +259,8 @@ class WritePath:
                 parts.went_offline(exc)
                 raise
             finally:
-                if not wrote:
-                    self.wrote(list(report.entries.values()))
+                if not wrote:  # the first snapshot's read is done: books closed
+                    self.wrote(list(report.entries.values()), _result_or_none(first_snapshot))
         parts.answered()
         report.pending = parts.queue.pending_count()
         return report
@@ -308,14 +309,17 @@ class WritePath:
             # move it to `failed`, and apply the rest around it.
             if len(batch) == 1:
                 failure = (batch[0].seq, f"rejected by the database: {exc}")
-                books.run(queue.mark_failed, [failure])
+                books.wait()  # a failure to mark it stops the flush here, as inline
+                queue.mark_failed([failure])
                 report.failed.append(failure)
                 return
             middle = len(batch) // 2
             self._apply(batch[:middle], report, books)
             self._apply(batch[middle:], report, books)
             return
-        books.run(queue.mark_failed, result.failed)
+        if result.failed:  # rare: inline, so a failure to mark them stops the flush here
+            books.wait()
+            queue.mark_failed(result.failed)
         books.run(queue.complete, result.applied + result.already_applied)
         report.applied += len(result.applied)
         report.already_applied += len(result.already_applied)
@@ -343,8 +347,11 @@ class WritePath:
         parts = self._parts
         if parts.settings.embedded or parts.cached_frame_loaded():
             return None
-        if parts.snapshots().entries_path.exists():
-            return None
+        try:
+            if parts.snapshots().entries_path.exists():
+                return None
+        except OSError:
+            return None  # the end of the flush deals with the snapshot, and says so
         return parts.store.frame_aside
 
     @contextlib.contextmanager

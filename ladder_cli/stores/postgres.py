@@ -626,7 +626,7 @@ class _ArrowReader:
         self._url = url
         self._timeout = max(1, round(connect_timeout))
         self._conn: Any = None
-        self._lock = threading.Lock()  # its own: it may read beside a write transaction
+        self._lock = threading.RLock()  # its own: it may read beside a write transaction
 
     def entries(self) -> pl.DataFrame | None:
         """None when the driver is missing or on any error: the caller falls back to the
@@ -656,7 +656,8 @@ class _ArrowReader:
             return None
 
     def close(self) -> None:
-        conn, self._conn = self._conn, None
+        with self._lock:  # never under a read on another thread
+            conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(Exception):
                 conn.close()
@@ -690,12 +691,11 @@ def _lock_batch_entries(cur: Any, plan: LockPlan) -> Iterator[Entry]:
     keys, whole, uids, races = plan.keys, plan.whole, plan.uids, plan.races
     if whole:
         params: tuple[object, ...] = (uids, races, _uid_array(sorted(whole)))
-        rows = _rows(cur, _LOCK_KEYS_AND_PLAYERS, params)
+        entries = _entries_streamed(cur, _LOCK_KEYS_AND_PLAYERS, params)
     elif keys:
-        rows = _rows(cur, _LOCK_KEYS, (uids, races))
+        entries = _entries_streamed(cur, _LOCK_KEYS, (uids, races))
     else:
         return iter(())
-    entries = list(_entries(rows))
     if whole or len(entries) < len(keys):
         found = {(entry.discord_uid, entry.race) for entry in entries}
         gaining = sorted({uid for uid, race in keys if (uid, race) not in found})
@@ -716,15 +716,19 @@ _CHUNKED_ROWS = psycopg.pq.version() >= 170000
 _CHUNK_ROWS = 2_000
 
 
-def _rows(
+def _entries_streamed(
     cur: psycopg.Cursor[Any], statement: str, params: Sequence[object]
-) -> Iterable[Sequence[Any]]:
-    """A statement's rows, in chunks where libpq can: the client decodes one chunk while
-    the server locks the next rows (docs/benchmarks.md); else all at once."""
+) -> list[Entry]:
+    """A statement's rows as entries, in chunks where libpq can: the client decodes one
+    chunk while the server locks the next rows (docs/benchmarks.md); else all at once.
+    The stream is closed here, also on an error or interrupt while decoding: a paused
+    stream holds the connection's lock, so the rollback would wait on it for ever."""
     if _CHUNKED_ROWS:
-        return cur.stream(statement, params, binary=True, size=_CHUNK_ROWS)
+        rows = cur.stream(statement, params, binary=True, size=_CHUNK_ROWS)
+        with contextlib.closing(rows):  # type: ignore[type-var]
+            return list(_entries(rows))
     cur.execute(statement, params, binary=True)
-    return cur.fetchall()
+    return list(_entries(cur.fetchall()))
 
 
 def _uid_array(uids: Sequence[int]) -> str:
