@@ -237,19 +237,20 @@ def test_a_player_gaining_a_race_is_named_as_a_full_read_names_them(
     assert names[3, "sc2_zerg"] == default_name(3)
 
 
-def _forbid_poison(url: str) -> None:
+def _refuse(url: str, name: str, table: str, column: str, uid: int) -> None:
+    """The database refuses a row of ``table`` whose ``column`` is ``uid``."""
     if url.startswith("sqlite"):
         _execute(
             url,
-            f"CREATE TRIGGER no_poison BEFORE INSERT ON mmrs_1v1 "
-            f"WHEN NEW.discord_uid = {POISON_UID} "
-            f"BEGIN SELECT RAISE(ABORT, 'player {POISON_UID} is banned'); END;",
+            f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN NEW.{column} = {uid} "
+            f"BEGIN SELECT RAISE(ABORT, 'player {uid} is banned'); END;",
         )
     else:
-        _execute(
-            url,
-            f"ALTER TABLE mmrs_1v1 ADD CONSTRAINT no_poison CHECK (discord_uid <> {POISON_UID})",
-        )
+        _execute(url, f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({column} <> {uid})")
+
+
+def _forbid_poison(url: str) -> None:
+    _refuse(url, "no_poison", "mmrs_1v1", "discord_uid", POISON_UID)
 
 
 def test_a_poison_job_is_isolated_and_the_rest_of_its_batch_applies(
@@ -337,18 +338,7 @@ def _matches_only(n: int, *, seed: int) -> list[Job]:
 
 def _refuse_in_log(url: str) -> None:
     """The database refuses a match-log row (not an entry) of one player."""
-    if url.startswith("sqlite"):
-        _execute(
-            url,
-            f"CREATE TRIGGER no_777 BEFORE INSERT ON ladder_matches "
-            f"WHEN NEW.p2_uid = {REFUSED_IN_LOG} "
-            f"BEGIN SELECT RAISE(ABORT, 'player {REFUSED_IN_LOG} is banned'); END;",
-        )
-    else:
-        _execute(
-            url,
-            f"ALTER TABLE ladder_matches ADD CONSTRAINT no_777 CHECK (p2_uid <> {REFUSED_IN_LOG})",
-        )
+    _refuse(url, "no_777", "ladder_matches", "p2_uid", REFUSED_IN_LOG)
 
 
 @pytest.mark.parametrize("batch_size", [64, 100, 10_000])
