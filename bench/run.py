@@ -28,13 +28,13 @@ from psycopg import sql as pgsql
 from bench import baselines, data, floor
 from bench.machine import describe
 from devtools.pgcluster import PgCluster
-from ladder_cli.config import DEFAULT_BATCH_SIZE, DEFAULT_EMBEDDED_BATCH_SIZE, resolve
 from ladder_cli.ladder import Ladder
 from ladder_cli.model import QueuedJob
 from ladder_cli.stores import sql
 from ladder_cli.stores.postgres import PostgresStore
 from ladder_cli.stores.server_ranks import RANK_INDEX
 from ladder_cli.stores.sqlite import SqliteStore
+from ladder_cli.util.config import DEFAULT_BATCH_SIZE, DEFAULT_EMBEDDED_BATCH_SIZE, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 

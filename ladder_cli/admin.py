@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from ladder_cli.audit import parse_reason
 from ladder_cli.corrections import ListedLog, Plan, check, plan
-from ladder_cli.errors import BadInput
 from ladder_cli.events import RESULT_NAMES
 from ladder_cli.model import AdjustJob, CorrectionJob, Entry, Key, now_utc, parse_race
 from ladder_cli.stores import eventlog
+from ladder_cli.util.errors import BadInput
 
 if TYPE_CHECKING:
     import polars as pl

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ladder_cli.errors import BadInput
 from ladder_cli.model import AppliedMatch, MatchJob, QueuedJob, parse_race
+from ladder_cli.util.errors import BadInput
 
 if TYPE_CHECKING:
     from ladder_cli import insight

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Final
 
-from ladder_cli.errors import BadInput
 from ladder_cli.events import VOIDED, Event, LoggedMatch, StateEvent, score
 from ladder_cli.model import RACES, Key, format_timestamp, now_utc, to_utc
 from ladder_cli.replay import Replay, Standing, rating_rules
 from ladder_cli.rules import Rules
+from ladder_cli.util.errors import BadInput
 
 if TYPE_CHECKING:
     import polars as pl

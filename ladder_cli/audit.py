@@ -12,7 +12,6 @@ import getpass
 import re
 from collections.abc import Mapping, Sequence
 
-from ladder_cli.errors import BadInput
 from ladder_cli.model import (
     RACES,
     AdjustJob,
@@ -26,6 +25,7 @@ from ladder_cli.model import (
     now_utc,
     parse_name,
 )
+from ladder_cli.util.errors import BadInput
 
 MAX_REASON = 500
 

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from ladder_cli import __version__, failpoints
-from ladder_cli.errors import BadInput, LadderError
+from ladder_cli import __version__
+from ladder_cli.util import failpoints
+from ladder_cli.util.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
-    from ladder_cli.config import Settings
     from ladder_cli.ladder import Ladder, WriteOutcome
+    from ladder_cli.util.config import Settings
     from ladder_cli.writes import Progress
 
 app = typer.Typer(
@@ -80,7 +81,7 @@ class Session:
     by: str | None = None
 
     def settings(self) -> Settings:
-        from ladder_cli.config import resolve
+        from ladder_cli.util.config import resolve
 
         return resolve(db=self.db, home=self.home)
 
@@ -207,7 +208,7 @@ def _writing(describe: Describe, *, untouched: str = "nothing was recorded") -> 
     a warning and the exit status stays 0: an exit 1 would invite a retry that counts
     the write twice. Jobs the database refused (JobsFailed) still exit 1.
     """
-    from ladder_cli.interrupts import ignored
+    from ladder_cli.util.interrupts import ignored
 
     _session().untouched = untouched
     ladder = _ladder()
@@ -326,7 +327,7 @@ def show_rules(
 
 
 def _target(ladder: Ladder) -> str:
-    from ladder_cli.config import mask_url
+    from ladder_cli.util.urls import mask_url
 
     return mask_url(ladder.settings.url)
 
@@ -810,10 +811,10 @@ def demo() -> None:
     import tempfile
 
     from ladder_cli import rendering
-    from ladder_cli.config import resolve
     from ladder_cli.csvfile import read_matches
     from ladder_cli.demo import sample_matches_path
     from ladder_cli.ladder import Ladder
+    from ladder_cli.util.config import resolve
 
     home = Path(tempfile.mkdtemp(prefix="ladder-demo-"))
     settings = resolve(home=home, env={})
@@ -990,7 +991,7 @@ def wal_replay(
 ) -> None:
     """Apply every pending job to the database, in order, each exactly once."""
     from ladder_cli import rendering
-    from ladder_cli.interrupts import ignored
+    from ladder_cli.util.interrupts import ignored
 
     with _ladder() as ladder:
         before = ladder.wal_status()
@@ -1448,8 +1449,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 
 def run(argv: list[str] | None = None) -> int:
-    from ladder_cli.interrupts import handling
-    from ladder_cli.terminal import prepare_streams
+    from ladder_cli.util.interrupts import handling
+    from ladder_cli.util.terminal import prepare_streams
 
     prepare_streams()
     with handling():
@@ -1461,7 +1462,7 @@ def _run(argv: list[str] | None, session: Session) -> int:
 
     from typer.main import get_command
 
-    from ladder_cli import interrupts
+    from ladder_cli.util import interrupts
 
     os.umask(0o077)
     command = get_command(app)
@@ -1527,7 +1528,7 @@ def _interrupted(exc: KeyboardInterrupt, session: Session) -> NoReturn:
 
 def _scrub(text: str, session: Session, *, one_line: bool = True) -> str:
     """``text`` without the database password, however the URL was given."""
-    from ladder_cli.config import scrub
+    from ladder_cli.util.urls import scrub
 
     urls = {session.db}
     with contextlib.suppress(Exception):  # a broken config file: its URL, if any, is unknown

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from ladder_cli import failpoints
-from ladder_cli.errors import BadInput
 from ladder_cli.model import (
     RACE_SET,
     MatchJob,
@@ -24,6 +22,8 @@ from ladder_cli.model import (
     parse_timestamp,
     parse_uid,
 )
+from ladder_cli.util import failpoints
+from ladder_cli.util.errors import BadInput
 
 REQUIRED: Final = ("p1_uid", "p1_race", "p2_uid", "p2_race", "result")
 OPTIONAL: Final = ("played_at", "p1_name", "p2_name")

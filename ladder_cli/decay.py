@@ -21,13 +21,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
 
-from ladder_cli.errors import BadInput
 from ladder_cli.events import decayed
 from ladder_cli.model import DecayJob, Entry, Key, now_utc, to_utc
+from ladder_cli.util.config import DecayRule
+from ladder_cli.util.errors import BadInput
 
 if TYPE_CHECKING:
     from ladder_cli.admin import ChangeRow
@@ -37,78 +37,14 @@ if TYPE_CHECKING:
 #: period boundary without waiting a week. Not for production use.
 TEST_NOW_ENV: Final = "LADDER_TEST_NOW"
 
-KEYS: Final = ("after_days", "points", "every_days", "floor")
-MAX_DAYS: Final = 36_500
-MAX_POINTS: Final = 10_000
-MAX_FLOOR: Final = 100_000
-
-
-@dataclass(frozen=True, slots=True)
-class DecayRule:
-    """The config file's ``[decay]`` section."""
-
-    after_days: int
-    points: int
-    every_days: int
-    floor: int
-
-    def as_dict(self) -> dict[str, int]:
-        return {key: getattr(self, key) for key in KEYS}
-
-    def describe(self) -> str:
-        return (
-            f"{self.points} per {self.every_days} days after {self.after_days} days idle, "
-            f"floor {self.floor}"
-        )
-
-    def cutoff(self, now: datetime) -> datetime:
-        """Entries whose last game is at or before this owe at least one period."""
-        return now - timedelta(days=self.after_days + self.every_days)
-
-    def owed(self, last_played: datetime | None, now: datetime) -> int:
-        """The points an entry whose last game was ``last_played`` owes in all at ``now``."""
-        if last_played is None:
-            return 0
-        idle = now - last_played - timedelta(days=self.after_days)
-        if idle < timedelta(0):
-            return 0
-        return (idle // timedelta(days=self.every_days)) * self.points
-
-    def job(self, now: datetime, actor: str) -> DecayJob:
-        return DecayJob(self.after_days, self.points, self.every_days, self.floor, now, actor)
-
 
 def rule_of(job: DecayJob) -> DecayRule:
     return DecayRule(job.after_days, job.points, job.every_days, job.floor)
 
 
-def parse_rule(section: object, path: Path) -> DecayRule:
-    """The ``[decay]`` table of the config file, or BadInput naming what is wrong."""
-    where = f"config file {path}: [decay]"
-    if not isinstance(section, Mapping):
-        raise BadInput(f"{where} must be a table (a [decay] section with {', '.join(KEYS)})")
-    unknown = sorted(set(section) - set(KEYS))
-    if unknown:
-        raise BadInput(f"{where}: unknown setting {unknown[0]!r} (known: {', '.join(KEYS)})")
-    missing = [key for key in KEYS if key not in section]
-    if missing:
-        raise BadInput(f"{where} lacks {missing[0]} (it needs all of {', '.join(KEYS)})")
-    limits = {
-        "after_days": (0, MAX_DAYS, "days"),
-        "points": (1, MAX_POINTS, "points"),
-        "every_days": (1, MAX_DAYS, "days"),
-        "floor": (0, MAX_FLOOR, "MMR"),
-    }
-    values: dict[str, int] = {}
-    for key, (low, high, unit) in limits.items():
-        value: Any = section[key]
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise BadInput(
-                f"{where}: {key} must be a whole number of {unit} from {low} to {high}, "
-                f"not {value!r}"
-            )
-        values[key] = value
-    return DecayRule(**values)
+def decay_job(rule: DecayRule, at: datetime, actor: str) -> DecayJob:
+    """One run of ``rule`` as of ``at``, as the queue keeps it."""
+    return DecayJob(rule.after_days, rule.points, rule.every_days, rule.floor, at, actor)
 
 
 def now() -> datetime:
@@ -190,7 +126,7 @@ def run(ladder: Ladder, at: datetime | None = None, *, flush: bool = True) -> De
 
     rule = configured(ladder)
     at = now() if at is None else to_utc(at)
-    outcome = ladder.submit([rule.job(at, ladder.actor)], flush=flush, want_matches=False)
+    outcome = ladder.submit([decay_job(rule, at, ladder.actor)], flush=flush, want_matches=False)
     changed: list[tuple[Key, int, int]] = []
     if outcome.applied and outcome.job_ids:
         changed = decaylog.changes_of_job(ladder.store, ladder.queue.queue_id, outcome.job_ids[0])
@@ -218,11 +154,10 @@ __all__ = [
     "TEST_NOW_ENV",
     "Decay",
     "DecayOutcome",
-    "DecayRule",
     "as_json_rows",
     "configured",
+    "decay_job",
     "now",
-    "parse_rule",
     "plan",
     "preview",
     "rule_of",

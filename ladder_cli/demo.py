@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from ladder_cli.errors import LadderError
+from ladder_cli.util.errors import LadderError
 
 
 def sample_matches_path() -> Path:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
 from ladder_cli.ladder import Ladder
 from ladder_cli.queue import JobInfo
+from ladder_cli.util.errors import BadInput, DatabaseUnavailable, LadderError
 
 _SPEC = re.compile(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?")
 

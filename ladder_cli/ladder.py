@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ladder_cli.analysis import Analysis
-from ladder_cli.config import Settings, resolve
-from ladder_cli.errors import BadInput
 from ladder_cli.model import DEFAULT_MMR, AppliedMatch, Job, ResetJob, now_utc, parse_race
 from ladder_cli.parts import Parts
 from ladder_cli.players import Players
 from ladder_cli.queue import JobInfo, QueueStatus, WriteQueue
 from ladder_cli.reads import MAX_ROWS, Profile, Reads
 from ladder_cli.stores import Store
+from ladder_cli.util.config import Settings, resolve
+from ladder_cli.util.errors import BadInput
 from ladder_cli.writes import FlushReport, Fresh, Progress, WriteOutcome, WritePath
 
 if TYPE_CHECKING:

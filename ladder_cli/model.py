@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from ladder_cli.errors import BadInput
+from ladder_cli.util.errors import BadInput
 
 RACES: Final = (
     "bw_terran",

@@ -11,12 +11,12 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from ladder_cli.config import Settings
-from ladder_cli.errors import DatabaseUnavailable, QueueError
-from ladder_cli.files import private_dir
 from ladder_cli.model import QueuedJob
 from ladder_cli.queue import WriteQueue
 from ladder_cli.stores import Store, open_store
+from ladder_cli.util.config import Settings
+from ladder_cli.util.errors import DatabaseUnavailable, QueueError
+from ladder_cli.util.files import private_dir
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -185,7 +185,7 @@ class Parts:
             return
         import json
 
-        from ladder_cli.files import write_atomically
+        from ladder_cli.util.files import write_atomically
 
         path = self._rules_path()
         text = json.dumps(rules.as_dict(), sort_keys=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING
 
-from ladder_cli.errors import BadInput, LadderError
 from ladder_cli.model import MatchJob, job_uids, parse_uid
+from ladder_cli.util.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -24,10 +24,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Final, cast
 
-from ladder_cli import failpoints, interrupts
-from ladder_cli.config import DEFAULT_RETAIN_DAYS
-from ladder_cli.errors import QueueError
-from ladder_cli.files import open_sqlite
 from ladder_cli.joblisting import JobInfo, JobListing, QueueStatus
 from ladder_cli.jobrows import (
     COLUMNS,
@@ -46,6 +42,10 @@ from ladder_cli.model import (
     QueuedJob,
 )
 from ladder_cli.retention import RetainedJobs
+from ladder_cli.util import failpoints, interrupts
+from ladder_cli.util.config import DEFAULT_RETAIN_DAYS
+from ladder_cli.util.errors import QueueError
+from ladder_cli.util.files import open_sqlite
 
 __all__ = ["JobInfo", "QueueStatus", "WriteQueue", "in_stored_form"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
-from ladder_cli.errors import BadInput, LadderError
 from ladder_cli.model import AppliedMatch, parse_race
+from ladder_cli.util.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence

@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ladder_cli.errors import LadderError
 from ladder_cli.stores import JobRejected
+from ladder_cli.util.errors import LadderError
 
 if TYPE_CHECKING:
     from ladder_cli.model import Entry, Key, QueuedJob

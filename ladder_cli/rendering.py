@@ -25,12 +25,12 @@ from rich.text import Text
 from ladder_cli.fit import Col, FitTable
 from ladder_cli.insight import BIN, HeadToHead, LadderStats, Preview, Trend, player_side
 from ladder_cli.model import AppliedMatch, format_timestamp
-from ladder_cli.terminal import escape_unencodable, unicode_output
+from ladder_cli.util.terminal import escape_unencodable, unicode_output
 
 
 def visible(text: str) -> str:
     """``text`` with control and bidi-override characters written as escapes, and so is
-    any character the output's encoding cannot show (see :mod:`ladder_cli.terminal`)."""
+    any character the output's encoding cannot show (see :mod:`ladder_cli.util.terminal`)."""
     if text.isprintable():
         return escape_unencodable(text)
     out = []

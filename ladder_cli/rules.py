@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 from typing import Final, Literal
 
-from ladder_cli.errors import BadInput
+from ladder_cli.util.errors import BadInput
 
 Rounding = Literal["half_up", "half_even"]
 Letters = Literal["percentile", "fixed"]

@@ -13,10 +13,10 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ladder_cli.errors import BadInput, LadderError
 from ladder_cli.events import SOFT_RESET_SCALE, soft_reset
 from ladder_cli.model import RACES, SeasonJob, now_utc, parse_name
 from ladder_cli.stores import seasons as stored
+from ladder_cli.util.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
     import polars as pl

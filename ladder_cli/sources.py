@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final, Protocol
 
-from ladder_cli.errors import DatabaseUnavailable, LadderError
 from ladder_cli.model import AppliedMatch, Entry
+from ladder_cli.util.errors import DatabaseUnavailable, LadderError
 
 if TYPE_CHECKING:
     import polars as pl

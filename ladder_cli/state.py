@@ -20,11 +20,11 @@ from typing import Any, Final
 
 import polars as pl
 
-from ladder_cli.files import write_atomically
 from ladder_cli.model import AppliedMatch, Entry, QueuedJob, job_uids
 from ladder_cli.rating import Ratings
 from ladder_cli.rules import STANDARD, Rules
 from ladder_cli.tables import ENTRIES, ENTRY_READ, MATCH_SHOWN, MATCHES, polars_schema
+from ladder_cli.util.files import write_atomically
 
 #: ``mmrs_1v1`` as a frame, and the match log as a snapshot keeps it.
 SCHEMA: Final = polars_schema(ENTRIES, ENTRY_READ)

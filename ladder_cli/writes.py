@@ -20,8 +20,6 @@ from collections.abc import Callable, Container, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ladder_cli import failpoints
-from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
 from ladder_cli.model import (
     AppliedMatch,
     AuditJob,
@@ -35,6 +33,8 @@ from ladder_cli.model import (
 from ladder_cli.queue import WriteQueue, in_stored_form
 from ladder_cli.stores import JobRejected
 from ladder_cli.stores.base import without_gc
+from ladder_cli.util import failpoints
+from ladder_cli.util.errors import BadInput, DatabaseUnavailable, LadderError
 
 if TYPE_CHECKING:
     import polars as pl

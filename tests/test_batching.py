@@ -16,12 +16,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from ladder_cli.config import resolve
-from ladder_cli.errors import QueueError
 from ladder_cli.ladder import Ladder
 from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob, default_name
 from ladder_cli.queue import WriteQueue
 from ladder_cli.state import Snapshots
+from ladder_cli.util.config import resolve
+from ladder_cli.util.errors import QueueError
 
 POISON_UID = 666
 START = datetime(2025, 1, 1, tzinfo=UTC)

@@ -1,7 +1,7 @@
 """SIGKILL inside a correction, then ``ladder wal replay``: applied exactly once.
 
 The real ``ladder match void|amend`` runs in a subprocess with ``LADDER_FAILPOINT`` set,
-so it dies by SIGKILL exactly there (see :mod:`ladder_cli.failpoints`): before the job
+so it dies by SIGKILL exactly there (see :mod:`ladder_cli.util.failpoints`): before the job
 is durable, once it is durable, inside the transaction that replays the log, and after
 that transaction committed but before the queue heard of it. A match recorded after it
 (which flushes the pending correction first) and a replay follow. Every entry and every

@@ -28,10 +28,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ladder_cli.config import resolve
 from ladder_cli.ladder import Ladder
 from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob
 from ladder_cli.rating import Ratings, rate
+from ladder_cli.util.config import resolve
 from tests.helpers import Row
 from tests.invariants import EPOCH, check_invariants, read_db
 

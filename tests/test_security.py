@@ -540,7 +540,7 @@ def test_debug_tracebacks_are_scrubbed(
     [("ladder", "postgres"), ("postgres", "postgres"), ("ladder", "p"), ("admin", "admin")],
 )
 def test_scrub_masks_the_password_field_not_other_words(user: str, password: str) -> None:
-    from ladder_cli.config import mask_url, scrub
+    from ladder_cli.util.urls import mask_url, scrub
 
     url = f"postgresql://{user}:{password}@127.0.0.1:1/ladder"
     shown = f"postgresql://{user}@127.0.0.1:1/ladder"
@@ -563,7 +563,7 @@ def test_scrub_masks_the_password_field_not_other_words(user: str, password: str
 
 
 def test_scrub_url_escaped_password() -> None:
-    from ladder_cli.config import scrub
+    from ladder_cli.util.urls import scrub
 
     secret = "a/b@c d%"
     url = f"postgresql://ladder:{quote(secret, safe='')}@db.example:5432/ladder"

@@ -12,10 +12,10 @@ import polars as pl
 import pytest
 
 from ladder_cli import ranks
-from ladder_cli.config import resolve
 from ladder_cli.ladder import Ladder
 from ladder_cli.model import MatchJob
 from ladder_cli.stores.sqlite import SqliteStore
+from ladder_cli.util.config import resolve
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ladder_cli.errors import BadInput
 from ladder_cli.stores.base import BatchResult, JobRejected, Store
+from ladder_cli.util.errors import BadInput
 
 __all__ = ["BatchResult", "JobRejected", "Store", "open_store"]
 

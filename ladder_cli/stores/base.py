@@ -16,7 +16,6 @@ from datetime import datetime
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
-from ladder_cli import failpoints
 from ladder_cli.model import (
     RACE_SET,
     AdjustJob,
@@ -33,6 +32,7 @@ from ladder_cli.model import (
 from ladder_cli.rating import Change, PoisonJob, Ratings
 from ladder_cli.rules import PRESETS, STANDARD, Rules
 from ladder_cli.stores import eventlog, sql
+from ladder_cli.util import failpoints
 
 if TYPE_CHECKING:
     import polars as pl

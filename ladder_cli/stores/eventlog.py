@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ladder_cli import failpoints
 from ladder_cli.corrections import (
     EventRewrite,
     MatchRewrite,
@@ -19,7 +18,6 @@ from ladder_cli.corrections import (
     Rewrite,
     plan,
 )
-from ladder_cli.errors import BadInput
 from ladder_cli.events import BASELINE, RESET, LoggedMatch, StateEvent
 from ladder_cli.model import (
     AdjustJob,
@@ -35,6 +33,8 @@ from ladder_cli.model import (
 )
 from ladder_cli.replay import Replay, Standing, rating_rules
 from ladder_cli.stores import sql
+from ladder_cli.util import failpoints
+from ladder_cli.util.errors import BadInput
 
 if TYPE_CHECKING:
     from ladder_cli.asof import MatchRow, Standings

@@ -22,11 +22,11 @@ import psycopg
 from psycopg import errors as pgerrors
 
 from ladder_cli import tables
-from ladder_cli.config import mask_url
-from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
 from ladder_cli.model import AppliedMatch, Entry, Key, MatchJob, now_utc
 from ladder_cli.stores import eventlog, sql
 from ladder_cli.stores.base import JobRejected, Store, involved_keys, match_row
+from ladder_cli.util.errors import BadInput, DatabaseUnavailable, LadderError
+from ladder_cli.util.urls import mask_url
 
 if TYPE_CHECKING:
     import polars as pl
@@ -307,7 +307,7 @@ class PostgresStore(Store):
         return self._conn
 
     def _scrub(self, text: str) -> str:
-        from ladder_cli.config import scrub
+        from ladder_cli.util.urls import scrub
 
         return " ".join(scrub(text, self.url).split())
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from ladder_cli import failpoints
 from ladder_cli.events import SOFT_RESET_SCALE
 from ladder_cli.model import QueuedJob, SeasonJob, now_utc
 from ladder_cli.ranks import LEADERBOARD_COLUMNS
 from ladder_cli.stores import sql
+from ladder_cli.util import failpoints
 
 if TYPE_CHECKING:
     from ladder_cli.rules import Rules

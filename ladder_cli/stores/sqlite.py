@@ -15,10 +15,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from ladder_cli.errors import LadderError
-from ladder_cli.files import open_sqlite, write_atomically
 from ladder_cli.stores import eventlog, sql
 from ladder_cli.stores.base import JobRejected, Store, involved_uids
+from ladder_cli.util.errors import LadderError
+from ladder_cli.util.files import open_sqlite, write_atomically
 
 if TYPE_CHECKING:
     import polars as pl
@@ -298,14 +298,14 @@ class SqliteStore(Store):
     def _file_state(self) -> str | None:
         """A digest that changes whenever the database's content can have changed.
 
-        In WAL mode (:func:`~ladder_cli.files.open_sqlite` always sets it) every commit
+        In WAL mode (:func:`~ladder_cli.util.files.open_sqlite` always sets it) every commit
         appends frames to the -wal file (its size grows) until the WAL restarts, which
         changes the salts in its header; a checkpoint rewrites the main file (its mtime
         changes). Inode numbers catch a replaced file.
 
         The main file is only ever stat'ed, never opened: closing any descriptor of it
         drops every POSIX lock this process holds on it, SQLite's included (see
-        :func:`~ladder_cli.files.private_file`). The -wal file carries no locks.
+        :func:`~ladder_cli.util.files.private_file`). The -wal file carries no locks.
         """
         parts = []
         try:
