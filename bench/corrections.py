@@ -34,8 +34,8 @@ from bench.run import (
     ratio_text,
     run_process,
 )
-from ladder_cli.events import score
-from ladder_cli.rating import rate
+from ladder_cli.domain.events import score
+from ladder_cli.domain.rating import rate
 from ladder_cli.stores.postgres import PostgresStore
 from ladder_cli.stores.sqlite import SqliteStore
 from ladder_cli.util.config import resolve

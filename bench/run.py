@@ -28,8 +28,8 @@ from psycopg import sql as pgsql
 from bench import baselines, data, floor
 from bench.machine import describe
 from devtools.pgcluster import PgCluster
+from ladder_cli.domain.model import QueuedJob
 from ladder_cli.ladder import Ladder
-from ladder_cli.model import QueuedJob
 from ladder_cli.stores import sql
 from ladder_cli.stores.postgres import PostgresStore
 from ladder_cli.stores.server_ranks import RANK_INDEX
@@ -412,7 +412,7 @@ def w2_load(pg: Cluster, scratch: Path, sizes: Sizes) -> Result:
         start = time.perf_counter()
         frame = store.load_frame()
         fast.append(time.perf_counter() - start)
-    from ladder_cli.state import SCHEMA
+    from ladder_cli.domain.frames import SCHEMA
 
     naive = []
     with psycopg.connect(url) as conn:
@@ -469,8 +469,8 @@ def w3_leaderboard(scratch: Path, sizes: Sizes, floor: float) -> Result:
     # Same answer as ranking a frame read the slow, obvious way.
     import polars as pl
 
-    from ladder_cli import ranks
-    from ladder_cli.state import SCHEMA
+    from ladder_cli.domain import ranks
+    from ladder_cli.domain.frames import SCHEMA
 
     shown = json.loads(run_process([*argv, "--format", "json"]).out)
     conn = __import__("sqlite3").connect(path)
@@ -660,7 +660,7 @@ def w5_record_file(scratch: Path, sizes: Sizes) -> tuple[Result, list[Any], data
     data.write_csv(csv_path, jobs)
 
     # The in-memory part: what the seed's per-match frame rewrite did.
-    from ladder_cli.state import overlay
+    from ladder_cli.domain.frames import overlay
 
     store = SqliteStore(path)
     frame = store.load_frame()

@@ -19,7 +19,7 @@ from bench import data
 
 if TYPE_CHECKING:
     from bench.run import Cluster, Result, Sizes
-    from ladder_cli.model import Job
+    from ladder_cli.domain.model import Job
 
 NAME = "Season 1"
 

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ladder_cli.audit import parse_reason
-from ladder_cli.corrections import ListedLog, Plan, check, plan
-from ladder_cli.events import RESULT_NAMES
-from ladder_cli.model import AdjustJob, CorrectionJob, Entry, Key, now_utc, parse_race
+from ladder_cli.domain.corrections import ListedLog, Plan, check, plan
+from ladder_cli.domain.events import RESULT_NAMES
+from ladder_cli.domain.model import AdjustJob, CorrectionJob, Entry, Key, now_utc, parse_race
 from ladder_cli.stores import eventlog
 from ladder_cli.util.errors import BadInput
 
@@ -101,8 +101,8 @@ class Admin:
         correction cannot apply (a void is final; amending to the result it has)."""
         import polars as pl
 
-        from ladder_cli.replay import rating_rules
-        from ladder_cli.state import entries_from_frame
+        from ladder_cli.domain.frames import entries_from_frame
+        from ladder_cli.domain.replay import rating_rules
 
         later = "it is checked when applied (see `ladder wal failed`)"
         snapshot = self._snapshot()
@@ -143,7 +143,7 @@ class Admin:
     def preview_adjust(self, player: str | int, race: str, delta: int) -> ChangeRow:
         import polars as pl
 
-        from ladder_cli.state import entries_from_frame
+        from ladder_cli.domain.frames import entries_from_frame
 
         uid = self.ladder.resolve_player(player)
         race = parse_race(race)

@@ -1,6 +1,6 @@
 """The views a person reads rather than scans: trends, statistics, head-to-head, charts and
 the dry-run preview of a match. Data comes from the reads (pending writes included, offline
-too); the arithmetic is in :mod:`ladder_cli.insight`."""
+too); the arithmetic is in :mod:`ladder_cli.domain.stats`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ladder_cli.model import AppliedMatch, MatchJob, QueuedJob, parse_race
+from ladder_cli.domain.model import AppliedMatch, MatchJob, QueuedJob, parse_race
 from ladder_cli.util.errors import BadInput
 
 if TYPE_CHECKING:
-    from ladder_cli import insight
+    from ladder_cli.domain import stats as insight
     from ladder_cli.parts import Parts
     from ladder_cli.reads import Profile, Reads
 
@@ -32,7 +32,7 @@ class Analysis:
 
     def trends(self, profile: Profile) -> list[insight.Trend]:
         """Per race of a profile: recent MMRs, peak and current streak."""
-        from ladder_cli import insight
+        from ladder_cli.domain import stats as insight
 
         current = {r["race"]: r["mmr"] for r in profile.races}
         uid = profile.discord_uid
@@ -40,7 +40,8 @@ class Analysis:
 
     def stats(self) -> insight.LadderStats:
         """The ladder at a glance, pending writes included."""
-        from ladder_cli import insight, ranks
+        from ladder_cli.domain import ranks
+        from ladder_cli.domain import stats as insight
 
         ranked = ranks.with_ranks(self._reads.current().frame, rules=self._parts.rules())
         return insight.ladder_stats(ranked, self._reads.history(None, limit=None))
@@ -49,8 +50,8 @@ class Analysis:
         """Two known players' record against each other, and the odds the ratings give."""
         import polars as pl
 
-        from ladder_cli import insight
-        from ladder_cli.rating import expected
+        from ladder_cli.domain import stats as insight
+        from ladder_cli.domain.rating import expected
 
         u1, u2 = self._resolve(p1), self._resolve(p2)
         if u1 == u2:
@@ -74,9 +75,9 @@ class Analysis:
         """What recording ``job`` (already validated) would do; writes nothing."""
         import polars as pl
 
-        from ladder_cli import insight
-        from ladder_cli.rating import Ratings, expected
-        from ladder_cli.state import entries_from_frame
+        from ladder_cli.domain import stats as insight
+        from ladder_cli.domain.frames import entries_from_frame
+        from ladder_cli.domain.rating import Ratings, expected
 
         rules = self._parts.rules()
         uids = [job.p1_uid, job.p2_uid]
@@ -92,7 +93,7 @@ class Analysis:
         self, player: str | int, race: str | None, since: datetime | None
     ) -> list[insight.Point]:
         """A player's MMR after each match, per race, for a chart."""
-        from ladder_cli import insight
+        from ladder_cli.domain import stats as insight
 
         uid = self._resolve(player)
         race = None if race is None else parse_race(race)

@@ -12,7 +12,7 @@ import getpass
 import re
 from collections.abc import Mapping, Sequence
 
-from ladder_cli.model import (
+from ladder_cli.domain.model import (
     RACES,
     AdjustJob,
     AuditJob,

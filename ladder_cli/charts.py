@@ -14,7 +14,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
 
-from ladder_cli.insight import Point
+from ladder_cli.domain.stats import Point
 
 PLAIN_WIDTH = 80
 MAX_WIDTH = 160

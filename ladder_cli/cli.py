@@ -415,7 +415,7 @@ def record(
         return
     if p1 is None or race1 is None or p2 is None or race2 is None:
         raise BadInput("record needs P1 RACE1 P2 RACE2 (or --file CSV); see `ladder record --help`")
-    from ladder_cli.model import parse_timestamp
+    from ladder_cli.domain.model import parse_timestamp
 
     when: datetime | None = None if at is None else parse_timestamp(at, what="--at")
     if dry_run:
@@ -461,7 +461,7 @@ def _record_dry_run(
 
 
 def _record_file(path: Path, *, flush: bool) -> None:
-    from ladder_cli.csvfile import read_matches
+    from ladder_cli.domain.csvfile import read_matches
 
     _session().untouched = "nothing was recorded"
     jobs = read_matches(path)
@@ -532,7 +532,7 @@ def reset(
     ] = False,
 ) -> None:
     """Reset a player's MMR (and stats unless --keep-stats), after confirmation."""
-    from ladder_cli.model import parse_race
+    from ladder_cli.domain.model import parse_race
     from ladder_cli.rendering import visible
 
     with _writing(lambda n: "the reset", untouched="nothing was changed") as ladder:
@@ -602,9 +602,9 @@ def leaderboard(
 ) -> None:
     """The ranked leaderboard: position, rank letter, player, race, MMR, W-L-D, win %."""
     from ladder_cli import rendering
-    from ladder_cli.asof import parse_as_of
-    from ladder_cli.model import format_timestamp
-    from ladder_cli.ranks import LEADERBOARD_COLUMNS
+    from ladder_cli.domain.asof import parse_as_of
+    from ladder_cli.domain.model import format_timestamp
+    from ladder_cli.domain.ranks import LEADERBOARD_COLUMNS
 
     cutoff = None if as_of is None else parse_as_of(as_of)
     with _ladder() as ladder:
@@ -767,7 +767,7 @@ def chart(
 ) -> None:
     """A player's MMR over time as a line chart, one line per race."""
     from ladder_cli import rendering
-    from ladder_cli.model import parse_timestamp
+    from ladder_cli.domain.model import parse_timestamp
 
     start = None if since is None else parse_timestamp(since, what="--since")
     with _ladder() as ladder:
@@ -811,8 +811,8 @@ def demo() -> None:
     import tempfile
 
     from ladder_cli import rendering
-    from ladder_cli.csvfile import read_matches
     from ladder_cli.demo import sample_matches_path
+    from ladder_cli.domain.csvfile import read_matches
     from ladder_cli.ladder import Ladder
     from ladder_cli.util.config import resolve
 

@@ -1,31 +1,20 @@
-"""Inactivity decay: the ``[decay]`` rule of the config file and what each entry owes.
+"""``ladder decay`` over a ladder: the configured rule, its preview and one run queued.
 
-The clock is the entry's ``last_played``. Once its last game is ``after_days`` old, an
-entry owes ``points`` for each full ``every_days`` since then: at time ``t`` it owes
-``floor((t - last_played - after_days) / every_days) * points`` in all, so with the
-contract's 14 / 25 / 7 the first 25 are due 21 days after the last game, 50 in all at
-28 days, and so on. A run of ``ladder decay`` takes what is owed less what the decay
-events logged since that game already took (their nominal points), never below
-``floor``; an entry at or below the floor is left alone and gets no event. A new game
-restarts the clock. An entry with no last game (never played, or reset without
-``--keep-stats``) never decays.
-
-Because a run takes only what is owed and not yet taken, running it twice in a period
-changes nothing, and a run that was missed is caught up by the next one. The decay job is
-worked out when applied, under the ladder's write lock (:mod:`ladder_cli.stores.decaylog`),
-from the time the command was run.
+What each entry owes is :mod:`ladder_cli.domain.decay`'s arithmetic; the store applies a
+run under its write lock (:mod:`ladder_cli.stores.decaylog`). ``LADDER_TEST_NOW`` moves
+the clock for the tests.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
-from ladder_cli.events import decayed
-from ladder_cli.model import DecayJob, Entry, Key, now_utc, to_utc
+from ladder_cli.domain.decay import decay_job
+from ladder_cli.domain.model import Key, now_utc, to_utc
 from ladder_cli.util.config import DecayRule
 from ladder_cli.util.errors import BadInput
 
@@ -38,15 +27,6 @@ if TYPE_CHECKING:
 TEST_NOW_ENV: Final = "LADDER_TEST_NOW"
 
 
-def rule_of(job: DecayJob) -> DecayRule:
-    return DecayRule(job.after_days, job.points, job.every_days, job.floor)
-
-
-def decay_job(rule: DecayRule, at: datetime, actor: str) -> DecayJob:
-    """One run of ``rule`` as of ``at``, as the queue keeps it."""
-    return DecayJob(rule.after_days, rule.points, rule.every_days, rule.floor, at, actor)
-
-
 def now() -> datetime:
     """Now, to the second, in UTC; ``LADDER_TEST_NOW`` overrides it (tests only)."""
     text = os.environ.get(TEST_NOW_ENV)
@@ -56,31 +36,6 @@ def now() -> datetime:
         return to_utc(datetime.fromisoformat(text))
     except ValueError:
         raise BadInput(f"{TEST_NOW_ENV} {text!r} is not an ISO 8601 date-time") from None
-
-
-@dataclass(frozen=True, slots=True)
-class Decay:
-    """One entry's decay in a run: the stored row before, the points taken (nominal), the
-    MMR after (never below the floor)."""
-
-    entry: Entry
-    amount: int
-    mmr_after: int
-
-
-def plan(
-    rule: DecayRule, candidates: Iterable[Entry], taken: Mapping[Key, int], at: datetime
-) -> list[Decay]:
-    """What a run at ``at`` takes from each candidate, given the points decay events since
-    its last game already took (``taken``). Entries at or below the floor are skipped."""
-    out = []
-    for entry in candidates:
-        if entry.mmr <= rule.floor:
-            continue
-        due = rule.owed(entry.last_played, at) - taken.get(entry.key, 0)
-        if due > 0:
-            out.append(Decay(entry, due, decayed(entry.mmr, due, rule.floor)))
-    return out
 
 
 # -- over a ladder ---------------------------------------------------------------------
@@ -152,14 +107,10 @@ def as_json_rows(rows: Iterable[ChangeRow]) -> list[dict[str, object]]:
 
 __all__ = [
     "TEST_NOW_ENV",
-    "Decay",
     "DecayOutcome",
     "as_json_rows",
     "configured",
-    "decay_job",
     "now",
-    "plan",
     "preview",
-    "rule_of",
     "run",
 ]

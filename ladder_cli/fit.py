@@ -22,7 +22,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from ladder_cli.model import format_timestamp, now_utc
+from ladder_cli.domain.model import format_timestamp, now_utc
 
 Kind = Literal["number", "name", "time", "race", "text"]
 Justify = Literal["left", "center", "right"]

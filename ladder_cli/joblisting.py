@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ladder_cli.domain.model import format_timestamp
 from ladder_cli.jobrows import COLUMNS
-from ladder_cli.model import format_timestamp
 
 
 @dataclass(frozen=True, slots=True)

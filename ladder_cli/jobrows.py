@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final
 
-from ladder_cli.model import (
+from ladder_cli.domain.model import (
     RACES,
     AdjustJob,
     AuditJob,

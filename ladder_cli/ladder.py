@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ladder_cli.analysis import Analysis
-from ladder_cli.model import DEFAULT_MMR, AppliedMatch, Job, ResetJob, now_utc, parse_race
+from ladder_cli.domain.model import DEFAULT_MMR, AppliedMatch, Job, ResetJob, now_utc, parse_race
 from ladder_cli.parts import Parts
 from ladder_cli.players import Players
 from ladder_cli.queue import JobInfo, QueueStatus, WriteQueue
@@ -33,13 +33,13 @@ from ladder_cli.writes import FlushReport, Fresh, Progress, WriteOutcome, WriteP
 if TYPE_CHECKING:
     import polars as pl
 
-    from ladder_cli import insight
     from ladder_cli.admin import Admin
+    from ladder_cli.domain import stats as insight
+    from ladder_cli.domain.frames import Overlay
+    from ladder_cli.domain.rules import Rules
+    from ladder_cli.domain.verify import VerifyReport
     from ladder_cli.reconcile import ReconcileReport
-    from ladder_cli.rules import Rules
     from ladder_cli.seasons import Seasons
-    from ladder_cli.state import Overlay
-    from ladder_cli.verify import VerifyReport
 
 __all__ = ["MAX_MMR", "FlushReport", "Ladder", "Profile", "Progress", "WriteOutcome"]
 
@@ -107,7 +107,7 @@ class Ladder:
         """Create the schema (idempotent; adopts an existing ``mmrs_1v1``) and store the
         rating rules when the ladder has none yet (``rules`` names a preset, default
         standard). Naming other rules than a ladder already has is bad input."""
-        from ladder_cli.rules import STANDARD, preset
+        from ladder_cli.domain.rules import STANDARD, preset
 
         wanted = STANDARD if rules is None else preset(rules)
         self.store.init_schema()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from ladder_cli.model import QueuedJob
+from ladder_cli.domain.model import QueuedJob
 from ladder_cli.queue import WriteQueue
 from ladder_cli.stores import Store, open_store
 from ladder_cli.util.config import Settings
@@ -21,9 +21,10 @@ from ladder_cli.util.files import private_dir
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ladder_cli.rules import Rules
+    from ladder_cli.core.snapshot import Snapshots
+    from ladder_cli.core.state import LadderState
+    from ladder_cli.domain.rules import Rules
     from ladder_cli.sources import ReadSource
-    from ladder_cli.state import LadderState, Snapshots
 
 
 class Parts:
@@ -96,7 +97,7 @@ class Parts:
 
     @property
     def state(self) -> LadderState:
-        from ladder_cli.state import LadderState
+        from ladder_cli.core.state import LadderState
 
         with self.lock:
             if self._state is None:
@@ -108,7 +109,7 @@ class Parts:
         return self._state is not None and self._state.frame() is not None
 
     def snapshots(self) -> Snapshots:
-        from ladder_cli.state import Snapshots
+        from ladder_cli.core.snapshot import Snapshots
 
         return Snapshots(self.settings.snapshot_dir, self.store.target)
 
@@ -163,7 +164,7 @@ class Parts:
         last read from it, kept beside the snapshot."""
         import json
 
-        from ladder_cli.rules import STANDARD, Rules
+        from ladder_cli.domain.rules import STANDARD, Rules
 
         with self.lock:
             if self._rules is None:

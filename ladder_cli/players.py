@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING
 
-from ladder_cli.model import MatchJob, job_uids, parse_uid
+from ladder_cli.domain.model import MatchJob, job_uids, parse_uid
 from ladder_cli.util.errors import BadInput, LadderError
 
 if TYPE_CHECKING:

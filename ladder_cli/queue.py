@@ -24,6 +24,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Final, cast
 
+from ladder_cli.domain.model import (
+    AuditJob,
+    Job,
+    QueuedJob,
+)
 from ladder_cli.joblisting import JobInfo, JobListing, QueueStatus
 from ladder_cli.jobrows import (
     COLUMNS,
@@ -35,11 +40,6 @@ from ladder_cli.jobrows import (
     encode,
     encode_audit,
     in_stored_form,
-)
-from ladder_cli.model import (
-    AuditJob,
-    Job,
-    QueuedJob,
 )
 from ladder_cli.retention import RetainedJobs
 from ladder_cli.util import failpoints, interrupts

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
-from ladder_cli.model import AppliedMatch, parse_race
+from ladder_cli.domain.model import AppliedMatch, parse_race
 from ladder_cli.util.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 
     import polars as pl
 
-    from ladder_cli import ranks
+    from ladder_cli.domain import ranks
+    from ladder_cli.domain.frames import Overlay
     from ladder_cli.parts import Parts
-    from ladder_cli.state import Overlay
     from ladder_cli.stores import Store
 
 MAX_ROWS: Final = 2**62
@@ -67,7 +67,7 @@ class Reads:
 
     def current(self) -> Overlay:
         """The stored state with this home's pending queue applied on top."""
-        from ladder_cli.state import overlay
+        from ladder_cli.domain.frames import overlay
 
         pending = self._parts.pending()
         result = overlay(self.frame(), pending, self._parts.rules() if pending else None)
@@ -95,8 +95,8 @@ class Reads:
         keeps each player's best ranked entry; ``rank`` one letter; ``country`` the
         players of the bot's ``players`` table from that country; ``season`` a closed
         season's final standings instead of the live ones; ``as_of`` (UTC) the ladder as it
-        stood then, replayed from the event log (see :mod:`ladder_cli.asof`)."""
-        from ladder_cli import ranks
+        stood then, replayed from the event log (see :mod:`ladder_cli.domain.asof`)."""
+        from ladder_cli.domain import ranks
 
         filters, options = self._board_options(race, top, page, min_games, best_race, rank, country)
         parts = self._parts
@@ -147,7 +147,7 @@ class Reads:
     ) -> tuple[ranks.Filters, dict[str, Any]]:
         """The leaderboard's options checked: its filters and :func:`ranks.leaderboard`'s
         keyword arguments."""
-        from ladder_cli import ranks
+        from ladder_cli.domain import ranks
         from ladder_cli.stores.bot import bot_players_in
 
         named = [race] if isinstance(race, str) else list(race or ())
@@ -186,10 +186,10 @@ class Reads:
         return filters, options
 
     def _frame_as_of(self, cutoff: datetime) -> pl.DataFrame:
-        """The ladder as the event log had it at ``cutoff`` (:mod:`ladder_cli.asof`), in
+        """The ladder as the event log had it at ``cutoff`` (:mod:`ladder_cli.domain.asof`), in
         ``mmrs_1v1``'s shape. The log is in the database: offline there is none to read
         (the snapshot keeps only the current rows)."""
-        from ladder_cli import asof
+        from ladder_cli.domain import asof
         from ladder_cli.stores import eventlog
 
         parts = self._parts
@@ -213,7 +213,7 @@ class Reads:
     def profile(self, player: str | int, *, recent: int = 10) -> Profile:
         import polars as pl
 
-        from ladder_cli import ranks
+        from ladder_cli.domain import ranks
         from ladder_cli.stores.bot import bot_player
 
         uid = self._resolve(player)

@@ -22,9 +22,9 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from ladder_cli.domain.model import AppliedMatch, format_timestamp
+from ladder_cli.domain.stats import BIN, HeadToHead, LadderStats, Preview, Trend, player_side
 from ladder_cli.fit import Col, FitTable
-from ladder_cli.insight import BIN, HeadToHead, LadderStats, Preview, Trend, player_side
-from ladder_cli.model import AppliedMatch, format_timestamp
 from ladder_cli.util.terminal import escape_unencodable, unicode_output
 
 
@@ -452,7 +452,7 @@ def pct(value: float) -> str:
 
 def stats_view(stats: LadderStats, *, weeks: int = 12) -> list[Any]:
     """What `ladder stats` prints: counts, matchups, distribution, histogram, activity."""
-    from ladder_cli.insight import wilson
+    from ladder_cli.domain.stats import wilson
 
     out: list[Any] = [
         Text(

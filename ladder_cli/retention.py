@@ -14,8 +14,8 @@ import time
 from collections.abc import Iterator
 from typing import Final, cast
 
+from ladder_cli.domain.model import QueuedJob
 from ladder_cli.jobrows import COLUMNS, JOB_COLUMNS_DDL, Row, checksum, decode, decode_audit
-from ladder_cli.model import QueuedJob
 
 # Applied jobs are kept here for ``retain_days``, in the order they were applied (``rid``),
 # so that `wal reconcile` can re-apply what a restored or failed-over database lost. A

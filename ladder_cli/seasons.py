@@ -13,16 +13,16 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ladder_cli.events import SOFT_RESET_SCALE, soft_reset
-from ladder_cli.model import RACES, SeasonJob, now_utc, parse_name
+from ladder_cli.domain.events import SOFT_RESET_SCALE, soft_reset
+from ladder_cli.domain.model import RACES, SeasonJob, now_utc, parse_name
 from ladder_cli.stores import seasons as stored
 from ladder_cli.util.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from ladder_cli.domain.ranks import Filters
     from ladder_cli.ladder import Ladder, WriteOutcome
-    from ladder_cli.ranks import Filters
     from ladder_cli.stores import Store
 
 DEFAULT_SOFT_RESET = 0.5
@@ -73,7 +73,7 @@ class Seasons:
         """Validate a close and say what it would do; BadInput if it cannot be queued."""
         import polars as pl
 
-        from ladder_cli import ranks
+        from ladder_cli.domain import ranks
 
         name = parse_season_name(name)
         factor = parse_soft_reset(soft_reset_factor)
@@ -151,7 +151,7 @@ def season_board(
     letters, narrowed and paged like the live one (positions within what is shown)."""
     import polars as pl
 
-    from ladder_cli import ranks
+    from ladder_cli.domain import ranks
 
     _need_database(unavailable, "leaderboard --season")
     season = stored.season_id(store, name)

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final, Protocol
 
-from ladder_cli.model import AppliedMatch, Entry
+from ladder_cli.domain.model import AppliedMatch, Entry
 from ladder_cli.util.errors import DatabaseUnavailable, LadderError
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from ladder_cli.domain.rules import Rules
     from ladder_cli.parts import Parts
-    from ladder_cli.rules import Rules
 
 SNAPSHOT_MATCHES: Final = 1_000
 """How many of the newest logged matches a snapshot keeps for offline history."""
@@ -33,7 +33,7 @@ class ReadSource(Protocol):
     note: str | None
 
     def frame(self) -> pl.DataFrame:
-        """``mmrs_1v1`` as a frame of :data:`ladder_cli.state.SCHEMA`."""
+        """``mmrs_1v1`` as a frame of :data:`ladder_cli.domain.frames.SCHEMA`."""
 
     def ranked_scan(self) -> pl.LazyFrame | None:
         """The entries in rank order as a lazy scan, where a local file holds them."""
@@ -181,7 +181,7 @@ class OfflineSource:
     def entries_of(self, uids: list[int]) -> list[Entry]:
         import polars as pl
 
-        from ladder_cli.state import entries_from_frame
+        from ladder_cli.domain.frames import entries_from_frame
 
         return entries_from_frame(self.frame().filter(pl.col("discord_uid").is_in(uids)))
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Container, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ladder_cli.model import (
+from ladder_cli.domain.model import (
     AppliedMatch,
     AuditJob,
     Entry,
@@ -182,7 +182,7 @@ class WritePath:
         self, seqs: Sequence[int]
     ) -> tuple[list[AppliedMatch], dict[int, str], str | None]:
         """Before → after for queued jobs, from the pending queue over the known state."""
-        from ladder_cli.rating import Ratings
+        from ladder_cli.domain.rating import Ratings
 
         parts = self._parts
         pending = parts.pending()
@@ -388,8 +388,8 @@ class WritePath:
         parts = self._parts
         if parts.settings.embedded or not entries:
             return
+        from ladder_cli.domain.frames import frame_from_entries, upsert_frame
         from ladder_cli.sources import save_snapshot
-        from ladder_cli.state import frame_from_entries, upsert_frame
 
         try:
             frame = parts.state.frame() if parts.cached_frame_loaded() else None

@@ -311,9 +311,9 @@ def test_the_tally_is_the_replay_over_every_event_kind() -> None:
     over random logs holding every kind of event, seasons and decays included."""
     import random
 
-    from ladder_cli.asof import Tally, replay_until
-    from ladder_cli.events import EVENT_KINDS, LoggedMatch, StateEvent, in_order
-    from ladder_cli.rules import PRESETS
+    from ladder_cli.domain.asof import Tally, replay_until
+    from ladder_cli.domain.events import EVENT_KINDS, LoggedMatch, StateEvent, in_order
+    from ladder_cli.domain.rules import PRESETS
 
     rng = random.Random(12)
     keys = [(uid, race) for uid in range(1, 9) for race in ("bw_zerg", "sc2_terran")]
@@ -364,7 +364,7 @@ def test_the_tally_is_the_replay_over_every_event_kind() -> None:
 def test_the_fast_path_reads_what_the_replay_reads(db_url: str, home: Path) -> None:
     """On the store: the rows the fast path reads give the standings of the generic
     replay of :meth:`StoreLog.until`, at several times."""
-    from ladder_cli.asof import replay_until
+    from ladder_cli.domain.asof import replay_until
     from ladder_cli.ladder import Ladder
     from ladder_cli.stores import eventlog
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ladder_cli.rating import rate
+from ladder_cli.domain.rating import rate
 from tests.invariants import (
     Ledger,
     Write,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ladder_cli import Ladder
-from ladder_cli.model import MatchJob
+from ladder_cli.domain.model import MatchJob
 from ladder_cli.util.errors import BadInput
 from tests.helpers import elo, query
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ladder_cli.model import (
+from ladder_cli.domain.model import (
     DEFAULT_MMR,
     MAX_NAME_LENGTH,
     MAX_UID,

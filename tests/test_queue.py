@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ladder_cli.model import MatchJob, QueuedJob, ResetJob
+from ladder_cli.domain.model import MatchJob, QueuedJob, ResetJob
 from ladder_cli.queue import WriteQueue
 from ladder_cli.util.errors import QueueError
 from tests.helpers import write_v1_queue

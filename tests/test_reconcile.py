@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from devtools.pgcluster import PgCluster
-from ladder_cli.model import MatchJob, ResetJob
+from ladder_cli.domain.model import MatchJob, ResetJob
 from ladder_cli.queue import WriteQueue
 from tests.helpers import Run, invoke, query
 from tests.invariants import (

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from rich.console import Console
 
-from ladder_cli.model import AppliedMatch
+from ladder_cli.domain.model import AppliedMatch
 from ladder_cli.rendering import (
     console,
     fancy,

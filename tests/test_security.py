@@ -34,7 +34,7 @@ import pytest
 
 from devtools.pgcluster import PgCluster
 from ladder_cli import Ladder
-from ladder_cli.model import MatchJob
+from ladder_cli.domain.model import MatchJob
 from tests.test_bad_input import PASSWORD, Result, invoke, invoke_process
 
 MARKUP = ["[bold red]x[/]", "[link=http://e]y[/link]"]
@@ -124,7 +124,7 @@ def hostile_ladder(db_url: str, home: Path) -> tuple[str, Path]:
 
 
 def datetime_utc() -> Any:
-    from ladder_cli.model import now_utc
+    from ladder_cli.domain.model import now_utc
 
     return now_utc()
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ladder_cli import ranks
+from ladder_cli.domain import ranks
+from ladder_cli.domain.model import MatchJob
 from ladder_cli.ladder import Ladder
-from ladder_cli.model import MatchJob
 from ladder_cli.stores.sqlite import SqliteStore
 from ladder_cli.util.config import resolve
 
@@ -46,7 +46,7 @@ def _caches(store: SqliteStore) -> list[Path]:
 
 def _from_sql(store: SqliteStore) -> pl.DataFrame:
     """The table read the plain way, in rank order."""
-    from ladder_cli.state import frame_from_rows
+    from ladder_cli.domain.frames import frame_from_rows
     from ladder_cli.stores import sql
 
     with store.read_cursor() as cur:

@@ -1,4 +1,4 @@
-"""Each table's columns are defined once (ladder_cli/tables.py): the tables the stores
+"""Each table's columns are defined once (ladder_cli/domain/tables.py): the tables the stores
 create, and the row constructors written out by hand on hot paths, agree with it."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import polars as pl
 import psycopg
 import pytest
 
-from ladder_cli import state, tables
+from ladder_cli.domain import frames as state
+from ladder_cli.domain import tables
+from ladder_cli.domain.model import AppliedMatch, Entry
+from ladder_cli.domain.rating import Change
 from ladder_cli.ladder import Ladder
-from ladder_cli.model import AppliedMatch, Entry
-from ladder_cli.rating import Change
 from ladder_cli.stores import sql
 from ladder_cli.stores.base import match_row, upsert_row
 from ladder_cli.stores.postgres import _UPSERT_TMP_TYPES, upsert_tmp_row

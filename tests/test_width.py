@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from ladder_cli.domain.model import AppliedMatch
 from ladder_cli.fit import short_race
-from ladder_cli.model import AppliedMatch
 from ladder_cli.rendering import history_table, leaderboard_table
 from tests.helpers import read_until_closed
 

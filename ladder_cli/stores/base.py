@@ -16,7 +16,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
-from ladder_cli.model import (
+from ladder_cli.domain.model import (
     RACE_SET,
     AdjustJob,
     AppliedMatch,
@@ -29,8 +29,8 @@ from ladder_cli.model import (
     job_uids,
     now_utc,
 )
-from ladder_cli.rating import Change, PoisonJob, Ratings
-from ladder_cli.rules import PRESETS, STANDARD, Rules
+from ladder_cli.domain.rating import Change, PoisonJob, Ratings
+from ladder_cli.domain.rules import PRESETS, STANDARD, Rules
 from ladder_cli.stores import eventlog, sql
 from ladder_cli.util import failpoints
 
@@ -136,7 +136,7 @@ class Dialect(ABC):
 
     @abstractmethod
     def load_frame(self) -> pl.DataFrame:
-        """All of ``mmrs_1v1`` as a Polars frame (see :mod:`ladder_cli.state`)."""
+        """All of ``mmrs_1v1`` as a Polars frame (see :mod:`ladder_cli.domain.frames`)."""
 
     def frame_aside(self) -> pl.DataFrame | None:
         """:meth:`load_frame` on a connection of its own, so it can run on another thread
@@ -601,7 +601,7 @@ def match_row(queue_id: str, m: AppliedMatch, ts: Callable[[Any], object]) -> tu
 
 
 def upsert_row(change: Change, ts: Any) -> tuple[object, ...]:
-    """An upsert's parameters in :data:`~ladder_cli.tables.ENTRY_WRITE` order."""
+    """An upsert's parameters in :data:`~ladder_cli.domain.tables.ENTRY_WRITE` order."""
     e = change.entry
     return (
         e.discord_uid,

@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ladder_cli.model import AppliedMatch
+from ladder_cli.domain.model import AppliedMatch
 from ladder_cli.stores import eventlog, sql
 from ladder_cli.stores.base import match_row
 from ladder_cli.util.errors import BadInput

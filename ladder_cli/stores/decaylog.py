@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from ladder_cli.decay import Decay, plan, rule_of
-from ladder_cli.events import DECAY
-from ladder_cli.model import DecayJob, Entry, Key, QueuedJob
+from ladder_cli.domain.decay import Decay, plan, rule_of
+from ladder_cli.domain.events import DECAY
+from ladder_cli.domain.model import DecayJob, Entry, Key, QueuedJob
 from ladder_cli.stores import sql
 from ladder_cli.util import failpoints
 from ladder_cli.util.config import DecayRule

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ladder_cli.corrections import (
+from ladder_cli.domain.corrections import (
     EventRewrite,
     MatchRewrite,
     Plan,
     Rewrite,
     plan,
 )
-from ladder_cli.events import BASELINE, RESET, LoggedMatch, StateEvent
-from ladder_cli.model import (
+from ladder_cli.domain.events import BASELINE, RESET, LoggedMatch, StateEvent
+from ladder_cli.domain.model import (
     AdjustJob,
     AuditJob,
     CorrectionJob,
@@ -31,17 +31,17 @@ from ladder_cli.model import (
     SeasonJob,
     now_utc,
 )
-from ladder_cli.replay import Replay, Standing, rating_rules
+from ladder_cli.domain.replay import Replay, Standing, rating_rules
 from ladder_cli.stores import sql
 from ladder_cli.util import failpoints
 from ladder_cli.util.errors import BadInput
 
 if TYPE_CHECKING:
-    from ladder_cli.asof import MatchRow, Standings
-    from ladder_cli.rating import Ratings
-    from ladder_cli.rules import Rules
+    from ladder_cli.domain.asof import MatchRow, Standings
+    from ladder_cli.domain.rating import Ratings
+    from ladder_cli.domain.rules import Rules
+    from ladder_cli.domain.verify import VerifyReport
     from ladder_cli.stores.base import BatchResult, Store
-    from ladder_cli.verify import VerifyReport
 
 PAGE = 50_000
 """Match-log rows read at a time by a replay: its memory stays that of one page."""
@@ -135,7 +135,7 @@ def _baseline_row(store: Store, e: Entry, position: int, now: object) -> tuple[o
 
 
 class StoreLog:
-    """The event log as :func:`ladder_cli.corrections.plan` and the replay read it."""
+    """The event log as :func:`ladder_cli.domain.corrections.plan` and the replay read it."""
 
     def __init__(self, store: Store, cur: Any) -> None:
         self.store, self.cur = store, cur
@@ -183,7 +183,8 @@ class StoreLog:
 
     def match_rows_until(self, cutoff: datetime) -> Iterator[list[MatchRow]]:
         """The matches played at or before ``cutoff``, in log order, a page of plain rows
-        at a time (``played_at`` as the driver returns it: see :class:`ladder_cli.asof.Tally`)."""
+        at a time (``played_at`` as the driver returns it: see
+        :class:`ladder_cli.domain.asof.Tally`)."""
         statement = self.store.q(sql.LOG_MATCH_ROWS_UNTIL)
         at, last = self.store._ts(cutoff), 0
         while True:
@@ -489,7 +490,7 @@ def logged_match(store: Store, match_id: int) -> LoggedMatch | None:
 
 def verify(store: Store) -> VerifyReport:
     """Replay the whole event log, a page at a time, and compare every stored entry."""
-    from ladder_cli import verify as check
+    from ladder_cli.domain import verify as check
 
     with store.read_cursor() as cur:
         rules = store._rules_in(cur)
@@ -502,9 +503,9 @@ def verify(store: Store) -> VerifyReport:
 
 
 def standings_until(store: Store, cutoff: datetime, rules: Rules) -> Standings:
-    """Each entry as the log had it at ``cutoff`` (see :mod:`ladder_cli.asof`): the
+    """Each entry as the log had it at ``cutoff`` (see :mod:`ladder_cli.domain.asof`): the
     matches read as plain rows, a page at a time, and tallied in a tight loop."""
-    from ladder_cli.asof import Tally
+    from ladder_cli.domain.asof import Tally
 
     with store.read_cursor() as cur:
         log = StoreLog(store, cur)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from ladder_cli.stores.postgres import _LOCK_KEYS, _entries
 
 if TYPE_CHECKING:
-    from ladder_cli.corrections import EntryChange
-    from ladder_cli.model import Entry
+    from ladder_cli.domain.corrections import EntryChange
+    from ladder_cli.domain.model import Entry
 
 _CREATE_REWRITE_TMP = (
     "CREATE TEMP TABLE IF NOT EXISTS ladder_rewrite_tmp (b1 integer, a1 integer, b2 integer, "
@@ -28,7 +28,7 @@ _REWRITE_FROM_TMP = (
     "WHERE m.match_id = t.match_id"
 )
 
-# A correction's entry changes, as deltas on the stored rows (see ladder_cli.corrections):
+# A correction's entry changes, as deltas on the stored rows (see ladder_cli.domain.corrections):
 # COPY into a temporary table, then one UPDATE joined on the key. The last game changes
 # only where it still is what the log had (an outside writer's later game stays).
 _CREATE_DELTA_TMP = (

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import psycopg
 from psycopg import errors as pgerrors
 
-from ladder_cli import tables
-from ladder_cli.model import AppliedMatch, Entry, Key, MatchJob, now_utc
+from ladder_cli.domain import tables
+from ladder_cli.domain.model import AppliedMatch, Entry, Key, MatchJob, now_utc
 from ladder_cli.stores import eventlog, sql
 from ladder_cli.stores.base import JobRejected, Store, involved_keys, match_row
 from ladder_cli.util.errors import BadInput, DatabaseUnavailable, LadderError
@@ -31,9 +31,9 @@ from ladder_cli.util.urls import mask_url
 if TYPE_CHECKING:
     import polars as pl
 
-    from ladder_cli.model import QueuedJob
-    from ladder_cli.rating import Change, Ratings
-    from ladder_cli.rules import Rules
+    from ladder_cli.domain.model import QueuedJob
+    from ladder_cli.domain.rating import Change, Ratings
+    from ladder_cli.domain.rules import Rules
 
 # An arbitrary constant: the key of the transaction-level advisory lock that serialises
 # ladder flushers, so match ids increase in the order matches were applied.
@@ -504,7 +504,7 @@ class PostgresStore(Store):
     def load_frame(self) -> pl.DataFrame:
         """``mmrs_1v1`` through ``COPY ... TO STDOUT`` straight into Polars' CSV reader:
         no Python object per row, timestamps as integer microseconds (no text parsing)."""
-        from ladder_cli.state import frame_from_csv
+        from ladder_cli.domain.frames import frame_from_csv
 
         frame = self._adbc.entries()
         if frame is not None:
@@ -599,7 +599,7 @@ def _streamed_matches(
 
 def upsert_tmp_row(order: int, c: Change) -> tuple[object, ...]:
     """A row of ``ladder_upsert_tmp``: its place in the batch, its kind, then the
-    upsert's columns (:data:`~ladder_cli.tables.ENTRY_WRITE`)."""
+    upsert's columns (:data:`~ladder_cli.domain.tables.ENTRY_WRITE`)."""
     e = c.entry
     return (
         order,
@@ -641,7 +641,7 @@ class _ArrowReader:
             return None
         import polars as pl
 
-        from ladder_cli.state import frame_from_arrow
+        from ladder_cli.domain.frames import frame_from_arrow
 
         try:
             if self._conn is None:

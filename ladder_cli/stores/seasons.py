@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from ladder_cli.events import SOFT_RESET_SCALE
-from ladder_cli.model import QueuedJob, SeasonJob, now_utc
-from ladder_cli.ranks import LEADERBOARD_COLUMNS
+from ladder_cli.domain.events import SOFT_RESET_SCALE
+from ladder_cli.domain.model import QueuedJob, SeasonJob, now_utc
+from ladder_cli.domain.ranks import LEADERBOARD_COLUMNS
 from ladder_cli.stores import sql
 from ladder_cli.util import failpoints
 
 if TYPE_CHECKING:
-    from ladder_cli.rules import Rules
+    from ladder_cli.domain.rules import Rules
     from ladder_cli.stores.base import BatchResult, Store
 
 ACTION: Final = "season-close"
@@ -132,8 +132,8 @@ def _close(store: Store, cur: Any, queue_id: str, queued: QueuedJob, job: Season
 
 def _letter_case(ranked: int, rules: Rules) -> str:
     """The letter of a row ranked ``ahead`` among ``ranked`` entries, as SQL (the cut-offs
-    are whole numbers computed here by :func:`ladder_cli.rules.cutoffs`)."""
-    from ladder_cli.rules import cutoffs
+    are whole numbers computed here by :func:`ladder_cli.domain.rules.cutoffs`)."""
+    from ladder_cli.domain.rules import cutoffs
 
     cuts = cutoffs(ranked, rules)
     whens = " ".join(f"WHEN ahead < {int(cut)} THEN '{name}'" for name, cut in cuts)

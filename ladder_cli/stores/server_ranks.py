@@ -2,14 +2,14 @@
 
 A million-entry ladder need not cross the wire for one page: the database walks the rank
 order (``mmr DESC, last_played DESC NULLS LAST, id DESC``, the order of
-:func:`ladder_cli.ranks.in_order`) along :data:`RANK_INDEX`, counts the ranked entries
+:func:`ladder_cli.domain.ranks.in_order`) along :data:`RANK_INDEX`, counts the ranked entries
 ahead of each shown row with a running window count, and stops after the page. A
 profile's rows are placed by one pass over the table that counts, for all of them at once,
 the ranked entries ahead of each. The letters then come from
-:func:`ladder_cli.rules.letter_for`, the same function the in-memory path uses, so both
+:func:`ladder_cli.domain.rules.letter_for`, the same function the in-memory path uses, so both
 give the same answer (tests/test_server_ranks.py).
 
-NULL game counts are zero, as :func:`ladder_cli.state.frame_from_rows` makes them.
+NULL game counts are zero, as :func:`ladder_cli.domain.frames.frame_from_rows` makes them.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from ladder_cli.tables import ENTRY_READ
+from ladder_cli.domain.tables import ENTRY_READ
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from ladder_cli.rules import Rules
+    from ladder_cli.domain.rules import Rules
 
 RANK_INDEX: Final = "mmrs_1v1_rank_order"
 RANK_INDEX_DDL: Final = (
@@ -36,7 +36,7 @@ _PLAYED: Final = "COALESCE(games_played, 0)"
 
 
 def _eligible(prefix: str, since: datetime | None) -> str:
-    """:func:`ladder_cli.ranks._eligible` in SQL (NULL is false)."""
+    """:func:`ladder_cli.domain.ranks._eligible` in SQL (NULL is false)."""
     played = f"COALESCE({prefix}games_played, 0) > 0"
     if since is None:
         return played
@@ -44,7 +44,7 @@ def _eligible(prefix: str, since: datetime | None) -> str:
 
 
 def _since(rules: Rules, now: datetime | None) -> datetime | None:
-    from ladder_cli.model import now_utc
+    from ladder_cli.domain.model import now_utc
 
     if rules.activity_days is None:
         return None
@@ -61,7 +61,7 @@ def page(
     rules: Rules,
     now: datetime | None = None,
 ) -> pl.DataFrame:
-    """One leaderboard page (columns of :data:`ladder_cli.ranks.LEADERBOARD_COLUMNS`)."""
+    """One leaderboard page (columns of :data:`ladder_cli.domain.ranks.LEADERBOARD_COLUMNS`)."""
     since = _since(rules, now)
     eligible = _eligible("", since)
     where = [f"{_PLAYED} >= %(min)s"]
@@ -85,7 +85,7 @@ def page(
 
 def entries_of(cur: Any, uid: int, *, rules: Rules, now: datetime | None = None) -> pl.DataFrame:
     """A player's rows with their letter and their position within their race (null
-    without games), as :func:`ladder_cli.ranks.race_positions` gives them; by race.
+    without games), as :func:`ladder_cli.domain.ranks.race_positions` gives them; by race.
 
     The player's rows come first (by the unique key); then one pass over the table counts,
     for all of them at once, the ranked entries and those ahead of each row, overall and in
@@ -140,9 +140,9 @@ def _board(rows: list[tuple[Any, ...]], rules: Rules, *, first_position: int) ->
     """Rows of (entry columns..., ranked, ranked ahead, n) as a leaderboard frame."""
     import polars as pl
 
-    from ladder_cli.ranks import LEADERBOARD_COLUMNS, UNRANKED
-    from ladder_cli.rules import cutoffs
-    from ladder_cli.state import frame_from_rows
+    from ladder_cli.domain.frames import frame_from_rows
+    from ladder_cli.domain.ranks import LEADERBOARD_COLUMNS, UNRANKED
+    from ladder_cli.domain.rules import cutoffs
 
     width = len(ENTRY_READ)
     frame = frame_from_rows([r[:width] for r in rows], timestamps_as_text=False)

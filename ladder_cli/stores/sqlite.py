@@ -23,8 +23,8 @@ from ladder_cli.util.files import open_sqlite, write_atomically
 if TYPE_CHECKING:
     import polars as pl
 
-    from ladder_cli.model import Entry, Key, QueuedJob
-    from ladder_cli.rating import Ratings
+    from ladder_cli.domain.model import Entry, Key, QueuedJob
+    from ladder_cli.domain.rating import Ratings
 
 
 CACHE_KIB: Final = 64 * 1024
@@ -196,8 +196,8 @@ class SqliteStore(Store):
             return
         import polars as pl
 
-        from ladder_cli.ranks import in_order
-        from ladder_cli.state import frame_from_entries, upsert_frame
+        from ladder_cli.domain.frames import frame_from_entries, upsert_frame
+        from ladder_cli.domain.ranks import in_order
 
         try:
             with self._lock:
@@ -260,8 +260,8 @@ class SqliteStore(Store):
         """
         import polars as pl
 
-        from ladder_cli.ranks import in_order
-        from ladder_cli.state import frame_from_rows
+        from ladder_cli.domain.frames import frame_from_rows
+        from ladder_cli.domain.ranks import in_order
 
         cache = self._frame_cache()
         if cache is not None and cache.exists():

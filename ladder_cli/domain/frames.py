@@ -1,30 +1,24 @@
-"""The in-memory ladder: ``mmrs_1v1`` as a Polars frame, guarded by a lock.
+"""The ladder as Polars frames: ``mmrs_1v1`` and the match log converted from and to
+rows, entries and matches, merged, and overlaid with the pending queue.
 
-Two lessons of the seed are built in. Polars frames are immutable, so every
-transformation here is assigned back (``self._frame = ...``); and every
-read-modify-write of the frame holds ``self._lock``, so concurrent writers in one
-process never lose an update. Reads overlay the pending queue on top, so an admin sees
-their own writes at once, offline too.
+Polars frames are immutable, so every transformation here returns a new frame that the
+caller assigns (the seed's lesson). The overlay applies pending jobs as the flush will,
+so an admin sees their own writes at once, offline too.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
 
-from ladder_cli.model import AppliedMatch, Entry, QueuedJob, job_uids
-from ladder_cli.rating import Ratings
-from ladder_cli.rules import STANDARD, Rules
-from ladder_cli.tables import ENTRIES, ENTRY_READ, MATCH_SHOWN, MATCHES, polars_schema
-from ladder_cli.util.files import write_atomically
+from ladder_cli.domain.model import AppliedMatch, Entry, QueuedJob, job_uids
+from ladder_cli.domain.rating import Ratings
+from ladder_cli.domain.rules import STANDARD, Rules
+from ladder_cli.domain.tables import ENTRIES, ENTRY_READ, MATCH_SHOWN, MATCHES, polars_schema
 
 #: ``mmrs_1v1`` as a frame, and the match log as a snapshot keeps it.
 SCHEMA: Final = polars_schema(ENTRIES, ENTRY_READ)
@@ -38,7 +32,7 @@ def empty_frame() -> pl.DataFrame:
 
 
 def frame_from_rows(rows: Sequence[Sequence[Any]], *, timestamps_as_text: bool) -> pl.DataFrame:
-    """Rows in :data:`~ladder_cli.tables.ENTRY_READ` order into a frame of :data:`SCHEMA`."""
+    """Rows in :data:`~ladder_cli.domain.tables.ENTRY_READ` order into a frame of :data:`SCHEMA`."""
     columns = list(SCHEMA)
     if not timestamps_as_text:
         return _normalise(pl.DataFrame(rows, schema=SCHEMA, orient="row"))
@@ -73,7 +67,7 @@ def frame_from_csv(data: bytes, *, epoch_us: bool = False) -> pl.DataFrame:
 
 
 def frame_from_arrow(frame: pl.DataFrame) -> pl.DataFrame:
-    """Columns in :data:`~ladder_cli.tables.ENTRY_READ` order, as a database's Arrow reader
+    """Columns in :data:`~ladder_cli.domain.tables.ENTRY_READ` order, as a database's Arrow reader
     typed them, into a frame of :data:`SCHEMA`."""
     frame = frame.rename(dict(zip(frame.columns, SCHEMA, strict=True)))
     return _normalise(frame.with_columns(pl.col("last_played").dt.convert_time_zone("UTC")))
@@ -187,80 +181,3 @@ def overlay(
         )
         result = result.update(renames, on="discord_uid", how="left")
     return Overlay(result, ratings.matches)
-
-
-class LadderState:
-    """The authoritative in-memory copy of ``mmrs_1v1`` for one process.
-
-    Loaded once, then kept current by the flushes this process makes: each batch's final
-    rows replace the frame's in one rebuild, under the lock, and the result is assigned.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._frame: pl.DataFrame | None = None
-
-    def set(self, frame: pl.DataFrame) -> None:
-        with self._lock:
-            self._frame = frame
-
-    def frame(self) -> pl.DataFrame | None:
-        with self._lock:
-            return self._frame
-
-    def apply(self, entries: Sequence[Entry]) -> None:
-        """Merge rows a flush wrote (their final values) into the frame."""
-        if not entries:
-            return
-        changed = frame_from_entries(entries)
-        with self._lock:
-            if self._frame is not None:
-                self._frame = upsert_frame(self._frame, changed)
-
-
-class Snapshots:
-    """Per database, the last state read from it, for reads while it is unreachable.
-
-    Arrow IPC files beside the queue; never the source of truth (the flush recomputes
-    from the database), and only written for databases that can become unreachable.
-    """
-
-    def __init__(self, directory: Path, target: str) -> None:
-        digest = hashlib.sha256(target.encode()).hexdigest()[:16]
-        self.entries_path = directory / f"{digest}.mmrs.arrow"
-        self.matches_path = directory / f"{digest}.matches.arrow"
-
-    def save_entries(self, frame: pl.DataFrame) -> None:
-        self._save(self.entries_path, frame)
-
-    def load_entries(self) -> tuple[pl.DataFrame, datetime] | None:
-        return self._load(self.entries_path)
-
-    def save_matches(self, matches: Sequence[AppliedMatch]) -> None:
-        """The newest logged matches, newest first."""
-        self._save(self.matches_path, frame_from_matches(matches))
-
-    def load_matches(self) -> list[AppliedMatch] | None:
-        """The saved matches, newest first; None where none were saved (a snapshot
-        taken by an earlier version)."""
-        loaded = self._load(self.matches_path)
-        if loaded is None:
-            return None
-        try:
-            return matches_from_frame(loaded[0])
-        except (pl.exceptions.PolarsError, TypeError):
-            return None
-
-    @staticmethod
-    def _save(path: Path, frame: pl.DataFrame) -> None:
-        buffer = io.BytesIO()
-        frame.write_ipc(buffer)
-        write_atomically(path, buffer.getvalue())
-
-    @staticmethod
-    def _load(path: Path) -> tuple[pl.DataFrame, datetime] | None:
-        try:
-            taken = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
-            return pl.read_ipc(path), taken
-        except (FileNotFoundError, pl.exceptions.ComputeError, OSError):
-            return None

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from ladder_cli.events import AMENDED, VOIDED, LoggedMatch, StateEvent, score
-from ladder_cli.model import AppliedMatch, Entry, Key
-from ladder_cli.replay import Rate, counts_of
+from ladder_cli.domain.events import AMENDED, VOIDED, LoggedMatch, StateEvent, score
+from ladder_cli.domain.model import AppliedMatch, Entry, Key
+from ladder_cli.domain.replay import Rate, counts_of
 from ladder_cli.util.errors import BadInput
 
 CHUNK = 20_000

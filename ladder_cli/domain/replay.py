@@ -1,7 +1,7 @@
 """The sequential replay of the event log from the starting MMR.
 
 Ratings are defined as this replay: ``verify`` runs it over the whole log and compares with
-``mmrs_1v1``; a correction replays only what it reaches (:mod:`ladder_cli.corrections`)
+``mmrs_1v1``; a correction replays only what it reaches (:mod:`ladder_cli.domain.corrections`)
 with the same rating function. :func:`rating_rules` is the one seam through which the
 ladder's rules (K, scale, rounding, starting MMR) reach both.
 """
@@ -14,9 +14,9 @@ from datetime import datetime
 from functools import partial
 from typing import Final
 
-from ladder_cli.events import VOIDED, Event, LoggedMatch, StateEvent, score
-from ladder_cli.model import Key
-from ladder_cli.rules import STANDARD, Rules
+from ladder_cli.domain.events import VOIDED, Event, LoggedMatch, StateEvent, score
+from ladder_cli.domain.model import Key
+from ladder_cli.domain.rules import STANDARD, Rules
 
 Rate = Callable[[int, int, float], tuple[int, int]]
 """New MMRs of both sides from their MMRs before a game and P1's score."""
@@ -24,8 +24,8 @@ Rate = Callable[[int, int, float], tuple[int, int]]
 
 def rating_rules(rules: Rules = STANDARD) -> tuple[Rate, int]:
     """The rating function and starting MMR of the ladder's ``rules``: the flush's own
-    :func:`ladder_cli.rating.rate`, so a replay rates exactly as the flush did."""
-    from ladder_cli.rating import rate
+    :func:`ladder_cli.domain.rating.rate`, so a replay rates exactly as the flush did."""
+    from ladder_cli.domain.rating import rate
 
     return partial(rate, rules=rules), rules.start_mmr
 

@@ -1,6 +1,6 @@
 """Elo, as the original ladder computes it, and the sequential engine that applies jobs.
 
-The engine keeps one mutable :class:`~ladder_cli.model.Entry` per (player, race) and walks
+The engine keeps one mutable :class:`~ladder_cli.domain.model.Entry` per (player, race) and walks
 the jobs in queue order, so a batch of a million matches costs one dictionary lookup per
 side instead of a whole-frame rewrite per match (the seed's O(players) pattern). The same
 engine serves the flush (on rows read under lock) and the offline preview (on a snapshot).
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
-from ladder_cli.model import (
+from ladder_cli.domain.model import (
     DEFAULT_MMR,
     RACE_SET,
     RACES,
@@ -26,7 +26,7 @@ from ladder_cli.model import (
     ResetJob,
     default_name,
 )
-from ladder_cli.rules import STANDARD, Rules
+from ladder_cli.domain.rules import STANDARD, Rules
 
 K: Final = 40
 

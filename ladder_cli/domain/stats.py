@@ -1,7 +1,7 @@
 """What the ladder's data says: a player's side of a match, rating trends, ladder
 statistics and head-to-head records.
 
-Pure functions over the match log (lists of :class:`~ladder_cli.model.AppliedMatch`) and
+Pure functions over the match log (lists of :class:`~ladder_cli.domain.model.AppliedMatch`) and
 the entries frame, so both stores, the offline snapshot and the pending queue give the
 same answers; the :class:`~ladder_cli.ladder.Ladder` only gathers the inputs.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from ladder_cli.model import DEFAULT_MMR, RACES, AppliedMatch
+from ladder_cli.domain.model import DEFAULT_MMR, RACES, AppliedMatch
 
 if TYPE_CHECKING:
     import polars as pl

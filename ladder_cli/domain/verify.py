@@ -3,7 +3,7 @@
 The event log is the match log (every match the ladder applied, amended or voided, and
 every match imported from the original bot) with the resets, adjustments and upgrade
 baselines between its matches, in application order; a sequential replay from the starting
-MMR (:mod:`ladder_cli.replay`, the flush's own rating function) must end where the stored
+MMR (:mod:`ladder_cli.domain.replay`, the flush's own rating function) must end where the stored
 rows are. Rows whose own counts are impossible (a negative count, or games played other
 than won + lost + drawn) are reported too, whatever wrote them.
 """
@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ladder_cli.events import Event, LoggedMatch
-from ladder_cli.model import Entry, Key, format_timestamp
-from ladder_cli.replay import Replay, Standing
-from ladder_cli.rules import Rules
+from ladder_cli.domain.events import Event, LoggedMatch
+from ladder_cli.domain.model import Entry, Key, format_timestamp
+from ladder_cli.domain.replay import Replay, Standing
+from ladder_cli.domain.rules import Rules
 
 COMPARED = ("mmr", "games_played", "games_won", "games_lost", "games_drawn", "last_played")
 COUNTS = ("games_played", "games_won", "games_lost", "games_drawn")

@@ -73,7 +73,7 @@ MATCHES: Final = Table(
         Column("p2_mmr_before", "int4"),
         Column("p2_mmr_after", "int4"),
         Column("result", "int2"),
-        #: ``recorded``, ``amended`` or ``voided`` (see :mod:`ladder_cli.events`).
+        #: ``recorded``, ``amended`` or ``voided`` (see :mod:`ladder_cli.domain.events`).
         Column("state", "text"),
     ),
 )

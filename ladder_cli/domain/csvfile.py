@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from ladder_cli.model import (
+from ladder_cli.domain.model import (
     RACE_SET,
     MatchJob,
     now_utc,

@@ -3,7 +3,7 @@
 Matches keep their place in the match log (``match_id``, the order they were applied in);
 every other event records the ``match_id`` it was applied after (``after_match``), so the
 whole log sorts by ``(position, kind, id)`` with a match before the events applied after it.
-Ratings are a sequential replay of that log (see :mod:`ladder_cli.replay`).
+Ratings are a sequential replay of that log (see :mod:`ladder_cli.domain.replay`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from ladder_cli.model import Key
+from ladder_cli.domain.model import Key
 
 RECORDED: Final = "recorded"
 AMENDED: Final = "amended"

@@ -244,7 +244,7 @@ class AuditJob:
 @dataclass(frozen=True, slots=True)
 class SeasonJob:
     """Close the season ``name``: archive every entry's standing, then pull each MMR toward
-    the middle by ``factor`` (millionths; see :func:`ladder_cli.events.soft_reset`).
+    the middle by ``factor`` (millionths; see :func:`ladder_cli.domain.events.soft_reset`).
     ``activity_days`` is the queueing home's activity window (config), so the letters
     archived are those its leaderboard showed."""
 
@@ -344,7 +344,7 @@ class AppliedMatch:
     result: int
     seq: int | None = None
     job_id: int | None = None
-    #: ``recorded``, ``amended`` or ``voided`` (see :mod:`ladder_cli.events`).
+    #: ``recorded``, ``amended`` or ``voided`` (see :mod:`ladder_cli.domain.events`).
     state: str = "recorded"
 
     def as_dict(self) -> dict[str, object]:

@@ -5,7 +5,7 @@ an activity window, a game inside it), ordered ``mmr DESC, last_played DESC, id 
 Under the ``standard`` rules the entry at 0-based position ``i`` of ``n`` has percentile
 ``100 * i / n``, decided with integer arithmetic (``100 * i < bound * n``), so no float
 rounding can move an entry across a boundary; under fixed allocation (``evoladder``) each
-letter gets a count of positions from :func:`ladder_cli.rules.fixed_allocation`.
+letter gets a count of positions from :func:`ladder_cli.domain.rules.fixed_allocation`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any, Final
 
 import polars as pl
 
-from ladder_cli.model import now_utc
-from ladder_cli.replay import STANDING_COLUMNS
-from ladder_cli.rules import PERCENTILE_BOUNDS, STANDARD, Rules, cutoffs
-from ladder_cli.rules import letter_for as letter_for
+from ladder_cli.domain.model import now_utc
+from ladder_cli.domain.replay import STANDING_COLUMNS
+from ladder_cli.domain.rules import PERCENTILE_BOUNDS, STANDARD, Rules, cutoffs
+from ladder_cli.domain.rules import letter_for as letter_for
 
 # (letter, percentile bound): an entry gets the first letter whose bound it is below.
 BOUNDS: Final = PERCENTILE_BOUNDS

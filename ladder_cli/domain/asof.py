@@ -1,6 +1,6 @@
 """The ladder as it stood at a past time (``leaderboard --as-of``).
 
-Ratings are a sequential replay of the event log (:mod:`ladder_cli.replay`), so the ladder
+Ratings are a sequential replay of the event log (:mod:`ladder_cli.domain.replay`), so the ladder
 at time T is that replay over the events of T: the matches played and the other events
 (resets, adjustments, baselines, season resets, decays) made at or before T, in log order.
 Log order is application order, not time order: a match backfilled by a CSV import keeps
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Final
 
-from ladder_cli.events import VOIDED, Event, LoggedMatch, StateEvent, score
-from ladder_cli.model import RACES, Key, format_timestamp, now_utc, to_utc
-from ladder_cli.replay import Replay, Standing, rating_rules
-from ladder_cli.rules import Rules
+from ladder_cli.domain.events import VOIDED, Event, LoggedMatch, StateEvent, score
+from ladder_cli.domain.model import RACES, Key, format_timestamp, now_utc, to_utc
+from ladder_cli.domain.replay import Replay, Standing, rating_rules
+from ladder_cli.domain.rules import Rules
 from ladder_cli.util.errors import BadInput
 
 if TYPE_CHECKING:
@@ -258,8 +258,8 @@ def frame(standings: Standings, stored: pl.DataFrame) -> pl.DataFrame:
     stored gets an id after every stored one and the default name."""
     import polars as pl
 
-    from ladder_cli.replay import STANDING_COLUMNS
-    from ladder_cli.state import SCHEMA
+    from ladder_cli.domain.frames import SCHEMA
+    from ladder_cli.domain.replay import STANDING_COLUMNS
 
     keys = list(standings.entries)
     values = [s.values() for s in standings.entries.values()]
