@@ -1065,11 +1065,11 @@ def wal_discard(
     A job the database's ledger already has is refused (it was applied); while the
     database cannot be reached nothing is discarded, since that cannot be checked.
     """
-    from ladder_cli import discard
+    from ladder_cli.queue import discard
 
     first, last = discard.parse_seqs(seq)
     with _ladder() as ladder:
-        plan = discard.check(ladder, first, last)
+        plan = discard.check(ladder.queue, ladder.store.applied_among, first, last)
         _show_jobs(plan.jobs[:10] + (plan.jobs[-1:] if len(plan.jobs) > 10 else []), "pending")
         count = len(plan.jobs)
         if count > 11:
@@ -1081,7 +1081,7 @@ def wal_discard(
             never = "It" if count == 1 else "They"
             if not typer.confirm(f"Discard {what}? {never} will never be applied.", default=False):
                 raise LadderError("discard cancelled; nothing was changed")
-        dropped = discard.discard(ladder, plan)
+        dropped = discard.discard(ladder.queue, ladder.store.applied_among, plan)
         _out(f"discarded {plural(dropped, 'job')}" + (f" of {count:,}" if dropped != count else ""))
 
 

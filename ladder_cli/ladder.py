@@ -23,7 +23,8 @@ from ladder_cli.analysis import Analysis
 from ladder_cli.domain.model import DEFAULT_MMR, AppliedMatch, Job, ResetJob, now_utc, parse_race
 from ladder_cli.parts import Parts
 from ladder_cli.players import Players
-from ladder_cli.queue import JobInfo, QueueStatus, WriteQueue
+from ladder_cli.queue.listing import JobInfo, QueueStatus
+from ladder_cli.queue.writequeue import WriteQueue
 from ladder_cli.reads import MAX_ROWS, Profile, Reads
 from ladder_cli.stores import Store
 from ladder_cli.util.config import Settings, resolve

@@ -12,7 +12,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from ladder_cli.domain.model import QueuedJob
-from ladder_cli.queue import WriteQueue
+from ladder_cli.queue.writequeue import WriteQueue
 from ladder_cli.stores import Store, open_store
 from ladder_cli.util.config import Settings
 from ladder_cli.util.errors import DatabaseUnavailable, QueueError

@@ -3,7 +3,7 @@
 The ledger of applied jobs lives in the database, so a database restored from a backup,
 or an asynchronous standby promoted before it received the last commits, forgets jobs
 that this home's queue already counted as done. The queue keeps applied jobs for
-``retain_days`` (see :meth:`~ladder_cli.queue.WriteQueue.retained_batches`); reconcile
+``retain_days`` (see :meth:`~ladder_cli.queue.writequeue.WriteQueue.retained_batches`); reconcile
 offers every one of them to the database again, in the order they were first applied.
 Each batch is one flush transaction (:meth:`~ladder_cli.stores.Store.apply_batch`): under
 the write lock it skips the jobs the ledger holds and applies the others from the
@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ladder_cli.queue.lock import flush_lock
 from ladder_cli.stores import JobRejected
 from ladder_cli.util.errors import LadderError
 
@@ -81,7 +82,7 @@ def reconcile(parts: Parts, writes: WritePath, progress: Progress | None = None)
     # jobs (the database's lock keeps each batch atomic; this keeps the order).
     with parts.lock:
         try:
-            with writes.flush_lock():
+            with flush_lock(settings.queue_path):
                 total = queue.retained_count()
                 if progress is not None:
                     progress(0, total)

@@ -30,7 +30,9 @@ from ladder_cli.domain.model import (
     QueuedJob,
     job_uids,
 )
-from ladder_cli.queue import WriteQueue, in_stored_form
+from ladder_cli.queue.jobrows import in_stored_form
+from ladder_cli.queue.lock import flush_lock
+from ladder_cli.queue.writequeue import WriteQueue
 from ladder_cli.stores import JobRejected
 from ladder_cli.stores.base import without_gc
 from ladder_cli.util import failpoints
@@ -210,8 +212,8 @@ class WritePath:
         ``report.matches`` holds the applied matches of the jobs in ``keep_matches`` (of
         every job when None). ``fresh`` is the jobs this process has just queued, with
         their ``(seq, job_id)``, all in the queue's stored form (see
-        :func:`~ladder_cli.queue.in_stored_form`): they are applied from memory instead of
-        read back and checksummed from the queue; the queue still holds them, and the
+        :func:`~ladder_cli.queue.jobrows.in_stored_form`): they are applied from memory
+        instead of read back and checksummed from the queue; the queue still holds them, and the
         ledger skips any another process applied meanwhile. Raises DatabaseUnavailable if
         the database cannot be reached; jobs stay queued.
         """
@@ -221,7 +223,7 @@ class WritePath:
         first_snapshot: concurrent.futures.Future[pl.DataFrame | None] | None = None
         with parts.lock:
             try:
-                with self.flush_lock():
+                with flush_lock(parts.settings.queue_path):
                     queue = parts.queue
                     total = queue.pending_count()
                     done = 0
@@ -353,25 +355,6 @@ class WritePath:
         except OSError:
             return None  # the end of the flush deals with the snapshot, and says so
         return parts.store.frame_aside
-
-    @contextlib.contextmanager
-    def flush_lock(self) -> Iterator[None]:
-        """This home's flush lock, across processes: one flush (or reconcile) at a time,
-        so this home's jobs reach the database in queue order."""
-        from filelock import FileLock, Timeout  # here: reads never need it
-
-        path = self._parts.settings.data_dir / ".flush.lock"
-        lock = FileLock(str(path), timeout=600, mode=0o600)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise LadderError(
-                "another ladder process has been flushing for 10 minutes: try again later"
-            ) from None
-        try:
-            yield
-        finally:
-            lock.release()
 
     def wrote(self, entries: Sequence[Entry], before: pl.DataFrame | None = None) -> None:
         """After a flush or a reconcile: keep this process's frame (one rebuild for the

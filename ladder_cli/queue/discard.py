@@ -10,11 +10,16 @@ the flush's file lock, so no flush of this home applies a job between the two.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ladder_cli.ladder import Ladder
-from ladder_cli.queue import JobInfo
+from ladder_cli.queue.listing import JobInfo
+from ladder_cli.queue.lock import flush_lock
+from ladder_cli.queue.writequeue import WriteQueue
 from ladder_cli.util.errors import BadInput, DatabaseUnavailable, LadderError
+
+Ledger = Callable[[str, Sequence[int]], set[int]]
+"""Which of a queue's job ids the database's ledger holds (``Store.applied_among``)."""
 
 _SPEC = re.compile(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?")
 
@@ -44,13 +49,13 @@ class Discardable:
     job_ids: dict[int, int]
 
 
-def check(ladder: Ladder, first: int, last: int) -> Discardable:
+def check(queue: WriteQueue, ledger: Ledger, first: int, last: int) -> Discardable:
     """The pending jobs ``first`` to ``last``, or an error saying why they cannot go.
 
     BadInput (exit 2): no such pending job, or one the ledger already has. LadderError
     (exit 1): the database cannot be reached, so the ledger cannot be checked.
     """
-    found = ladder.queue.jobs_between(first, last)
+    found = queue.jobs_between(first, last)
     pending = [(info, job_id) for info, job_id in found if info.state == "pending"]
     what = f"job {first}" if first == last else f"jobs {first}-{last}"
     if not pending:
@@ -64,7 +69,7 @@ def check(ladder: Ladder, first: int, last: int) -> Discardable:
         )
     job_ids = {info.seq: job_id for info, job_id in pending}
     try:
-        applied = ladder.store.applied_among(ladder.queue.queue_id, list(job_ids.values()))
+        applied = ledger(queue.queue_id, list(job_ids.values()))
     except DatabaseUnavailable as exc:
         raise LadderError(
             f"{exc}; the database's ledger cannot be checked, so nothing was discarded "
@@ -81,21 +86,10 @@ def check(ladder: Ladder, first: int, last: int) -> Discardable:
     return Discardable(first, last, [info for info, _ in pending], job_ids)
 
 
-def discard(ladder: Ladder, plan: Discardable) -> int:
+def discard(queue: WriteQueue, ledger: Ledger, plan: Discardable) -> int:
     """Drop the planned jobs, checking the ledger again under the flush lock; how many
     were dropped (fewer when another process applied or dropped some meanwhile)."""
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(ladder.settings.data_dir / ".flush.lock"), timeout=600, mode=0o600)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise LadderError(
-            "another ladder process has been flushing for 10 minutes: try again later"
-        ) from None
-    try:
-        again = check(ladder, plan.first, plan.last)
+    with flush_lock(queue.path):
+        again = check(queue, ledger, plan.first, plan.last)
         seqs = [info.seq for info in again.jobs if info.seq in plan.job_ids]
-        return ladder.queue.discard(seqs)
-    finally:
-        lock.release()
+        return queue.discard(seqs)

@@ -17,9 +17,7 @@ import json
 import os
 import random
 import sqlite3
-import threading
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Final, cast
@@ -29,47 +27,25 @@ from ladder_cli.domain.model import (
     Job,
     QueuedJob,
 )
-from ladder_cli.joblisting import JobInfo, JobListing, QueueStatus
-from ladder_cli.jobrows import (
+from ladder_cli.queue.file import QueueFile
+from ladder_cli.queue.jobrows import (
     COLUMNS,
-    JOB_COLUMNS_DDL,
     Row,
     checksum,
     decode,
     decode_audit,
     encode,
     encode_audit,
-    in_stored_form,
 )
-from ladder_cli.retention import RetainedJobs
+from ladder_cli.queue.listing import JobInfo, JobListing, QueueStatus
+from ladder_cli.queue.retention import RetainedJobs
 from ladder_cli.util import failpoints, interrupts
 from ladder_cli.util.config import DEFAULT_RETAIN_DAYS
 from ladder_cli.util.errors import QueueError
-from ladder_cli.util.files import open_sqlite
 
-__all__ = ["JobInfo", "QueueStatus", "WriteQueue", "in_stored_form"]
+__all__ = ["WriteQueue"]
 
-# 3: a command's audit row rides on its last job (``audit``, JSON).
-SCHEMA_VERSION: Final = 3
 MAX_SEQ: Final = 2**63 - 1
-
-_SCHEMA: Final = f"""
-CREATE TABLE IF NOT EXISTS queue_meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS jobs (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    target TEXT NOT NULL,
-    job_id INTEGER NOT NULL,
-{JOB_COLUMNS_DDL}    crc INTEGER NOT NULL,
-    enqueued_at REAL NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending',
-    error TEXT,
-    audit TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (target, state, seq);
-"""
 
 _random = random.Random()  # seeded from os.urandom
 # A forked child must not repeat its parent's ids: the ledger would skip its jobs as done.
@@ -88,7 +64,7 @@ def _new_job_ids() -> Iterator[int]:
     return itertools.count(_random.randrange(1, 2**63 - 2**40))
 
 
-class WriteQueue(RetainedJobs, JobListing):
+class WriteQueue:
     """The durable, ordered queue of write jobs for one home directory.
 
     Jobs for several databases can share one file; each carries the target it was meant
@@ -98,93 +74,22 @@ class WriteQueue(RetainedJobs, JobListing):
     def __init__(
         self, path: Path, target: str, *, retain_days: float = DEFAULT_RETAIN_DAYS
     ) -> None:
+        self.file = QueueFile(path, target)
         self.path = path
         self.target = target
+        self.queue_id = self.file.queue_id
         #: The ``(first, last)`` seqs of each append this object committed: what an
         #: interrupted command reports as queued.
         self.appended: list[tuple[int, int]] = []
-        #: How long applied jobs are kept for `wal reconcile` (0: not at all).
-        self.retain_days = retain_days
-        self._lock = threading.RLock()
-        try:
-            self._conn = open_sqlite(path, timeout=30)
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise QueueError(
-                    f"queue {path} was written by a newer ladder (schema {version}, this one "
-                    f"reads {SCHEMA_VERSION}): upgrade ladder, or move the file aside"
-                )
-            if version == 1:
-                self._upgrade_from_v1()
-            if version in (1, 2):
-                self._add_audit_column()
-            elif version < SCHEMA_VERSION:
-                self._conn.executescript(
-                    f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-                )
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.execute(
-                "INSERT OR IGNORE INTO queue_meta (key, value) VALUES ('queue_id', ?)",
-                (uuid.uuid4().hex,),
-            )
-            self._conn.execute("COMMIT")
-            self._ensure_retained_table()
-            self.queue_id: str = self._conn.execute(
-                "SELECT value FROM queue_meta WHERE key = 'queue_id'"
-            ).fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            raise QueueError(f"cannot use the write-ahead queue {path}: {exc}") from None
-        except OSError as exc:  # not a file, not writable, no such directory
-            raise QueueError(
-                f"cannot use the write-ahead queue {path}: {exc.strerror or exc}: "
-                "it must be a writable file (choose another home with --home or LADDER_HOME)"
-            ) from None
-
-    def _upgrade_from_v1(self) -> None:
-        """Version 1 identified jobs by seq alone; each keeps its seq as its job id, the key
-        a ledger of that time recorded (so a job applied just before the upgrade is still
-        found there), and jobs queued from now on get random ones.
-
-        Rows whose old checksum fails stay as they are and are moved to ``failed`` when
-        read, exactly as before the upgrade.
-        """
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if conn.execute("PRAGMA user_version").fetchone()[0] != 1:
-                conn.execute("ROLLBACK")  # another process upgraded it meanwhile
-                return
-            conn.execute("ALTER TABLE jobs ADD COLUMN job_id INTEGER NOT NULL DEFAULT 0")
-            rows = conn.execute(f"SELECT seq, {COLUMNS}, crc FROM jobs").fetchall()
-            for seq, *fields, crc in rows:
-                if checksum(tuple(fields)) == crc:
-                    job_id = seq  # what a ledger of that time recorded for it
-                    conn.execute(
-                        "UPDATE jobs SET job_id = ?, crc = ? WHERE seq = ?",
-                        (job_id, checksum((job_id, *fields)), seq),
-                    )
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-    def _add_audit_column(self) -> None:
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(jobs)").fetchall()}
-            if "audit" not in columns:  # else another process upgraded it meanwhile
-                conn.execute("ALTER TABLE jobs ADD COLUMN audit TEXT")
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        #: ``wal status``, ``wal list`` and where one command's jobs stand.
+        self.listing = JobListing(self.file)
+        #: The applied jobs kept for ``retain_days`` (`wal reconcile`).
+        self.retained = RetainedJobs(self.file, retain_days)
+        self._conn = self.file.conn
+        self._lock = self.file.lock
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.file.close()
 
     def append(self, jobs: Iterable[Job]) -> list[int]:
         """Queue jobs as one unit, durably: all of them or, on any failure, none.
@@ -302,7 +207,7 @@ class WriteQueue(RetainedJobs, JobListing):
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    self._retain(json.dumps(list(seqs)))
+                    self.retained.keep(json.dumps(list(seqs)))
                     self._conn.execute(
                         "DELETE FROM jobs WHERE seq IN (SELECT value FROM json_each(?))",
                         (json.dumps(list(seqs)),),
@@ -342,7 +247,7 @@ class WriteQueue(RetainedJobs, JobListing):
 
     def discard(self, seqs: Sequence[int]) -> int:
         """Drop these jobs if they are still pending; how many were dropped. The caller
-        makes sure the database's ledger has none of them (see ``ladder_cli.discard``)."""
+        makes sure the database's ledger has none of them (see ``ladder_cli.queue.discard``)."""
         if not seqs:
             return 0
         with self._lock:
@@ -358,3 +263,31 @@ class WriteQueue(RetainedJobs, JobListing):
                 self._conn.execute("ROLLBACK")
                 raise
             return int(cursor.rowcount)
+
+    # -- what the listing and the retained jobs answer, on this queue ------------------
+
+    def status(self) -> QueueStatus:
+        return self.listing.status()
+
+    def pending_count(self) -> int:
+        return self.listing.pending_count()
+
+    def unfinished_between(self, first: int, last: int) -> int:
+        return self.listing.unfinished_between(first, last)
+
+    def states_between(self, first: int, last: int) -> dict[str, int]:
+        return self.listing.states_between(first, last)
+
+    def jobs_between(self, first: int, last: int) -> list[tuple[JobInfo, int]]:
+        return self.listing.jobs_between(first, last)
+
+    def retained_count(self) -> int:
+        return self.retained.retained_count()
+
+    def retained_batches(
+        self, size: int, *, corrupt: list[tuple[int, str]] | None = None
+    ) -> Iterator[list[QueuedJob]]:
+        return self.retained.retained_batches(size, corrupt=corrupt)
+
+    def list(self, state: str, limit: int | None = None) -> list[JobInfo]:
+        return self.listing.list(state, limit)

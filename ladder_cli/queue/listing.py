@@ -1,17 +1,15 @@
 """What the queue shows of itself: ``wal status`` and ``wal list``, and where the jobs of
-one command stand (for the interrupt and discard messages). Mixed into
-:class:`~ladder_cli.queue.WriteQueue`, on its connection."""
+one command stand (for the interrupt and discard messages)."""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ladder_cli.domain.model import format_timestamp
-from ladder_cli.jobrows import COLUMNS
+from ladder_cli.queue.file import QueueFile
+from ladder_cli.queue.jobrows import COLUMNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,25 +51,24 @@ class QueueStatus:
 
 
 class JobListing:
-    """Reads of the queue's jobs of this target (the queue's lock, connection, target)."""
+    """Reads of one queue file's jobs for its ``target``."""
 
-    _conn: sqlite3.Connection
-    _lock: threading.RLock
-    target: str
+    def __init__(self, file: QueueFile) -> None:
+        self.file = file
 
     def status(self) -> QueueStatus:
-        with self._lock:
+        with self.file.lock:
             counts = dict(
-                self._conn.execute(
+                self.file.conn.execute(
                     # An audit row rides with its command's jobs: not a write of its own.
                     "SELECT state, count(*) FROM jobs WHERE target = ? AND kind <> 'audit' "
                     "GROUP BY state",
-                    (self.target,),
+                    (self.file.target,),
                 ).fetchall()
             )
-            oldest = self._conn.execute(
+            oldest = self.file.conn.execute(
                 "SELECT min(enqueued_at) FROM jobs WHERE target = ? AND state = 'pending'",
-                (self.target,),
+                (self.file.target,),
             ).fetchone()[0]
         age = None if oldest is None else max(0.0, round(time.time() - oldest, 3))
         return QueueStatus(counts.get("pending", 0), counts.get("failed", 0), age)
@@ -82,41 +79,41 @@ class JobListing:
     def unfinished_between(self, first: int, last: int) -> int:
         """How many of the jobs ``first`` to ``last`` (seqs) are not applied: still pending,
         or failed (whichever process moved them there). Applied jobs leave the queue."""
-        with self._lock:
-            row = self._conn.execute(
+        with self.file.lock:
+            row = self.file.conn.execute(
                 "SELECT count(*) FROM jobs WHERE target = ? AND seq BETWEEN ? AND ?",
-                (self.target, first, last),
+                (self.file.target, first, last),
             ).fetchone()
         return int(row[0])
 
     def states_between(self, first: int, last: int) -> dict[str, int]:
         """How many of the jobs ``first`` to ``last`` (seqs) are in each state; applied
         jobs have left the queue and are not counted."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self.file.lock:
+            rows = self.file.conn.execute(
                 "SELECT state, count(*) FROM jobs WHERE target = ? AND seq BETWEEN ? AND ? "
                 "GROUP BY state",
-                (self.target, first, last),
+                (self.file.target, first, last),
             ).fetchall()
         return {str(state): int(count) for state, count in rows}
 
     def jobs_between(self, first: int, last: int) -> list[tuple[JobInfo, int]]:
         """The jobs ``first`` to ``last`` (seqs) of this target in any state, each with its
         job id (what the database's ledger records)."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self.file.lock:
+            rows = self.file.conn.execute(
                 f"SELECT seq, {COLUMNS}, enqueued_at, state, error, job_id FROM jobs "
                 "WHERE target = ? AND seq BETWEEN ? AND ? ORDER BY seq",
-                (self.target, first, last),
+                (self.file.target, first, last),
             ).fetchall()
         return [(_info(row[:-1]), int(row[-1])) for row in rows]
 
     def list(self, state: str, limit: int | None = None) -> list[JobInfo]:
-        with self._lock:
-            rows = self._conn.execute(
+        with self.file.lock:
+            rows = self.file.conn.execute(
                 f"SELECT seq, {COLUMNS}, enqueued_at, state, error FROM jobs "
                 "WHERE target = ? AND state = ? AND kind <> 'audit' ORDER BY seq LIMIT ?",
-                (self.target, state, -1 if limit is None else limit),
+                (self.file.target, state, -1 if limit is None else limit),
             ).fetchall()
         return [_info(row) for row in rows]
 
