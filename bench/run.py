@@ -32,7 +32,7 @@ from ladder_cli.domain.model import QueuedJob
 from ladder_cli.ladder import Ladder
 from ladder_cli.stores import sql
 from ladder_cli.stores.postgres import PostgresStore
-from ladder_cli.stores.server_ranks import RANK_INDEX
+from ladder_cli.stores.postgres.ranks import RANK_INDEX
 from ladder_cli.stores.sqlite import SqliteStore
 from ladder_cli.util.config import DEFAULT_BATCH_SIZE, DEFAULT_EMBEDDED_BATCH_SIZE, resolve
 

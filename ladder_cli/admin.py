@@ -14,7 +14,8 @@ from ladder_cli.audit import parse_reason
 from ladder_cli.domain.corrections import ListedLog, Plan, check, plan
 from ladder_cli.domain.events import RESULT_NAMES
 from ladder_cli.domain.model import AdjustJob, CorrectionJob, Entry, Key, now_utc, parse_race
-from ladder_cli.stores import eventlog
+from ladder_cli.stores import audit as audit_trail
+from ladder_cli.stores import corrections
 from ladder_cli.util.errors import BadInput
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class Admin:
         match_id = parse_match_id(match_id)
         if self.ladder.reachable() is not None:
             return self._offline_preview(match_id, result)
-        done, stored = eventlog.preview(self.ladder.store, match_id, result)
+        done, stored = corrections.preview(self.ladder.store, match_id, result)
         return Preview(self._rows(done, stored), done)
 
     def _rows(self, done: Plan, stored: dict[Key, Entry]) -> list[ChangeRow]:
@@ -131,7 +132,7 @@ class Admin:
         reason = parse_reason(reason)
         match_id = parse_match_id(match_id)
         if self.ladder.reachable() is None:
-            check(eventlog.logged_match(self.ladder.store, match_id), match_id, result)
+            check(corrections.logged_match(self.ladder.store, match_id), match_id, result)
         else:
             snapshot = self._snapshot()
             found = None if snapshot is None else snapshot[0].match(match_id)
@@ -169,12 +170,12 @@ class Admin:
         )
         return self.ladder.submit([job], flush=flush, want_matches=False)
 
-    def audit(self, limit: int | None) -> list[eventlog.AuditRow]:
+    def audit(self, limit: int | None) -> list[audit_trail.AuditRow]:
         if limit is not None and limit < 0:
             raise BadInput(f"--limit {limit} must be 0 (all) or more")
-        return eventlog.audit_rows(self.ladder.store, limit or None)
+        return audit_trail.audit_rows(self.ladder.store, limit or None)
 
-    def audit_names(self, rows: list[eventlog.AuditRow]) -> dict[int, str]:
+    def audit_names(self, rows: list[audit_trail.AuditRow]) -> dict[int, str]:
         """Stored names of the players the rows' targets name by uid."""
         from ladder_cli.audit import target_uids
 
@@ -183,7 +184,7 @@ class Admin:
 
     def match_show(self, match_id: int) -> dict[str, object]:
         match_id = parse_match_id(match_id)
-        found = eventlog.logged_match(self.ladder.store, match_id)
+        found = corrections.logged_match(self.ladder.store, match_id)
         if found is None:
             raise BadInput(f"unknown match {match_id}: no match with this id in the match log")
         names = self.ladder.names_of([found.p1_uid, found.p2_uid])
@@ -202,6 +203,8 @@ class Admin:
             "p2_mmr_after": found.p2_after,
             "result": found.result,
             "state": found.state,
-            "audit": [a.as_dict() for a in eventlog.audit_rows(self.ladder.store, None, match_id)],
+            "audit": [
+                a.as_dict() for a in audit_trail.audit_rows(self.ladder.store, None, match_id)
+            ],
         }
         return shown

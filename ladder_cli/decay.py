@@ -1,7 +1,7 @@
 """``ladder decay`` over a ladder: the configured rule, its preview and one run queued.
 
 What each entry owes is :mod:`ladder_cli.domain.decay`'s arithmetic; the store applies a
-run under its write lock (:mod:`ladder_cli.stores.decaylog`). ``LADDER_TEST_NOW`` moves
+run under its write lock (:mod:`ladder_cli.stores.decay`). ``LADDER_TEST_NOW`` moves
 the clock for the tests.
 """
 
@@ -54,12 +54,12 @@ def configured(ladder: Ladder) -> DecayRule:
 def preview(ladder: Ladder, at: datetime | None = None) -> list[ChangeRow]:
     """Who a run at ``at`` (default: now) would change, biggest loss first; writes nothing."""
     from ladder_cli.admin import ChangeRow
-    from ladder_cli.stores import decaylog
+    from ladder_cli.stores import decay as stored
 
     rule = configured(ladder)
     at = now() if at is None else to_utc(at)
     rows = []
-    for d in decaylog.preview(ladder.store, rule, at):
+    for d in stored.preview(ladder.store, rule, at):
         after = d.entry.copy()
         after.mmr = d.mmr_after
         rows.append(ChangeRow(d.entry.key, d.entry.player_name, d.entry, after))
@@ -77,14 +77,14 @@ class DecayOutcome:
 
 def run(ladder: Ladder, at: datetime | None = None, *, flush: bool = True) -> DecayOutcome:
     """Queue (and flush) one decay run as of ``at`` (default: now)."""
-    from ladder_cli.stores import decaylog
+    from ladder_cli.stores import decay as stored
 
     rule = configured(ladder)
     at = now() if at is None else to_utc(at)
     outcome = ladder.submit([decay_job(rule, at, ladder.actor)], flush=flush, want_matches=False)
     changed: list[tuple[Key, int, int]] = []
     if outcome.applied and outcome.job_ids:
-        changed = decaylog.changes_of_job(ladder.store, ladder.queue.queue_id, outcome.job_ids[0])
+        changed = stored.changes_of_job(ladder.store, ladder.queue.queue_id, outcome.job_ids[0])
     return DecayOutcome(outcome, changed)
 
 

@@ -34,9 +34,9 @@ from ladder_cli.queue.jobrows import in_stored_form
 from ladder_cli.queue.lock import flush_lock
 from ladder_cli.queue.writequeue import WriteQueue
 from ladder_cli.stores import JobRejected
-from ladder_cli.stores.base import without_gc
 from ladder_cli.util import failpoints
 from ladder_cli.util.errors import BadInput, DatabaseUnavailable, LadderError
+from ladder_cli.util.nogc import without_gc
 
 if TYPE_CHECKING:
     import polars as pl

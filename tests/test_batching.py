@@ -445,7 +445,7 @@ def test_an_error_while_locked_rows_stream_in_rolls_back_without_hanging(
     does: see docs/benchmarks.md's note on the flush.)"""
     import threading
 
-    import ladder_cli.stores.postgres as postgres
+    import ladder_cli.stores.postgres.rows as postgres
 
     def fails_on_first_row(rows: Any) -> Any:
         for _ in rows:

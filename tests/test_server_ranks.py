@@ -2,7 +2,7 @@
 
 The property: for any table (ties in mmr and last_played, NULL last_played and game
 counts, several races), any race, page, page size, minimum of games, rules preset and
-activity window, :mod:`ladder_cli.stores.server_ranks` gives exactly what
+activity window, :mod:`ladder_cli.stores.postgres.ranks` gives exactly what
 :func:`ladder_cli.domain.ranks.leaderboard` and :func:`ladder_cli.domain.ranks.race_positions` give
 over the loaded frame. Plus: the read path uses it, the index is created by `ladder init`
 on a table it owns and only suggested on an adopted one.
@@ -24,7 +24,7 @@ from ladder_cli.domain.ranks import leaderboard, race_positions, with_ranks
 from ladder_cli.domain.rules import EVOLADDER, STANDARD, Rules
 from ladder_cli.stores import open_store
 from ladder_cli.stores.postgres import PostgresStore
-from ladder_cli.stores.server_ranks import RANK_INDEX
+from ladder_cli.stores.postgres.ranks import RANK_INDEX
 from tests.helpers import invoke
 
 pytestmark = pytest.mark.pg

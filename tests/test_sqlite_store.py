@@ -148,7 +148,7 @@ def test_rows_kept_between_batches_are_dropped_when_another_connection_commits(h
 
 
 def test_a_rolled_back_batch_leaves_no_trace_in_the_kept_rows(home):
-    from ladder_cli.stores.base import JobRejected
+    from ladder_cli.stores.interface import JobRejected
 
     with Ladder(resolve(home=home, env={})) as lad:
         [first] = lad.record(1, "bw_terran", 2, "bw_zerg", at=T0).matches
@@ -170,7 +170,7 @@ def test_a_rolled_back_batch_leaves_no_trace_in_the_kept_rows(home):
 
 
 def test_a_rolled_back_batch_leaves_earlier_batches_results_alone(home):
-    from ladder_cli.stores.base import JobRejected
+    from ladder_cli.stores.interface import JobRejected
 
     settings = dataclasses.replace(resolve(home=home, env={}), batch_size=1)
     with Ladder(settings) as lad:

@@ -16,8 +16,8 @@ from ladder_cli.domain.model import AppliedMatch, Entry
 from ladder_cli.domain.rating import Change
 from ladder_cli.ladder import Ladder
 from ladder_cli.stores import sql
-from ladder_cli.stores.base import match_row, upsert_row
-from ladder_cli.stores.postgres import _UPSERT_TMP_TYPES, upsert_tmp_row
+from ladder_cli.stores.postgres.copy import _UPSERT_TMP_TYPES, upsert_tmp_row
+from ladder_cli.stores.rows import match_row, upsert_row
 from ladder_cli.stores.sqlite import SqliteStore
 
 TABLES = (tables.ENTRIES, tables.MATCHES, tables.LEDGER, tables.EVENTS, tables.AUDIT)
@@ -111,7 +111,7 @@ def test_entries_read_positionally_follow_the_entries(tmp_path: Path) -> None:
         assert store._entry(text_row) == entry
     finally:
         store.close()
-    from ladder_cli.stores.postgres import _entries
+    from ladder_cli.stores.postgres.rows import _entries
 
     assert list(_entries([row])) == [entry]
     frame = state.frame_from_entries([entry])

@@ -12,7 +12,7 @@ restarts the clock. An entry with no last game (never played, or reset without
 
 Because a run takes only what is owed and not yet taken, running it twice in a period
 changes nothing, and a run that was missed is caught up by the next one. The decay job is
-worked out when applied, under the ladder's write lock (:mod:`ladder_cli.stores.decaylog`),
+worked out when applied, under the ladder's write lock (:mod:`ladder_cli.stores.decay`),
 from the time the command was run. The rule itself is the config file's ``[decay]``
 section (:class:`ladder_cli.util.config.DecayRule`).
 """

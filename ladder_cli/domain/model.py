@@ -218,7 +218,7 @@ class DecayJob:
     """One run of ``ladder decay``: the rule it was run with and the time it counts from.
 
     What each entry owes is worked out when the job is applied, inside the transaction
-    that holds the ladder's write lock (see :mod:`ladder_cli.stores.decaylog`), so two
+    that holds the ladder's write lock (see :mod:`ladder_cli.stores.decay`), so two
     homes running decay at once cannot both take the same period's points.
     """
 

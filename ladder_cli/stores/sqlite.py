@@ -15,8 +15,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from ladder_cli.stores import eventlog, sql
-from ladder_cli.stores.base import JobRejected, Store, involved_uids
+from ladder_cli.stores import sql
+from ladder_cli.stores.base import Store
+from ladder_cli.stores.interface import JobRejected
+from ladder_cli.stores.rows import involved_uids
 from ladder_cli.util.errors import LadderError
 from ladder_cli.util.files import open_sqlite, write_atomically
 
@@ -167,7 +169,7 @@ class SqliteStore(Store):
             self._cache_delta.changes.update((k, c.entry) for k, c in ratings.changes.items())
             self._cache_delta.renamed.update(ratings.renamed)
 
-    def _forget(self) -> None:
+    def forget(self) -> None:
         self._rows_of = {}
         self._rows_version = None
         self._cache_delta = None
@@ -225,16 +227,16 @@ class SqliteStore(Store):
         except (OSError, LadderError, pl.exceptions.PolarsError):
             pass  # only a cache: the next read loads from the database
 
-    def _uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
+    def uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
         return "IN (SELECT value FROM json_each(%s))", json.dumps(list(uids))
 
-    def _ts(self, value: datetime | None) -> object:
+    def ts(self, value: datetime | None) -> object:
         return None if value is None else value.isoformat()
 
-    def _parse_ts(self, value: Any) -> datetime | None:
+    def parse_ts(self, value: Any) -> datetime | None:
         return None if value is None else datetime.fromisoformat(value)
 
-    def _no_limit(self) -> object:
+    def no_limit(self) -> object:
         return -1
 
     def init_schema(self) -> None:
@@ -244,10 +246,10 @@ class SqliteStore(Store):
                 if statement.strip():
                     cur.execute(statement)
             self._rename_old_job_keys(cur)
-            eventlog.upgrade(self, cur)
+            self.upgrade_tables(cur)
             cur.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
-    def _columns(self, cur: Any, table: str) -> set[str]:
+    def columns(self, cur: Any, table: str) -> set[str]:
         return {row[1] for row in cur.execute(f"PRAGMA table_info({table})").fetchall()}
 
     def load_frame(self) -> pl.DataFrame:

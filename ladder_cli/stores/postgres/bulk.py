@@ -2,7 +2,7 @@
 
 The rewritten before/after pairs of the match log and the entries' deltas go through a
 temporary table (binary COPY, then one ``UPDATE ... FROM``) instead of one statement per
-row. :mod:`ladder_cli.stores.eventlog` takes this path when the store says it can
+row. :mod:`ladder_cli.stores.corrections` takes this path when the store says it can
 (``Store.bulk_corrections``) and the change is large enough.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ladder_cli.stores.postgres import _LOCK_KEYS, _entries
+from ladder_cli.stores.postgres.rows import locked_keys
 
 if TYPE_CHECKING:
     from ladder_cli.domain.corrections import EntryChange
@@ -70,11 +70,7 @@ def write_entry_changes(cur: Any, changes: Sequence[EntryChange]) -> list[Entry]
     """A correction's entry changes in bulk, as the flush writes: the rows locked in
     key order, then COPY into a temporary table and one UPDATE. The stored rows (as
     they were before the change) are returned; a key without a row is skipped."""
-    keys = sorted(change.key for change in changes)
-    uids = "{" + ",".join(str(uid) for uid, _ in keys) + "}"
-    races = "{" + ",".join(race for _, race in keys) + "}"  # RACES: plain words
-    cur.execute(_LOCK_KEYS, (uids, races), binary=True)
-    stored = list(_entries(cur.fetchall()))
+    stored = locked_keys(cur, [change.key for change in changes])
     cur.execute(_CREATE_DELTA_TMP)
     with cur.copy(_COPY_DELTA_TMP) as copy:
         copy.set_types(_DELTA_TYPES)

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from ladder_cli.domain.decay import Decay, plan, rule_of
 from ladder_cli.domain.events import DECAY
 from ladder_cli.domain.model import DecayJob, Entry, Key, QueuedJob
 from ladder_cli.stores import sql
+from ladder_cli.stores.alone import apply_alone
+from ladder_cli.stores.interface import BatchResult, Dialect
 from ladder_cli.util import failpoints
 from ladder_cli.util.config import DecayRule
-
-if TYPE_CHECKING:
-    from ladder_cli.stores.base import BatchResult, Store
 
 # Entries with a last game at or before the cutoff (they owe at least one period) and an
 # MMR above the floor, in key order (the lock order on a server).
@@ -44,10 +43,10 @@ CHANGES_OF_JOB: Final = (
 )
 
 
-def _owed(store: Store, cur: Any, rule: DecayRule, at: datetime, lock: str) -> list[Decay]:
-    params = (store._ts(rule.cutoff(at)), rule.floor)
+def _owed(store: Dialect, cur: Any, rule: DecayRule, at: datetime, lock: str) -> list[Decay]:
+    params = (store.ts(rule.cutoff(at)), rule.floor)
     cur.execute(store.q(CANDIDATES) + lock, params)
-    candidates = [store._entry(row) for row in cur.fetchall()]
+    candidates = [store.entry(row) for row in cur.fetchall()]
     if not candidates:
         return []
     cur.execute(store.q(TAKEN), params)
@@ -55,17 +54,15 @@ def _owed(store: Store, cur: Any, rule: DecayRule, at: datetime, lock: str) -> l
     return plan(rule, candidates, taken, at)
 
 
-def preview(store: Store, rule: DecayRule, at: datetime) -> list[Decay]:
+def preview(store: Dialect, rule: DecayRule, at: datetime) -> list[Decay]:
     """What a decay run at ``at`` would take, read without writing."""
     with store.read_cursor() as cur:
         return _owed(store, cur, rule, at, "")
 
 
-def apply_decay(store: Store, queue_id: str, queued: QueuedJob) -> BatchResult:
+def apply_decay(store: Dialect, queue_id: str, queued: QueuedJob) -> BatchResult:
     """Apply one decay run, exactly once: what is owed is worked out under the write lock,
     so two homes running decay at once take a period once."""
-    from ladder_cli.stores.eventlog import apply_alone
-
     job = queued.job
     assert isinstance(job, DecayJob)
 
@@ -78,9 +75,9 @@ def apply_decay(store: Store, queue_id: str, queued: QueuedJob) -> BatchResult:
 
 
 def _write(
-    store: Store, cur: Any, queue_id: str, queued: QueuedJob, job: DecayJob, owed: list[Decay]
+    store: Dialect, cur: Any, queue_id: str, queued: QueuedJob, job: DecayJob, owed: list[Decay]
 ) -> dict[Key, Entry]:
-    q, ts = store.q, store._ts
+    q, ts = store.q, store.ts
     cur.executemany(q(SET_MMR), [(d.mmr_after, *d.entry.key) for d in owed])
     after_match = _last_match_id(cur)
     at = ts(job.at)
@@ -113,7 +110,7 @@ def _last_match_id(cur: Any) -> int:
     return int(cur.fetchone()[0])
 
 
-def changes_of_job(store: Store, queue_id: str, job_id: int) -> list[tuple[Key, int, int]]:
+def changes_of_job(store: Dialect, queue_id: str, job_id: int) -> list[tuple[Key, int, int]]:
     """The entries one applied decay job changed: ((uid, race), MMR before, after)."""
     with store.read_cursor() as cur:
         cur.execute(store.q(CHANGES_OF_JOB), (queue_id, job_id))

@@ -1,0 +1,362 @@
+"""The PostgreSQL store, through psycopg 3: the existing ladder's database.
+
+Imported only when a PostgreSQL URL is configured, so the embedded path never pays for
+psycopg. Errors are sorted into three kinds, because they call for different actions:
+the server is unreachable (queue and retry later), the URL is wrong (fix the config),
+or the data was refused (isolate the job).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import psycopg
+from psycopg import errors as pgerrors
+
+from ladder_cli.domain.model import AppliedMatch, Entry
+from ladder_cli.stores import sql
+from ladder_cli.stores.base import Store
+from ladder_cli.stores.interface import JobRejected
+from ladder_cli.stores.postgres import copy, rows, schema
+from ladder_cli.stores.postgres.arrow import ArrowReader
+from ladder_cli.util.errors import BadInput, DatabaseUnavailable, LadderError
+from ladder_cli.util.urls import mask_url
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ladder_cli.domain.model import QueuedJob
+    from ladder_cli.domain.rating import Ratings
+    from ladder_cli.domain.rules import Rules
+
+# An arbitrary constant: the key of the transaction-level advisory lock that serialises
+# ladder flushers, so match ids increase in the order matches were applied.
+ADVISORY_LOCK_KEY = 0x1ADDE5
+
+
+# libpq's words, in a failed connection's text, for what only a corrected URL or setup
+# fixes: bad credentials, no such database or user, a host name that does not resolve, an
+# option value it does not accept; no password for the role (none in the URL, ~/.pgpass,
+# PGPASSFILE or the service file), no pg_hba.conf entry for the connection, or a TLS
+# certificate the URL does not trust (or TLS the server does not offer).
+_WRONG_URL_MESSAGES = (
+    "password authentication failed",
+    "does not exist",
+    "could not translate host name",
+    "name or service not known",
+    "invalid ",
+    "no password supplied",
+    "no pg_hba.conf entry",
+    "certificate verify failed",
+    "does not match host name",
+    "server does not support ssl",
+    "root certificate file",
+)
+
+
+def _says_wrong_url(message: str) -> bool:
+    lowered = message.lower()
+    return any(words in lowered for words in _WRONG_URL_MESSAGES) or (
+        "missing" in lowered and "=" in lowered
+    )
+
+
+# SQLSTATE classes that mean "this data can never be written": data exceptions,
+# integrity constraint violations, and errors raised by triggers.
+_REJECTED_CLASSES = ("22", "23", "P0")
+
+
+class PostgresStore(Store):
+    #: "auto" (COPY above :data:`~ladder_cli.stores.postgres.copy.COPY_THRESHOLD` rows),
+    #: "copy" or "executemany"; the latter two exist so the benchmark can measure both.
+    write_method: ClassVar[str] = "auto"
+    lock_rows: ClassVar[str] = " FOR UPDATE"
+    bulk_corrections: ClassVar[bool] = True
+    words: ClassVar[dict[str, str]] = {
+        "serial": "SERIAL",
+        "bigserial": "BIGSERIAL",
+        "timestamp": "TIMESTAMPTZ",
+        "fold": "lower",
+        "entries_options": " WITH (fillfactor = 80)",
+        "ledger_options": "",
+    }
+
+    def __init__(self, url: str, *, connect_timeout: float = 5.0) -> None:
+        self.url = url
+        self.target = mask_url(url, hide_password=True)
+        self._connect_timeout = connect_timeout
+        self._conn: psycopg.Connection[Any] | None = None
+        self._adbc = ArrowReader(url, connect_timeout)  # bulk reads, connected on first use
+        # The threads of one Ladder share this connection, and a transaction belongs to
+        # the connection: a read must not run inside another thread's open write
+        # transaction (it would see half a batch, or abort it), so they take turns.
+        self._lock = threading.RLock()
+        self._schema_ready = False
+
+    # -- connection --------------------------------------------------------------------
+
+    def ping(self) -> None:
+        self.connect()
+
+    def connect(self) -> psycopg.Connection[Any]:
+        with self._lock:
+            conn = self._connect()
+            if not self._schema_ready:
+                # First use of a fresh database: create the ladder's tables, so reads work
+                # on it as writes already did (nobody has to run `ladder init` first).
+                self._schema_ready = True
+                try:
+                    self._ensure_schema(conn)
+                except BaseException:
+                    self._schema_ready = False
+                    raise
+            return conn
+
+    def _ensure_schema(self, conn: psycopg.Connection[Any]) -> None:
+        try:
+            row = conn.execute(
+                "SELECT to_regclass('mmrs_1v1') IS NOT NULL"
+                " AND to_regclass('ladder_matches') IS NOT NULL"
+                " AND to_regclass('ladder_applied_jobs') IS NOT NULL"
+                " AND to_regclass('ladder_rules') IS NOT NULL"
+                " AND to_regclass('ladder_events') IS NOT NULL"
+                " AND to_regclass('ladder_audit') IS NOT NULL"
+            ).fetchone()
+        except psycopg.Error as exc:
+            raise self._classify(exc) from exc
+        if not (row and row[0]):
+            self.init_schema()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        if self._conn is not None and not self._conn.closed:
+            return self._conn
+        try:
+            self._conn = psycopg.connect(
+                self.url,
+                autocommit=True,
+                connect_timeout=max(1, round(self._connect_timeout)),
+                application_name="ladder",
+                options="-c timezone=UTC",
+            )
+        except psycopg.Error as exc:
+            raise self._classify_connect(exc) from None
+        return self._conn
+
+    def _scrub(self, text: str) -> str:
+        from ladder_cli.util.urls import scrub
+
+        return " ".join(scrub(text, self.url).split())
+
+    def _classify_connect(self, exc: psycopg.Error) -> LadderError:
+        """A wrong URL (BadInput: no retry can succeed) or an outage (queue and retry).
+
+        By exception type and SQLSTATE where the driver gives them: a URL libpq cannot
+        parse is a ProgrammingError raised before any network traffic; class 28 (bad
+        credentials) and 3D000 (no such database) are the server's word. A connection
+        that fails while starting up carries no SQLSTATE in psycopg, only libpq's text,
+        so for those alone the message is read (:data:`_WRONG_URL_MESSAGES`).
+        """
+        message = self._scrub(str(exc))
+        state = exc.sqlstate or ""
+        if (
+            isinstance(exc, psycopg.ProgrammingError)
+            or state.startswith("28")
+            or state == "3D000"
+            or (not state and _says_wrong_url(message))
+        ):
+            return BadInput(f"cannot connect to {self.target}: {message}: check the URL")
+        return DatabaseUnavailable(f"cannot reach {self.target}: {message}")
+
+    def _classify(self, exc: psycopg.Error) -> Exception:
+        state = exc.sqlstate or ""
+        message = self._scrub(str(exc))
+        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError) and not (
+            state.startswith(_REJECTED_CLASSES)
+        ):
+            self._drop()
+            return DatabaseUnavailable(f"lost the connection to {self.target}: {message}")
+        if state.startswith(_REJECTED_CLASSES):
+            return JobRejected(message)
+        return LadderError(f"{self.target}: {message}")
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[psycopg.Cursor[Any]]:
+        with self._lock:
+            conn = self.connect()
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+                    yield cur
+            except (pgerrors.UndefinedTable, pgerrors.UndefinedColumn):
+                self._drop()
+                raise
+            except psycopg.Error as exc:
+                raise self._classify(exc) from exc
+
+    @contextmanager
+    def read_cursor(self) -> Iterator[psycopg.Cursor[Any]]:
+        with self._lock:
+            conn = self.connect()
+            try:
+                with conn.cursor() as cur:
+                    yield cur
+            except psycopg.Error as exc:
+                raise self._classify(exc) from exc
+
+    def prepare(self, jobs: Sequence[QueuedJob]) -> rows.LockPlan:
+        return rows.lock_plan(jobs)
+
+    def _batch_entries(
+        self, cur: Any, jobs: Sequence[QueuedJob], prepared: object = None
+    ) -> Iterator[Entry]:
+        plan = prepared if isinstance(prepared, rows.LockPlan) else rows.lock_plan(jobs)
+        return rows.locked_batch_rows(cur, plan)
+
+    def _entries_of(self, cur: Any, uids: Sequence[int]) -> Iterator[Entry]:
+        return rows.rows_of_uids(cur, uids)
+
+    def uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
+        return rows.UIDS_PREDICATE, rows.uid_array(uids)
+
+    # -- bulk write --------------------------------------------------------------------
+
+    def _match_stream(
+        self, cur: Any, queue_id: str, jobs: Sequence[QueuedJob], matches: list[AppliedMatch]
+    ) -> AbstractContextManager[Callable[[], None] | None]:
+        return copy.match_stream(cur, queue_id, jobs, matches, self.write_method)
+
+    def _write(
+        self,
+        cur: Any,
+        queue_id: str,
+        ratings: Ratings,
+        applied: Sequence[int],
+        *,
+        matches_sent: bool = False,
+    ) -> None:
+        """The batch's writes: COPY, then one atomic upsert per kind from a temp table.
+
+        Measured (see docs/benchmarks.md): for more than a few rows, COPY into a temporary
+        table and one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` beats executemany
+        in pipeline mode several times over; for a handful of rows the temporary table's
+        catalog work costs more than it saves, so small batches keep executemany.
+        """
+        if self.write_method == "executemany" or (
+            self.write_method == "auto" and len(ratings.changes) < copy.COPY_THRESHOLD
+        ):
+            super()._write(cur, queue_id, ratings, applied, matches_sent=matches_sent)
+            return
+        copy.write_by_copy(cur, queue_id, ratings, applied, matches_sent)
+
+    def ts(self, value: datetime | None) -> object:
+        return value
+
+    def parse_ts(self, value: Any) -> datetime | None:
+        return None if value is None else value.astimezone(UTC)
+
+    def no_limit(self) -> object:
+        return None
+
+    # -- schema ------------------------------------------------------------------------
+
+    def init_schema(self) -> None:
+        """Create the ladder's tables; adopt an existing ``mmrs_1v1`` as it is."""
+        with self._lock:
+            conn = self.connect()
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+                    cur.execute("SELECT to_regclass('mmrs_1v1') IS NOT NULL")
+                    existed = cur.fetchone() == (True,)
+                    if not schema.schema_in_place(cur, self._old_job_key_tables(cur)):
+                        cur.execute(sql.render(sql.SCHEMA, **self.words))
+                        self._rename_old_job_keys(cur)
+                    schema.check_adoptable(cur, self.columns(cur, "mmrs_1v1"), self.target)
+                    self.upgrade_tables(cur)
+                    self.index_advice = schema.rank_index(
+                        cur, owned=not existed or schema.made_here(cur)
+                    )
+            except psycopg.Error as exc:
+                raise self._classify(exc) from exc
+
+    def columns(self, cur: Any, table: str) -> set[str]:
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s",
+            (table,),
+        )
+        return {row[0] for row in cur.fetchall()}
+
+    def apply_batch(self, queue_id: str, jobs: Sequence[Any], prepared: object = None) -> Any:
+        try:
+            return super().apply_batch(queue_id, jobs, prepared)
+        except (pgerrors.UndefinedTable, pgerrors.UndefinedColumn):
+            # First write to a database nobody ran `ladder init` on (or whose ladder tables
+            # a first build made): create or bring them up to date, then retry.
+            self.init_schema()
+            return super().apply_batch(queue_id, jobs, prepared)
+
+    # -- reads ranked by the server ---------------------------------------------------
+
+    def ranked_page(
+        self,
+        *,
+        race: str | None,
+        min_games: int,
+        top: int | None,
+        page: int,
+        rules: Rules,
+        now: datetime | None = None,
+    ) -> pl.DataFrame | None:
+        from ladder_cli.stores.postgres import ranks  # deferred: it loads Polars
+
+        with self.read_cursor() as cur:
+            return ranks.page(
+                cur, race=race, min_games=min_games, top=top, page=page, rules=rules, now=now
+            )
+
+    def ranked_entries_of(
+        self, uid: int, *, rules: Rules, now: datetime | None = None
+    ) -> pl.DataFrame | None:
+        from ladder_cli.stores.postgres import ranks  # deferred: it loads Polars
+
+        with self.read_cursor() as cur:
+            return ranks.entries_of(cur, uid, rules=rules, now=now)
+
+    # -- bulk read ---------------------------------------------------------------------
+
+    def load_frame(self) -> pl.DataFrame:
+        """``mmrs_1v1`` through ``COPY ... TO STDOUT`` straight into Polars' CSV reader:
+        no Python object per row, timestamps as integer microseconds (no text parsing)."""
+        from ladder_cli.domain.frames import frame_from_csv
+
+        frame = self._adbc.entries()
+        if frame is not None:
+            return frame
+        try:
+            with self._lock:
+                data = copy.copy_out(self.connect(), copy.LOAD_FRAME_COPY)
+        except pgerrors.UndefinedTable:
+            self.init_schema()
+            return self.load_frame()
+        except psycopg.Error as exc:
+            raise self._classify(exc) from exc
+        return frame_from_csv(data, epoch_us=True)
+
+    def frame_aside(self) -> pl.DataFrame | None:
+        return self._adbc.entries()
+
+    def close(self) -> None:
+        self._adbc.close()
+        self._drop()
