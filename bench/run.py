@@ -28,8 +28,8 @@ from psycopg import sql as pgsql
 from bench import baselines, data, floor
 from bench.machine import describe
 from devtools.pgcluster import PgCluster
+from ladder_cli.core.ladder import Ladder
 from ladder_cli.domain.model import QueuedJob
-from ladder_cli.ladder import Ladder
 from ladder_cli.stores import sql
 from ladder_cli.stores.postgres import PostgresStore
 from ladder_cli.stores.postgres.ranks import RANK_INDEX

@@ -95,7 +95,7 @@ def _timed(
     where: tuple[str | None, Path, Callable[[], None]], jobs: Sequence[Job] | None, n: int
 ) -> float:
     from bench.run import ladder_for
-    from ladder_cli.seasons import ClosePreview
+    from ladder_cli.core.seasons import ClosePreview
 
     url, home, cleanup = where
     ladder = ladder_for(url, home)

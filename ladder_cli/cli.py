@@ -23,9 +23,9 @@ from ladder_cli.util import failpoints
 from ladder_cli.util.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
-    from ladder_cli.ladder import Ladder, WriteOutcome
+    from ladder_cli.core.ladder import Ladder, WriteOutcome
+    from ladder_cli.core.writes import Progress
     from ladder_cli.util.config import Settings
-    from ladder_cli.writes import Progress
 
 app = typer.Typer(
     name="ladder",
@@ -142,12 +142,12 @@ def _global(
 
 
 def _ladder() -> Ladder:
-    from ladder_cli.ladder import Ladder
+    from ladder_cli.core.ladder import Ladder
 
     session = _session()
     ladder = Ladder(session.settings())
     if session.by is not None:
-        from ladder_cli.audit import parse_actor
+        from ladder_cli.core.audit import parse_actor
 
         ladder.by = parse_actor(session.by)
     return ladder
@@ -811,9 +811,9 @@ def demo() -> None:
     import tempfile
 
     from ladder_cli import rendering
+    from ladder_cli.core.ladder import Ladder
     from ladder_cli.demo import sample_matches_path
     from ladder_cli.domain.csvfile import read_matches
-    from ladder_cli.ladder import Ladder
     from ladder_cli.util.config import resolve
 
     home = Path(tempfile.mkdtemp(prefix="ladder-demo-"))
@@ -1196,7 +1196,7 @@ def match_amend(
     no_flush: Annotated[bool, _NO_FLUSH] = False,
 ) -> None:
     """Change a match's result, then replay every later event."""
-    from ladder_cli.admin import parse_result
+    from ladder_cli.core.admin import parse_result
 
     _correct(match_id, parse_result(result), reason, yes=yes, dry_run=dry_run, flush=not no_flush)
 
@@ -1204,7 +1204,7 @@ def match_amend(
 def _correct(
     match_id: int, result: int | None, reason: str | None, *, yes: bool, dry_run: bool, flush: bool
 ) -> None:
-    from ladder_cli.audit import parse_reason
+    from ladder_cli.core.audit import parse_reason
 
     what = "void" if result is None else "amend"
     with _ladder() as ladder:
@@ -1271,7 +1271,7 @@ def adjust(
     no_flush: Annotated[bool, _NO_FLUSH] = False,
 ) -> None:
     """Add points to (or take them from) one entry's MMR, as an event of the log."""
-    from ladder_cli.audit import parse_reason
+    from ladder_cli.core.audit import parse_reason
 
     with _ladder() as ladder:
         parse_reason(reason)
@@ -1306,8 +1306,8 @@ def decay(
     and entries with no last game (never played, or reset without --keep-stats), are left
     alone. Without a [decay] section: an error, exit 2.
     """
-    from ladder_cli import decay as decaying
     from ladder_cli import rendering
+    from ladder_cli.core import decay as decaying
 
     with _ladder() as ladder:
         if fmt is TableJson.json and not dry_run:
@@ -1373,7 +1373,7 @@ def audit(
         elif not rows:
             _out("no audit entries")
         else:
-            from ladder_cli.audit import named_target
+            from ladder_cli.core.audit import named_target
 
             # the table shows the time as a datetime, to the minute, and players by name
             names = ladder.admin.audit_names(found)
@@ -1396,7 +1396,7 @@ def season_close(
             metavar="F",
             help="Each MMR becomes 1500 + F * (MMR - 1500): 0 everyone to 1500, 1 MMR kept.",
         ),
-    ] = 0.5,  # ladder_cli.seasons.DEFAULT_SOFT_RESET, not imported by every command
+    ] = 0.5,  # ladder_cli.core.seasons.DEFAULT_SOFT_RESET, not imported by every command
     yes: Annotated[bool, _YES] = False,
     no_flush: Annotated[bool, _NO_FLUSH] = False,
 ) -> None:

@@ -364,8 +364,8 @@ def test_the_tally_is_the_replay_over_every_event_kind() -> None:
 def test_the_fast_path_reads_what_the_replay_reads(db_url: str, home: Path) -> None:
     """On the store: the rows the fast path reads give the standings of the generic
     replay of :meth:`StoreLog.until`, at several times."""
+    from ladder_cli.core.ladder import Ladder
     from ladder_cli.domain.asof import replay_until
-    from ladder_cli.ladder import Ladder
     from ladder_cli.stores import eventlog
 
     ids = record_all(home, db_url)

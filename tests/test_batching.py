@@ -16,9 +16,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from ladder_cli.core.ladder import Ladder
 from ladder_cli.core.snapshot import Snapshots
 from ladder_cli.domain.model import RACES, Job, MatchJob, QueuedJob, ResetJob, default_name
-from ladder_cli.ladder import Ladder
 from ladder_cli.queue.writequeue import WriteQueue
 from ladder_cli.util.config import resolve
 from ladder_cli.util.errors import QueueError

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ladder_cli.ladder import Ladder
+from ladder_cli.core.ladder import Ladder
 from tests.helpers import query
 from tests.invariants import ladder, replay
 from tests.test_corrections_stores import EPOCH, Model, check_against_replay

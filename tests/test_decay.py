@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ladder_cli.decay import TEST_NOW_ENV
+from ladder_cli.core.decay import TEST_NOW_ENV
 from ladder_cli.domain.model import DecayJob
 from ladder_cli.queue.jobrows import decode, encode, in_stored_form
 from ladder_cli.util.config import DecayRule, parse_rule

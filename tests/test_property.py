@@ -28,9 +28,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ladder_cli.core.ladder import Ladder
 from ladder_cli.domain.model import RACES, Job, MatchJob, QueuedJob, ResetJob
 from ladder_cli.domain.rating import Ratings, rate
-from ladder_cli.ladder import Ladder
 from ladder_cli.util.config import resolve
 from tests.helpers import Row
 from tests.invariants import EPOCH, check_invariants, read_db

@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from ladder_cli.core.ladder import Ladder
 from ladder_cli.domain import ranks
 from ladder_cli.domain.model import MatchJob
-from ladder_cli.ladder import Ladder
 from ladder_cli.stores.sqlite import SqliteStore
 from ladder_cli.util.config import resolve
 

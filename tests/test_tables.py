@@ -10,11 +10,11 @@ import polars as pl
 import psycopg
 import pytest
 
+from ladder_cli.core.ladder import Ladder
 from ladder_cli.domain import frames as state
 from ladder_cli.domain import tables
 from ladder_cli.domain.model import AppliedMatch, Entry
 from ladder_cli.domain.rating import Change
-from ladder_cli.ladder import Ladder
 from ladder_cli.stores import sql
 from ladder_cli.stores.postgres.copy import _UPSERT_TMP_TYPES, upsert_tmp_row
 from ladder_cli.stores.rows import match_row, upsert_row

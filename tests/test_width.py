@@ -319,7 +319,7 @@ def profile_numbers(profile: dict[str, Any]) -> list[list[object]]:
 @pytest.mark.parametrize("width", WIDTHS)
 def test_library_views_fit(sample_home: Path, width: int, terminal: bool) -> None:
     from ladder_cli import rendering
-    from ladder_cli.ladder import Ladder
+    from ladder_cli.core.ladder import Ladder
 
     with Ladder.open(home=sample_home) as ladder:
         stats = ladder.views.stats()

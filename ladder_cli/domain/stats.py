@@ -3,7 +3,7 @@ statistics and head-to-head records.
 
 Pure functions over the match log (lists of :class:`~ladder_cli.domain.model.AppliedMatch`) and
 the entries frame, so both stores, the offline snapshot and the pending queue give the
-same answers; the :class:`~ladder_cli.ladder.Ladder` only gathers the inputs.
+same answers; the :class:`~ladder_cli.core.ladder.Ladder` only gathers the inputs.
 """
 
 from __future__ import annotations

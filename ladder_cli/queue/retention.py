@@ -1,5 +1,5 @@
 """Applied jobs kept for ``retain_days``, so that ``ladder wal reconcile`` can give a
-restored or failed-over database back what it lost (see :mod:`ladder_cli.reconcile`).
+restored or failed-over database back what it lost (see :mod:`ladder_cli.core.reconcile`).
 
 They live in the queue's own file, in ``retained_jobs``: a job moves there in the same
 transaction that takes it off the queue (:meth:`WriteQueue.complete

@@ -3,7 +3,7 @@
 A decay job is worked out when it is applied, inside the transaction holding the ladder's
 write lock: the inactive entries are read (locked, on a server) together with the points
 their decay events since their last game already took, so what a run takes is what is
-still owed at that moment (see :mod:`ladder_cli.decay`). Ledger row, MMR updates, one
+still owed at that moment (see :mod:`ladder_cli.core.decay`). Ledger row, MMR updates, one
 ``decay`` event per entry that loses points and one audit row commit together.
 """
 

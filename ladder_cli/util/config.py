@@ -55,7 +55,7 @@ class Settings:
     #: Who the audit trail names when no ``--by`` is given (config ``admin``).
     admin: str | None = None
     retain_days: int = DEFAULT_RETAIN_DAYS
-    #: The ``[decay]`` section (see :mod:`ladder_cli.decay`); None: decay is not configured.
+    #: The ``[decay]`` section (see :mod:`ladder_cli.core.decay`); None: decay is not configured.
     decay: DecayRule | None = None
 
     @property

@@ -26,9 +26,9 @@ from ladder_cli.stores import JobRejected
 from ladder_cli.util.errors import LadderError
 
 if TYPE_CHECKING:
+    from ladder_cli.core.parts import Parts
+    from ladder_cli.core.writes import WritePath
     from ladder_cli.domain.model import Entry, Key, QueuedJob
-    from ladder_cli.parts import Parts
-    from ladder_cli.writes import WritePath
 
 Progress = Callable[[int, int], None]
 

@@ -1,9 +1,9 @@
-"""What one :class:`~ladder_cli.ladder.Ladder` opens and its helpers share.
+"""What one :class:`~ladder_cli.core.ladder.Ladder` opens and its helpers share.
 
 The store, the queue and the in-memory frame are opened on first use (a ``record`` needs
 no frame, ``--version`` none of them), and the read source is chosen once: the first
 read or write asks the database whether it answers, and every later read of the command
-goes to the same source (see :mod:`ladder_cli.sources`).
+goes to the same source (see :mod:`ladder_cli.core.sources`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ladder_cli.core.snapshot import Snapshots
+    from ladder_cli.core.sources import ReadSource
     from ladder_cli.core.state import LadderState
     from ladder_cli.domain.rules import Rules
-    from ladder_cli.sources import ReadSource
 
 
 class Parts:
@@ -125,7 +125,7 @@ class Parts:
         A wrong URL or password is not an outage: ``ping`` raises BadInput, so a write
         puts nothing in the queue.
         """
-        from ladder_cli.sources import LiveSource, OfflineSource
+        from ladder_cli.core.sources import LiveSource, OfflineSource
 
         with self.lock:
             if self._source is None:
@@ -139,7 +139,7 @@ class Parts:
 
     def went_offline(self, exc: DatabaseUnavailable) -> ReadSource:
         """The database stopped answering during this command: read the snapshot now."""
-        from ladder_cli.sources import OfflineSource
+        from ladder_cli.core.sources import OfflineSource
 
         with self.lock:
             self._source = OfflineSource(self, str(exc))

@@ -21,8 +21,8 @@ from ladder_cli.util.errors import BadInput, LadderError
 if TYPE_CHECKING:
     import polars as pl
 
+    from ladder_cli.core.ladder import Ladder, WriteOutcome
     from ladder_cli.domain.ranks import Filters
-    from ladder_cli.ladder import Ladder, WriteOutcome
     from ladder_cli.stores import Store
 
 DEFAULT_SOFT_RESET = 0.5

@@ -2,11 +2,11 @@
 
 A facade over parts named for what they do:
 
-* :mod:`ladder_cli.writes`: the write path (queue, flush, batches, exactly once);
-* :mod:`ladder_cli.reads`: leaderboard, profile, history, with the pending queue on top;
-* :mod:`ladder_cli.players`: which player a uid or a name means;
-* :mod:`ladder_cli.sources`: the database, or offline this home's snapshot, chosen once;
-* :mod:`ladder_cli.parts`: the store, queue and frame they share, opened on first use.
+* :mod:`ladder_cli.core.writes`: the write path (queue, flush, batches, exactly once);
+* :mod:`ladder_cli.core.reads`: leaderboard, profile, history, with the pending queue on top;
+* :mod:`ladder_cli.core.players`: which player a uid or a name means;
+* :mod:`ladder_cli.core.sources`: the database, or offline this home's snapshot, chosen once;
+* :mod:`ladder_cli.core.parts`: the store, queue and frame they share, opened on first use.
 
 Heavy modules (Polars, psycopg) are imported only by the operations that need them, so a
 single ``record`` stays quick.
@@ -19,28 +19,28 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ladder_cli.analysis import Analysis
+from ladder_cli.core.insight import Analysis
+from ladder_cli.core.parts import Parts
+from ladder_cli.core.players import Players
+from ladder_cli.core.reads import MAX_ROWS, Profile, Reads
+from ladder_cli.core.writes import FlushReport, Fresh, Progress, WriteOutcome, WritePath
 from ladder_cli.domain.model import DEFAULT_MMR, AppliedMatch, Job, ResetJob, now_utc, parse_race
-from ladder_cli.parts import Parts
-from ladder_cli.players import Players
 from ladder_cli.queue.listing import JobInfo, QueueStatus
 from ladder_cli.queue.writequeue import WriteQueue
-from ladder_cli.reads import MAX_ROWS, Profile, Reads
 from ladder_cli.stores import Store
 from ladder_cli.util.config import Settings, resolve
 from ladder_cli.util.errors import BadInput
-from ladder_cli.writes import FlushReport, Fresh, Progress, WriteOutcome, WritePath
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from ladder_cli.admin import Admin
+    from ladder_cli.core.admin import Admin
+    from ladder_cli.core.reconcile import ReconcileReport
+    from ladder_cli.core.seasons import Seasons
     from ladder_cli.domain import stats as insight
     from ladder_cli.domain.frames import Overlay
     from ladder_cli.domain.rules import Rules
     from ladder_cli.domain.verify import VerifyReport
-    from ladder_cli.reconcile import ReconcileReport
-    from ladder_cli.seasons import Seasons
 
 __all__ = ["MAX_MMR", "FlushReport", "Ladder", "Profile", "Progress", "WriteOutcome"]
 
@@ -60,7 +60,7 @@ class Ladder:
     @property
     def actor(self) -> str:
         """``--by``, else config ``admin``, else the login name."""
-        from ladder_cli.audit import default_actor
+        from ladder_cli.core.audit import default_actor
 
         return self.by or self.settings.admin or default_actor()
 
@@ -72,7 +72,7 @@ class Ladder:
         self._players = Players(self._parts)
         self._reads = Reads(self._parts, self._players.resolve)
         self._writes = WritePath(self._parts)
-        #: Statistics, head-to-head, trends and charts (:mod:`ladder_cli.analysis`).
+        #: Statistics, head-to-head, trends and charts (:mod:`ladder_cli.core.insight`).
         self.views = Analysis(self._parts, self._reads, self._players.resolve)
 
     @classmethod
@@ -198,7 +198,7 @@ class Ladder:
         progress: Progress | None = None,
         want_matches: bool = True,
     ) -> WriteOutcome:
-        from ladder_cli.audit import audit_of
+        from ladder_cli.core.audit import audit_of
 
         audit = audit_of(jobs, self.actor)
         return self._writes.submit(jobs, flush, progress, want_matches, audit)
@@ -211,7 +211,7 @@ class Ladder:
         fresh: Fresh | None = None,
     ) -> FlushReport:
         """Apply every pending job to the database, in queue order, each exactly once
-        (see :meth:`ladder_cli.writes.WritePath.flush`)."""
+        (see :meth:`ladder_cli.core.writes.WritePath.flush`)."""
         return self._writes.flush(progress, keep_matches, fresh)
 
     # -- reads -------------------------------------------------------------------------
@@ -303,19 +303,19 @@ class Ladder:
 
         return eventlog.verify(self.store)
 
-    # -- corrections and the audit trail (ladder_cli.admin) ------------------------------
+    # -- corrections and the audit trail (ladder_cli.core.admin) ------------------------------
 
     @property
     def admin(self) -> Admin:
         """Void, amend, adjust, ``match show`` and the audit trail."""
-        from ladder_cli.admin import Admin
+        from ladder_cli.core.admin import Admin
 
         return Admin(self)
 
     @property
     def seasons(self) -> Seasons:
         """Close a season, list the closed ones, read their final standings."""
-        from ladder_cli.seasons import Seasons
+        from ladder_cli.core.seasons import Seasons
 
         return Seasons(self)
 
@@ -340,7 +340,7 @@ class Ladder:
 
     def reconcile(self, progress: Progress | None = None) -> ReconcileReport:
         """Re-apply the retained jobs the database's ledger no longer has (after a
-        restore or a failover); see :mod:`ladder_cli.reconcile`."""
-        from ladder_cli.reconcile import reconcile
+        restore or a failover); see :mod:`ladder_cli.core.reconcile`."""
+        from ladder_cli.core.reconcile import reconcile
 
         return reconcile(self._parts, self._writes, progress)

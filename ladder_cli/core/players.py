@@ -15,7 +15,7 @@ from ladder_cli.util.errors import BadInput, LadderError
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from ladder_cli.parts import Parts
+    from ladder_cli.core.parts import Parts
 
 
 class Players:

@@ -41,7 +41,7 @@ from ladder_cli.util.nogc import without_gc
 if TYPE_CHECKING:
     import polars as pl
 
-    from ladder_cli.parts import Parts
+    from ladder_cli.core.parts import Parts
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` while jobs are applied."""
@@ -371,8 +371,8 @@ class WritePath:
         parts = self._parts
         if parts.settings.embedded or not entries:
             return
+        from ladder_cli.core.sources import save_snapshot
         from ladder_cli.domain.frames import frame_from_entries, upsert_frame
-        from ladder_cli.sources import save_snapshot
 
         try:
             frame = parts.state.frame() if parts.cached_frame_loaded() else None

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ladder_cli.audit import parse_reason
+from ladder_cli.core.audit import parse_reason
 from ladder_cli.domain.corrections import ListedLog, Plan, check, plan
 from ladder_cli.domain.events import RESULT_NAMES
 from ladder_cli.domain.model import AdjustJob, CorrectionJob, Entry, Key, now_utc, parse_race
@@ -21,7 +21,7 @@ from ladder_cli.util.errors import BadInput
 if TYPE_CHECKING:
     import polars as pl
 
-    from ladder_cli.ladder import Ladder, WriteOutcome
+    from ladder_cli.core.ladder import Ladder, WriteOutcome
 
 MAX_ADJUST = 10_000
 
@@ -177,7 +177,7 @@ class Admin:
 
     def audit_names(self, rows: list[audit_trail.AuditRow]) -> dict[int, str]:
         """Stored names of the players the rows' targets name by uid."""
-        from ladder_cli.audit import target_uids
+        from ladder_cli.core.audit import target_uids
 
         uids = set().union(*(target_uids(r.target) for r in rows)) if rows else set()
         return self.ladder.names_of(sorted(uids)) if uids else {}

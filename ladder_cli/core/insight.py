@@ -12,14 +12,14 @@ from ladder_cli.domain.model import AppliedMatch, MatchJob, QueuedJob, parse_rac
 from ladder_cli.util.errors import BadInput
 
 if TYPE_CHECKING:
+    from ladder_cli.core.parts import Parts
+    from ladder_cli.core.reads import Profile, Reads
     from ladder_cli.domain import stats as insight
-    from ladder_cli.parts import Parts
-    from ladder_cli.reads import Profile, Reads
 
 
 class Analysis:
     """What ``stats``, ``h2h``, ``chart``, ``profile``'s trends and ``record --dry-run``
-    show, computed from one :class:`~ladder_cli.reads.Reads`."""
+    show, computed from one :class:`~ladder_cli.core.reads.Reads`."""
 
     def __init__(self, parts: Parts, reads: Reads, resolve: Callable[..., int]) -> None:
         self._parts = parts

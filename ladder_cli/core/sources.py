@@ -1,7 +1,7 @@
 """Where reads come from: the database (live) or this home's snapshot (offline).
 
 Both sources offer the same methods, so a read is written once against
-:class:`ReadSource` and :class:`~ladder_cli.parts.Parts` picks the source once per
+:class:`ReadSource` and :class:`~ladder_cli.core.parts.Parts` picks the source once per
 command. The offline source is the path of every read while the database is unreachable:
 the snapshot of ``mmrs_1v1`` and of the newest matches that the last live read or flush
 left, which the caller overlays with the pending queue as it does live.
@@ -17,8 +17,8 @@ from ladder_cli.util.errors import DatabaseUnavailable, LadderError
 if TYPE_CHECKING:
     import polars as pl
 
+    from ladder_cli.core.parts import Parts
     from ladder_cli.domain.rules import Rules
-    from ladder_cli.parts import Parts
 
 SNAPSHOT_MATCHES: Final = 1_000
 """How many of the newest logged matches a snapshot keeps for offline history."""

@@ -1,6 +1,6 @@
 """Reads: the stored ladder with this home's pending queue applied on top.
 
-Each read asks :attr:`Parts.source <ladder_cli.parts.Parts.source>` (the database, or
+Each read asks :attr:`Parts.source <ladder_cli.core.parts.Parts.source>` (the database, or
 offline its snapshot) and overlays the pending jobs as the flush will apply them, so an
 admin always sees their own writes.
 """
@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 
     import polars as pl
 
+    from ladder_cli.core.parts import Parts
     from ladder_cli.domain import ranks
     from ladder_cli.domain.frames import Overlay
-    from ladder_cli.parts import Parts
     from ladder_cli.stores import Store
 
 MAX_ROWS: Final = 2**62
@@ -103,7 +103,7 @@ class Reads:
         if season is not None:
             if as_of is not None:
                 raise BadInput("a closed season's standings have no --as-of: give one of them")
-            from ladder_cli.seasons import season_board
+            from ladder_cli.core.seasons import season_board
 
             return season_board(
                 parts.store,

@@ -19,8 +19,8 @@ from ladder_cli.util.config import DecayRule
 from ladder_cli.util.errors import BadInput
 
 if TYPE_CHECKING:
-    from ladder_cli.admin import ChangeRow
-    from ladder_cli.ladder import Ladder, WriteOutcome
+    from ladder_cli.core.admin import ChangeRow
+    from ladder_cli.core.ladder import Ladder, WriteOutcome
 
 #: Test-only: the time ``ladder decay`` takes as now (ISO 8601), so tests can cross a
 #: period boundary without waiting a week. Not for production use.
@@ -53,7 +53,7 @@ def configured(ladder: Ladder) -> DecayRule:
 
 def preview(ladder: Ladder, at: datetime | None = None) -> list[ChangeRow]:
     """Who a run at ``at`` (default: now) would change, biggest loss first; writes nothing."""
-    from ladder_cli.admin import ChangeRow
+    from ladder_cli.core.admin import ChangeRow
     from ladder_cli.stores import decay as stored
 
     rule = configured(ladder)
