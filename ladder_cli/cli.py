@@ -1312,7 +1312,7 @@ def decay(
     with _ladder() as ladder:
         if fmt is TableJson.json and not dry_run:
             raise BadInput("--format json goes with --dry-run")
-        rule = decaying.configured(ladder)
+        rule = ladder.decay.configured()
         at = decaying.now()
         unavailable = ladder.reachable()
         if unavailable is not None:
@@ -1324,7 +1324,7 @@ def decay(
             )
             rows = None
         else:
-            rows = decaying.preview(ladder, at)
+            rows = ladder.decay.preview(at)
             if fmt is TableJson.json:
                 _raw(rendering.to_json(decaying.as_json_rows(rows)))
                 return
@@ -1341,7 +1341,7 @@ def decay(
             return
         count = "the owed decay" if rows is None else plural(len(rows), "entry", "entries")
         _confirm(yes, f"Decay {count}?")
-        done = decaying.run(ladder, at, flush=not no_flush)
+        done = ladder.decay.run(at, flush=not no_flush)
         if done.outcome.applied:
             if done.changed:
                 lost = sum(before - after for _, before, after in done.changed)

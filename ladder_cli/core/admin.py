@@ -1,27 +1,30 @@
-"""Corrections, adjustments, verify and the audit trail, over a :class:`Ladder`.
+"""Corrections, adjustments, ``match show`` and the audit trail: a Ladder's ``admin`` part.
 
 Writes take the same path as ``record``: validated fully first, queued durably, then
-flushed; the store applies them exactly once under the flush's locks.
+flushed; the store applies them exactly once under the flush's locks. Offline, a
+correction is previewed against this home's snapshot (:mod:`ladder_cli.core.snapshot`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import TYPE_CHECKING
 
+from ladder_cli.core import audit
 from ladder_cli.core.audit import parse_reason
-from ladder_cli.domain.corrections import ListedLog, Plan, check, plan
+from ladder_cli.domain.corrections import Plan, check, plan
 from ladder_cli.domain.events import RESULT_NAMES
 from ladder_cli.domain.model import AdjustJob, CorrectionJob, Entry, Key, now_utc, parse_race
-from ladder_cli.stores import audit as audit_trail
 from ladder_cli.stores import corrections
+from ladder_cli.stores.audit import AuditRow, audit_rows
 from ladder_cli.util.errors import BadInput
 
 if TYPE_CHECKING:
-    import polars as pl
-
-    from ladder_cli.core.ladder import Ladder, WriteOutcome
+    from ladder_cli.core.parts import Parts
+    from ladder_cli.core.reads import Reads
+    from ladder_cli.core.writes import Submit, WriteOutcome
 
 MAX_ADJUST = 10_000
 
@@ -62,18 +65,29 @@ def parse_match_id(value: int) -> int:
 
 
 class Admin:
-    """The admin writes and reads of a :class:`Ladder` beyond record and reset (its
-    ``admin`` part): void, amend, adjust, ``match show`` and the audit trail."""
+    """The admin writes and reads of a Ladder beyond record and reset (its ``admin``
+    part): void, amend, adjust, ``match show`` and the audit trail."""
 
-    def __init__(self, ladder: Ladder) -> None:
-        self.ladder = ladder
+    def __init__(
+        self,
+        parts: Parts,
+        reads: Reads,
+        resolve: Callable[[str | int], int],
+        submit: Submit,
+        actor: str,
+    ) -> None:
+        self._parts = parts
+        self._reads = reads
+        self._resolve = resolve
+        self._submit = submit
+        self.actor = actor
 
     def preview_correction(self, match_id: int, result: int | None) -> Preview:
         """Who a void (``result`` None) or amend would change; BadInput if it cannot apply."""
         match_id = parse_match_id(match_id)
-        if self.ladder.reachable() is not None:
+        if self._parts.source.unavailable is not None:
             return self._offline_preview(match_id, result)
-        done, stored = corrections.preview(self.ladder.store, match_id, result)
+        done, stored = corrections.preview(self._parts.store, match_id, result)
         return Preview(self._rows(done, stored), done)
 
     def _rows(self, done: Plan, stored: dict[Key, Entry]) -> list[ChangeRow]:
@@ -89,14 +103,6 @@ class Admin:
         rows.sort(key=lambda r: (-abs(r.difference), r.key))
         return rows
 
-    def _snapshot(self) -> tuple[ListedLog, pl.DataFrame, datetime] | None:
-        """This home's snapshot of the unreachable server: its newest matches and entries."""
-        snapshots = self.ladder._parts.snapshots()
-        entries, matches = snapshots.load_entries(), snapshots.load_matches()
-        if entries is None or not matches:
-            return None
-        return ListedLog(matches), entries[0], entries[1]
-
     def _offline_preview(self, match_id: int, result: int | None) -> Preview:
         """The preview from the snapshot, saying so; BadInput where the snapshot shows the
         correction cannot apply (a void is final; amending to the result it has)."""
@@ -106,7 +112,7 @@ class Admin:
         from ladder_cli.domain.replay import rating_rules
 
         later = "it is checked when applied (see `ladder wal failed`)"
-        snapshot = self._snapshot()
+        snapshot = self._parts.snapshots().listed_log()
         if snapshot is None:
             return Preview(note=f"offline: this home has no snapshot of the match log, so "
                            f"there is no preview; {later}")  # fmt: skip
@@ -116,7 +122,7 @@ class Admin:
             return Preview(note=f"offline: match {match_id} is not among the newest "
                            f"{len(log.matches):,} matches of this home's snapshot ({when}), so "
                            f"there is no preview; {later}")  # fmt: skip
-        rate, _ = rating_rules(self.ladder.rules())
+        rate, _ = rating_rules(self._parts.rules())
         done = plan(log, match_id, result, rate)
         uids = sorted({key[0] for key in done.changes})
         stored = {e.key: e for e in entries_from_frame(
@@ -131,28 +137,28 @@ class Admin:
         """Queue (and flush) a void or amend, validated first."""
         reason = parse_reason(reason)
         match_id = parse_match_id(match_id)
-        if self.ladder.reachable() is None:
-            check(corrections.logged_match(self.ladder.store, match_id), match_id, result)
+        if self._parts.source.unavailable is None:
+            check(corrections.logged_match(self._parts.store, match_id), match_id, result)
         else:
-            snapshot = self._snapshot()
+            snapshot = self._parts.snapshots().listed_log()
             found = None if snapshot is None else snapshot[0].match(match_id)
             if found is not None:
                 check(found, match_id, result)
-        job = CorrectionJob(match_id, result, now_utc(), self.ladder.actor, reason)
-        return self.ladder.submit([job], flush=flush, want_matches=False)
+        job = CorrectionJob(match_id, result, now_utc(), self.actor, reason)
+        return self._submit([job], flush=flush, want_matches=False)
 
     def preview_adjust(self, player: str | int, race: str, delta: int) -> ChangeRow:
         import polars as pl
 
         from ladder_cli.domain.frames import entries_from_frame
 
-        uid = self.ladder.resolve_player(player)
+        uid = self._resolve(player)
         race = parse_race(race)
         if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
             raise BadInput(f"--by {delta!r} must be a whole number other than 0")
         if abs(delta) > MAX_ADJUST:
             raise BadInput(f"--by {delta} is out of range: at most {MAX_ADJUST} either way")
-        frame = self.ladder.current().frame
+        frame = self._reads.current().frame
         found = entries_from_frame(
             frame.filter((pl.col("discord_uid") == uid) & (pl.col("race") == race))
         )
@@ -165,29 +171,23 @@ class Admin:
 
     def adjust(self, row: ChangeRow, reason: str | None, *, flush: bool = True) -> WriteOutcome:
         reason = parse_reason(reason)
-        job = AdjustJob(
-            row.key[0], row.key[1], row.difference, now_utc(), self.ladder.actor, reason
-        )
-        return self.ladder.submit([job], flush=flush, want_matches=False)
+        job = AdjustJob(row.key[0], row.key[1], row.difference, now_utc(), self.actor, reason)
+        return self._submit([job], flush=flush, want_matches=False)
 
-    def audit(self, limit: int | None) -> list[audit_trail.AuditRow]:
-        if limit is not None and limit < 0:
-            raise BadInput(f"--limit {limit} must be 0 (all) or more")
-        return audit_trail.audit_rows(self.ladder.store, limit or None)
+    def audit(self, limit: int | None) -> list[AuditRow]:
+        """The audit trail, newest first (``limit`` None or 0: all of it)."""
+        return audit.trail(self._parts.store, limit)
 
-    def audit_names(self, rows: list[audit_trail.AuditRow]) -> dict[int, str]:
-        """Stored names of the players the rows' targets name by uid."""
-        from ladder_cli.core.audit import target_uids
-
-        uids = set().union(*(target_uids(r.target) for r in rows)) if rows else set()
-        return self.ladder.names_of(sorted(uids)) if uids else {}
+    def audit_names(self, rows: list[AuditRow]) -> dict[int, str]:
+        """Names of the players the rows' targets name by uid."""
+        return audit.names_in(rows, self._reads.names)
 
     def match_show(self, match_id: int) -> dict[str, object]:
         match_id = parse_match_id(match_id)
-        found = corrections.logged_match(self.ladder.store, match_id)
+        found = corrections.logged_match(self._parts.store, match_id)
         if found is None:
             raise BadInput(f"unknown match {match_id}: no match with this id in the match log")
-        names = self.ladder.names_of([found.p1_uid, found.p2_uid])
+        names = self._reads.names([found.p1_uid, found.p2_uid])
         shown: dict[str, object] = {
             "match_id": found.match_id,
             "played_at": found.played_at.isoformat(),
@@ -203,8 +203,6 @@ class Admin:
             "p2_mmr_after": found.p2_after,
             "result": found.result,
             "state": found.state,
-            "audit": [
-                a.as_dict() for a in audit_trail.audit_rows(self.ladder.store, None, match_id)
-            ],
+            "audit": [a.as_dict() for a in audit_rows(self._parts.store, None, match_id)],
         }
         return shown

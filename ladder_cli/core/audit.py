@@ -3,14 +3,15 @@
 Each writing command's audit row rides on its last queued job (``record``, ``reset`` and
 ``record --file``'s import; corrections and adjustments carry their own), so it is durable
 with the command and counts as no job of its own; the flush writes it in the transaction
-that applies that job (the last one, for a large import).
+that applies that job (the last one, for a large import). The rows are read back from
+the store (:mod:`ladder_cli.stores.audit`), each target with its players named.
 """
 
 from __future__ import annotations
 
 import getpass
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ladder_cli.domain.model import (
     RACES,
@@ -25,6 +26,8 @@ from ladder_cli.domain.model import (
     now_utc,
     parse_name,
 )
+from ladder_cli.stores import Store
+from ladder_cli.stores.audit import AuditRow, audit_rows
 from ladder_cli.util.errors import BadInput
 
 MAX_REASON = 500
@@ -88,12 +91,29 @@ def named_target(target: str, names: Mapping[int, str]) -> str:
     return _PLAYER_IN_TARGET.sub(lambda m: names.get(int(m[1]), m[1]), target)
 
 
+def trail(store: Store, limit: int | None) -> list[AuditRow]:
+    """The newest ``limit`` rows of the trail (None or 0: all), newest first."""
+    if limit is not None and limit < 0:
+        raise BadInput(f"--limit {limit} must be 0 (all) or more")
+    return audit_rows(store, limit or None)
+
+
+def names_in(
+    rows: Sequence[AuditRow], names: Callable[[Iterable[int]], dict[int, str]]
+) -> dict[int, str]:
+    """The names of the players the rows' targets name by uid."""
+    uids = set().union(*(target_uids(r.target) for r in rows)) if rows else set()
+    return names(sorted(uids)) if uids else {}
+
+
 __all__ = [
     "MAX_REASON",
     "audit_of",
     "default_actor",
     "named_target",
+    "names_in",
     "parse_actor",
     "parse_reason",
     "target_uids",
+    "trail",
 ]

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
+from ladder_cli.core.admin import ChangeRow
 from ladder_cli.domain.decay import decay_job
 from ladder_cli.domain.model import Key, now_utc, to_utc
+from ladder_cli.stores import decay as stored
 from ladder_cli.util.config import DecayRule
 from ladder_cli.util.errors import BadInput
 
 if TYPE_CHECKING:
-    from ladder_cli.core.admin import ChangeRow
-    from ladder_cli.core.ladder import Ladder, WriteOutcome
+    from ladder_cli.core.parts import Parts
+    from ladder_cli.core.writes import Submit, WriteOutcome
 
 #: Test-only: the time ``ladder decay`` takes as now (ISO 8601), so tests can cross a
 #: period boundary without waiting a week. Not for production use.
@@ -38,35 +40,6 @@ def now() -> datetime:
         raise BadInput(f"{TEST_NOW_ENV} {text!r} is not an ISO 8601 date-time") from None
 
 
-# -- over a ladder ---------------------------------------------------------------------
-
-
-def configured(ladder: Ladder) -> DecayRule:
-    rule = ladder.settings.decay
-    if rule is None:
-        raise BadInput(
-            f"decay is not configured: add a [decay] section to {ladder.settings.config_file} "
-            "(after_days, points, every_days, floor)"
-        )
-    return rule
-
-
-def preview(ladder: Ladder, at: datetime | None = None) -> list[ChangeRow]:
-    """Who a run at ``at`` (default: now) would change, biggest loss first; writes nothing."""
-    from ladder_cli.core.admin import ChangeRow
-    from ladder_cli.stores import decay as stored
-
-    rule = configured(ladder)
-    at = now() if at is None else to_utc(at)
-    rows = []
-    for d in stored.preview(ladder.store, rule, at):
-        after = d.entry.copy()
-        after.mmr = d.mmr_after
-        rows.append(ChangeRow(d.entry.key, d.entry.player_name, d.entry, after))
-    rows.sort(key=lambda r: (r.difference, r.key))
-    return rows
-
-
 @dataclass
 class DecayOutcome:
     outcome: WriteOutcome
@@ -75,17 +48,48 @@ class DecayOutcome:
     changed: list[tuple[Key, int, int]]
 
 
-def run(ladder: Ladder, at: datetime | None = None, *, flush: bool = True) -> DecayOutcome:
-    """Queue (and flush) one decay run as of ``at`` (default: now)."""
-    from ladder_cli.stores import decay as stored
+class Decay:
+    """``ladder decay`` over one Ladder (its ``decay`` part): the configured rule, what a
+    run would take, and a run queued like any write."""
 
-    rule = configured(ladder)
-    at = now() if at is None else to_utc(at)
-    outcome = ladder.submit([decay_job(rule, at, ladder.actor)], flush=flush, want_matches=False)
-    changed: list[tuple[Key, int, int]] = []
-    if outcome.applied and outcome.job_ids:
-        changed = stored.changes_of_job(ladder.store, ladder.queue.queue_id, outcome.job_ids[0])
-    return DecayOutcome(outcome, changed)
+    def __init__(self, parts: Parts, submit: Submit, actor: str) -> None:
+        self._parts = parts
+        self._submit = submit
+        self.actor = actor
+
+    def configured(self) -> DecayRule:
+        """The config file's ``[decay]`` rule; bad input where there is none."""
+        settings = self._parts.settings
+        if settings.decay is None:
+            raise BadInput(
+                f"decay is not configured: add a [decay] section to {settings.config_file} "
+                "(after_days, points, every_days, floor)"
+            )
+        return settings.decay
+
+    def preview(self, at: datetime | None = None) -> list[ChangeRow]:
+        """Who a run at ``at`` (default: now) would change, biggest loss first; writes
+        nothing."""
+        rule = self.configured()
+        at = now() if at is None else to_utc(at)
+        rows = []
+        for d in stored.preview(self._parts.store, rule, at):
+            after = d.entry.copy()
+            after.mmr = d.mmr_after
+            rows.append(ChangeRow(d.entry.key, d.entry.player_name, d.entry, after))
+        rows.sort(key=lambda r: (r.difference, r.key))
+        return rows
+
+    def run(self, at: datetime | None = None, *, flush: bool = True) -> DecayOutcome:
+        """Queue (and flush) one decay run as of ``at`` (default: now)."""
+        rule = self.configured()
+        at = now() if at is None else to_utc(at)
+        outcome = self._submit([decay_job(rule, at, self.actor)], flush=flush, want_matches=False)
+        changed: list[tuple[Key, int, int]] = []
+        if outcome.applied and outcome.job_ids:
+            parts = self._parts
+            changed = stored.changes_of_job(parts.store, parts.queue.queue_id, outcome.job_ids[0])
+        return DecayOutcome(outcome, changed)
 
 
 def as_json_rows(rows: Iterable[ChangeRow]) -> list[dict[str, object]]:
@@ -105,12 +109,4 @@ def as_json_rows(rows: Iterable[ChangeRow]) -> list[dict[str, object]]:
     ]
 
 
-__all__ = [
-    "TEST_NOW_ENV",
-    "DecayOutcome",
-    "as_json_rows",
-    "configured",
-    "now",
-    "preview",
-    "run",
-]
+__all__ = ["TEST_NOW_ENV", "Decay", "DecayOutcome", "as_json_rows", "now"]

@@ -1,6 +1,6 @@
-"""The views a person reads rather than scans: trends, statistics, head-to-head, charts and
-the dry-run preview of a match. Data comes from the reads (pending writes included, offline
-too); the arithmetic is in :mod:`ladder_cli.domain.stats`."""
+"""What a person reads rather than scans (a Ladder's ``views``): trends, statistics,
+head-to-head, charts and the dry-run preview of a match. Data comes from the reads
+(pending writes included, offline too); the arithmetic is in :mod:`ladder_cli.domain.stats`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ladder_cli.domain import stats as insight
 
 
-class Analysis:
+class Insight:
     """What ``stats``, ``h2h``, ``chart``, ``profile``'s trends and ``record --dry-run``
     show, computed from one :class:`~ladder_cli.core.reads.Reads`."""
 

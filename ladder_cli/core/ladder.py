@@ -1,12 +1,17 @@
 """The library API: one :class:`Ladder` per database, used by the CLI and by programs.
 
-A facade over parts named for what they do:
+A facade over services named for what they do, each handed what it uses:
 
 * :mod:`ladder_cli.core.writes`: the write path (queue, flush, batches, exactly once);
 * :mod:`ladder_cli.core.reads`: leaderboard, profile, history, with the pending queue on top;
 * :mod:`ladder_cli.core.players`: which player a uid or a name means;
-* :mod:`ladder_cli.core.sources`: the database, or offline this home's snapshot, chosen once;
-* :mod:`ladder_cli.core.parts`: the store, queue and frame they share, opened on first use.
+* :mod:`ladder_cli.core.insight`: statistics, head-to-head, trends (``views``);
+* :mod:`ladder_cli.core.admin`, :mod:`~ladder_cli.core.seasons`, :mod:`~ladder_cli.core.decay`:
+  corrections and the audit trail, seasons, inactivity decay (``admin``, ``seasons``,
+  ``decay``);
+* :mod:`ladder_cli.core.parts`: the store, queue and frame they share, opened on first use,
+  and the read source (:mod:`~ladder_cli.core.sources`, offline
+  :mod:`~ladder_cli.core.snapshot`), chosen once.
 
 Heavy modules (Polars, psycopg) are imported only by the operations that need them, so a
 single ``record`` stays quick.
@@ -19,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ladder_cli.core.insight import Analysis
+from ladder_cli.core.insight import Insight
 from ladder_cli.core.parts import Parts
 from ladder_cli.core.players import Players
 from ladder_cli.core.reads import MAX_ROWS, Profile, Reads
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from ladder_cli.core.admin import Admin
+    from ladder_cli.core.decay import Decay
     from ladder_cli.core.reconcile import ReconcileReport
     from ladder_cli.core.seasons import Seasons
     from ladder_cli.domain import stats as insight
@@ -73,7 +79,7 @@ class Ladder:
         self._reads = Reads(self._parts, self._players.resolve)
         self._writes = WritePath(self._parts)
         #: Statistics, head-to-head, trends and charts (:mod:`ladder_cli.core.insight`).
-        self.views = Analysis(self._parts, self._reads, self._players.resolve)
+        self.views = Insight(self._parts, self._reads, self._players.resolve)
 
     @classmethod
     def open(
@@ -108,22 +114,7 @@ class Ladder:
         """Create the schema (idempotent; adopts an existing ``mmrs_1v1``) and store the
         rating rules when the ladder has none yet (``rules`` names a preset, default
         standard). Naming other rules than a ladder already has is bad input."""
-        from ladder_cli.domain.rules import STANDARD, preset
-
-        wanted = STANDARD if rules is None else preset(rules)
-        self.store.init_schema()
-        if self.store.index_advice:
-            self._parts.note(self.store.index_advice)
-        stored = self.store.stored_rules()
-        if stored is None:
-            stored = self.store.set_rules(wanted)
-        if rules is not None and stored.preset != wanted.preset:
-            raise BadInput(
-                f"this ladder already rates by the {stored.preset} rules; they cannot be "
-                f"changed to {wanted.preset} (see `ladder rules`)"
-            )
-        self._parts.keep_rules(stored)
-        return stored
+        return self._parts.init(rules)
 
     def rules(self) -> Rules:
         """The ladder's rating rules (offline: the rules last read from the database)."""
@@ -260,13 +251,13 @@ class Ladder:
         """The match log, newest first, pending matches included; ``limit`` None is all."""
         return self._reads.history(player, limit=limit, include_voided=include_voided)
 
-    def names_of(self, uids: Iterable[int]) -> dict[int, str]:
-        """Stored names of these players, without loading the whole ladder."""
-        return {e.discord_uid: e.player_name for e in self.store.entries_of(list(uids))}
-
     def names(self, uids: Iterable[int]) -> dict[int, str]:
-        """Current names of these players (pending renames included)."""
+        """Current names of these players (pending renames included), read for these
+        players alone."""
         return self._reads.names(uids)
+
+    #: The same as :meth:`names` (the two were one concept under two names).
+    names_of = names
 
     def record_preview(
         self,
@@ -303,21 +294,28 @@ class Ladder:
 
         return eventlog.verify(self.store)
 
-    # -- corrections and the audit trail (ladder_cli.core.admin) ------------------------------
+    # -- its parts: corrections and the audit trail, seasons, decay --------------------
 
     @property
     def admin(self) -> Admin:
         """Void, amend, adjust, ``match show`` and the audit trail."""
         from ladder_cli.core.admin import Admin
 
-        return Admin(self)
+        return Admin(self._parts, self._reads, self._players.resolve, self.submit, self.actor)
 
     @property
     def seasons(self) -> Seasons:
         """Close a season, list the closed ones, read their final standings."""
-        from ladder_cli.core.seasons import Seasons
+        from ladder_cli.core.seasons import Seasons  # deferred: Polars, via the archive
 
-        return Seasons(self)
+        return Seasons(self._parts, self._reads, self.submit, self.actor)
+
+    @property
+    def decay(self) -> Decay:
+        """The configured inactivity decay: what a run would take, and a run."""
+        from ladder_cli.core.decay import Decay
+
+        return Decay(self._parts, self.submit, self.actor)
 
     # -- the queue ---------------------------------------------------------------------
 

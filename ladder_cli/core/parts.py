@@ -11,20 +11,20 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from ladder_cli.core.snapshot import OfflineSource, Snapshots
+from ladder_cli.core.sources import LiveSource, ReadSource
 from ladder_cli.domain.model import QueuedJob
+from ladder_cli.domain.rules import STANDARD, Rules, preset
 from ladder_cli.queue.writequeue import WriteQueue
 from ladder_cli.stores import Store, open_store
 from ladder_cli.util.config import Settings
-from ladder_cli.util.errors import DatabaseUnavailable, QueueError
+from ladder_cli.util.errors import BadInput, DatabaseUnavailable, QueueError
 from ladder_cli.util.files import private_dir
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    import polars as pl
 
-    from ladder_cli.core.snapshot import Snapshots
-    from ladder_cli.core.sources import ReadSource
     from ladder_cli.core.state import LadderState
-    from ladder_cli.domain.rules import Rules
 
 
 class Parts:
@@ -97,7 +97,7 @@ class Parts:
 
     @property
     def state(self) -> LadderState:
-        from ladder_cli.core.state import LadderState
+        from ladder_cli.core.state import LadderState  # deferred: Polars
 
         with self.lock:
             if self._state is None:
@@ -109,9 +109,13 @@ class Parts:
         return self._state is not None and self._state.frame() is not None
 
     def snapshots(self) -> Snapshots:
-        from ladder_cli.core.snapshot import Snapshots
-
         return Snapshots(self.settings.snapshot_dir, self.store.target)
+
+    def save_snapshot(self, frame: pl.DataFrame) -> None:
+        """Keep ``frame`` (as just read from a server) as this home's snapshot; the
+        embedded store is always at hand and needs none."""
+        if not self.settings.embedded:
+            self.snapshots().save(frame, self.store)
 
     def pending(self) -> list[QueuedJob]:
         return self.queue.pending_jobs()
@@ -125,24 +129,20 @@ class Parts:
         A wrong URL or password is not an outage: ``ping`` raises BadInput, so a write
         puts nothing in the queue.
         """
-        from ladder_cli.core.sources import LiveSource, OfflineSource
-
         with self.lock:
             if self._source is None:
                 try:
                     self.store.ping()
                 except DatabaseUnavailable as exc:
-                    self._source = OfflineSource(self, str(exc))
+                    self._source = OfflineSource(self.snapshots(), str(exc), self.note)
                 else:
                     self._source = LiveSource(self)
             return self._source
 
     def went_offline(self, exc: DatabaseUnavailable) -> ReadSource:
         """The database stopped answering during this command: read the snapshot now."""
-        from ladder_cli.core.sources import OfflineSource
-
         with self.lock:
-            self._source = OfflineSource(self, str(exc))
+            self._source = OfflineSource(self.snapshots(), str(exc), self.note)
             return self._source
 
     def answered(self) -> None:
@@ -158,23 +158,35 @@ class Parts:
 
     # -- the rating rules --------------------------------------------------------------
 
+    def init(self, rules: str | None = None) -> Rules:
+        """Create the schema (idempotent; adopts an existing ``mmrs_1v1``) and store the
+        rating rules when the ladder has none yet (``rules`` names a preset, default
+        standard). Naming other rules than a ladder already has is bad input (``ladder init``)."""
+        wanted = STANDARD if rules is None else preset(rules)
+        self.store.init_schema()
+        if self.store.index_advice:
+            self.note(self.store.index_advice)
+        stored = self.store.stored_rules()
+        if stored is None:
+            stored = self.store.set_rules(wanted)
+        if rules is not None and stored.preset != wanted.preset:
+            raise BadInput(
+                f"this ladder already rates by the {stored.preset} rules; they cannot be "
+                f"changed to {wanted.preset} (see `ladder rules`)"
+            )
+        self.keep_rules(stored)
+        return stored
+
     def rules(self) -> Rules:
         """The ladder's rating rules (with the config's activity window where the rules
         set none), read once per command. While the database is unreachable, the rules
         last read from it, kept beside the snapshot."""
-        import json
-
-        from ladder_cli.domain.rules import STANDARD, Rules
-
         with self.lock:
             if self._rules is None:
                 try:
                     stored = self.store.rules()
                 except DatabaseUnavailable:
-                    try:
-                        stored = Rules(**json.loads(self._rules_path().read_text()))
-                    except (OSError, ValueError, TypeError):
-                        stored = STANDARD
+                    stored = self.snapshots().kept_rules() or STANDARD
                 else:
                     self.keep_rules(stored)
                 self._rules = stored.with_activity(self.settings.activity_days)
@@ -182,23 +194,5 @@ class Parts:
 
     def keep_rules(self, rules: Rules) -> None:
         """Keep the rules beside the snapshot, for reads while the database is down."""
-        if self.settings.embedded:
-            return
-        import json
-
-        from ladder_cli.util.files import write_atomically
-
-        path = self._rules_path()
-        text = json.dumps(rules.as_dict(), sort_keys=True)
-        try:
-            if not path.exists() or path.read_text() != text:
-                private_dir(path.parent)
-                write_atomically(path, text.encode())
-        except OSError:
-            pass  # only a copy for offline reads
-
-    def _rules_path(self) -> Path:
-        import hashlib
-
-        digest = hashlib.sha256(self.store.target.encode()).hexdigest()[:16]
-        return self.settings.snapshot_dir / f"{digest}.rules.json"
+        if not self.settings.embedded:
+            self.snapshots().keep_rules(rules)

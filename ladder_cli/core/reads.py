@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ladder_cli.core.parts import Parts
     from ladder_cli.domain import ranks
     from ladder_cli.domain.frames import Overlay
+    from ladder_cli.domain.ranks import Filters
     from ladder_cli.stores import Store
 
 MAX_ROWS: Final = 2**62
@@ -103,8 +104,6 @@ class Reads:
         if season is not None:
             if as_of is not None:
                 raise BadInput("a closed season's standings have no --as-of: give one of them")
-            from ladder_cli.core.seasons import season_board
-
             return season_board(
                 parts.store,
                 parts.source.unavailable,
@@ -276,14 +275,55 @@ class Reads:
         return merged if limit is None else merged[:limit]
 
     def names(self, uids: Iterable[int]) -> dict[int, str]:
-        """Current names of these players (pending renames included)."""
-        import polars as pl
+        """Current names of these players (pending renames included), read for these
+        players alone: the stored rows with the pending queue applied on top."""
+        from ladder_cli.domain.rating import Ratings
 
         wanted = sorted(set(uids))
         if not wanted:
             return {}
-        frame = self.current().frame.filter(pl.col("discord_uid").is_in(wanted))
-        return dict(frame.select("discord_uid", "player_name").iter_rows())
+        ratings = Ratings.from_entries(self._parts.source.entries_of(wanted))
+        ratings.preview(self._parts.pending())
+        return {uid: ratings.names[uid] for uid in wanted if uid in ratings.by_uid}
+
+
+def season_board(
+    store: Store,
+    unavailable: str | None,
+    name: str,
+    *,
+    filters: Filters,
+    min_games: int,
+    top: int | None,
+    page: int,
+) -> pl.DataFrame:
+    """A closed season's final standings as a leaderboard page: the archived order and
+    letters, narrowed and paged like the live one (positions within what is shown)."""
+    import polars as pl
+
+    from ladder_cli.domain import ranks
+    from ladder_cli.stores import seasons as stored  # deferred: Polars
+
+    if unavailable is not None:
+        raise LadderError(f"leaderboard --season reads the database's archive: {unavailable}")
+    season = stored.season_id(store, name)
+    if season is None:
+        raise BadInput(f"unknown season {name!r}: see `ladder season list`", param="season")
+    schema: dict[str, pl.DataType] = {
+        "rank": pl.String(),
+        "discord_uid": pl.Int64(),
+        "player_name": pl.String(),
+        "race": pl.String(),
+        "mmr": pl.Int64(),
+        "games_played": pl.Int64(),
+        "games_won": pl.Int64(),
+        "games_lost": pl.Int64(),
+        "games_drawn": pl.Int64(),
+        "last_played": pl.Datetime("us", "UTC"),
+    }
+    rows = [{k: r[k] for k in schema} for r in stored.standings(store, season)]
+    board = pl.DataFrame(rows, schema=schema, orient="row")
+    return ranks.narrowed(board, filters=filters, min_games=min_games, top=top, page=page)
 
 
 def season_finishes(store: Store, uid: int) -> list[dict[str, Any]]:

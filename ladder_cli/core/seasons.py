@@ -19,11 +19,9 @@ from ladder_cli.stores import seasons as stored
 from ladder_cli.util.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
-    import polars as pl
-
-    from ladder_cli.core.ladder import Ladder, WriteOutcome
-    from ladder_cli.domain.ranks import Filters
-    from ladder_cli.stores import Store
+    from ladder_cli.core.parts import Parts
+    from ladder_cli.core.reads import Reads
+    from ladder_cli.core.writes import Submit, WriteOutcome
 
 DEFAULT_SOFT_RESET = 0.5
 
@@ -64,10 +62,13 @@ class ClosePreview:
 
 
 class Seasons:
-    """The season commands of a :class:`Ladder` (its ``seasons`` part)."""
+    """The season commands of a Ladder (its ``seasons`` part)."""
 
-    def __init__(self, ladder: Ladder) -> None:
-        self.ladder = ladder
+    def __init__(self, parts: Parts, reads: Reads, submit: Submit, actor: str) -> None:
+        self._parts = parts
+        self._reads = reads
+        self._submit = submit
+        self.actor = actor
 
     def preview_close(self, name: str, soft_reset_factor: float) -> ClosePreview:
         """Validate a close and say what it would do; BadInput if it cannot be queued."""
@@ -79,16 +80,16 @@ class Seasons:
         factor = parse_soft_reset(soft_reset_factor)
         self._check_new(name)
         out = ClosePreview(name, factor)
-        unavailable = self.ladder.reachable()
+        unavailable = self._parts.source.unavailable
         if unavailable is not None:
             out.note = (
                 f"{unavailable}: the close is queued and applied when the database answers "
                 "(the standings archived are those of that moment)"
             )
-        frame = self.ladder.current().frame
+        frame = self._reads.current().frame
         if frame.is_empty():
             return out
-        rules = self.ladder.rules()
+        rules = self._parts.rules()
         board = ranks.race_positions(ranks.with_ranks(frame, rules=rules))
         out.entries = board.height
         out.played = int((board["games_played"] > 0).sum())
@@ -107,16 +108,17 @@ class Seasons:
             preview.name,
             preview.factor,
             now_utc(),
-            self.ladder.actor,
-            self.ladder.settings.activity_days,
+            self.actor,
+            self._parts.settings.activity_days,
         )
-        return self.ladder.submit([job], flush=flush, want_matches=False)
+        return self._submit([job], flush=flush, want_matches=False)
 
     def _check_new(self, name: str) -> None:
         """A name already closed, or already queued here to close, is bad input."""
-        if self.ladder.reachable() is None and stored.season_id(self.ladder.store, name):
+        parts = self._parts
+        if parts.source.unavailable is None and stored.season_id(parts.store, name):
             raise BadInput(f"season {name!r} is already closed: choose another name")
-        for queued in self.ladder.queue.pending_jobs():
+        for queued in parts.queue.pending_jobs():
             job = queued.job
             if isinstance(job, SeasonJob) and job.name == name:
                 raise BadInput(
@@ -125,53 +127,10 @@ class Seasons:
 
     def list(self) -> list[stored.Season]:
         """Every closed season, newest first."""
-        self._need_database("season list")
-        return stored.seasons(self.ladder.store)
-
-    def _need_database(self, what: str) -> None:
-        _need_database(self.ladder.reachable(), what)
-
-
-def _need_database(unavailable: str | None, what: str) -> None:
-    if unavailable is not None:
-        raise LadderError(f"{what} reads the database's archive: {unavailable}")
-
-
-def season_board(
-    store: Store,
-    unavailable: str | None,
-    name: str,
-    *,
-    filters: Filters,
-    min_games: int,
-    top: int | None,
-    page: int,
-) -> pl.DataFrame:
-    """A closed season's final standings as a leaderboard page: the archived order and
-    letters, narrowed and paged like the live one (positions within what is shown)."""
-    import polars as pl
-
-    from ladder_cli.domain import ranks
-
-    _need_database(unavailable, "leaderboard --season")
-    season = stored.season_id(store, name)
-    if season is None:
-        raise BadInput(f"unknown season {name!r}: see `ladder season list`", param="season")
-    schema: dict[str, pl.DataType] = {
-        "rank": pl.String(),
-        "discord_uid": pl.Int64(),
-        "player_name": pl.String(),
-        "race": pl.String(),
-        "mmr": pl.Int64(),
-        "games_played": pl.Int64(),
-        "games_won": pl.Int64(),
-        "games_lost": pl.Int64(),
-        "games_drawn": pl.Int64(),
-        "last_played": pl.Datetime("us", "UTC"),
-    }
-    rows = [{k: r[k] for k in schema} for r in stored.standings(store, season)]
-    board = pl.DataFrame(rows, schema=schema, orient="row")
-    return ranks.narrowed(board, filters=filters, min_games=min_games, top=top, page=page)
+        unavailable = self._parts.source.unavailable
+        if unavailable is not None:
+            raise LadderError(f"season list reads the database's archive: {unavailable}")
+        return stored.seasons(self._parts.store)
 
 
 __all__ = [
@@ -180,5 +139,4 @@ __all__ = [
     "Seasons",
     "parse_season_name",
     "parse_soft_reset",
-    "season_board",
 ]

@@ -4,24 +4,24 @@ Both sources offer the same methods, so a read is written once against
 :class:`ReadSource` and :class:`~ladder_cli.core.parts.Parts` picks the source once per
 command. The offline source is the path of every read while the database is unreachable:
 the snapshot of ``mmrs_1v1`` and of the newest matches that the last live read or flush
-left, which the caller overlays with the pending queue as it does live.
+left (:class:`~ladder_cli.core.snapshot.OfflineSource`), which the caller overlays with
+the pending queue as it does live.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final, Protocol
+import threading
+from typing import TYPE_CHECKING, Protocol
 
 from ladder_cli.domain.model import AppliedMatch, Entry
-from ladder_cli.util.errors import DatabaseUnavailable, LadderError
+from ladder_cli.util.errors import DatabaseUnavailable
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from ladder_cli.core.parts import Parts
+    from ladder_cli.core.state import LadderState
     from ladder_cli.domain.rules import Rules
-
-SNAPSHOT_MATCHES: Final = 1_000
-"""How many of the newest logged matches a snapshot keeps for offline history."""
+    from ladder_cli.stores import Store
 
 
 class ReadSource(Protocol):
@@ -68,6 +68,22 @@ class ReadSource(Protocol):
         """The largest match id logged (0 for an empty log)."""
 
 
+class LiveParts(Protocol):
+    """What the live source uses of the parts one Ladder opened."""
+
+    lock: threading.RLock
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def state(self) -> LadderState: ...
+
+    def went_offline(self, exc: DatabaseUnavailable) -> ReadSource: ...
+
+    def save_snapshot(self, frame: pl.DataFrame) -> None: ...
+
+
 class LiveSource:
     """The database itself; a loaded frame is kept for the Ladder's lifetime and, for a
     server, saved as this home's snapshot."""
@@ -75,7 +91,7 @@ class LiveSource:
     unavailable: str | None = None
     note: str | None = None
 
-    def __init__(self, parts: Parts) -> None:
+    def __init__(self, parts: LiveParts) -> None:
         self._parts = parts
 
     def frame(self) -> pl.DataFrame:
@@ -92,7 +108,7 @@ class LiveSource:
                 frame = parts.store.load_frame()
             except DatabaseUnavailable as exc:
                 return parts.went_offline(exc).frame()
-            save_snapshot(parts, frame)
+            parts.save_snapshot(frame)
             state.set(frame)
             return frame
 
@@ -137,108 +153,3 @@ class LiveSource:
     def newest_match_id(self) -> int:
         newest = self._parts.store.history(None, 1)
         return (newest[0].match_id or 0) if newest else 0
-
-
-class OfflineSource:
-    """This home's snapshot of a database that does not answer. Every read says so;
-    a database never read from this home has no snapshot, and reading it is an error."""
-
-    def __init__(self, parts: Parts, unavailable: str) -> None:
-        self._parts = parts
-        self.unavailable: str | None = unavailable
-        self._frame: pl.DataFrame | None = None
-        self._matches: list[AppliedMatch] | None = None
-        #: None before the first read.
-        self.note: str | None = None
-
-    def frame(self) -> pl.DataFrame:
-        if self._frame is None:
-            snapshot = self._parts.snapshots().load_entries()
-            if snapshot is None:
-                raise LadderError(
-                    f"{self.unavailable}; and this database was never read from this home, "
-                    "so there is no local snapshot to show: try again when it is reachable"
-                )
-            self._frame, taken = snapshot
-            self.note = (
-                f"database unreachable: showing the local snapshot from {taken.isoformat()} "
-                "with pending writes applied"
-            )
-        self._parts.note(self.note or "")
-        return self._frame
-
-    def ranked_scan(self) -> pl.LazyFrame | None:
-        return None
-
-    def ranked_page(
-        self, *, race: str | None, min_games: int, top: int | None, page: int, rules: Rules
-    ) -> pl.DataFrame | None:
-        return None
-
-    def ranked_entries_of(self, uid: int, *, rules: Rules) -> pl.DataFrame | None:
-        return None
-
-    def entries_of(self, uids: list[int]) -> list[Entry]:
-        import polars as pl
-
-        from ladder_cli.domain.frames import entries_from_frame
-
-        return entries_from_frame(self.frame().filter(pl.col("discord_uid").is_in(uids)))
-
-    def players_named(self, name: str) -> list[tuple[int, str]]:
-        import polars as pl
-
-        wanted = name.casefold()
-        rows = (
-            self.frame()
-            .filter(
-                pl.col("player_name").map_elements(str.casefold, return_dtype=pl.String) == wanted
-            )
-            .select("discord_uid", "player_name")
-        )
-        return list(rows.unique("discord_uid").iter_rows())
-
-    def player_names(self) -> list[tuple[int, str]]:
-        frame = self.frame().select("discord_uid", "player_name")
-        return list(frame.unique("discord_uid").iter_rows())
-
-    def player_exists(self, uid: int) -> bool:
-        import polars as pl
-
-        return not self.frame().filter(pl.col("discord_uid") == uid).is_empty()
-
-    def history(
-        self, uid: int | None, limit: int | None, *, include_voided: bool = False
-    ) -> list[AppliedMatch]:
-        matches = [
-            m
-            for m in self._logged()
-            if (uid is None or uid in (m.p1_uid, m.p2_uid))
-            and (include_voided or m.state != "voided")
-        ]
-        return matches if limit is None else matches[:limit]
-
-    def newest_match_id(self) -> int:
-        return max((m.match_id or 0 for m in self._logged()), default=0)
-
-    def _logged(self) -> list[AppliedMatch]:
-        """The snapshot's newest matches, newest first (after the entries: a database
-        never read has neither, and that error comes from :meth:`frame`)."""
-        self.frame()
-        if self._matches is None:
-            self._matches = self._parts.snapshots().load_matches()
-            if self._matches is None:
-                self._matches = []
-                self._parts.note("database unreachable: the match log shows pending matches only")
-        return self._matches
-
-
-def save_snapshot(parts: Parts, frame: pl.DataFrame) -> None:
-    """Keep this home's snapshot of a server: its entries and its newest matches, so a
-    later outage's reads (leaderboard, profile, history) show them. The embedded store
-    is always at hand and needs none."""
-    if parts.settings.embedded:
-        return
-    snapshots = parts.snapshots()
-    snapshots.save_entries(frame)
-    snapshots.save_matches(parts.store.history(None, SNAPSHOT_MATCHES))

@@ -2,24 +2,25 @@
 
 Read top to bottom, one flush is: take the flush lock (one flusher per home); read the
 pending jobs in queue order, in batches, the next batch in a helper thread
-(:func:`_prefetched`); apply each batch in one database transaction that skips the jobs
-its ledger already holds (:meth:`ladder_cli.stores.base.Store.apply_batch`, where the
-exactly-once check is); then mark those jobs done or failed in the queue, on a second
-helper thread while the next batch is applied (:class:`_InOrder`). A job the
-database refuses is isolated by splitting its batch. After the flush the rows it wrote
-update this process's frame and this home's snapshot.
+(:func:`~ladder_cli.core.pipeline.prefetched`); apply each batch in one database
+transaction that skips the jobs its ledger already holds
+(:meth:`ladder_cli.stores.base.Store.apply_batch`, where the exactly-once check is); then
+mark those jobs done or failed in the queue, on a second helper thread while the next
+batch is applied (:class:`~ladder_cli.core.pipeline.InOrder`). A job the database
+refuses is isolated by splitting its batch. After the flush the rows it wrote update this
+process's frame and this home's snapshot (:mod:`ladder_cli.core.snapshot`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import sys
-import threading
-from collections.abc import Callable, Container, Generator, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Protocol
 
+from ladder_cli.core import snapshot
+from ladder_cli.core.pipeline import InOrder, prefetched, result_or_none
 from ladder_cli.domain.model import (
     AppliedMatch,
     AuditJob,
@@ -96,6 +97,21 @@ class WriteOutcome:
     names: dict[int, str] = field(default_factory=dict)
     #: The ids the queue gave the jobs (what the database's ledger and event log record).
     job_ids: list[int] = field(default_factory=list)
+
+
+class Submit(Protocol):
+    """Queue (and flush) jobs as one write, with the command's audit row
+    (:meth:`Ladder.submit <ladder_cli.core.ladder.Ladder.submit>`): what the services that
+    write are handed."""
+
+    def __call__(
+        self,
+        jobs: Sequence[Job],
+        *,
+        flush: bool = True,
+        progress: Progress | None = None,
+        want_matches: bool = True,
+    ) -> WriteOutcome: ...
 
 
 class WritePath:
@@ -236,11 +252,11 @@ class WritePath:
                         for batch in self._batches(queue, report, fresh)
                     )
                     # Several batches: the queue's bookkeeping of each overlaps the next.
-                    books = _InOrder(threaded=total > parts.settings.batch_size)
-                    read = self._first_snapshot()
+                    books = InOrder(threaded=total > parts.settings.batch_size)
+                    read = snapshot.first_read(parts)
                     first_snapshot = None if read is None else books.later(read)
                     with (
-                        contextlib.closing(_prefetched(planned)) as batches,
+                        contextlib.closing(prefetched(planned)) as batches,
                         contextlib.closing(books),
                     ):
                         for batch, prepared in batches:
@@ -254,7 +270,7 @@ class WritePath:
                             failpoints.hit("between-batches")
                         parts.store.flushed()
                         wrote = True  # once, while the last batch's bookkeeping goes on
-                        before = _result_or_none(first_snapshot)
+                        before = result_or_none(first_snapshot)
                         self.wrote(list(report.entries.values()), before)
                         books.wait()
             except DatabaseUnavailable as exc:
@@ -262,7 +278,7 @@ class WritePath:
                 raise
             finally:
                 if not wrote:  # the first snapshot's read is done: books closed
-                    self.wrote(list(report.entries.values()), _result_or_none(first_snapshot))
+                    self.wrote(list(report.entries.values()), result_or_none(first_snapshot))
         parts.answered()
         report.pending = parts.queue.pending_count()
         return report
@@ -296,7 +312,7 @@ class WritePath:
         self,
         batch: Sequence[QueuedJob],
         report: FlushReport,
-        books: _InOrder,
+        books: InOrder,
         prepared: object = None,
     ) -> None:
         """One batch: the store's transaction applies what its ledger lacks, then the queue
@@ -341,154 +357,9 @@ class WritePath:
                 if entry.discord_uid in shown:
                     report.names[entry.discord_uid] = entry.player_name
 
-    def _first_snapshot(self) -> Callable[[], pl.DataFrame | None] | None:
-        """For a home without a snapshot of its server: a read of the whole table, to run
-        on the bookkeeping thread as the flush begins (on the store's own bulk-read
-        connection), so the flush ends by merging its rows into it instead of reading it
-        all then. Made here: the helper must not take the parts' lock, which flush holds."""
-        parts = self._parts
-        if parts.settings.embedded or parts.cached_frame_loaded():
-            return None
-        try:
-            if parts.snapshots().entries_path.exists():
-                return None
-        except OSError:
-            return None  # the end of the flush deals with the snapshot, and says so
-        return parts.store.frame_aside
-
     def wrote(self, entries: Sequence[Entry], before: pl.DataFrame | None = None) -> None:
         """After a flush or a reconcile: keep this process's frame (one rebuild for the
         whole flush) and this home's snapshot current with the rows written."""
         if self._parts.cached_frame_loaded():
             self._parts.state.apply(list(entries))
-        self._keep_snapshot(entries, before)
-
-    def _keep_snapshot(self, entries: Sequence[Entry], before: pl.DataFrame | None) -> None:
-        """After a flush to a server, keep this home's snapshot current, so that during a
-        later outage reads and previews still show this admin's writes. The first flush
-        takes a whole snapshot (``before``: read as the flush began, see
-        :meth:`_first_snapshot`); later ones merge the rows they wrote into it."""
-        parts = self._parts
-        if parts.settings.embedded or not entries:
-            return
-        from ladder_cli.core.sources import save_snapshot
-        from ladder_cli.domain.frames import frame_from_entries, upsert_frame
-
-        try:
-            frame = parts.state.frame() if parts.cached_frame_loaded() else None
-            if frame is None:
-                saved = (before, None) if before is not None else parts.snapshots().load_entries()
-                if saved is None:
-                    frame = parts.store.load_frame()
-                else:
-                    frame = upsert_frame(saved[0], frame_from_entries(entries))
-            save_snapshot(parts, frame)
-        except (LadderError, OSError) as exc:
-            # The writes are applied; only the offline copy is behind. Say so, do not fail.
-            parts.note(f"could not update the local snapshot: {exc}")
-
-
-_T = TypeVar("_T")
-
-
-def _result_or_none(future: concurrent.futures.Future[_T] | None) -> _T | None:
-    """A helper's result; None for none, or for its failure (the caller has a slower way)."""
-    if future is None:
-        return None
-    try:
-        return future.result()
-    except Exception:
-        return None
-
-
-class _InOrder:
-    """The queue's bookkeeping after each committed batch, run in order on one helper
-    thread while the next batch's transaction goes on (SQLite releases the GIL while it
-    writes and syncs). Unthreaded, each call runs at once.
-
-    Safe to defer: until the queue forgets a job, the database's ledger already skips it,
-    so a crash in between only makes the next flush report it as already applied.
-    :meth:`check` raises a failure of earlier bookkeeping before the next batch, as
-    running it inline would; :meth:`close` waits for all of it, also on the way out of
-    an error, so the queue is settled whenever the flush returns or raises.
-    """
-
-    def __init__(self, *, threaded: bool) -> None:
-        self._pool = (
-            concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ladder-queue-books")
-            if threaded
-            else None
-        )
-        self._pending: list[concurrent.futures.Future[None]] = []
-
-    def run(self, fn: Callable[[Any], None], arg: Any) -> None:
-        if self._pool is None:
-            fn(arg)
-        else:
-            self._pending.append(self._pool.submit(fn, arg))
-
-    def later(self, fn: Callable[[], _T]) -> concurrent.futures.Future[_T] | None:
-        """``fn`` on the helper thread, its result for later; None when unthreaded."""
-        return None if self._pool is None else self._pool.submit(fn)
-
-    def check(self) -> None:
-        """Raise the first failure among the bookkeeping done so far, without waiting."""
-        while self._pending and self._pending[0].done():
-            self._pending.pop(0).result()
-
-    def wait(self) -> None:
-        while self._pending:
-            self._pending.pop(0).result()
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-
-
-def _prefetched(items: Iterator[_T]) -> Generator[_T]:
-    """``items``, each produced by a helper thread while the previous one is consumed.
-
-    The flush reads and decodes the next batch from the queue while the database works
-    on the current one (the main thread waits on the socket without the GIL). Only
-    reading is ahead, and by one item: the helper starts on the next only once the
-    consumer has taken the last, so two batches at most are held. Batches are still
-    applied, and removed from the queue, in order.
-    """
-    import queue as queues
-
-    handoff: queues.Queue[tuple[str, Any]] = queues.Queue(maxsize=1)
-    taken = threading.Semaphore(0)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                handoff.put(("item", item))  # never waits: the last one was taken
-                del item
-                while not taken.acquire(timeout=0.1):
-                    if stop.is_set():
-                        return
-                if stop.is_set():
-                    return
-            handoff.put(("done", None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            handoff.put(("error", exc))
-
-    thread = threading.Thread(target=produce, name="ladder-queue-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            kind, value = handoff.get()
-            taken.release()
-            if kind == "done":
-                return
-            if kind == "error":
-                raise value
-            yield value
-            del value
-    finally:
-        stop.set()
-        with contextlib.suppress(queues.Empty):
-            handoff.get_nowait()
-        if not sys.is_finalizing():  # at shutdown a daemon thread may never run again
-            thread.join()
+        snapshot.keep_current(self._parts, entries, before)

@@ -38,7 +38,7 @@ def decay_job(rule: DecayRule, at: datetime, actor: str) -> DecayJob:
 
 
 @dataclass(frozen=True, slots=True)
-class Decay:
+class EntryDecay:
     """One entry's decay in a run: the stored row before, the points taken (nominal), the
     MMR after (never below the floor)."""
 
@@ -49,7 +49,7 @@ class Decay:
 
 def plan(
     rule: DecayRule, candidates: Iterable[Entry], taken: Mapping[Key, int], at: datetime
-) -> list[Decay]:
+) -> list[EntryDecay]:
     """What a run at ``at`` takes from each candidate, given the points decay events since
     its last game already took (``taken``). Entries at or below the floor are skipped."""
     out = []
@@ -58,8 +58,8 @@ def plan(
             continue
         due = rule.owed(entry.last_played, at) - taken.get(entry.key, 0)
         if due > 0:
-            out.append(Decay(entry, due, decayed(entry.mmr, due, rule.floor)))
+            out.append(EntryDecay(entry, due, decayed(entry.mmr, due, rule.floor)))
     return out
 
 
-__all__ = ["Decay", "decay_job", "plan", "rule_of"]
+__all__ = ["EntryDecay", "decay_job", "plan", "rule_of"]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from ladder_cli.domain.decay import Decay, plan, rule_of
+from ladder_cli.domain.decay import EntryDecay, plan, rule_of
 from ladder_cli.domain.events import DECAY
 from ladder_cli.domain.model import DecayJob, Entry, Key, QueuedJob
 from ladder_cli.stores import sql
@@ -43,7 +43,7 @@ CHANGES_OF_JOB: Final = (
 )
 
 
-def _owed(store: Dialect, cur: Any, rule: DecayRule, at: datetime, lock: str) -> list[Decay]:
+def _owed(store: Dialect, cur: Any, rule: DecayRule, at: datetime, lock: str) -> list[EntryDecay]:
     params = (store.ts(rule.cutoff(at)), rule.floor)
     cur.execute(store.q(CANDIDATES) + lock, params)
     candidates = [store.entry(row) for row in cur.fetchall()]
@@ -54,7 +54,7 @@ def _owed(store: Dialect, cur: Any, rule: DecayRule, at: datetime, lock: str) ->
     return plan(rule, candidates, taken, at)
 
 
-def preview(store: Dialect, rule: DecayRule, at: datetime) -> list[Decay]:
+def preview(store: Dialect, rule: DecayRule, at: datetime) -> list[EntryDecay]:
     """What a decay run at ``at`` would take, read without writing."""
     with store.read_cursor() as cur:
         return _owed(store, cur, rule, at, "")
@@ -75,7 +75,7 @@ def apply_decay(store: Dialect, queue_id: str, queued: QueuedJob) -> BatchResult
 
 
 def _write(
-    store: Dialect, cur: Any, queue_id: str, queued: QueuedJob, job: DecayJob, owed: list[Decay]
+    store: Dialect, cur: Any, queue_id: str, queued: QueuedJob, job: DecayJob, owed: list[EntryDecay]
 ) -> dict[Key, Entry]:
     q, ts = store.q, store.ts
     cur.executemany(q(SET_MMR), [(d.mmr_after, *d.entry.key) for d in owed])
