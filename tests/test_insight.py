@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from ladder_cli.domain.stats import wilson
-from ladder_cli.rendering import sparkline
+from ladder_cli.render.charts import sparkline
 from tests.helpers import Run, elo, invoke, query
 
 RACES = ("bw_terran", "bw_zerg", "bw_protoss", "sc2_terran", "sc2_zerg", "sc2_protoss")

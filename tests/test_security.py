@@ -513,14 +513,14 @@ def test_debug_tracebacks_are_scrubbed(
 ) -> None:
     """An unexpected error whose message quotes the URL: --debug shows the traceback, but
     with the password masked; without --debug it is one scrubbed line."""
-    from ladder_cli import cli as cli_module
+    from ladder_cli.cli import session as cli_module
 
     url = f"postgresql://ladder:{PASSWORD}@127.0.0.1:1/ladder"
 
     def explode() -> Any:
         raise RuntimeError(f"could not use {url} (password {PASSWORD})")
 
-    monkeypatch.setattr(cli_module, "_ladder", explode)
+    monkeypatch.setattr(cli_module, "open_ladder", explode)
     r = invoke(capsys, ["--db", url, "--debug", "leaderboard"])
     assert r.code == 1
     assert "Traceback" in r.err and "RuntimeError" in r.err

@@ -75,7 +75,12 @@ def apply_decay(store: Dialect, queue_id: str, queued: QueuedJob) -> BatchResult
 
 
 def _write(
-    store: Dialect, cur: Any, queue_id: str, queued: QueuedJob, job: DecayJob, owed: list[EntryDecay]
+    store: Dialect,
+    cur: Any,
+    queue_id: str,
+    queued: QueuedJob,
+    job: DecayJob,
+    owed: list[EntryDecay],
 ) -> dict[Key, Entry]:
     q, ts = store.q, store.ts
     cur.executemany(q(SET_MMR), [(d.mmr_after, *d.entry.key) for d in owed])

@@ -1,8 +1,9 @@
-"""Everything the tool prints: Rich tables on a terminal, plain text, JSON and CSV.
+"""What each command prints: its tables and lines on a terminal, and its rows as JSON or
+CSV (``--format``).
 
-User data (player names) is always wrapped in :class:`rich.text.Text`, which Rich never
-parses as markup, after control characters are made visible (``\\x1b`` instead of an
-escape sequence the terminal would obey). Names are shown literally, never interpreted.
+Names are shown literally (:func:`~ladder_cli.render.console.literal`); tables fit the
+terminal they are printed on (:mod:`ladder_cli.render.fit`); closed seasons' tables are
+:mod:`ladder_cli.render.seasons`.
 """
 
 from __future__ import annotations
@@ -10,104 +11,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import sys
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any
 
-from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
 from ladder_cli.domain.model import AppliedMatch, format_timestamp
 from ladder_cli.domain.stats import BIN, HeadToHead, LadderStats, Preview, Trend, player_side
-from ladder_cli.fit import Col, FitTable
-from ladder_cli.util.terminal import escape_unencodable, unicode_output
-
-
-def visible(text: str) -> str:
-    """``text`` with control and bidi-override characters written as escapes, and so is
-    any character the output's encoding cannot show (see :mod:`ladder_cli.util.terminal`)."""
-    if text.isprintable():
-        return escape_unencodable(text)
-    out = []
-    for ch in text:
-        if ch.isprintable() or ch == " ":
-            out.append(ch)
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-        else:
-            out.append(ch)
-    return escape_unencodable("".join(out))
-
-
-def literal(text: str) -> Text:
-    return Text(visible(text))
-
-
-def fancy(stream: TextIO) -> bool:
-    """Colour and boxes only on a terminal, and never with NO_COLOR set."""
-    return stream.isatty() and "NO_COLOR" not in os.environ
-
-
-def console(stream: TextIO | None = None) -> Console:
-    """Rich on a terminal; plain text otherwise. Piped output is never cut to a width;
-    with NO_COLOR on a terminal, tables are plain but still fit the window."""
-    stream = stream or sys.stdout
-    if fancy(stream):
-        return Console(file=stream, highlight=False)
-    return Console(
-        file=stream,
-        color_system=None,
-        highlight=False,
-        width=None if stream.isatty() else 10_000,
-        no_color=True,
-        emoji=False,
-        soft_wrap=True,
-    )
-
-
-def error_console() -> Console:
-    return Console(
-        file=sys.stderr,
-        highlight=False,
-        soft_wrap=True,
-        color_system="auto" if fancy(sys.stderr) else None,
-    )
-
-
-def table(columns: Sequence[tuple[str, str]], *, title: str | None = None) -> Table:
-    """A table that is boxed on a terminal; the console decides colour."""
-    plain = not fancy(sys.stdout)
-    t = Table(
-        title=None if plain else title,
-        box=None if plain else _box(),
-        show_edge=not plain,
-        pad_edge=not plain,
-        header_style="" if plain else "bold",
-        collapse_padding=plain,
-    )
-    for name, justify in columns:
-        t.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    return t
-
-
-def _box() -> Any:
-    from rich import box
-
-    return box.SIMPLE_HEAD
-
-
-def arrow() -> str:
-    """``→``, or ``->`` where the output cannot show it (so tables keep their widths)."""
-    return "→" if unicode_output() else "->"
-
-
-def iso(value: datetime | None) -> str:
-    return format_timestamp(value) or ""
+from ladder_cli.render.charts import Bars, sparkline
+from ladder_cli.render.console import RANK_STYLES, arrow, literal, table, visible
+from ladder_cli.render.fit import Col, FitTable
+from ladder_cli.util.terminal import unicode_output
 
 
 def to_json(value: Any) -> str:
@@ -147,18 +63,6 @@ def wld(row: Mapping[str, Any]) -> str:
     if any(c < 0 for c in counts):
         return " / ".join(map(str, counts))
     return "-".join(map(str, counts))
-
-
-RANK_STYLES = {
-    "S": "bold magenta",
-    "A": "bold red",
-    "B": "yellow",
-    "C": "green",
-    "D": "cyan",
-    "E": "blue",
-    "F": "dim",
-    "U": "dim",
-}
 
 
 def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str | Text) -> FitTable:
@@ -351,20 +255,6 @@ def differences_table(rows: Sequence[Mapping[str, Any]]) -> Table:
     return t
 
 
-SPARKS = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(values: Sequence[int]) -> str:
-    """``values`` as block characters, lowest to highest (flat when they are all equal)."""
-    if not values:
-        return ""
-    low, high = min(values), max(values)
-    if high == low:
-        return SPARKS[len(SPARKS) // 2 - 1] * len(values)
-    top = len(SPARKS) - 1
-    return "".join(SPARKS[round((v - low) * top / (high - low))] for v in values)
-
-
 def streak(trend: Trend) -> Text:
     if trend.streak_outcome is None:
         return Text("-")
@@ -412,38 +302,6 @@ def profile_races_table(
 
 
 # -- ladder statistics and head-to-head ---------------------------------------------------
-
-
-@dataclass
-class Bars:
-    """Labelled horizontal bars scaled to the console's width (``#`` when plain)."""
-
-    rows: list[tuple[str, int, str]]
-    title: str | None = None
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        plain = console.no_color or not console.is_terminal
-        if self.title:
-            yield Text(self.title, style="" if plain else "bold")
-        if not self.rows:
-            return
-        label_w = max(len(label) for label, _, _ in self.rows)
-        count_w = max(len(f"{count}") for _, count, _ in self.rows)
-        note_w = max(len(note) for _, _, note in self.rows)
-        # Piped, the console is as wide as a line can be: draw for a standard terminal.
-        width = options.max_width if console.is_terminal else min(options.max_width, 80)
-        room = min(width, 200) - label_w - count_w - note_w - 4
-        bar_w = max(room, 4)
-        top = max(count for _, count, _ in self.rows) or 1
-        char = "#" if plain else "█"
-        for label, count, note in self.rows:
-            bar = char * (max(1, round(count * bar_w / top)) if count else 0)
-            yield Text.assemble(
-                f"{label:<{label_w}} ",
-                (f"{bar:<{bar_w}}", "" if plain else "cyan"),
-                f" {count:>{count_w}}",
-                (f" {note}" if note else "", "" if plain else "bold"),
-            )
 
 
 def pct(value: float) -> str:
@@ -611,75 +469,3 @@ def preview_lines(preview: Preview) -> list[Text]:
 
 
 # -- seasons ---------------------------------------------------------------------------
-
-
-def season_list_table(rows: Sequence[Mapping[str, Any]]) -> FitTable:
-    """Closed seasons, newest first."""
-    t = FitTable(
-        [
-            Col("Season", "name"),
-            Col("Closed", "time"),
-            Col("Entries", "number", "right"),
-            Col("Matches", "number", "right"),
-            Col("Soft reset", "number", "right", narrow="F"),
-        ],
-        title="Seasons",
-    )
-    for r in rows:
-        t.add_row(
-            literal(str(r["name"])),
-            r["closed_at"],
-            f"{r['entries']:,}",
-            f"{r['matches']:,}",
-            f"{r['soft_reset']:g}",
-        )
-    return t
-
-
-def champions_table(rows: Sequence[Mapping[str, Any]], *, title: str | Text) -> FitTable:
-    """Each race's first place: the champions a season close crowns."""
-    t = FitTable(
-        [
-            Col("Race", "race"),
-            Col("Champion", "name"),
-            Col("Rank", "text", "center"),
-            Col("MMR", "number", "right"),
-        ],
-        title=title,
-    )
-    for r in rows:
-        t.add_row(
-            r["race"],
-            literal(str(r["player_name"])),
-            Text(r["rank"], style=RANK_STYLES.get(r["rank"], "")),
-            str(r["mmr"]),
-        )
-    return t
-
-
-def profile_seasons_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> FitTable:
-    """A player's final standing in each closed season (``#``: the season's leaderboard
-    position; ``Race #``: within the race)."""
-    t = FitTable(
-        [
-            Col("Season", "name"),
-            Col("Race", "race"),
-            Col("#", "number", "right"),
-            Col("Race #", "number", "right", narrow="R#"),
-            Col("Rank", "text", "center"),
-            Col("MMR", "number", "right"),
-            Col("W-L-D", "number", "right"),
-        ],
-        title=title,
-    )
-    for r in rows:
-        t.add_row(
-            literal(str(r["name"])),
-            r["race"],
-            "" if r["position"] is None else str(r["position"]),
-            "" if r["race_position"] is None else str(r["race_position"]),
-            Text(r["rank"], style=RANK_STYLES.get(r["rank"], "")),
-            str(r["mmr"]),
-            f"{r['won']}-{r['lost']}-{r['drawn']}",
-        )
-    return t
