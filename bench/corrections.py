@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import data
-from bench.run import (
+from bench.harness import (
     Cluster,
     Result,
     ladder_argv,

@@ -57,9 +57,7 @@ def _write_changes(store: Dialect, cur: Any, done: Plan) -> dict[Key, Entry]:
     bulk there, as the flush writes, when there are many)."""
     written: dict[Key, Entry] = {}
     if store.bulk_corrections and len(done.changes) >= BULK_ENTRIES:
-        from ladder_cli.stores.postgres.bulk import write_entry_changes
-
-        for stored in write_entry_changes(cur, list(done.changes.values())):
+        for stored in store.bulk_entry_changes(cur, list(done.changes.values())):
             written[stored.key] = done.changes[stored.key].applied_to(stored)
         return written
     lock = store.lock_rows
@@ -92,9 +90,7 @@ def rewrite(store: Dialect, cur: Any, chunk: list[Rewrite]) -> None:
     events = [(r.mmr_before, r.mmr_after, r.event_id) for r in chunk if isinstance(r, EventRewrite)]
     if matches:
         if store.bulk_corrections and len(matches) >= BULK_ENTRIES:
-            from ladder_cli.stores.postgres.bulk import rewrite_matches
-
-            rewrite_matches(cur, matches)
+            store.bulk_rewrite_matches(cur, matches)
         else:
             cur.executemany(store.q(sql.REWRITE_MATCH), matches)
     if events:

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ladder_cli.domain.corrections import EntryChange
 from ladder_cli.domain.model import Entry
 from ladder_cli.domain.rules import Rules
 from ladder_cli.stores import sql
@@ -30,7 +31,8 @@ class DialectBase(Dialect, ABC):
     #: What a read of rows about to be updated adds to lock them (a server's FOR UPDATE;
     #: SQLite's write transaction locks the whole database already).
     lock_rows: ClassVar[str] = ""
-    #: Whether a correction's many rows go in bulk (:mod:`ladder_cli.stores.postgres.bulk`).
+    #: Whether a correction's many rows can go in bulk (a dialect that says so overrides
+    #: :meth:`bulk_entry_changes` and :meth:`bulk_rewrite_matches`).
     bulk_corrections: ClassVar[bool] = False
 
     #: Where the data lives, for messages and queue targets; never holds a password.
@@ -123,6 +125,14 @@ class DialectBase(Dialect, ABC):
         """Inside the schema transaction: bring tables of the first builds up to date."""
         for table in self._old_job_key_tables(cur):
             cur.execute(sql.RENAME_OLD_JOB_KEY.format(table=table))
+
+    def bulk_entry_changes(self, cur: Any, changes: Sequence[EntryChange]) -> list[Entry]:
+        raise NotImplementedError(f"{type(self).__name__} writes no corrections in bulk")
+
+    def bulk_rewrite_matches(
+        self, cur: Any, rows: Sequence[tuple[int, int, int, int, int]]
+    ) -> None:
+        raise NotImplementedError(f"{type(self).__name__} writes no corrections in bulk")
 
     def q(self, statement: str) -> str:
         """A shared statement in this driver's placeholder style."""

@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
+from ladder_cli.domain.corrections import EntryChange
 from ladder_cli.domain.model import AppliedMatch, Entry, Key
 from ladder_cli.domain.rules import Rules
+
+PairRow = tuple[int, int, int, int, int]
+"""A match log row a correction rewrites: P1's MMR before and after, P2's, the match id."""
 
 
 class JobRejected(Exception):
@@ -47,8 +51,8 @@ class Dialect(Protocol):
     #: What a read of rows about to be updated adds to lock them (a server's FOR UPDATE;
     #: SQLite's write transaction locks the whole database already).
     lock_rows: ClassVar[str]
-    #: Whether a correction's many rows go in bulk
-    #: (:mod:`ladder_cli.stores.postgres.bulk`).
+    #: Whether a correction's many rows can go in bulk (:meth:`bulk_entry_changes`,
+    #: :meth:`bulk_rewrite_matches`).
     bulk_corrections: ClassVar[bool]
 
     def write_transaction(self) -> AbstractContextManager[Any]:
@@ -95,10 +99,22 @@ class Dialect(Protocol):
         """Every row of these players, in key order."""
         ...
 
+    def bulk_entry_changes(self, cur: Any, changes: Sequence[EntryChange]) -> list[Entry]:
+        """A correction's entry changes written at once, as the flush writes its rows;
+        the stored rows as they were before (where ``bulk_corrections``)."""
+        ...
+
+    def bulk_rewrite_matches(
+        self, cur: Any, rows: Sequence[tuple[int, int, int, int, int]]
+    ) -> None:
+        """A correction's rewritten match log pairs (before/after, match id) written at
+        once (where ``bulk_corrections``)."""
+        ...
+
     def forget(self) -> None:
         """Drop the rows a store keeps between batches: a job applied in a transaction of
         its own (a correction, a decay, a season close) can change any of them."""
         ...
 
 
-__all__ = ["BatchResult", "Dialect", "JobRejected"]
+__all__ = ["BatchResult", "Dialect", "JobRejected", "PairRow"]

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import psycopg
 from psycopg import errors as pgerrors
 
+from ladder_cli.domain.corrections import EntryChange
 from ladder_cli.domain.model import AppliedMatch, Entry
 from ladder_cli.stores import sql
 from ladder_cli.stores.base import Store
 from ladder_cli.stores.interface import JobRejected
-from ladder_cli.stores.postgres import copy, rows, schema
+from ladder_cli.stores.postgres import bulk, copy, rows, schema
 from ladder_cli.stores.postgres.arrow import ArrowReader
 from ladder_cli.util.errors import BadInput, DatabaseUnavailable, LadderError
 from ladder_cli.util.urls import mask_url
@@ -356,6 +357,16 @@ class PostgresStore(Store):
 
     def frame_aside(self) -> pl.DataFrame | None:
         return self._adbc.entries()
+
+    # -- a correction's many rows -------------------------------------------------------
+
+    def bulk_entry_changes(self, cur: Any, changes: Sequence[EntryChange]) -> list[Entry]:
+        return bulk.write_entry_changes(cur, changes)
+
+    def bulk_rewrite_matches(
+        self, cur: Any, rows: Sequence[tuple[int, int, int, int, int]]
+    ) -> None:
+        bulk.rewrite_matches(cur, rows)
 
     def close(self) -> None:
         self._adbc.close()
