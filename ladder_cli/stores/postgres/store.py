@@ -1,9 +1,9 @@
 """The PostgreSQL store, through psycopg 3: the existing ladder's database.
 
 Imported only when a PostgreSQL URL is configured, so the embedded path never pays for
-psycopg. Errors are sorted into three kinds, because they call for different actions:
-the server is unreachable (queue and retry later), the URL is wrong (fix the config),
-or the data was refused (isolate the job).
+psycopg. Its errors are sorted by :mod:`ladder_cli.stores.postgres.errors`; its bulk
+writes, locked reads, bulk corrections and server-side ranks are the package's other
+modules.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from ladder_cli.domain.corrections import EntryChange
 from ladder_cli.domain.model import AppliedMatch, Entry
 from ladder_cli.stores import sql
 from ladder_cli.stores.base import Store
-from ladder_cli.stores.interface import JobRejected
-from ladder_cli.stores.postgres import bulk, copy, rows, schema
+from ladder_cli.stores.postgres import bulk, copy, errors, rows, schema
 from ladder_cli.stores.postgres.arrow import ArrowReader
-from ladder_cli.util.errors import BadInput, DatabaseUnavailable, LadderError
+from ladder_cli.util.errors import LadderError
 from ladder_cli.util.urls import mask_url
 
 if TYPE_CHECKING:
@@ -37,38 +36,6 @@ if TYPE_CHECKING:
 # An arbitrary constant: the key of the transaction-level advisory lock that serialises
 # ladder flushers, so match ids increase in the order matches were applied.
 ADVISORY_LOCK_KEY = 0x1ADDE5
-
-
-# libpq's words, in a failed connection's text, for what only a corrected URL or setup
-# fixes: bad credentials, no such database or user, a host name that does not resolve, an
-# option value it does not accept; no password for the role (none in the URL, ~/.pgpass,
-# PGPASSFILE or the service file), no pg_hba.conf entry for the connection, or a TLS
-# certificate the URL does not trust (or TLS the server does not offer).
-_WRONG_URL_MESSAGES = (
-    "password authentication failed",
-    "does not exist",
-    "could not translate host name",
-    "name or service not known",
-    "invalid ",
-    "no password supplied",
-    "no pg_hba.conf entry",
-    "certificate verify failed",
-    "does not match host name",
-    "server does not support ssl",
-    "root certificate file",
-)
-
-
-def _says_wrong_url(message: str) -> bool:
-    lowered = message.lower()
-    return any(words in lowered for words in _WRONG_URL_MESSAGES) or (
-        "missing" in lowered and "=" in lowered
-    )
-
-
-# SQLSTATE classes that mean "this data can never be written": data exceptions,
-# integrity constraint violations, and errors raised by triggers.
-_REJECTED_CLASSES = ("22", "23", "P0")
 
 
 class PostgresStore(Store):
@@ -147,42 +114,13 @@ class PostgresStore(Store):
             raise self._classify_connect(exc) from None
         return self._conn
 
-    def _scrub(self, text: str) -> str:
-        from ladder_cli.util.urls import scrub
-
-        return " ".join(scrub(text, self.url).split())
-
     def _classify_connect(self, exc: psycopg.Error) -> LadderError:
-        """A wrong URL (BadInput: no retry can succeed) or an outage (queue and retry).
-
-        By exception type and SQLSTATE where the driver gives them: a URL libpq cannot
-        parse is a ProgrammingError raised before any network traffic; class 28 (bad
-        credentials) and 3D000 (no such database) are the server's word. A connection
-        that fails while starting up carries no SQLSTATE in psycopg, only libpq's text,
-        so for those alone the message is read (:data:`_WRONG_URL_MESSAGES`).
-        """
-        message = self._scrub(str(exc))
-        state = exc.sqlstate or ""
-        if (
-            isinstance(exc, psycopg.ProgrammingError)
-            or state.startswith("28")
-            or state == "3D000"
-            or (not state and _says_wrong_url(message))
-        ):
-            return BadInput(f"cannot connect to {self.target}: {message}: check the URL")
-        return DatabaseUnavailable(f"cannot reach {self.target}: {message}")
+        return errors.connect_error(exc, self.url, self.target)
 
     def _classify(self, exc: psycopg.Error) -> Exception:
-        state = exc.sqlstate or ""
-        message = self._scrub(str(exc))
-        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError) and not (
-            state.startswith(_REJECTED_CLASSES)
-        ):
+        if errors.connection_lost(exc):
             self._drop()
-            return DatabaseUnavailable(f"lost the connection to {self.target}: {message}")
-        if state.startswith(_REJECTED_CLASSES):
-            return JobRejected(message)
-        return LadderError(f"{self.target}: {message}")
+        return errors.error(exc, self.url, self.target)
 
     def _drop(self) -> None:
         if self._conn is not None:
