@@ -328,7 +328,7 @@ class AppliedMatch:
     """A match as the log keeps it: both sides' MMR before and after.
 
     Not frozen: the flush makes one per match, and a frozen dataclass sets each field
-    through ``object.__setattr__``, several times slower (docs/benchmarks.md).
+    through ``object.__setattr__``, which is slower (docs/benchmarks.md has the figures).
     """
 
     match_id: int | None

@@ -36,7 +36,8 @@ LEADERBOARD_COLUMNS: Final = [
 ]
 
 
-# Sorting with ``nulls_last`` is three times slower in Polars than a plain descending sort;
+# Sorting with ``nulls_last`` is slower in Polars than a plain descending sort
+# (docs/benchmarks.md has the figures);
 # descending with nulls last is the same order as nulls replaced by a value below any
 # real one (ids are never null in a frame; last_played is null for unplayed entries).
 _LOWEST = -(2**63) + 1
@@ -236,8 +237,8 @@ def leaderboard_in_order(
 
     Nothing is sorted, and only a few columns are read whole: which rows the page holds
     is found from the eligibility and filter columns, then only the rows from the page's
-    first to its last are read. On a million entries kept as an Arrow file that is a few
-    milliseconds, not a full load.
+    first to its last are read: from an Arrow file, a small part of a full load
+    (docs/benchmarks.md has the figures).
     """
     rules = rules.with_activity(activity_days)
     eligible = _eligible(rules.activity_days, now)

@@ -152,8 +152,8 @@ class Ratings:
 
     def _apply_match(self, job: MatchJob, seq: int | None, job_id: int | None = None) -> None:
         # The flush's innermost loop (a million times for a large import): both sides are
-        # written out rather than looped over, which is measurably faster
-        # (docs/benchmarks.md).
+        # written out rather than looped over, which is faster (docs/benchmarks.md has the
+        # figures).
         p1, race1, p2, race2, result = job.p1_uid, job.p1_race, job.p2_uid, job.p2_race, job.result
         if p1 == p2:
             raise PoisonJob(f"P1 and P2 are the same player ({p1})")

@@ -56,8 +56,8 @@ def _new_job_ids() -> Iterator[int]:
     """The job ids of one append: a random start, then consecutive.
 
     Consecutive, so that the ledger (keyed by queue and job id) takes a large import in
-    key order instead of at random places: a million ledger rows went into SQLite in 1.2 s
-    instead of 3.4 s. Two appends' ranges overlap with probability about
+    key order instead of at random places, which is much cheaper (docs/benchmarks.md has
+    the figures). Two appends' ranges overlap with probability about
     ``(n1 + n2 - 1) / 2**63`` (for single jobs, the same as ids drawn one by one); the
     start leaves room for 2**40 jobs before the largest bigint.
     """

@@ -35,7 +35,7 @@ CACHE_KIB: Final = 64 * 1024
 # ladder_events, ladder_audit).
 _SCHEMA_VERSION: Final = 3
 
-# Players whose rows a flush keeps between batches (about 300 bytes a row).
+# Players whose rows a flush keeps between batches (a bound on its memory).
 ROWS_KEPT: Final = 500_000
 
 # Part of the frame cache's key: a cache written by a version that stored another row
@@ -256,9 +256,10 @@ class SqliteStore(Store):
         """All of ``mmrs_1v1`` in rank order; from a cached Arrow file while the database
         is unchanged.
 
-        Reading a million rows through Python objects takes seconds; the cache (beside the
-        database, keyed by the state of its files) makes every later read a file read,
-        and being in rank order lets :meth:`ranked_scan` serve a leaderboard page from it.
+        Reading every row through Python objects is slow on a large ladder; the cache
+        (beside the database, keyed by the state of its files) makes every later read a
+        file read, and being in rank order lets :meth:`ranked_scan` serve a leaderboard
+        page from it.
         """
         import polars as pl
 

@@ -22,9 +22,9 @@ from ladder_cli.util.urls import mask_url, url_secrets
 
 APP: Final = "ladder"
 # Jobs per flush transaction. On a server a batch holds its rows locked against the other
-# ladder's writers and its size barely moves throughput past 20,000. SQLite rewrites every
-# row a batch touches, so fewer, larger batches write less; memory, not speed, stops it
-# at 200,000 (figures in docs/benchmarks.md).
+# ladder's writers, and larger batches barely move throughput. SQLite rewrites every row a
+# batch touches, so fewer, larger batches write less; memory, not speed, sets its size
+# (docs/benchmarks.md has the measurements behind both).
 DEFAULT_BATCH_SIZE: Final = 20_000
 DEFAULT_EMBEDDED_BATCH_SIZE: Final = 200_000
 

@@ -17,7 +17,7 @@ def without_gc(method: Callable[_P, _T]) -> Callable[_P, _T]:
 
     A batch allocates a few objects per job and row, none of them in reference cycles;
     with the collector on, its full passes over a heap that grows with the batch take a
-    large share of the flush's CPU time (docs/benchmarks.md has the measurements).
+    large share of the flush's CPU time (docs/benchmarks.md has the measurement).
     """
 
     @functools.wraps(method)

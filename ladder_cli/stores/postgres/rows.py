@@ -28,8 +28,8 @@ _M_COLUMNS = tables.sql_list(tables.ENTRY_READ, prefix="m.")
 
 
 # The rows of a batch's keys, locked in key order, through the (discord_uid, race) index:
-# 20,000 matches of the benchmark touch 35,514 rows, where all of their players' rows are
-# 65,692; the rows not read are neither locked nor decoded.
+# a batch touches about half of its players' rows (docs/benchmarks.md), and the rows not
+# read are neither locked nor decoded.
 _LOCK_KEYS = (
     f"SELECT {_M_COLUMNS} FROM {_KEYS} JOIN mmrs_1v1 m "
     "ON m.discord_uid = k.uid AND m.race = k.race ORDER BY m.discord_uid, m.race FOR UPDATE OF m"

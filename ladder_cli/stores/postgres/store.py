@@ -186,10 +186,10 @@ class PostgresStore(Store):
     ) -> None:
         """The batch's writes: COPY, then one atomic upsert per kind from a temp table.
 
-        Measured (see docs/benchmarks.md): for more than a few rows, COPY into a temporary
-        table and one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` beats executemany
-        in pipeline mode several times over; for a handful of rows the temporary table's
-        catalog work costs more than it saves, so small batches keep executemany.
+        For more than a few rows, COPY into a temporary table and one ``INSERT ... SELECT
+        ... ON CONFLICT DO UPDATE`` beats executemany in pipeline mode; for a handful of
+        rows the temporary table's catalog work costs more than it saves, so small batches
+        keep executemany (docs/benchmarks.md measures both).
         """
         if self.write_method == "executemany" or (
             self.write_method == "auto" and len(ratings.changes) < copy.COPY_THRESHOLD
