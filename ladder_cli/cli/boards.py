@@ -157,8 +157,8 @@ def history(
 ) -> None:
     """The match log, newest first."""
     # Deferred: loaded by the command, not by --version or --help.
+    from ladder_cli.domain.tables import MATCH_SHOWN
     from ladder_cli.render import views
-    from ladder_cli.stores.sql import MATCH_COLUMNS
 
     with session.open_ladder() as ladder:
         matches = ladder.history(player, limit=limit or None, include_voided=include_voided)
@@ -166,7 +166,7 @@ def history(
         if fmt is TableJsonCsv.json:
             raw(views.to_json(rows))
         elif fmt is TableJsonCsv.csv:
-            raw(views.to_csv(rows, [c.strip() for c in MATCH_COLUMNS.split(",")]))
+            raw(views.to_csv(rows, list(MATCH_SHOWN)))
         elif not matches:
             out("no matches")
         else:
