@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from ladder_cli.cli.options import TableJson
 from ladder_cli.cli.output import notes, out, plural, progress_bar, raw, report_write, writing
 from ladder_cli.util import failpoints
 from ladder_cli.util.errors import BadInput
+
+if TYPE_CHECKING:
+    from ladder_cli.core.ladder import Ladder
 
 
 def record(
@@ -106,6 +109,7 @@ def record(
             (p1, race1, p2, race2), draw=draw, at=when, names=(p1_name, p2_name), fmt=fmt
         )
         return
+    ladder: Ladder
     with writing(lambda n: "the match") as ladder:
         outcome = ladder.record(
             p1,
