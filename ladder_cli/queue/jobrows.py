@@ -17,6 +17,7 @@ from ladder_cli.domain.model import (
     DecayJob,
     Job,
     MatchJob,
+    QueuedJob,
     ResetJob,
     SeasonJob,
 )
@@ -188,6 +189,18 @@ def decode_audit(text: object) -> AuditJob | None:
 # as collision-free as one urandom call per job.
 def checksum(row: Sequence[object]) -> int:
     return zlib.crc32(repr(tuple(row)).encode())
+
+
+#: What reading a damaged row back raises (:func:`read_back`).
+DAMAGED = (ValueError, TypeError, OverflowError, OSError)
+
+
+def read_back(seq: int, job_id: int, row: Row, crc: int, audit: object) -> QueuedJob:
+    """A stored job as it was queued; one of :data:`DAMAGED` where the row fails its
+    checksum (torn or edited) or cannot be a job."""
+    if checksum((job_id, *row)) != crc:
+        raise ValueError("checksum mismatch (torn or edited row)")
+    return QueuedJob(seq, decode(row), job_id, decode_audit(audit))
 
 
 def in_stored_form(job: Job) -> bool:

@@ -14,7 +14,7 @@ from typing import cast
 
 from ladder_cli.domain.model import QueuedJob
 from ladder_cli.queue.file import QueueFile
-from ladder_cli.queue.jobrows import COLUMNS, Row, checksum, decode, decode_audit
+from ladder_cli.queue.jobrows import COLUMNS, DAMAGED, Row, read_back
 
 
 class RetainedJobs:
@@ -71,12 +71,9 @@ class RetainedJobs:
             last = rows[-1][0]
             batch = []
             for _, seq, job_id, *fields, crc, audit in rows:
-                row = cast(Row, tuple(fields))
                 try:
-                    if checksum((job_id, *row)) != crc:
-                        raise ValueError("checksum mismatch (torn or edited row)")
-                    batch.append(QueuedJob(seq, decode(row), job_id, decode_audit(audit)))
-                except (ValueError, TypeError, OverflowError, OSError) as exc:
+                    batch.append(read_back(seq, job_id, cast(Row, tuple(fields)), crc, audit))
+                except DAMAGED as exc:
                     if corrupt is not None:
                         corrupt.append((seq, f"corrupt retained row: {exc}"))
             if batch:

@@ -30,12 +30,12 @@ from ladder_cli.domain.model import (
 from ladder_cli.queue.file import QueueFile
 from ladder_cli.queue.jobrows import (
     COLUMNS,
+    DAMAGED,
     Row,
     checksum,
-    decode,
-    decode_audit,
     encode,
     encode_audit,
+    read_back,
 )
 from ladder_cli.queue.listing import JobInfo, JobListing, QueueStatus
 from ladder_cli.queue.retention import RetainedJobs
@@ -180,12 +180,9 @@ class WriteQueue:
             last = rows[-1][0]
             batch, corrupt = [], []
             for seq, job_id, *fields, crc, audit in rows:
-                row = cast(Row, tuple(fields))
                 try:
-                    if checksum((job_id, *row)) != crc:
-                        raise ValueError("checksum mismatch (torn or edited row)")
-                    batch.append(QueuedJob(seq, decode(row), job_id, decode_audit(audit)))
-                except (ValueError, TypeError, OverflowError, OSError) as exc:
+                    batch.append(read_back(seq, job_id, cast(Row, tuple(fields)), crc, audit))
+                except DAMAGED as exc:
                     corrupt.append((seq, f"corrupt queue row: {exc}"))
             del rows  # not held while the next batch is read
             if corrupt:
