@@ -206,7 +206,8 @@ class Elo:
         self.rows: Ints = np.arange(n, dtype=np.int64) * 3 * width
         self.counts: Ints = np.zeros(n * 3 * width, dtype=np.int64)
 
-    def _round(self, value: Floats) -> Ints:
+    def round(self, value: Floats) -> Ints:
+        """MMRs as each candidate rounds them (columns of ``value``)."""
         out = np.floor(value + 0.5)
         if self.half_even.size:
             out[:, self.half_even] = np.rint(value[:, self.half_even])
@@ -220,8 +221,8 @@ class Elo:
             np.add.at(self.counts, cell.ravel(), 1)
         elif scored.any():
             np.add.at(self.counts, cell[scored].ravel(), 1)
-        self.mmr[a] = self._round(m1 + self.x1.ravel()[cell])
-        self.mmr[b] = self._round(m2 + self.x2.ravel()[cell])
+        self.mmr[a] = self.round(m1 + self.x1.ravel()[cell])
+        self.mmr[b] = self.round(m2 + self.x2.ravel()[cell])
 
     def events(self, ev: _Events) -> None:
         mmr = self.mmr
