@@ -16,6 +16,7 @@ one-pass engine: its weak case), for information.
 
 from __future__ import annotations
 
+import gc
 import statistics
 import time
 from collections.abc import Callable
@@ -40,6 +41,7 @@ def _log(players: int, n: int) -> list[LoggedMatch]:
 
 
 def _timed(work: Callable[..., object], *args: object) -> float:
+    gc.collect()
     start = time.perf_counter()
     work(*args)
     return time.perf_counter() - start
@@ -56,6 +58,8 @@ def evaluate_vs_replay(sizes: Sizes) -> list[Result]:
     results = []
     for players, matches, target in shapes:
         events = _log(players, matches)
+        gc.collect()
+        gc.freeze()  # the log lives throughout: keep the collector's passes off it
         chosen = default_candidates(STANDARD)
         log(f"evaluate: {matches:,} matches among {players:,} players, {len(chosen)} candidates, "
             f"{sizes.repeats} rounds + warm-up")  # fmt: skip
@@ -67,6 +71,8 @@ def evaluate_vs_replay(sizes: Sizes) -> list[Result]:
             if i:
                 replay.append(t_replay)
                 scored.append(t_eval)
+        del events
+        gc.unfreeze()
         ratios = sorted(e / r for e, r in zip(scored, replay, strict=True))
         mid = statistics.median(ratios)
         result = Result(
@@ -83,7 +89,8 @@ def evaluate_vs_replay(sizes: Sizes) -> list[Result]:
             f"{min(replay):.2f}-{max(replay):.2f} s (replay) and "
             f"{min(scored):.2f}-{max(scored):.2f} s (evaluate). Both take the same list of "
             "logged matches: `Replay.with_rules(standard).run` (what `verify` replays) and "
-            "`evaluate(log, default_candidates(standard))`, which reads the log once, puts "
+            "`evaluate(log, default_candidates(standard))` (a collection before each, the "
+            "log frozen out of the collector), which reads the log once, puts "
             "its events in waves that share no entry, and rates each wave for every "
             "candidate at once with numpy (exact Elo tables, vectorised Glicko-2)."
         )

@@ -21,6 +21,7 @@ from ladder_cli.domain.evaluation import (
     grid,
     score_one,
 )
+from ladder_cli.domain.glicko2 import Glicko2State
 from ladder_cli.domain.lockstep import Elo, Lockstep, score_all
 from ladder_cli.domain.metrics import Scores
 from ladder_cli.domain.raters import GLICKO2_RULES, Glicko2Rater, apply_event
@@ -140,12 +141,13 @@ def replay_scores(log: list[Event], rules: Rules, since: datetime | None = None)
     :class:`Replay` holds just before it."""
     replay, out = Replay.with_rules(rules), Scores()
     for event in log:
-        pair = replay.apply(event)
-        if isinstance(event, LoggedMatch) and event.state != VOIDED:
-            if since is None or event.played_at >= since:
-                b1, b2 = pair[0], pair[2]
-                p = 1 / (1 + 10 ** ((b2 - b1) / rules.scale))
-                out.add(p, 1.0 if event.result == 1 else 0.0 if event.result == 2 else 0.5)
+        if not isinstance(event, LoggedMatch):
+            replay.apply(event)
+            continue
+        b1, _, b2, _ = replay.match(event)
+        if event.state != VOIDED and (since is None or event.played_at >= since):
+            p = 1 / (1 + 10 ** ((b2 - b1) / rules.scale))
+            out.add(p, 1.0 if event.result == 1 else 0.0 if event.result == 2 else 0.5)
     return out
 
 
@@ -209,7 +211,7 @@ def test_one_pass_glicko2_states(seed: int) -> None:
     g = done.glicko
     assert g is not None
     rater = Glicko2Rater()
-    states: dict[Key, object] = {}
+    states: dict[Key, Glicko2State] = {}
     for event in log:
         if isinstance(event, LoggedMatch):
             if event.state == VOIDED:
@@ -217,15 +219,15 @@ def test_one_pass_glicko2_states(seed: int) -> None:
             s1 = states.get(event.key1, rater.start())
             s2 = states.get(event.key2, rater.start())
             result = 1.0 if event.result == 1 else 0.0 if event.result == 2 else 0.5
-            states[event.key1], states[event.key2] = rater.rate(s1, s2, result, event.played_at)  # type: ignore[arg-type]
+            states[event.key1], states[event.key2] = rater.rate(s1, s2, result, event.played_at)
         else:
             before = states.get(event.key, rater.start())
-            states[event.key] = apply_event(rater, before, event)  # type: ignore[arg-type]
+            states[event.key] = apply_event(rater, before, event)
     for key, state in states.items():
         row = done.waves.slots[key]
-        assert g.rating[row] == pytest.approx(state.rating, abs=1e-6)  # type: ignore[attr-defined]
-        assert g.rd[row] == pytest.approx(state.rd, abs=1e-6)  # type: ignore[attr-defined]
-        assert g.vol[row] == pytest.approx(state.volatility, abs=1e-9)  # type: ignore[attr-defined]
+        assert g.rating[row] == pytest.approx(state.rating, abs=1e-6)
+        assert g.rd[row] == pytest.approx(state.rd, abs=1e-6)
+        assert g.vol[row] == pytest.approx(state.volatility, abs=1e-9)
 
 
 def test_calibration_buckets_hold_every_game() -> None:
@@ -245,6 +247,8 @@ def test_since_scores_later_games_after_replaying_from_the_start() -> None:
     later = [m for m in matches if m.state != VOIDED and m.played_at >= since]
     scored = evaluate(log, candidates(STANDARD), since).results[0]
     assert scored.games == len(later)
+    naive = evaluate(log, candidates(STANDARD), since.replace(tzinfo=None)).results[0]
+    assert naive == scored  # a time without an offset is UTC
     want = replay_scores(log, STANDARD, since)
     assert scored.log_loss == pytest.approx(want.log_loss / want.games, rel=1e-12)
     # Replaying only the later part would predict from fresh ratings: not the same.

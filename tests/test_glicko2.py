@@ -114,9 +114,9 @@ def test_expected_score_formula() -> None:
     weight = 1 / math.sqrt(1 + 3 * phi**2 / math.pi**2)
     want = 1 / (1 + math.exp(-weight * (1700 - 1500) / 173.7178))
     assert glicko2.expected_score(p1, p2, at) == pytest.approx(want, rel=1e-12)
-    assert glicko2.expected_score(p1, p2, at) + glicko2.expected_score(
-        p2, p1, at
-    ) == pytest.approx(1.0)
+    assert glicko2.expected_score(p1, p2, at) + glicko2.expected_score(p2, p1, at) == pytest.approx(
+        1.0
+    )
 
 
 # -- the independent replay ---------------------------------------------------------------

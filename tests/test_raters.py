@@ -97,7 +97,7 @@ def test_glicko2_events() -> None:
 
 def test_rater_for_and_provisional() -> None:
     assert rater_for(STANDARD) == EloRater(STANDARD)
-    assert rater_for(EVOLADDER).rate(1500, 1500, 1.0, T0) == (1520, 1480)
+    assert rater_for(EVOLADDER) == EloRater(EVOLADDER)
     g = rater_for(GLICKO2_RULES)
     assert isinstance(g, Glicko2Rater)
     assert g.name == "glicko2"

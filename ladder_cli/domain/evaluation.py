@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, TypeVar
 
-from ladder_cli.domain.lockstep import score_all
+from ladder_cli.domain.lockstep import score_all, utc
 from ladder_cli.domain.metrics import BUCKETS, Scores
 from ladder_cli.domain.raters import (
     GLICKO2,
@@ -135,7 +135,7 @@ def result(candidate: Candidate, s: Scores) -> Result:
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """Every candidate's result, best (lowest log-loss) first, with the coin flip's."""
+    """Every candidate's result, best (lowest log-loss) first."""
 
     results: tuple[Result, ...]
 
@@ -200,7 +200,6 @@ def _replay_scores(rater: Rater[S], events: Iterable[Event], since: datetime | N
             k1, k2 = event.key1, event.key2
             s1 = states.get(k1, start)
             s2 = states.get(k2, start)
-            states[k1], states[k2] = s1, s2
             if event.state == VOIDED:
                 continue
             at, s = event.played_at, score(event.result)
@@ -215,6 +214,7 @@ def _replay_scores(rater: Rater[S], events: Iterable[Event], since: datetime | N
 def score_one(events: Iterable[Event], rules: Rules, since: datetime | None = None) -> Scores:
     """One candidate's running sums, by the plain replay through its rater."""
     rater = rater_for(rules)
+    since = None if since is None else utc(since)
     if isinstance(rater, EloRater):
         return _replay_scores(rater, events, since)
     return _replay_scores(rater, events, since)
@@ -225,7 +225,8 @@ def evaluate(
     chosen: Sequence[Candidate],
     since: datetime | None = None,
 ) -> Evaluation:
-    """Every candidate scored over the log (in log order, as ``verify`` replays it)."""
+    """Every candidate scored over the log (in log order, as ``verify`` replays it), the
+    games played at or after ``since`` only (a time without an offset is UTC)."""
     sums = score_all(events, [c.rules for c in chosen], since)
     return ranked(result(c, s) for c, s in zip(chosen, sums, strict=True))
 

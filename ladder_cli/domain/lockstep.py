@@ -22,7 +22,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 
 import numpy as np
@@ -120,7 +120,10 @@ class Waves:
             w = waves[s] = waves[s] + 1
             out.e_slot.append(s)
             out.e_wave.append(w)
-            out.e_kind.append(_KINDS[event.kind])
+            kind = _KINDS.get(event.kind)
+            if kind is None:
+                raise ValueError(f"unknown event kind {event.kind!r}")
+            out.e_kind.append(kind)
             out.e_amount.append(event.amount)
             out.e_floor.append(event.floor)
             out.e_keep.append(event.keep_stats)
@@ -343,7 +346,7 @@ class Lockstep:
         at = np.frombuffer(w.at, dtype=np.float64)[order]
         self.score = s = np.array(SCORES)[code]
         self.scored = scored = (
-            np.ones(at.size, dtype=bool) if since is None else at >= since.timestamp()
+            np.ones(at.size, dtype=bool) if since is None else at >= utc(since).timestamp()
         )
         e_wave = np.array(w.e_wave, dtype=np.int64)
         e_order = np.argsort(e_wave, kind="stable")
@@ -376,6 +379,11 @@ class Lockstep:
         return [glicko if r.preset == GLICKO2 else next(elo) for r in rules]
 
 
+def utc(at: datetime) -> datetime:
+    """``at``, a time without an offset taken as UTC (as the ladder stores times)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 def score_all(
     events: Iterable[Event], rules: Sequence[Rules], since: datetime | None = None
 ) -> list[Scores]:
@@ -383,4 +391,4 @@ def score_all(
     return Lockstep.run(events, rules, since).scores(rules)
 
 
-__all__ = ["SPAN", "Elo", "Glicko2", "Lockstep", "Waves", "score_all"]
+__all__ = ["SPAN", "Elo", "Glicko2", "Lockstep", "Waves", "score_all", "utc"]
