@@ -22,6 +22,13 @@ How the later wiring should use it:
   doubles) with ``mmr = rater.mmr(state)`` in ``mmrs_1v1`` and its ``last`` being the row's
   ``last_played``; :meth:`Glicko2Rater.stored` reads a row back, treating an MMR that no
   longer matches the rating (the bot wrote it) as an MMR that existed before the log.
+* A correction replays only the entries it reaches and starts every other side of a later
+  match from that match's logged ``before``. Under Glicko-2 an integer MMR is not a state,
+  so the match log should keep each side's state before the game (the three doubles; the
+  last game is the log's own), and an entry leaves the reached set only when its whole
+  replayed state equals the logged one, not just its MMR.
+* ``--as-of`` and the offline preview keep states the same way; an RD or ``provisional``
+  shown "as of T" is ``rater.rd(state, T)`` / ``rater.provisional(state, T)``.
 """
 
 from __future__ import annotations
