@@ -945,7 +945,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "season"}
+    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "season", "evaluate"}
     only = set(args.only.split(",")) if args.only else every
     out = args.out or ROOT / "docs" / ("benchmarks-quick.md" if args.quick else "benchmarks.md")
     started = time.perf_counter()
@@ -996,6 +996,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settle(cluster)
             if "10" in only:
                 results.append(w10_as_of(pg, scratch, sizes))
+            if "evaluate" in only:
+                from bench.evaluate import evaluate_vs_replay
+
+                results.extend(evaluate_vs_replay(sizes))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     total = time.perf_counter() - started
