@@ -22,6 +22,7 @@ import psycopg
 
 from bench import baselines, data, floor
 from bench.corrections import w9_void
+from bench.evaluate import evaluate_vs_replay
 from bench.harness import (
     FULL,
     QUICK,
@@ -723,7 +724,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "season"}
+    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "season", "evaluate"}
     only = set(args.only.split(",")) if args.only else every
     out = args.out or ROOT / "docs" / ("benchmarks-quick.md" if args.quick else "benchmarks.md")
     started = time.perf_counter()
@@ -770,6 +771,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settle(cluster)
             if "10" in only:
                 results.append(w10_as_of(pg, scratch, sizes))
+            if "evaluate" in only:
+                results.extend(evaluate_vs_replay(sizes))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     total = time.perf_counter() - started

@@ -2,10 +2,13 @@
 
 Fixtures:
 
-* ``pg_cluster`` (session): one throwaway :class:`~devtools.pgcluster.PgCluster` for the
-  whole run. Skipped when PostgreSQL is not installed -- a failure when ``CI=true``.
-* ``pg_url`` (function): URL of a fresh, uniquely named database in that cluster,
-  dropped afterwards. A test may stop the server; the fixture restarts it.
+* ``pg_cluster``: the throwaway :class:`~devtools.pgcluster.PgCluster` of this worker
+  (one per pytest-xdist worker, kept for the whole run). Tests marked ``durable`` get a
+  durable server; the others a fast one (``fast_pg_cluster``, no fsync). Skipped when
+  PostgreSQL is not installed -- a failure when ``CI=true``.
+* ``pg_url`` (function): URL of a database as new in that cluster: one database per
+  worker, emptied before each test (far cheaper than a create and a drop). A test may
+  stop the server; the fixture restarts it.
 * ``db_url`` (function, parametrised ``sqlite`` / ``postgres``): a database URL for
   tests that must hold for both stores; the ``postgres`` case carries the ``pg`` marker.
 * ``home`` (function): an empty directory to use as ``LADDER_HOME`` / ``--home``.
@@ -17,7 +20,6 @@ environment. Tests marked ``slow`` run only with ``--run-slow`` or ``LADDER_STRE
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +28,9 @@ import pytest
 from devtools.pgcluster import PgCluster
 
 _HERMETIC_ENV = ("LADDER_DATABASE_URL", "LADDER_HOME", "NO_COLOR", "LADDER_TEST_NOW")
-_PG_FIXTURES = frozenset({"pg_cluster", "pg_url"})
+_PG_FIXTURES = frozenset({"pg_cluster", "pg_url", "fast_pg_cluster", "durable_pg_cluster"})
+#: The database every PostgreSQL test of a worker reuses, reset before each test.
+_TEST_DATABASE = "ladder_test"
 
 
 def _truthy(value: str | None) -> bool:
@@ -47,6 +51,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     run_slow = config.getoption("--run-slow") or _truthy(os.environ.get("LADDER_STRESS"))
     skip_slow = pytest.mark.skip(reason="slow test: pass --run-slow or set LADDER_STRESS=1")
     for item in items:
+        # `slow_except(ids...)`: a matrix whose listed cases run every day, the rest with
+        # the whole suite (the everyday tier keeps one case of each kind).
+        everyday = item.get_closest_marker("slow_except")
+        callspec = getattr(item, "callspec", None)
+        if everyday is not None and (callspec is None or callspec.id not in everyday.args):
+            item.add_marker(pytest.mark.slow)
         # Anything that touches the server is a `pg` test, so `-m "not pg"` skips it.
         if _PG_FIXTURES.intersection(getattr(item, "fixturenames", ())) and (
             item.get_closest_marker("pg") is None
@@ -63,15 +73,13 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgCluster]:
-    """The session's PostgreSQL server (started once, removed at the end)."""
+def _start_cluster(*, durable: bool) -> Iterator[PgCluster]:
     reason = PgCluster.available()
     if reason is not None:
         if _truthy(os.environ.get("CI")):
             pytest.fail(f"PostgreSQL is required under CI: {reason}", pytrace=False)
         pytest.skip(reason)
-    cluster = PgCluster()
+    cluster = PgCluster(durable=durable)
     try:
         cluster.start()
         yield cluster
@@ -79,18 +87,42 @@ def pg_cluster() -> Iterator[PgCluster]:
         cluster.cleanup()
 
 
+@pytest.fixture(scope="session")
+def fast_pg_cluster() -> Iterator[PgCluster]:
+    """This worker's everyday server: fsync, synchronous_commit and full_page_writes off
+    (nothing is lost unless the operating system crashes, which no test simulates)."""
+    yield from _start_cluster(durable=False)
+
+
+@pytest.fixture(scope="session")
+def durable_pg_cluster() -> Iterator[PgCluster]:
+    """This worker's durable server (PostgreSQL's defaults), started on first use by a
+    test marked ``durable``."""
+    yield from _start_cluster(durable=True)
+
+
+@pytest.fixture
+def pg_cluster(request: pytest.FixtureRequest) -> PgCluster:
+    """The server of this test: the durable one for tests marked ``durable``, else the
+    fast one. One per worker, kept for the whole run."""
+    durable = request.node.get_closest_marker("durable") is not None
+    cluster: PgCluster = request.getfixturevalue(
+        "durable_pg_cluster" if durable else "fast_pg_cluster"
+    )
+    return cluster
+
+
 @pytest.fixture
 def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
-    """A fresh database in the session cluster; yields its URL (with the password)."""
+    """A database as new (empty ``public`` schema, default settings), reused from test to
+    test on this worker's server; yields its URL (with the password)."""
     pg_cluster.start()  # a no-op unless an earlier test left the server stopped
-    name = f"ladder_test_{uuid.uuid4().hex[:16]}"
-    url = pg_cluster.create_database(name)
+    url = pg_cluster.reset_database(_TEST_DATABASE)
     try:
         yield url
     finally:
         pg_cluster.start()  # the test may have stopped the server
-        pg_cluster.terminate_backends(name)
-        pg_cluster.drop_database(name)
+        pg_cluster.terminate_backends(_TEST_DATABASE)
 
 
 @pytest.fixture

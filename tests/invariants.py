@@ -27,6 +27,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -396,7 +397,22 @@ def ladder(
     *args: str,
     env: Mapping[str, str] | None = None,
     timeout: float = 120,
+    process: bool | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """``ladder ARGS`` against ``home`` and ``url``: what it printed and its exit code.
+
+    A real process when ``process`` is true, when ``env`` is given (a failpoint, a trace:
+    the process is what the test kills or watches) or off the main thread (concurrent
+    processes); otherwise the same command in this process, which is far cheaper.
+    """
+    if process is None:
+        process = env is not None or threading.current_thread() is not threading.main_thread()
+    if not process:
+        from tests.helpers import invoke
+
+        done = invoke(home, url, *args)
+        return subprocess.CompletedProcess(cli_argv(home, url, *args), done.code, done.out,
+                                           done.err)  # fmt: skip
     return subprocess.run(
         cli_argv(home, url, *args),
         env=cli_env(env),

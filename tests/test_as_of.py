@@ -272,6 +272,7 @@ def test_as_of_offline_says_it_needs_the_database(home: Path) -> None:
 # -- the real command ----------------------------------------------------------------------
 
 
+@pytest.mark.slow_except("sqlite")
 def test_real_command(db_url: str, home: Path) -> None:
     ids = record_all(home, db_url)
     corrections(home, db_url, ids)

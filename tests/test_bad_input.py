@@ -1087,9 +1087,10 @@ def _is_dir(path: Path) -> bool:
 
 @pytest.fixture(scope="module")
 def pg_template(
-    pg_cluster: PgCluster, tmp_path_factory: pytest.TempPathFactory
+    fast_pg_cluster: PgCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path]]:
     """A seeded PostgreSQL database and a home (with one pending job) seeded against it."""
+    pg_cluster = fast_pg_cluster
     pg_cluster.start()
     name = f"ladder_bad_input_{uuid.uuid4().hex[:12]}"
     url = pg_cluster.create_database(name)
@@ -1180,8 +1181,15 @@ def test_bad_input_is_refused_and_changes_nothing(
 
 
 SUBPROCESS_CASES = [case for case in CORPUS if case.subprocess]
+#: The real-process cases run every day: the first few on each store (the whole corpus
+#: runs in-process every day, above; every real-process case with --run-slow).
+EVERYDAY_PROCESS_CASES = [
+    *[f"{case.id}-sqlite" for case in SUBPROCESS_CASES if case.stores != "pg"][:4],
+    *[f"{case.id}-postgres" for case in SUBPROCESS_CASES if case.stores != "one"][:2],
+]
 
 
+@pytest.mark.slow_except(*EVERYDAY_PROCESS_CASES)
 @pytest.mark.parametrize(("world"), _params(SUBPROCESS_CASES), indirect=True)
 def test_bad_input_through_the_real_command(world: World, request: pytest.FixtureRequest) -> None:
     case: Case = request.node.callspec.params["world"][0]

@@ -708,6 +708,7 @@ def ladder_process(
     return Run(done.returncode, done.stdout, done.stderr)
 
 
+@pytest.mark.slow_except("sqlite")
 def test_real_command_round_trip(home: Path, db_url: str) -> None:
     def run(*args: object, **kwargs: Any) -> Run:
         return ladder_process(home, db_url, *args, **kwargs)

@@ -139,6 +139,7 @@ def _four_processes(home: Path, db_url: str, tmp_path: Path, rounds: int) -> Non
                   doubled=0, writes=1000 * rounds)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_four_processes_one_home(home: Path, db_url: str, tmp_path: Path) -> None:
     """4 processes x 250 `record` calls on overlapping players, one home, one queue."""
     _four_processes(home, db_url, tmp_path, 1)
@@ -149,6 +150,7 @@ def test_four_processes_one_home_repeated(home: Path, db_url: str, tmp_path: Pat
     _four_processes(home, db_url, tmp_path, 5)
 
 
+@pytest.mark.slow
 def test_four_cli_processes_one_home(home: Path, db_url: str, tmp_path: Path) -> None:
     """The real command: 4 concurrent loops of `ladder record` on one home."""
     per_worker = 6
@@ -217,6 +219,7 @@ def _two_admins(db_url: str, tmp_path: Path, rounds: int) -> None:
                   rounds, lost=0, doubled=0, writes=800 * rounds)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_two_admins_two_queues_one_database(db_url: str, tmp_path: Path) -> None:
     """Two homes (two queues, two queue ids) flushing to one database at once."""
     _two_admins(db_url, tmp_path, 1)
@@ -351,6 +354,7 @@ def _threads(home: Path, db_url: str, readers: int, rounds: int) -> None:
                   store_name(db_url), rounds, outcome)  # fmt: skip
 
 
+@pytest.mark.slow_except("postgres-with-readers")
 @pytest.mark.parametrize("readers", [0, 2], ids=["writers-only", "with-readers"])
 def test_threads_never_lose_a_frame_update(readers: int, home: Path, db_url: str) -> None:
     _threads(home, db_url, readers, 1)

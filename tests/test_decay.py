@@ -336,6 +336,7 @@ def test_two_homes_deciding_at_once_take_a_period_once(
     assert len(decay_events(db_url)) == 2
 
 
+@pytest.mark.slow_except("postgres")
 def test_the_real_command(db_url: str, home: Path) -> None:
     seeded(home, db_url)
     env = {TEST_NOW_ENV: day(21)}
@@ -358,6 +359,7 @@ def test_the_real_command(db_url: str, home: Path) -> None:
     assert "Traceback" not in bad.stderr
 
 
+@pytest.mark.slow_except("sqlite-in-db-transaction")
 @pytest.mark.parametrize("point", ["in-db-transaction", "after-db-commit"])
 def test_a_decay_killed_mid_write_applies_exactly_once(point: str, db_url: str, home: Path) -> None:
     """SIGKILL inside the decay's transaction (rolled back) or just after its commit

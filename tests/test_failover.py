@@ -21,7 +21,8 @@ from devtools.pgcluster import PASSWORD, USER, PgCluster
 from tests.helpers import invoke
 from tests.invariants import Ledger, assert_clean, check_invariants, read_db, report_figure
 
-pytestmark = pytest.mark.pg
+# A standby beside the primary, and the primary crashed: the whole suite only.
+pytestmark = [pytest.mark.pg, pytest.mark.durable, pytest.mark.slow]
 
 PAIRS = [(1, "bw_terran", 2, "bw_zerg"), (2, "bw_zerg", 3, "sc2_protoss"),
          (3, "sc2_protoss", 1, "bw_terran"), (4, "bw_zerg", 1, "bw_terran")]  # fmt: skip

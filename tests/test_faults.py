@@ -139,6 +139,14 @@ CRASHES = [
 ]
 
 
+# One crash of each phase of the write path every day; the whole matrix with --run-slow.
+@pytest.mark.slow_except(
+    "sqlite-record@after-validate",
+    "postgres-record@after-queue-commit",
+    "sqlite-file@in-db-transaction:2",
+    "postgres-file@after-db-commit:3",
+    "sqlite-replay@between-batches:2",
+)
 @pytest.mark.parametrize("crash", CRASHES, ids=lambda c: c.id)
 def test_sigkill_at_failpoint(crash: Crash, home: Path, db_url: str) -> None:
     home, url, book = _home(home), db_url, Ledger()
@@ -170,6 +178,7 @@ def test_sigkill_at_failpoint(crash: Crash, home: Path, db_url: str) -> None:
     _finish(home, url, book, f"SIGKILL at {crash.id}")
 
 
+@pytest.mark.slow
 def test_repeated_kills_during_replay(home: Path, db_url: str) -> None:
     """Replay killed again and again, one batch further each time, then completed."""
     home, url, book = _home(home), db_url, Ledger()
@@ -184,6 +193,7 @@ def test_repeated_kills_during_replay(home: Path, db_url: str) -> None:
     assert _present(url, queued) == FILE_MATCHES
 
 
+@pytest.mark.slow_except("sqlite-after-queue-commit")
 @pytest.mark.parametrize(
     "point", ["after-validate", "after-queue-commit", "in-db-transaction", "after-db-commit"]
 )
@@ -215,6 +225,7 @@ def test_sigkill_during_reset(point: str, home: Path, db_url: str) -> None:
 # -- outages -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.pg
 def test_postgres_stopped_mid_run(home: Path, pg_url: str, pg_cluster: object) -> None:
     """Writes made while the server is down queue durably, exit 0, and replay later."""
@@ -255,7 +266,9 @@ def test_postgres_stopped_mid_run(home: Path, pg_url: str, pg_cluster: object) -
     _finish(home, url, book, "PostgreSQL stopped, writes queued, replayed")
 
 
+@pytest.mark.slow
 @pytest.mark.pg
+@pytest.mark.durable
 def test_postgres_crash_during_file_flush(home: Path, pg_url: str, pg_cluster: object) -> None:
     """The server dies (immediate stop = crash) while a large file is being flushed."""
     from devtools.pgcluster import PgCluster
@@ -292,6 +305,7 @@ def _wait_for_matches(url: str, n: int, timeout: float = 60) -> None:
     raise AssertionError(f"fewer than {n} matches after {timeout}s")
 
 
+@pytest.mark.slow_except("1")
 @pytest.mark.pg
 @pytest.mark.parametrize("nth", [1, 4])
 def test_connection_terminated_mid_transaction(
@@ -531,7 +545,9 @@ def _outage_rounds(
     )  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.pg
+@pytest.mark.durable
 def test_outages_at_random_moments(home: Path, pg_url: str, pg_cluster: object) -> None:
     import random
 
@@ -539,6 +555,7 @@ def test_outages_at_random_moments(home: Path, pg_url: str, pg_cluster: object) 
 
 
 @pytest.mark.pg
+@pytest.mark.durable
 @pytest.mark.slow
 def test_outages_at_random_moments_full(home: Path, pg_url: str, pg_cluster: object) -> None:
     import random

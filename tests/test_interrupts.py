@@ -76,6 +76,7 @@ def applied(url: str) -> int:
     return int(query(url, "SELECT count(*) FROM ladder_matches")[0][0])
 
 
+@pytest.mark.slow_except("sqlite-reading-csv-SIGINT", "postgres-after-validate-SIGTERM")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("point", ["reading-csv", "after-validate"])
 def test_file_interrupted_before_the_queue_records_nothing(
@@ -141,6 +142,7 @@ def test_one_match_interrupted_once_queued(db_url: str, home: Path) -> None:
     assert pending(home, db_url) == 1
 
 
+@pytest.mark.slow_except("postgres-SIGINT")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_replay_says_applied_and_pending(db_url: str, home: Path, signum: int) -> None:
     path = _csv(home.parent / "m.csv")

@@ -23,13 +23,38 @@ def test_url_shape(pg_cluster: PgCluster) -> None:
     assert url == f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{pg_cluster.port}/somedb"
 
 
-def test_connects_over_tcp_with_password(pg_url: str) -> None:
+@pytest.mark.parametrize("durability", ["fast", pytest.param("durable", marks=pytest.mark.durable)])
+def test_connects_over_tcp_with_password(
+    pg_cluster: PgCluster, pg_url: str, durability: str
+) -> None:
     with psycopg.connect(pg_url, connect_timeout=10) as conn:
         row = conn.execute(
             "SELECT current_user, host(inet_server_addr()), current_setting('fsync'),"
+            " current_setting('synchronous_commit'), current_setting('full_page_writes'),"
             " current_setting('listen_addresses'), current_setting('max_connections')"
         ).fetchone()
-    assert row == ("ladder", "127.0.0.1", "on", "127.0.0.1", "100")
+    on = "on" if durability == "durable" else "off"
+    assert pg_cluster.durable is (durability == "durable")
+    assert row == ("ladder", "127.0.0.1", on, on, on, "127.0.0.1", "100")
+
+
+def test_pg_url_is_as_new_each_test(pg_cluster: PgCluster, pg_url: str) -> None:
+    """The reused database keeps nothing from the test before: no table, no setting, and
+    the public schema as initdb leaves it."""
+    with psycopg.connect(pg_url, connect_timeout=10) as conn:
+        conn.execute("CREATE TABLE leftover (id INTEGER)")
+        conn.execute(f"ALTER DATABASE \"{pg_url.rsplit('/', 1)[1]}\" SET work_mem = '7MB'")
+    url = pg_cluster.reset_database(pg_url.rsplit("/", 1)[1])
+    assert url == pg_url
+    with psycopg.connect(pg_url, connect_timeout=10) as conn:
+        assert conn.execute("SELECT to_regclass('leftover')").fetchone() == (None,)
+        assert conn.execute("SHOW work_mem").fetchone() == ("4MB",)
+        owner, acl = conn.execute(
+            "SELECT nspowner::regrole::text, nspacl::text FROM pg_namespace"
+            " WHERE nspname = 'public'"
+        ).fetchone() or (None, None)
+    assert owner == "pg_database_owner"
+    assert acl == "{pg_database_owner=UC/pg_database_owner,=U/pg_database_owner}"
 
 
 def test_role_is_a_login_superuser(pg_url: str) -> None:
@@ -78,6 +103,7 @@ def test_terminate_backends(pg_cluster: PgCluster, pg_url: str) -> None:
     assert pg_cluster.terminate_backends(dbname) == 0
 
 
+@pytest.mark.durable
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
 def test_stop_and_start_keep_committed_data(pg_cluster: PgCluster, pg_url: str, mode: str) -> None:
     with psycopg.connect(pg_url, connect_timeout=10) as conn:
@@ -95,12 +121,14 @@ def test_stop_and_start_keep_committed_data(pg_cluster: PgCluster, pg_url: str, 
     assert _scalar(pg_url, "SELECT count(*) FROM t") == 1
 
 
+@pytest.mark.xdist_group("restart")  # the next test checks what this one leaves
 def test_fixture_restarts_a_stopped_server(pg_cluster: PgCluster, pg_url: str) -> None:
     # Leaves the server down on purpose: pg_url's teardown must bring it back.
     pg_cluster.stop()
     assert not pg_cluster.is_running()
 
 
+@pytest.mark.xdist_group("restart")
 def test_server_is_back_after_a_test_stopped_it(pg_cluster: PgCluster, pg_url: str) -> None:
     assert pg_cluster.is_running()
     assert _scalar(pg_url, "SELECT 1") == 1

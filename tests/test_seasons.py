@@ -281,6 +281,7 @@ def test_two_homes_racing_to_close_the_same_name(db_url: str, home: Path, tmp_pa
     assert run(home, db_url, "verify").code == 0
 
 
+@pytest.mark.slow_except("sqlite-in-season-close")
 @pytest.mark.parametrize(
     "point", ["after-validate", "after-queue-commit", "in-season-close", "after-db-commit"]
 )

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -205,6 +206,7 @@ def run_in_terminal(argv: Sequence[str], *, columns: int = 250) -> tuple[int, st
     return code, b"".join(chunks).decode("utf-8", "replace")
 
 
+@pytest.mark.slow_except("sqlite")
 def test_names_on_a_real_terminal(
     hostile_ladder: tuple[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -237,17 +239,23 @@ def secret_forms(password: str) -> set[str]:
 
 
 class Transcript:
-    """Runs the real command and keeps everything it printed."""
+    """Runs the real command (or, given ``capsys``, the same entry point in this process)
+    and keeps everything it printed."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, capsys: pytest.CaptureFixture[str] | None = None) -> None:
         self.home = home
+        self.capsys = capsys
         self.text: list[str] = []
 
     def __call__(
         self, url: str | None, *argv: str, code: int | None = 0, env: dict[str, str] | None = None
     ) -> Result:
         args = ["--home", str(self.home)] + (["--db", url] if url else []) + list(argv)
-        result = invoke_process(args, stdin="n\n", env=env)
+        if self.capsys is None:
+            result = invoke_process(args, stdin="n\n", env=env)
+        else:
+            with environ(env or {}):
+                result = invoke(self.capsys, args, stdin="n\n")
         self.text.append(f"$ ladder {' '.join(argv)}\n{result.out}{result.err}")
         if code is not None:
             assert result.code == code, (argv, result.code, result.out, result.err)
@@ -264,6 +272,21 @@ class Transcript:
                 data = path.read_bytes()
                 for form in forms:
                     assert form.encode() not in data, f"the password is in {path}"
+
+
+@contextlib.contextmanager
+def environ(extra: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``extra`` set, restored afterwards."""
+    saved = {name: os.environ.get(name) for name in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def with_password(url: str, password: str) -> str:
@@ -351,11 +374,24 @@ def scenario(run: Transcript, url: str, password: str, cluster: PgCluster) -> No
     config.unlink()
 
 
+@pytest.mark.slow
 def test_the_password_is_never_printed(pg_url: str, pg_cluster: PgCluster, tmp_path: Path) -> None:
     run = Transcript(tmp_path / "home")
     scenario(run, pg_url, PASSWORD, pg_cluster)
     assert len(run.text) > 50
     assert "***" in "\n".join(run.text)  # the masked URL was shown
+    run.assert_never_shows(PASSWORD, "Wr0ng-" + PASSWORD)
+
+
+def test_the_password_is_never_printed_in_process(
+    pg_url: str, pg_cluster: PgCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same transcript through the command's entry point in this process, every day
+    (the real processes above run with the whole suite)."""
+    run = Transcript(tmp_path / "home", capsys)
+    scenario(run, pg_url, PASSWORD, pg_cluster)
+    assert len(run.text) > 50
+    assert "***" in "\n".join(run.text)
     run.assert_never_shows(PASSWORD, "Wr0ng-" + PASSWORD)
 
 
@@ -377,6 +413,7 @@ def odd_password_url(pg_url: str, pg_cluster: PgCluster) -> Iterator[tuple[str, 
         conn.execute(f"DROP ROLE {role}")
 
 
+@pytest.mark.slow
 def test_a_password_that_needs_encoding_is_never_printed(
     odd_password_url: tuple[str, str], pg_cluster: PgCluster, tmp_path: Path
 ) -> None:

@@ -218,6 +218,7 @@ def _seed() -> int:
     return int(os.environ.get("LADDER_STRESS_SEED") or random.SystemRandom().randrange(2**32))
 
 
+@pytest.mark.slow
 def test_random_sigkills(home: Path, db_url: str) -> None:
     Stress(home, db_url, _seed()).run(24)
 

@@ -38,6 +38,7 @@ def run(
     return done.returncode, out, err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
 def test_every_command_works_on_a_narrow_terminal(
     db_url: str, home: Path, tmp_path: Path, encoding: str
@@ -89,6 +90,7 @@ def test_demo_on_an_ascii_terminal(tmp_path: Path) -> None:
     assert "Explore it" in out
 
 
+@pytest.mark.slow_except("sqlite-record")
 @pytest.mark.parametrize(
     "args",
     [
@@ -117,6 +119,7 @@ def test_a_broken_report_after_the_write_keeps_exit_0(
     assert json.loads(out)["pending"] == 0
 
 
+@pytest.mark.slow_except("postgres")
 def test_a_broken_replay_report_keeps_exit_0(db_url: str, home: Path) -> None:
     assert run(home, db_url, "record", "1", "bw_zerg", "2", "bw_terran", "--no-flush")[0] == 0
     code, _, err = run(home, db_url, "wal", "replay", env={"LADDER_FAILPOINT_RAISE": "report"})

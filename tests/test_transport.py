@@ -160,6 +160,7 @@ def tls_url(tls_cluster: tuple[PgCluster, Path]) -> Iterator[str]:
 
 
 @pytest.mark.pg
+@pytest.mark.slow  # starts a server of its own
 @pytest.mark.parametrize("mode", ["require", "verify-full"])
 def test_tls(mode: str, tls_url: str, tls_cluster: tuple[PgCluster, Path], home: Path) -> None:
     _, ca = tls_cluster
@@ -173,6 +174,7 @@ def test_tls(mode: str, tls_url: str, tls_cluster: tuple[PgCluster, Path], home:
 
 
 @pytest.mark.pg
+@pytest.mark.slow  # starts a server of its own
 def test_tls_with_a_certificate_it_does_not_trust_is_an_error_not_an_outage(
     tls_url: str, tls_cluster: tuple[PgCluster, Path], home: Path, tmp_path: Path
 ) -> None:

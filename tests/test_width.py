@@ -246,6 +246,7 @@ def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
+@pytest.mark.slow_except("80")
 @pytest.mark.parametrize("width", WIDTHS)
 def test_commands_on_a_terminal_fit(sample_home: Path, width: int) -> None:
     board = json.loads(piped(sample_home, "leaderboard", "--format", "json"))
@@ -351,6 +352,7 @@ def test_library_views_fit(sample_home: Path, width: int, terminal: bool) -> Non
         assert_rows_whole(text, profile_numbers(json.loads(rendering.to_json(data))))
 
 
+@pytest.mark.slow_except("80")
 @pytest.mark.parametrize("width", WIDTHS)
 def test_insight_commands_on_a_terminal_fit(sample_home: Path, width: int) -> None:
     stats = json.loads(piped(sample_home, "stats", "--format", "json"))
