@@ -69,11 +69,12 @@ def current() -> Session:
 def open_ladder() -> Ladder:
     """The Ladder of this run's database and home, writing as ``--by`` when given."""
     # Deferred: the library loads the stores, not for --version or --help.
-    from ladder_cli.core.audit import parse_actor
     from ladder_cli.core.ladder import Ladder
 
     session = current()
     ladder = Ladder(session.settings())
     if session.by is not None:
+        from ladder_cli.core.audit import parse_actor  # deferred: only for --by
+
         ladder.by = parse_actor(session.by)
     return ladder
