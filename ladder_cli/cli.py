@@ -800,7 +800,9 @@ def site(
     ],
     title: Annotated[
         str | None,
-        typer.Option("--title", metavar="TEXT", help="The site's name (default: Ladder standings)."),
+        typer.Option(
+            "--title", metavar="TEXT", help="The site's name (default: Ladder standings)."
+        ),
     ] = None,
     players: Annotated[
         int,
@@ -814,7 +816,8 @@ def site(
 ) -> None:
     """Write the ladder as a static web site: leaderboards, player pages with MMR charts,
     seasons, statistics and data.json. Nothing runs on the server."""
-    from ladder_cli import rendering, site as standings
+    from ladder_cli import rendering
+    from ladder_cli import site as standings
 
     with _ladder() as ladder:
         built = standings.build(ladder, out, title=title, players=players)

@@ -234,7 +234,7 @@ def _render(data: SiteData, files: _Files) -> int:
     """Write every page, the style sheet, data.json and the marker; the number of
     leaderboard pages."""
     from ladder_cli.rendering import to_json
-    from ladder_cli.site.svg import Boundary, Cut, histogram, mmr_chart
+    from ladder_cli.site.svg import Boundary, Cut, histogram, mmr_chart, within
 
     env = _environment()
     linked = data.linked
@@ -268,12 +268,15 @@ def _render(data: SiteData, files: _Files) -> int:
                 boundaries=bounds,
             )
 
+        def ends(entry: Any) -> list[Boundary]:
+            return within(entry.points, bounds)
+
         page(
             "player.html",
             f"players/{player.discord_uid}.html",
             p=player,
             chart=chart,
-            boundaries=bounds,
+            ends=ends,
             names=data.names,
             season_names=season_names,
         )

@@ -287,27 +287,19 @@ def _choose(
     board: Sequence[Row], frame: pl.DataFrame, latest: datetime | None, limit: int
 ) -> tuple[list[int], int]:
     """The players who get a page, best first, and how many qualified: those with a ranked
-    entry (ordered by their best one) and then those with a game in the
-    :data:`ACTIVE_DAYS` before the latest match (ordered by their best entry too)."""
+    entry, by their best one (the leaderboard's order), then those with a game in the
+    :data:`ACTIVE_DAYS` before the latest match (a season's reset keeps ``last_played``
+    while it zeroes the counts), by their best entry in the same order."""
     import polars as pl
 
-    recent: set[int] = set()
+    ranked = dict.fromkeys(row.discord_uid for row in board if row.rank != "U")
+    order = list(ranked)
     if latest is not None:
         since = latest - timedelta(days=ACTIVE_DAYS)
-        played = frame.filter(pl.col("games_played") > 0, pl.col("last_played") >= since)
-        recent = set(played["discord_uid"].to_list())
-    ranked: dict[int, None] = {}
-    unranked: dict[int, None] = {}
-    for row in board:
-        uid = row.discord_uid
-        if row.rank != "U":
-            ranked.setdefault(uid, None)
-        elif uid in recent:
-            unranked.setdefault(uid, None)
-    order = list(ranked) + [u for u in unranked if u not in ranked]
-    # Recent games with no entry on the board (none: the board lists every entry with a
-    # game), kept for safety in uid order.
-    order += sorted(recent.difference(order))
+        recent = frame.filter(pl.col("last_played") >= since).sort(
+            ["mmr", "last_played", "id"], descending=True
+        )
+        order += [u for u in dict.fromkeys(recent["discord_uid"].to_list()) if u not in ranked]
     return order[:limit], len(order)
 
 
@@ -400,8 +392,8 @@ def _player_pages(
             )
     mine = frame.filter(pl.col("discord_uid").is_in(sorted(wanted)))
     entries: dict[int, list[dict[str, Any]]] = {uid: [] for uid in chosen}
-    for row in mine.sort("discord_uid", "race").iter_rows(named=True):
-        entries[row["discord_uid"]].append(row)
+    for stored in mine.sort("discord_uid", "race").iter_rows(named=True):
+        entries[stored["discord_uid"]].append(stored)
     names = {uid: rows[0]["player_name"] for uid, rows in entries.items() if rows}
     seasons_by_number = {s.number: s for s in seasons}
     pages = []
@@ -502,10 +494,11 @@ def _player(
 def _lines(
     uid: int, matches: Iterable[AppliedMatch]
 ) -> tuple[dict[str, list[Point]], dict[str, int]]:
-    """Per race, the MMR line of ``uid``'s chart and its number of games: the MMR before the first game, then after
-    each game; where an event between two games moved it (a season's soft reset, a reset,
-    an adjustment, decay) the line drops or rises at the next game. Games are taken in
-    the order they were played, as ``ladder chart`` draws them."""
+    """Per race, the MMR line of ``uid``'s chart and its number of games: the MMR before
+    the first game, then after each game; where an event between two games moved it (a
+    season's soft reset, a reset, an adjustment, decay) the line drops or rises at the
+    next game. Games are taken in the order they were played, as ``ladder chart`` draws
+    them."""
     sides = sorted(
         (player_side(m, uid) for m in in_applied_order(matches)),
         key=lambda s: (s.played_at, s.match_id or 0),
@@ -582,9 +575,7 @@ def _with_json(data: SiteData) -> SiteData:
         "rules": data.rules.as_dict(),
         "stats": data.stats.as_dict(),
         "seasons": [s.json for s in reversed(data.seasons)],  # newest first, as season list
-        "leaderboard": [
-            {k: getattr(row, k) for k in board_keys} for row in data.boards[0].rows
-        ],
+        "leaderboard": [{k: getattr(row, k) for k in board_keys} for row in data.boards[0].rows],
         "players": [p.json for p in data.players],
     }
     return replace(data, json=payload)

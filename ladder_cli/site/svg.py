@@ -20,7 +20,7 @@ from ladder_cli.site.data import Point
 
 WIDTH = 640
 HEIGHT = 240
-LEFT, RIGHT, TOP, BOTTOM = 52, 14, 14, 30
+LEFT, RIGHT, TOP, BOTTOM = 56, 14, 14, 34
 DAY = 86_400.0
 
 
@@ -54,6 +54,14 @@ def _ticks(low: int, high: int, count: int = 4) -> list[int]:
     return list(range(first, high + 1, step))
 
 
+def within(points: Sequence[Point], boundaries: Sequence[Boundary]) -> list[Boundary]:
+    """The season ends inside a line's time span (the ones its chart marks)."""
+    if not points:
+        return []
+    t0, t1 = points[0].at, points[-1].at
+    return [b for b in boundaries if t0 <= b.at <= t1]
+
+
 def mmr_chart(
     points: Sequence[Point],
     *,
@@ -62,9 +70,10 @@ def mmr_chart(
     label: str,
     boundaries: Sequence[Boundary] = (),
 ) -> Markup:
-    """One entry's MMR line through ``games`` logged games. ``ident`` makes the ids of its title and description unique
-    on the page; ``label`` names the entry (a player's name and race: user data, escaped
-    here). Season ends inside the line's time span are drawn as dashed vertical lines."""
+    """One entry's MMR line through ``games`` logged games. ``ident`` makes the ids of its
+    title and description unique on the page; ``label`` names the entry (a player's name
+    and race: user data, escaped here). Season ends inside the line's time span are drawn
+    as dashed vertical lines."""
     if not points:
         return Markup("")
     t0, t1 = points[0].at.timestamp(), points[-1].at.timestamp()
@@ -82,7 +91,7 @@ def mmr_chart(
     def y(mmr: float) -> float:
         return TOP + (y1 - mmr) / (y1 - y0) * plot_h
 
-    inside = [b for b in boundaries if t0 <= b.at.timestamp() <= t1]
+    inside = within(points, boundaries)
     title_id, desc_id = f"{ident}-title", f"{ident}-desc"
     first, last = points[0], points[-1]
     summary = (
@@ -113,17 +122,22 @@ def mmr_chart(
         f"{_date(last.at)}</text>"
     )
     for b in inside:
-        bx = _f(x(b.at.timestamp()))
+        at = x(b.at.timestamp())
+        bx = _f(at)
         name = escape_controls(b.name)
         short = name if len(name) <= 18 else name[:17] + "\u2026"
+        # The label on the side with room: right of the line in the left half, else left.
+        side = 'dx="4"' if at < LEFT + (WIDTH - LEFT - RIGHT) / 2 else 'dx="-4" text-anchor="end"'
         parts.append(
             f'<g class="season"><title>{escape(f"end of {name}, {_date(b.at)}")}</title>'
             f'<line x1="{bx}" y1="{TOP}" x2="{bx}" y2="{base}"/>'
-            f'<text class="axis" x="{bx}" y="{TOP + 10}" dx="3">{escape(short)}</text></g>'
+            f'<text class="axis" x="{bx}" y="{TOP + 12}" {side}>{escape(short)}</text></g>'
         )
-    coords = " ".join(f"{_f(x(p.at.timestamp()))},{_f(y(p.mmr))}" for p in points)
     if len(points) > 1:
-        parts.append(f'<polyline class="line" points="{coords}"/>')
+        # A step line: the MMR holds between games and moves at each one.
+        steps = [f"M{_f(x(first.at.timestamp()))} {_f(y(first.mmr))}"]
+        steps += [f"H{_f(x(p.at.timestamp()))}V{_f(y(p.mmr))}" for p in points[1:]]
+        parts.append(f'<path class="line" d="{"".join(steps)}"/>')
     parts.append(
         f'<circle class="dot" cx="{_f(x(last.at.timestamp()))}" cy="{_f(y(last.mmr))}" r="3.5"/>'
     )
@@ -139,9 +153,7 @@ class Cut:
     mmr: int
 
 
-def histogram(
-    bins: Sequence[tuple[int, int, int]], cuts: Sequence[Cut], *, ident: str
-) -> Markup:
+def histogram(bins: Sequence[tuple[int, int, int]], cuts: Sequence[Cut], *, ident: str) -> Markup:
     """Entries per MMR bin (``(low, high, entries)``), with a line where each letter starts."""
     if not bins:
         return Markup("")
@@ -193,10 +205,11 @@ def histogram(
         parts.append(
             f'<g class="cut"><title>{cut.letter} from MMR {cut.mmr}</title>'
             f'<line x1="{cx}" y1="{TOP}" x2="{cx}" y2="{base}"/>'
-            f'<text class="axis" x="{cx}" y="{TOP + 4}" text-anchor="middle">{cut.letter}</text></g>'
+            f'<text class="axis" x="{cx}" y="{TOP + 4}" text-anchor="middle">'
+            f"{cut.letter}</text></g>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-__all__ = ["Boundary", "Cut", "histogram", "mmr_chart"]
+__all__ = ["Boundary", "Cut", "histogram", "mmr_chart", "within"]
