@@ -116,9 +116,11 @@ def iso(value: datetime | None) -> str:
     return format_timestamp(value) or ""
 
 
-def to_json(value: Any, *, ascii_only: bool | None = None) -> str:
+def to_json(value: Any, *, ascii_only: bool | None = None, indent: int | None = 2) -> str:
     """``--format json``'s text. ``ascii_only`` None follows the output streams; a file
-    (the site's ``data.json``) says which, so its bytes do not depend on the terminal."""
+    (the site's ``data.json``) says which, so its bytes do not depend on the terminal, and
+    may drop the indentation (``indent`` None: one line, and Python's C encoder, which
+    a big ladder's site needs)."""
 
     def default(obj: Any) -> Any:
         if isinstance(obj, datetime):
@@ -128,7 +130,7 @@ def to_json(value: Any, *, ascii_only: bool | None = None) -> str:
     # On an ASCII or Latin-1 stream, JSON's own escapes keep every name exact.
     if ascii_only is None:
         ascii_only = not unicode_output()
-    return json.dumps(value, default=default, ensure_ascii=ascii_only, indent=2)
+    return json.dumps(value, default=default, ensure_ascii=ascii_only, indent=indent)
 
 
 def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:

@@ -35,6 +35,7 @@ from ladder_cli.site.data import DEFAULT_PLAYERS, TOP, Board, PlayerPage, SiteDa
 
 if TYPE_CHECKING:
     import jinja2
+    from markupsafe import Markup
 
     from ladder_cli.ladder import Ladder
     from ladder_cli.rules import Rules
@@ -245,7 +246,7 @@ def _render(data: SiteData, files: _Files) -> int:
         root = "../" * depth
         context.setdefault("section", "")
         html = env.get_template(template).render(
-            site=data, root=root, player_href=_player_href(root, linked), **context
+            site=data, root=root, link=_linker(root, linked), **context
         )
         files.put(name, html)
 
@@ -319,7 +320,7 @@ def _render(data: SiteData, files: _Files) -> int:
         weeks=list(reversed(stats.activity[-WEEKS:])),
     )
     files.put("style.css", resources.files("ladder_cli.site").joinpath("style.css").read_bytes())
-    files.put("data.json", to_json(data.json, ascii_only=False) + "\n")
+    files.put("data.json", to_json(data.json, ascii_only=False, indent=None) + "\n")
     files.put(MARKER, MARKER_TEXT)
     return board_pages
 
@@ -350,11 +351,18 @@ def _board(board: Board, page: Callable[..., None], letters: str) -> int:
     return count
 
 
-def _player_href(root: str, linked: frozenset[int]) -> Callable[[int], str | None]:
-    def href(uid: int) -> str | None:
-        return f"{root}players/{uid}.html" if uid in linked else None
+def _linker(root: str, linked: frozenset[int]) -> Callable[[int, str], Markup]:
+    """``link(uid, name)`` for one page: the name (escaped), linked to the player's page
+    where they have one."""
+    from markupsafe import Markup, escape
 
-    return href
+    def link(uid: int, name: str) -> Markup:
+        shown = escape(escape_controls(name))
+        if uid in linked:  # root is "" or "../"s, uid an int: only the name needs escaping
+            return Markup(f'<a href="{root}players/{int(uid)}.html">{shown}</a>')
+        return shown
+
+    return link
 
 
 # -- the template environment ------------------------------------------------------------
@@ -390,7 +398,7 @@ def _when(at: datetime | None) -> str:
 
 
 def _day(at: datetime | None) -> str:
-    return "-" if at is None else _utc(at).strftime("%Y-%m-%d")
+    return "-" if at is None else _utc(at).date().isoformat()
 
 
 def _rate(won: int, played: int) -> str:
