@@ -829,7 +829,11 @@ def site(
                 f"wrote the site to {built.out}: {pages}, "
                 f"{plural(built.board_pages, 'leaderboard page')}, "
                 f"{plural(built.seasons, 'season')}; {plural(built.files, 'file')}, "
-                f"{built.bytes / 1e6:,.1f} MB"
+                + (
+                    f"{built.bytes / 1e6:,.1f} MB"
+                    if built.bytes >= 1e6
+                    else f"{built.bytes / 1e3:,.0f} kB"
+                )
             )
         )
         _notes(ladder)
