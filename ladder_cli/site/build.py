@@ -257,6 +257,10 @@ def _render(data: SiteData, files: _Files) -> int:
         board_pages += _board(board, page, letters)
 
     bounds = [Boundary(s.closed_at, s.name) for s in data.seasons if s.closed_at is not None]
+
+    def ends(entry: Any) -> list[Boundary]:
+        return within(entry.points, bounds)
+
     season_names = {s.number: s.name for s in data.seasons}
     for player in data.players:
 
@@ -268,9 +272,6 @@ def _render(data: SiteData, files: _Files) -> int:
                 label=f"{player.player_name} ({race_label(entry.race)})",
                 boundaries=bounds,
             )
-
-        def ends(entry: Any) -> list[Boundary]:
-            return within(entry.points, bounds)
 
         page(
             "player.html",

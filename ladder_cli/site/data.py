@@ -18,6 +18,7 @@ from ladder_cli.errors import BadInput, LadderError
 from ladder_cli.insight import (
     LadderStats,
     Outcome,
+    Side,
     Trend,
     in_applied_order,
     player_side,
@@ -265,8 +266,14 @@ def gather(ladder: Ladder, *, title: str, players: int = DEFAULT_PLAYERS) -> Sit
 
 
 def _names(frame: pl.DataFrame) -> dict[int, str]:
-    pairs = frame.select("discord_uid", "player_name").unique("discord_uid", keep="first")
-    return dict(pairs.iter_rows())
+    """Each player's name as their profile shows it: their first race's row's (the bot may
+    have written different names on a player's rows)."""
+    pairs = (
+        frame.select("discord_uid", "race", "player_name")
+        .sort("discord_uid", "race")
+        .unique("discord_uid", keep="first", maintain_order=True)
+    )
+    return dict(pairs.select("discord_uid", "player_name").iter_rows())
 
 
 def _rows(board: pl.DataFrame) -> tuple[Row, ...]:
@@ -516,7 +523,7 @@ def _lines(
     return lines, games
 
 
-def _recent(side: Any) -> Recent:
+def _recent(side: Side) -> Recent:
     return Recent(
         side.match_id,
         side.played_at,
