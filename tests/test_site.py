@@ -323,6 +323,21 @@ def test_same_ladder_same_bytes(made: Made, tmp_path: Path) -> None:
     assert sorted(p.name for p in sites.iterdir()) == ["one", "two"]
 
 
+def test_replacing_without_an_atomic_exchange(
+    made: Made, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where renameat2 is missing, the old site is renamed aside, then the new one in."""
+    import importlib
+
+    built = importlib.import_module("ladder_cli.site.build")
+    sites = tmp_path / "sites"
+    first = tree(site_of(made, sites / "site"))
+    (sites / "site" / "players" / "1.html").write_text("a page an earlier build left\n")
+    monkeypatch.setattr(built, "_exchange", lambda a, b: False)
+    assert tree(site_of(made, sites / "site")) == first
+    assert sorted(p.name for p in sites.iterdir()) == ["site"]
+
+
 def test_players_bound_order_and_links(made: Made, tmp_path: Path) -> None:
     site = site_of(made, tmp_path / "all")
     paged = player_pages(site)
