@@ -945,7 +945,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "season", "evaluate"}
+    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "season", "evaluate", "site"}
     only = set(args.only.split(",")) if args.only else every
     out = args.out or ROOT / "docs" / ("benchmarks-quick.md" if args.quick else "benchmarks.md")
     started = time.perf_counter()
@@ -980,6 +980,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 results.extend(season_close(pg, scratch, sizes))
                 settle(cluster)
+            if "site" in only:
+                from bench.site import site
+
+                results.extend(site(scratch, sizes))
             if only & {"5", "6"}:
                 lad = data.ladder(sizes.file_players, seed=7)
                 jobs = data.matches(lad, sizes.replay_jobs, seed=8)

@@ -787,6 +787,58 @@ def chart(
         _notes(ladder)
 
 
+@app.command()
+def site(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Where the site goes: a new directory, or one an earlier `ladder site` "
+            "wrote (replaced whole, atomically).",
+        ),
+    ],
+    title: Annotated[
+        str | None,
+        typer.Option(
+            "--title", metavar="TEXT", help="The site's name (default: Ladder standings)."
+        ),
+    ] = None,
+    players: Annotated[
+        int,
+        typer.Option(
+            "--players",
+            metavar="N",
+            help="Player pages at most, best first (players with a ranked entry or a game in "
+            "the 90 days before the latest match).",
+        ),
+    ] = 5_000,
+) -> None:
+    """Write the ladder as a static web site: leaderboards, player pages with MMR charts,
+    seasons, statistics and data.json. Nothing runs on the server."""
+    from ladder_cli import rendering
+    from ladder_cli import site as standings
+
+    with _ladder() as ladder:
+        built = standings.build(ladder, out, title=title, players=players)
+        pages = plural(built.players, "player page")
+        if built.eligible_players > built.players:
+            pages += f" (of {built.eligible_players:,} players eligible; --players raises it)"
+        _out(
+            rendering.literal(
+                f"wrote the site to {built.out}: {pages}, "
+                f"{plural(built.board_pages, 'leaderboard page')}, "
+                f"{plural(built.seasons, 'season')}; {plural(built.files, 'file')}, "
+                + (
+                    f"{built.bytes / 1e6:,.1f} MB"
+                    if built.bytes >= 1e6
+                    else f"{built.bytes / 1e3:,.0f} kB"
+                )
+            )
+        )
+        _notes(ladder)
+
+
 @app.command("config")
 def show_config(
     fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,

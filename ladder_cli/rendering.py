@@ -31,8 +31,14 @@ from ladder_cli.terminal import escape_unencodable, unicode_output
 def visible(text: str) -> str:
     """``text`` with control and bidi-override characters written as escapes, and so is
     any character the output's encoding cannot show (see :mod:`ladder_cli.terminal`)."""
+    return escape_unencodable(escape_controls(text))
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control and bidi-override characters written as escapes (``\\x1b``),
+    whatever the output: names in files (the standings site) use it directly."""
     if text.isprintable():
-        return escape_unencodable(text)
+        return text
     out = []
     for ch in text:
         if ch.isprintable() or ch == " ":
@@ -41,7 +47,7 @@ def visible(text: str) -> str:
             out.append(ch.encode("unicode_escape").decode("ascii"))
         else:
             out.append(ch)
-    return escape_unencodable("".join(out))
+    return "".join(out)
 
 
 def literal(text: str) -> Text:
@@ -110,14 +116,21 @@ def iso(value: datetime | None) -> str:
     return format_timestamp(value) or ""
 
 
-def to_json(value: Any) -> str:
+def to_json(value: Any, *, ascii_only: bool | None = None, indent: int | None = 2) -> str:
+    """``--format json``'s text. ``ascii_only`` None follows the output streams; a file
+    (the site's ``data.json``) says which, so its bytes do not depend on the terminal, and
+    may drop the indentation (``indent`` None: one line, and Python's C encoder, which
+    a big ladder's site needs)."""
+
     def default(obj: Any) -> Any:
         if isinstance(obj, datetime):
             return format_timestamp(obj)
         raise TypeError(f"cannot serialise {type(obj).__name__}")
 
     # On an ASCII or Latin-1 stream, JSON's own escapes keep every name exact.
-    return json.dumps(value, default=default, ensure_ascii=not unicode_output(), indent=2)
+    if ascii_only is None:
+        ascii_only = not unicode_output()
+    return json.dumps(value, default=default, ensure_ascii=ascii_only, indent=indent)
 
 
 def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
