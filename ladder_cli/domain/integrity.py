@@ -105,8 +105,9 @@ def parse_rules(section: object, path: str | os.PathLike[str]) -> IntegrityRules
     BadInput naming the key that is wrong."""
     where = f"config file {os.fspath(path)}: [integrity]"
     if not isinstance(section, Mapping):
-        raise BadInput(f"{where} must be a table (an [integrity] section with any of "
-                       f"{', '.join(KEYS)})")  # fmt: skip
+        raise BadInput(
+            f"{where} must be a table (an [integrity] section with any of {', '.join(KEYS)})"
+        )
     unknown = sorted(str(key) for key in set(section) - set(KEYS))
     if unknown:
         raise BadInput(f"{where}: unknown setting {unknown[0]!r} (known: {', '.join(KEYS)})")
@@ -187,9 +188,13 @@ def plain_label(key: Key) -> str:
 def flag_id(kind: str, entries: Iterable[Key], start: datetime, first_match: int) -> str:
     """The stable id of a flag: a short hash of its kind, entries and window start."""
     text = "\n".join(
-        [kind, *(f"{uid}/{race}" for uid, race in entries), format_timestamp(start) or "",
-         str(first_match)]
-    )  # fmt: skip
+        [
+            kind,
+            *(f"{uid}/{race}" for uid, race in entries),
+            format_timestamp(start) or "",
+            str(first_match),
+        ]
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 

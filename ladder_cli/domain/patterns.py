@@ -111,10 +111,16 @@ class Log:
         self.shift = shift = bits + 2
         self.mask = (1 << bits) - 1
         here = range(0, len(played) << 2, 4)  # each position, shifted past the outcome
-        codes1 = map(or_, map(or_, map(lshift, side2, repeat(shift)), here),
-                     map(_OUTCOME1.get, results, repeat(DREW)))  # fmt: skip
-        codes2 = map(or_, map(or_, map(lshift, side1, repeat(shift)), here),
-                     map(_OUTCOME2.get, results, repeat(DREW)))  # fmt: skip
+        codes1 = map(
+            or_,
+            map(or_, map(lshift, side2, repeat(shift)), here),
+            map(_OUTCOME1.get, results, repeat(DREW)),
+        )
+        codes2 = map(
+            or_,
+            map(or_, map(lshift, side1, repeat(shift)), here),
+            map(_OUTCOME2.get, results, repeat(DREW)),
+        )
         compact = len(numbering).bit_length() + shift < 64
         games: list[MutableSequence[int]] = [
             array("q") if compact else [] for _ in range(len(numbering))
