@@ -19,7 +19,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, count, repeat
-from operator import attrgetter, eq, lshift, or_
+from operator import attrgetter, eq, getitem, lshift, or_
 from typing import Any, Final, Protocol
 
 from ladder_cli.domain.runs import components, least_marked, ratio
@@ -91,17 +91,22 @@ class Log:
         played.sort(key=attrgetter("played_at", "match_id"))
         # The passes below are C-level maps, not Python loops: at a million matches the
         # interpreter's per-item cost is what a report pays for.
-        numbering: defaultdict[Key, int] = defaultdict(count().__next__)
+        # Entries are numbered in order of first appearance, through one dictionary per
+        # race keyed by uid (sharing one counter): cheaper than (uid, race) tuples.
+        numbers = count()
+        by_race: defaultdict[str, defaultdict[int, int]] = defaultdict(
+            lambda: defaultdict(numbers.__next__)
+        )
         side1 = list(
-            map(
-                numbering.__getitem__, zip(map(_P1_UID, played), map(_P1_RACE, played), strict=True)
-            )
+            map(getitem, map(by_race.__getitem__, map(_P1_RACE, played)), map(_P1_UID, played))
         )
         side2 = list(
-            map(
-                numbering.__getitem__, zip(map(_P2_UID, played), map(_P2_RACE, played), strict=True)
-            )
+            map(getitem, map(by_race.__getitem__, map(_P2_RACE, played)), map(_P2_UID, played))
         )
+        keys: list[Key] = [(0, "")] * next(numbers)  # the counter is done with
+        for race, uids in by_race.items():
+            for uid, number in uids.items():
+                keys[number] = (uid, race)
         if any(map(eq, side1, side2)):  # a match against oneself no replay can apply
             kept = [i for i, (a, b) in enumerate(zip(side1, side2, strict=True)) if a != b]
             played = [played[i] for i in kept]
@@ -121,10 +126,8 @@ class Log:
             map(or_, map(lshift, side1, repeat(shift)), here),
             map(_OUTCOME2.get, results, repeat(DREW)),
         )
-        compact = len(numbering).bit_length() + shift < 64
-        games: list[MutableSequence[int]] = [
-            array("q") if compact else [] for _ in range(len(numbering))
-        ]
+        compact = len(keys).bit_length() + shift < 64
+        games: list[MutableSequence[int]] = [array("q") if compact else [] for _ in keys]
         append: Callable[[Any, int], None] = array.append if compact else list.append
         deque(
             map(
@@ -135,7 +138,7 @@ class Log:
             maxlen=0,
         )
         self.played = played
-        self.keys = list(numbering)
+        self.keys = keys
         self.games = games
         self.side1 = side1
 
@@ -182,40 +185,67 @@ def days(seconds: int) -> str:
     return "1 day" if count == 1 else f"{count} days"
 
 
+class _Scan:
+    """The thresholds in the form the scans use, worked out once per report."""
+
+    def __init__(self, rules: Thresholds, start_mmr: int | None) -> None:
+        self.rules = rules
+        self.span = rules.window_days * DAY
+        self.pair_share = ratio(rules.pair_share)
+        self.feeder_share = ratio(rules.feeder_share)
+        #: The fewest losses to one opponent among ``feeder_losses`` that reach the share.
+        self.feeder_need = least_marked(rules.feeder_losses, *self.feeder_share)
+        self.streak = re.compile(b"\x01{%d,}" % rules.sandbag_streak)
+        self.start_mmr = start_mmr
+
+
 def find(log: Log, rules: Thresholds, start_mmr: int | None) -> Iterator[Found]:
-    """Every pattern of the log, entry by entry."""
+    """Every pattern of the log, entry by entry, each kind behind its cheap necessary
+    condition."""
+    scan = _Scan(rules, start_mmr)
     least = min(rules.pair_games, rules.feeder_losses, rules.sandbag_streak)
-    upsets, first_games = rules.newcomer_upsets, rules.newcomer_games
-    shift = log.shift
+    upsets, first_games, pair_games = rules.newcomer_upsets, rules.newcomer_games, rules.pair_games
+    feeder_losses, feeder_need = rules.feeder_losses, scan.feeder_need
+    shift, streak = log.shift, scan.streak
     for x, codes in enumerate(log.games):
         count = len(codes)
         if count >= upsets:
             first = codes[:first_games]
             if [c & 3 for c in first].count(WON) >= upsets:
-                yield from _newcomer(log, rules, x, first, start_mmr)
+                yield from _newcomer(log, scan, x, first)
         if count < least:
             continue
         outcomes = bytes([c & 3 for c in codes])
         losses = outcomes.count(LOST)
-        if count >= rules.pair_games or losses >= rules.feeder_losses:
+        if count >= pair_games or losses >= feeder_losses:
             opponents = [c >> shift for c in codes]
-            if count >= rules.pair_games:
-                yield from _pairs(log, rules, x, codes, opponents)
-            if losses >= rules.feeder_losses:
-                yield from _feeders(log, rules, x, codes, opponents, outcomes)
-        if losses >= rules.sandbag_streak:
-            yield from _sandbags(log, rules, x, codes, outcomes)
+            if count >= pair_games:
+                often = [b for b, n in Counter(opponents).items() if n >= pair_games and b > x]
+                if often:
+                    yield from _pairs(log, scan, x, codes, opponents, often)
+            if losses >= feeder_losses:
+                lost = outcomes.translate(_LOSSES)
+                to = list(compress(opponents, lost))
+                often = [y for y, n in Counter(to).items() if n >= feeder_need]
+                if often:
+                    yield from _feeders(log, scan, x, list(compress(codes, lost)), to, often)
+        if losses >= rules.sandbag_streak and streak.search(outcomes):
+            yield from _sandbags(log, scan, x, codes, outcomes)
 
 
 def _pairs(
-    log: Log, rules: Thresholds, a: int, codes: Sequence[int], opponents: list[int]
+    log: Log,
+    scan: _Scan,
+    a: int,
+    codes: Sequence[int],
+    opponents: list[int],
+    often: list[int],
 ) -> Iterator[Found]:
-    """The pairs of ``a`` with a later-numbered entry (each pair is looked at once)."""
-    least, span = rules.pair_games, rules.window_days * DAY
-    num, den = ratio(rules.pair_share)
-    for b, meetings in Counter(opponents).items():
-        if meetings < least or b < a:
-            continue
+    """The pairs of ``a`` with the later-numbered entries it met ``often`` (each pair is
+    looked at once)."""
+    least, span = scan.rules.pair_games, scan.span
+    num, den = scan.pair_share
+    for b in often:
         meet = [c for c, o in zip(codes, opponents, strict=True) if o == b]
         positions = log.positions(meet)
         at = log.times(positions)
@@ -233,30 +263,25 @@ def _pair_reason(wins: int, games: int, seconds: int) -> Callable[[str, str], st
 
 
 def _feeders(
-    log: Log,
-    rules: Thresholds,
-    x: int,
-    codes: Sequence[int],
-    opponents: list[int],
-    outcomes: bytes,
+    log: Log, scan: _Scan, x: int, lost: list[int], to: list[int], often: list[int]
 ) -> Iterator[Found]:
-    least, span = rules.feeder_losses, rules.window_days * DAY
-    num, den = ratio(rules.feeder_share)
-    need = least_marked(least, num, den)
-    lost = outcomes.translate(_LOSSES)
-    to = list(compress(opponents, lost))
-    often = [y for y, n in Counter(to).items() if n >= need]
-    if not often:
-        return
-    losses = log.positions(compress(codes, lost))
-    at = log.times(losses)
+    """``lost``: the codes of the entry's losses; ``to``: who beat it in each; ``often``:
+    who beat it at least ``feeder_need`` times."""
+    least, span, need = scan.rules.feeder_losses, scan.span, scan.feeder_need
+    num, den = scan.feeder_share
+    losses = log.positions(lost)
+    hot: dict[int, list[int]] = {}
     for y in often:
         # A qualifying run holds ``need`` losses to Y within the span: it lies within the
         # span of the last of ``need`` consecutive losses to Y that fit in the span.
-        mine = [t for t, o in zip(at, to, strict=True) if o == y]
+        mine = log.times([p for p, o in zip(losses, to, strict=True) if o == y])
         ends = [mine[i] for i in range(need - 1, len(mine)) if mine[i] - mine[i - need + 1] <= span]
-        if not ends:
-            continue
+        if ends:
+            hot[y] = ends
+    if not hot:
+        return
+    at = log.times(losses)
+    for y, ends in hot.items():
         marked = [o == y for o in to]
         for first, last in _around(at, ends, span):
             for s, e in components(
@@ -292,13 +317,13 @@ Streak = tuple[int, int, int, int]
 
 
 def _sandbags(
-    log: Log, rules: Thresholds, x: int, codes: Sequence[int], outcomes: bytes
+    log: Log, scan: _Scan, x: int, codes: Sequence[int], outcomes: bytes
 ) -> Iterator[Found]:
-    span = rules.window_days * DAY
+    rules, span = scan.rules, scan.span
     games = _Positions(log, codes)
     window: list[int] | None = None  # first and last game index of the flag being built
     streaks: list[Streak] = []
-    for run in re.finditer(b"\x01{%d,}" % rules.sandbag_streak, outcomes):
+    for run in scan.streak.finditer(outcomes):
         start, end = run.span()
         drop = 0
         for p in games.slice(start, end):
@@ -372,12 +397,11 @@ def _sandbag(x: int, games: _Positions, window: list[int], streaks: list[Streak]
     )
 
 
-def _newcomer(
-    log: Log, rules: Thresholds, x: int, first: Sequence[int], start_mmr: int | None
-) -> Iterator[Found]:
+def _newcomer(log: Log, scan: _Scan, x: int, first: Sequence[int]) -> Iterator[Found]:
     """``first``: the entry's first games (codes)."""
+    rules = scan.rules
     positions = log.positions(first)
-    if start_mmr is not None and log.mmrs(positions[0], x)[0] != start_mmr:
+    if scan.start_mmr is not None and log.mmrs(positions[0], x)[0] != scan.start_mmr:
         return
     upsets: list[int] = []
     beaten: set[int] = set()
