@@ -7,11 +7,11 @@ An *entry* is a (discord_uid, race). A draw is neither a win nor a loss: it coun
 (a meeting of a pair, a game of an entry) and it ends a losing streak.
 
 "Within ``window_days``" means first and last game at most ``window_days`` times 24 hours
-apart. The windowed kinds look at every stretch of consecutive games of one sequence (a
-*run*) that fits in that time, not just at fixed or maximal windows, and one sustained
-pattern gives one flag: qualifying runs of the same kind and entries that share a game
-merge, and the flag's window runs from the first game of the earliest such run to the last
-game of the latest (:mod:`ladder_cli.domain.runs`):
+apart (inclusive; times are to the second). The windowed kinds look at every stretch of
+consecutive games of one sequence (a *run*) that fits in that time, not just at fixed or
+maximal windows, and one sustained pattern gives one flag: qualifying runs of the same kind
+and entries that share a game merge, and the flag's window runs from the first game of the
+earliest such run to the last game of the latest (:mod:`ladder_cli.domain.runs`):
 
 ``pair``
     Runs of the meetings of entries A and B with at least ``pair_games`` games of which A
@@ -22,19 +22,25 @@ game of the latest (:mod:`ladder_cli.domain.runs`):
     ``feeder_share`` were to one opponent Y. Entries (X, Y), the feeder first; its losses
     to Y in the window are listed (its other losses there count, and are not listed).
 ``sandbag``
-    A losing streak of X (its consecutive lost games, taken whole) of at least
-    ``sandbag_streak`` games whose losses sum to at least ``sandbag_drop`` MMR, followed
-    within ``window_days`` of its last loss by games whose gains, summed from the streak's
-    end, reach ``sandbag_regain`` or more at some point. The streak's games and those up to
-    the highest point of the regain (the first game to reach it) are listed. MMR moved by
-    other events (resets, adjustments, decay) is not counted. Streaks whose listed games
-    overlap merge.
+    A losing streak of X (its consecutive lost games, taken whole: a longer streak is one
+    streak, not several) of at least ``sandbag_streak`` games whose MMR losses, game by
+    game, sum to at least ``sandbag_drop``; then, over X's games within ``window_days`` of
+    the streak's last loss, the running sum of its MMR changes from the streak's end peaks
+    at ``sandbag_regain`` or more. MMR moved by other events (resets, adjustments, decay)
+    is not counted. The streak's games and the games up to that peak (the first game to
+    reach it) are listed; flags whose listed games overlap merge.
 ``newcomer``
     Among X's first ``newcomer_games`` games in the log, wins over at least
     ``newcomer_upsets`` different opponent entries rated at least ``newcomer_gap`` above X
     (both MMRs before the game). Only an entry whose first game starts at the ladder's
     starting MMR is a newcomer (not one that existed before the log began). Its upsets are
     listed; the window is its first games so far.
+
+Reasons, with the caller's labels for the entries: ``Flash BW T beat Bisu BW P 11 of 12
+times in 5 days``; ``X lost 9 of its 11 losses in 4 days to Y``; ``X lost 10 in a row, 172
+MMR, then won back 131 within 4 days`` (the first streak's figures, then ``(2 such
+streaks)`` when several merged); ``X beat 4 opponents rated 312 to 455 above it in its
+first 5 games``. Days are the window's length rounded up, at least 1.
 
 A flag's id is the first 10 hex digits of the SHA-256 of its kind, its entries and its
 window's start (the first game's time and match id): the same on every run, and unchanged
@@ -50,7 +56,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from operator import attrgetter
-from typing import Final
+from typing import Any, Final
 
 from ladder_cli.domain.patterns import FEEDER, KINDS, NEWCOMER, PAIR, SANDBAG, Log, find
 from ladder_cli.errors import BadInput
@@ -111,7 +117,7 @@ def parse_rules(section: object, path: str | os.PathLike[str]) -> IntegrityRules
     unknown = sorted(str(key) for key in set(section) - set(KEYS))
     if unknown:
         raise BadInput(f"{where}: unknown setting {unknown[0]!r} (known: {', '.join(KEYS)})")
-    values: dict[str, int | float] = IntegrityRules().as_dict()
+    values: dict[str, Any] = IntegrityRules().as_dict()
     for key, value in section.items():
         if key in _SHARES:
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
@@ -133,7 +139,7 @@ def parse_rules(section: object, path: str | os.PathLike[str]) -> IntegrityRules
             f"{where}: newcomer_upsets ({values['newcomer_upsets']}) must be at most "
             f"newcomer_games ({values['newcomer_games']}): no newcomer could be flagged"
         )
-    return IntegrityRules(**values)  # type: ignore[arg-type]
+    return IntegrityRules(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,9 +216,9 @@ def find_flags(
 ) -> list[Flag]:
     """Every flag of the match log, sorted by :attr:`Flag.order`.
 
-    ``since`` keeps the flags whose window ends at or after it: a pattern still going on
-    then is news, and the windows are found over the whole log either way, so ids do not
-    depend on ``since``. Flags whose id is in ``dismissed`` are left out, or kept and
+    ``since`` (aware) keeps the flags whose window ends at or after it: a pattern still
+    going on then is news, and the windows are found over the whole log either way, so ids
+    do not depend on ``since``. Flags whose id is in ``dismissed`` are left out, or kept and
     marked with ``include_dismissed`` (``--all``). ``start_mmr`` is the ladder's starting
     MMR (None: every entry's first logged game counts as its first game).
     """

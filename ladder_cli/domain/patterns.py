@@ -1,12 +1,14 @@
 """Finding the four integrity patterns in the match log (the definitions are in
 :mod:`ladder_cli.domain.integrity`).
 
-The log is turned into parallel columns once, entries into numbers, and each entry's games
-into a list of positions. One pass over the entries then looks for every kind, each behind
-a cheap necessary condition (enough games, enough losses, enough losses to one opponent,
-a long enough losing streak found by a regular expression over the entry's results), so
-the Python-level work is per entry and per candidate, and per game only in C-level
-comprehensions. Times are read only for the games a candidate needs.
+The log is read once, in a few C-level passes (maps over the matches, no Python loop per
+match): entries become numbers and each entry's games one packed array. One pass over the
+entries then looks for every kind, each behind a cheap necessary condition (enough games,
+an opponent met or lost to often enough, a long enough losing streak found by a regular
+expression over the entry's outcomes), so the interpreter's work is per entry and per
+candidate, and per game only in comprehensions over an entry's own array. Times are read
+only for the games a candidate needs. The windows of a candidate are found in linear time
+(:mod:`ladder_cli.domain.runs`); the whole report is linear in the log.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from collections.abc import Callable, Iterable, Iterator, MutableSequence, Seque
 from dataclasses import dataclass
 from itertools import chain, compress, count, repeat
 from operator import attrgetter, eq, getitem, lshift, or_
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
 from ladder_cli.domain.runs import components, least_marked, ratio
 from ladder_cli.events import VOIDED, LoggedMatch
 from ladder_cli.model import Key
+
+if TYPE_CHECKING:
+    from ladder_cli.domain.integrity import IntegrityRules as Thresholds
 
 PAIR: Final = "pair"
 FEEDER: Final = "feeder"
@@ -33,33 +38,6 @@ NEWCOMER: Final = "newcomer"
 KINDS: Final = (PAIR, FEEDER, SANDBAG, NEWCOMER)
 
 DAY: Final = 86_400
-
-
-class Thresholds(Protocol):
-    """The thresholds the patterns read (:class:`~ladder_cli.domain.integrity.IntegrityRules`)."""
-
-    @property
-    def window_days(self) -> int: ...
-    @property
-    def pair_games(self) -> int: ...
-    @property
-    def pair_share(self) -> float: ...
-    @property
-    def feeder_losses(self) -> int: ...
-    @property
-    def feeder_share(self) -> float: ...
-    @property
-    def sandbag_streak(self) -> int: ...
-    @property
-    def sandbag_drop(self) -> int: ...
-    @property
-    def sandbag_regain(self) -> int: ...
-    @property
-    def newcomer_games(self) -> int: ...
-    @property
-    def newcomer_upsets(self) -> int: ...
-    @property
-    def newcomer_gap(self) -> int: ...
 
 
 #: A side's outcome, from the match's ``result`` (1 P1 won, 2 P2 won, else a draw).
@@ -181,8 +159,13 @@ class Found:
 
 def days(seconds: int) -> str:
     """A stretch of time in whole days, rounded up: "5 days" for 4 days and 2 hours."""
-    count = max(1, math.ceil(seconds / DAY))
-    return "1 day" if count == 1 else f"{count} days"
+    whole = max(1, math.ceil(seconds / DAY))
+    return "1 day" if whole == 1 else f"{whole} days"
+
+
+#: Below this many games an entry's repeats are counted with a set first (cheaper than a
+#: Counter when, as for most such entries, no opponent comes up often enough).
+_FEW: Final = 64
 
 
 class _Scan:
@@ -208,27 +191,33 @@ def find(log: Log, rules: Thresholds, start_mmr: int | None) -> Iterator[Found]:
     feeder_losses, feeder_need = rules.feeder_losses, scan.feeder_need
     shift, streak = log.shift, scan.streak
     for x, codes in enumerate(log.games):
-        count = len(codes)
-        if count >= upsets:
-            first = codes[:first_games]
-            if [c & 3 for c in first].count(WON) >= upsets:
-                yield from _newcomer(log, scan, x, first)
-        if count < least:
+        played = len(codes)
+        if played < least:
+            if played >= upsets:
+                first = codes[:first_games]
+                if [c & 3 for c in first].count(WON) >= upsets:
+                    yield from _newcomer(log, scan, x, first)
             continue
         outcomes = bytes([c & 3 for c in codes])
+        if outcomes[:first_games].count(WON) >= upsets:
+            yield from _newcomer(log, scan, x, codes[:first_games])
         losses = outcomes.count(LOST)
-        if count >= pair_games or losses >= feeder_losses:
+        if played >= pair_games or losses >= feeder_losses:
             opponents = [c >> shift for c in codes]
-            if count >= pair_games:
+            # No opponent comes up n times among k games with fewer than n - 1 repeats: for
+            # an entry of few games a set settles it without a Counter.
+            few = played < _FEW
+            if played >= pair_games and (not few or played - len(set(opponents)) >= pair_games - 1):
                 often = [b for b, n in Counter(opponents).items() if n >= pair_games and b > x]
                 if often:
                     yield from _pairs(log, scan, x, codes, opponents, often)
             if losses >= feeder_losses:
                 lost = outcomes.translate(_LOSSES)
                 to = list(compress(opponents, lost))
-                often = [y for y, n in Counter(to).items() if n >= feeder_need]
-                if often:
-                    yield from _feeders(log, scan, x, list(compress(codes, lost)), to, often)
+                if not few or losses - len(set(to)) >= feeder_need - 1:
+                    often = [y for y, n in Counter(to).items() if n >= feeder_need]
+                    if often:
+                        yield from _feeders(log, scan, x, list(compress(codes, lost)), to, often)
         if losses >= rules.sandbag_streak and streak.search(outcomes):
             yield from _sandbags(log, scan, x, codes, outcomes)
 
