@@ -216,11 +216,13 @@ SMURF = (2000, "bw_zerg")
 NEW_AT = EPOCH + 45 * DAY
 
 
-def with_newcomer(base: Sequence[Game], upsets: int) -> list[Game]:
+def with_newcomer(base: Sequence[Game], upsets: int, *, twice: bool = False) -> list[Game]:
     """A fresh entry whose first five games (in a day, from day 45) are a loss to a weak
-    entry, then ``upsets`` wins over the strongest entries (weakest of them first), then
-    losses to weak entries."""
+    entry, then ``upsets`` wins over the strongest entries (weakest of them first; with
+    ``twice`` the last one is the one before again), then losses to weak entries."""
     strong = list(reversed(active(base, NEW_AT, upsets, top=True)))
+    if twice:
+        strong[-1] = strong[-2]
     weak = active(base, NEW_AT, 5, top=False)
     order = [(weak[0], 1)] + [(k, 2) for k in strong] + [(w, 1) for w in weak[1 : 5 - upsets]]
     plant = [Game(NEW_AT + i * 3 * HOUR, k, SMURF, r, True) for i, (k, r) in enumerate(order)]
@@ -495,6 +497,24 @@ def test_trading_spread_over_more_than_the_window_is_not_flagged(play: list[Game
     assert not flags_of(flags, "pair", (FLASH, BISU))
 
 
+@pytest.mark.parametrize(("kind", "games"), [("pair", 10), ("feeder", 8)])
+@pytest.mark.parametrize("share", [0.8, 1.0])
+def test_the_window_holds_games_exactly_window_days_apart(
+    kind: str, games: int, share: float
+) -> None:
+    """Just enough games, the first and last exactly seven days apart, then a second more."""
+    entries = (FLASH, BISU) if kind == "pair" else (BISU, FLASH)
+    rules = replace(RULES, pair_share=share, feeder_share=share)
+    for late, flagged in ((timedelta(0), True), (timedelta(seconds=1), False)):
+        step = timedelta(seconds=7 * 86_400 // (games - 1))
+        at = [EPOCH + i * step for i in range(games - 1)] + [EPOCH + 7 * DAY + late]
+        log = build([Game(t, FLASH, BISU, 1) for t in at])
+        found = flags_of(find_flags(log, rules), kind, entries)
+        assert bool(found) == flagged, late
+        if flagged:
+            assert len(found[0].matches) == games
+
+
 def test_voiding_the_planted_matches_removes_the_flag(play: list[Game]) -> None:
     games = with_pair(play, "BAAAAAAAAAAA")
     planted = planted_ids(games)
@@ -587,6 +607,22 @@ def test_sandbagging_just_under_each_threshold_is_not_flagged(play: list[Game]) 
         assert not flags_of(find_flags(log, above), "sandbag", (x,)), key
 
 
+def test_the_regain_ends_at_the_first_game_of_its_peak() -> None:
+    """Logged pairs written by hand: 3 losses (60 MMR), then +30, -10, +10, -5."""
+    x, y = FLASH, BISU
+    changes = [-20, -20, -20, 30, -10, 10, -5]
+    log, mmr = [], 1500
+    for i, change in enumerate(changes, start=1):
+        at = EPOCH + i * HOUR
+        result = 1 if change > 0 else 2
+        log.append(LoggedMatch(i, at, *x, *y, result, "recorded", mmr, mmr + change, 1500, 1500))
+        mmr += change
+    rules = replace(RULES, sandbag_streak=3, sandbag_drop=60, sandbag_regain=30)
+    (flag,) = flags_of(find_flags(log, rules), "sandbag", (x,))
+    assert flag.matches == (1, 2, 3, 4)
+    assert flag.reason.endswith("lost 3 in a row, 60 MMR, then won back 30 within 1 day")
+
+
 def test_a_draw_ends_a_losing_streak(play: list[Game]) -> None:
     games, x = with_sandbag(play, 12, 6, draw_at=6)  # 6 losses, a draw, 5 losses
     assert not flags_of(find_flags(build(games)), "sandbag", (x,))
@@ -620,6 +656,35 @@ def test_a_newcomer_just_under_a_threshold_is_not_flagged(play: list[Game]) -> N
     assert flags_of(find_flags(log, replace(RULES, newcomer_gap=gap)), "newcomer", (SMURF,))
     below = replace(RULES, newcomer_gap=gap + 1)
     assert not flags_of(find_flags(log, below), "newcomer", (SMURF,))
+
+
+def test_upsets_count_different_opponents(play: list[Game]) -> None:
+    log = build(with_newcomer(play, 4, twice=True))
+    upsets = [m for m in log if m.key2 == SMURF and m.result == 2]
+    assert len(upsets) == 4 and len({m.key1 for m in upsets}) == 3
+    gap = min(m.p1_before - m.p2_before for m in upsets)
+    rules = replace(RULES, newcomer_gap=gap)
+    assert not flags_of(find_flags(log, rules), "newcomer", (SMURF,))
+    three = replace(rules, newcomer_upsets=3)
+    (flag,) = flags_of(find_flags(log, three), "newcomer", (SMURF,))
+    assert set(flag.matches) == {m.match_id for m in upsets}
+
+
+def test_a_draw_is_no_upset() -> None:
+    """Logged pairs written by hand: a newcomer at 1500 wins against three entries rated
+    1900 and one rated 1500, and draws with a fourth rated 1900."""
+    opponents = [((10 + i, "bw_zerg"), 1900) for i in range(3)] + [((20, "bw_zerg"), 1500)]
+    opponents.append(((13, "bw_zerg"), 1900))
+
+    def log(last: int) -> list[LoggedMatch]:
+        results = [1, 1, 1, 1, last]
+        return [
+            LoggedMatch(i + 1, EPOCH + i * HOUR, *SMURF, *k, r, "recorded", 1500, 1500, m, m)
+            for i, ((k, m), r) in enumerate(zip(opponents, results, strict=True))
+        ]
+
+    assert not flags_of(find_flags(log(0)), "newcomer", (SMURF,))
+    assert flags_of(find_flags(log(1)), "newcomer", (SMURF,))
 
 
 def test_an_entry_older_than_the_log_is_no_newcomer(play: list[Game]) -> None:
