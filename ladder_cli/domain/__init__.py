@@ -1,1 +1,2 @@
-"""The domain layer: rating systems and their evaluation as pure functions, no I/O."""
+"""The ladder's domain: pure rules and computations over its data, with no I/O and no
+presentation, so every layer above (stores, core, rendering, the CLI) can use them."""
