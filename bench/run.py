@@ -48,6 +48,7 @@ from bench.harness import (
 )
 from bench.machine import describe
 from bench.seasons import season_close
+from bench.site import site
 from devtools.pgcluster import PgCluster
 from ladder_cli.domain.model import QueuedJob
 from ladder_cli.stores import sql
@@ -724,7 +725,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "season", "evaluate"}
+    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "season", "evaluate", "site"}
     only = set(args.only.split(",")) if args.only else every
     out = args.out or ROOT / "docs" / ("benchmarks-quick.md" if args.quick else "benchmarks.md")
     started = time.perf_counter()
@@ -757,6 +758,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if "season" in only:
                 results.extend(season_close(pg, scratch, sizes))
                 settle(cluster)
+            if "site" in only:
+                results.extend(site(scratch, sizes))
             if only & {"5", "6"}:
                 lad = data.ladder(sizes.file_players, seed=7)
                 jobs = data.matches(lad, sizes.replay_jobs, seed=8)

@@ -64,6 +64,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.pg)
         if not run_slow and item.get_closest_marker("slow") is not None:
             item.add_marker(skip_slow)
+    if run_slow:
+        # The longest first (stress, then the other slow ones), so that the workers do not
+        # end the run on one long test alone.
+        items.sort(
+            key=lambda item: (
+                item.get_closest_marker("stress") is None,
+                item.get_closest_marker("slow") is None,
+            )
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -146,6 +146,7 @@ def test_four_processes_one_home(home: Path, db_url: str, tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
+@pytest.mark.stress
 def test_four_processes_one_home_repeated(home: Path, db_url: str, tmp_path: Path) -> None:
     _four_processes(home, db_url, tmp_path, 5)
 
@@ -226,6 +227,7 @@ def test_two_admins_two_queues_one_database(db_url: str, tmp_path: Path) -> None
 
 
 @pytest.mark.slow
+@pytest.mark.stress
 def test_two_admins_two_queues_one_database_repeated(db_url: str, tmp_path: Path) -> None:
     _two_admins(db_url, tmp_path, 5)
 
@@ -361,6 +363,7 @@ def test_threads_never_lose_a_frame_update(readers: int, home: Path, db_url: str
 
 
 @pytest.mark.slow
+@pytest.mark.stress
 @pytest.mark.parametrize("readers", [0, 2], ids=["writers-only", "with-readers"])
 def test_threads_never_lose_a_frame_update_repeated(readers: int, home: Path, db_url: str) -> None:
     _threads(home, db_url, readers, 20)

@@ -105,6 +105,7 @@ def test_failover_loses_nothing_after_reconcile(
 
 
 @pytest.mark.slow
+@pytest.mark.stress
 @pytest.mark.parametrize("round_", range(5))
 def test_failover_at_whatever_point_replication_reached(
     pair: tuple[PgCluster, PgCluster, str], home: Path, round_: int

@@ -557,6 +557,7 @@ def test_outages_at_random_moments(home: Path, pg_url: str, pg_cluster: object) 
 @pytest.mark.pg
 @pytest.mark.durable
 @pytest.mark.slow
+@pytest.mark.stress
 def test_outages_at_random_moments_full(home: Path, pg_url: str, pg_cluster: object) -> None:
     import random
 

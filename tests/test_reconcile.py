@@ -198,6 +198,7 @@ def test_restore_from_a_backup_then_reconcile(
 
 
 @pytest.mark.slow
+@pytest.mark.stress
 def test_restore_from_a_backup_then_reconcile_many(
     db_url: str, home: Path, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

@@ -224,5 +224,6 @@ def test_random_sigkills(home: Path, db_url: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.stress
 def test_random_sigkills_full(home: Path, db_url: str) -> None:
     Stress(home, db_url, _seed()).run(200)

@@ -19,7 +19,7 @@ import typer
 from typer.main import get_command
 
 from ladder_cli import __version__
-from ladder_cli.cli import admin, boards, insight, match, record, season, session, setup, wal
+from ladder_cli.cli import admin, boards, insight, match, record, season, session, setup, site, wal
 from ladder_cli.cli.output import fail, scrub
 from ladder_cli.cli.session import Session
 from ladder_cli.util import interrupts
@@ -94,6 +94,7 @@ app.command()(boards.history)
 app.command()(insight.stats)
 app.command()(insight.h2h)
 app.command()(insight.chart)
+app.command("site")(site.site)
 app.command("config")(setup.show_config)
 app.command()(setup.demo)
 app.command()(admin.verify)

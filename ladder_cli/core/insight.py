@@ -4,7 +4,7 @@ head-to-head, charts and the dry-run preview of a match. Data comes from the rea
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -38,13 +38,17 @@ class Insight:
         uid = profile.discord_uid
         return insight.trends(uid, self.matches_of(uid), current)
 
-    def stats(self) -> insight.LadderStats:
-        """The ladder at a glance, pending writes included."""
+    def stats(self, matches: Sequence[AppliedMatch] | None = None) -> insight.LadderStats:
+        """The ladder at a glance, pending writes included. ``matches``: the whole match log
+        (``history(None, limit=None)``) when the caller has already read it, so a big log
+        is not read twice (the standings site needs it for its charts too)."""
         from ladder_cli.domain import ranks
         from ladder_cli.domain import stats as insight
 
         ranked = ranks.with_ranks(self._reads.current().frame, rules=self._parts.rules())
-        return insight.ladder_stats(ranked, self._reads.history(None, limit=None))
+        if matches is None:
+            matches = self._reads.history(None, limit=None)
+        return insight.ladder_stats(ranked, matches)
 
     def h2h(self, p1: str | int, p2: str | int) -> insight.HeadToHead:
         """Two known players' record against each other, and the odds the ratings give."""

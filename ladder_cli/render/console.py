@@ -27,8 +27,14 @@ from ladder_cli.util.terminal import escape_unencodable, unicode_output
 def visible(text: str) -> str:
     """``text`` with control and bidi-override characters written as escapes, and so is
     any character the output's encoding cannot show (see :mod:`ladder_cli.util.terminal`)."""
+    return escape_unencodable(escape_controls(text))
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control and bidi-override characters written as escapes (``\\x1b``),
+    whatever the output: names in files (the standings site) use it directly."""
     if text.isprintable():
-        return escape_unencodable(text)
+        return text
     out = []
     for ch in text:
         if ch.isprintable() or ch == " ":
@@ -37,7 +43,7 @@ def visible(text: str) -> str:
             out.append(ch.encode("unicode_escape").decode("ascii"))
         else:
             out.append(ch)
-    return escape_unencodable("".join(out))
+    return "".join(out)
 
 
 def literal(text: str) -> Text:

@@ -26,14 +26,21 @@ from ladder_cli.render.fit import Col, FitTable
 from ladder_cli.util.terminal import unicode_output
 
 
-def to_json(value: Any) -> str:
+def to_json(value: Any, *, ascii_only: bool | None = None, indent: int | None = 2) -> str:
+    """``--format json``'s text. ``ascii_only`` None follows the output streams; a file
+    (the site's ``data.json``) says which, so its bytes do not depend on the terminal, and
+    may drop the indentation (``indent`` None: one line, and Python's C encoder, which
+    a big ladder's site needs)."""
+
     def default(obj: Any) -> Any:
         if isinstance(obj, datetime):
             return format_timestamp(obj)
         raise TypeError(f"cannot serialise {type(obj).__name__}")
 
     # On an ASCII or Latin-1 stream, JSON's own escapes keep every name exact.
-    return json.dumps(value, default=default, ensure_ascii=not unicode_output(), indent=2)
+    if ascii_only is None:
+        ascii_only = not unicode_output()
+    return json.dumps(value, default=default, ensure_ascii=ascii_only, indent=indent)
 
 
 def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:

@@ -1,0 +1,13 @@
+"""The standings site: ``ladder site`` writes the ladder as static pages.
+
+:func:`build` gathers what the pages show from a :class:`~ladder_cli.Ladder`'s public reads
+(:mod:`ladder_cli.site.data`), renders them with Jinja2 (:mod:`ladder_cli.site.build`,
+charts from :mod:`ladder_cli.site.svg`) and swaps the new site into place.
+"""
+
+from __future__ import annotations
+
+from ladder_cli.site.build import Built, build
+from ladder_cli.site.data import DEFAULT_PLAYERS
+
+__all__ = ["DEFAULT_PLAYERS", "Built", "build"]
