@@ -118,14 +118,20 @@ class Reads:
             return ranks.leaderboard(board, **options, filters=filters, now=as_of)
         if not filters.simple:
             return ranks.leaderboard(self.current().frame, **options, filters=filters)
-        if not parts.cached_frame_loaded() and not parts.queue.pending_count():
+        if (
+            not parts.cached_frame_loaded()
+            and not parts.queue.pending_count()
+            and not options["rules"].glicko  # provisional entries: ranked from the doubles
+        ):
             # Nothing pending and no frame in memory: a server ranks the page itself, the
             # embedded store reads it from its ranked file; neither loads every entry.
             import polars as pl
 
             served = parts.source.ranked_page(**options)
             if served is not None:
-                return served
+                from ladder_cli.domain.provisional import ensure_columns
+
+                return ensure_columns(served)
             scan = parts.source.ranked_scan()
             if scan is not None:
                 try:
@@ -218,8 +224,13 @@ class Reads:
         uid = self._resolve(player)
         parts = self._parts
         mine = None
-        if not parts.cached_frame_loaded() and not parts.queue.pending_count():
-            mine = parts.source.ranked_entries_of(uid, rules=parts.rules())
+        rules = parts.rules()
+        if (
+            not parts.cached_frame_loaded()
+            and not parts.queue.pending_count()
+            and not rules.glicko  # provisional entries: ranked from the doubles
+        ):
+            mine = parts.source.ranked_entries_of(uid, rules=rules)
         if mine is None:
             ranked = ranks.race_positions(
                 ranks.with_ranks(self.current().frame, rules=parts.rules())
@@ -227,7 +238,9 @@ class Reads:
             mine = ranked.filter(pl.col("discord_uid") == uid).sort("race")
         if mine.is_empty():
             raise BadInput(f"unknown player {uid}: no entries for this discord_uid")
-        races = mine.select(ranks.LEADERBOARD_COLUMNS).to_dicts()
+        from ladder_cli.domain.provisional import ensure_columns
+
+        races = ensure_columns(mine).select(ranks.BOARD_COLUMNS).to_dicts()
         name = races[0]["player_name"]
         parts = self._parts
         online = parts.source.unavailable is None

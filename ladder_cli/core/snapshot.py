@@ -235,6 +235,8 @@ class Home(Protocol):
 
     def note(self, text: str) -> None: ...
 
+    def rules(self) -> Rules: ...
+
 
 def first_read(home: Home) -> Callable[[], pl.DataFrame | None] | None:
     """For a home without a snapshot of its server: a read of the whole table, to run on
@@ -259,17 +261,26 @@ def keep_current(home: Home, entries: Sequence[Entry], before: pl.DataFrame | No
     ones merge the rows they wrote into it."""
     if home.settings.embedded or not entries:
         return
-    from ladder_cli.domain.frames import frame_from_entries, upsert_frame  # deferred: Polars
+    # Deferred: Polars.
+    from ladder_cli.domain.frames import frame_from_entries, has_states, upsert_frame
 
     try:
         frame = home.state.frame() if home.cached_frame_loaded() else None
         if frame is None:
             snapshots = home.snapshots()
             saved = (before, None) if before is not None else snapshots.load_entries()
+            glicko_rules = home.rules().glicko
+            if saved is not None and glicko_rules and not has_states(saved[0]):
+                saved = None  # read whole, with the doubles a ladder under Glicko-2 keeps
             if saved is None:
                 frame = home.store.load_frame()
+                if glicko_rules:
+                    from ladder_cli.stores import glicko
+
+                    frame = glicko.joined(home.store, frame)
             else:
-                frame = upsert_frame(saved[0], frame_from_entries(entries))
+                states = has_states(saved[0]) or any(e.state is not None for e in entries)
+                frame = upsert_frame(saved[0], frame_from_entries(entries, states=states))
         home.snapshots().save(frame, home.store)
     except (LadderError, OSError) as exc:
         # The writes are applied; only the offline copy is behind. Say so, do not fail.

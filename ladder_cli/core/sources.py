@@ -81,6 +81,8 @@ class LiveParts(Protocol):
 
     def went_offline(self, exc: DatabaseUnavailable) -> ReadSource: ...
 
+    def rules(self) -> Rules: ...
+
     def save_snapshot(self, frame: pl.DataFrame) -> None: ...
 
 
@@ -106,6 +108,10 @@ class LiveSource:
                 return current
             try:
                 frame = parts.store.load_frame()
+                if parts.rules().glicko:
+                    from ladder_cli.stores import glicko
+
+                    frame = glicko.joined(parts.store, frame)
             except DatabaseUnavailable as exc:
                 return parts.went_offline(exc).frame()
             parts.save_snapshot(frame)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from ladder_cli.domain.frames import frame_from_entries, upsert_frame
+from ladder_cli.domain.frames import frame_from_entries, has_states, upsert_frame
 from ladder_cli.domain.model import Entry
 
 
@@ -39,7 +39,8 @@ class LadderState:
         """Merge rows a flush wrote (their final values) into the frame."""
         if not entries:
             return
-        changed = frame_from_entries(entries)
         with self._lock:
             if self._frame is not None:
+                states = has_states(self._frame) or any(e.state is not None for e in entries)
+                changed = frame_from_entries(entries, states=states)
                 self._frame = upsert_frame(self._frame, changed)

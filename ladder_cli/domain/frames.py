@@ -15,13 +15,29 @@ from typing import Any, Final
 
 import polars as pl
 
+from ladder_cli.domain.glicko2 import of_row
 from ladder_cli.domain.model import AppliedMatch, Entry, QueuedJob, job_uids
 from ladder_cli.domain.rating import Ratings
 from ladder_cli.domain.rules import STANDARD, Rules
-from ladder_cli.domain.tables import ENTRIES, ENTRY_READ, MATCH_SHOWN, MATCHES, polars_schema
+from ladder_cli.domain.tables import (
+    ENTRIES,
+    ENTRY_READ,
+    GLICKO,
+    MATCH_SHOWN,
+    MATCHES,
+    STATE_COLUMNS,
+    polars_schema,
+)
 
 #: ``mmrs_1v1`` as a frame, and the match log as a snapshot keeps it.
 SCHEMA: Final = polars_schema(ENTRIES, ENTRY_READ)
+#: Glicko-2's table as a frame (:mod:`ladder_cli.stores.glicko`), and the columns of doubles
+#: a ladder under Glicko-2 rules carries after ``mmrs_1v1``'s (null where no doubles are kept).
+GLICKO_SCHEMA: Final = polars_schema(GLICKO, GLICKO.names)
+STATE_SCHEMA: Final = {
+    f"glicko_{name}": t for name, t in polars_schema(GLICKO, STATE_COLUMNS).items()
+}
+"""Named apart from the ``rd`` a board shows (RD grown to now, :mod:`ladder_cli.domain.provisional`)."""
 MATCH_SCHEMA: Final = polars_schema(MATCHES, MATCH_SHOWN)
 COUNT_COLUMNS: Final = ("games_played", "games_won", "games_lost", "games_drawn")
 KEY: Final = ["discord_uid", "race"]
@@ -79,7 +95,33 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.cast(SCHEMA)  # type: ignore[arg-type]
 
 
-def frame_from_entries(entries: Iterable[Entry]) -> pl.DataFrame:
+def has_states(frame: pl.DataFrame) -> bool:
+    """Whether ``frame`` carries Glicko-2's doubles (a ladder under Glicko-2 rules)."""
+    return "glicko_rating" in frame.columns
+
+
+def with_states(frame: pl.DataFrame, states: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (``mmrs_1v1``'s shape) with each entry's stored doubles joined on (a
+    frame of :data:`GLICKO_SCHEMA`; null for an entry without them)."""
+    base = frame.drop([c for c in STATE_SCHEMA if c in frame.columns])
+    doubles = states.select(*KEY, *(pl.col(c).alias(f"glicko_{c}") for c in STATE_COLUMNS))
+    return base.join(doubles, on=KEY, how="left")
+
+
+def frame_from_entries(entries: Iterable[Entry], *, states: bool = False) -> pl.DataFrame:
+    """Entries as a frame of :data:`SCHEMA`; with ``states``, their Glicko-2 doubles after."""
+    if states:
+        return pl.DataFrame(
+            [
+                (e.id, e.discord_uid, e.player_name, e.race, e.mmr, e.games_played,
+                 e.games_won, e.games_lost, e.games_drawn, e.last_played,
+                 *((None, None, None) if (st := e.state) is None
+                   else (st.rating, st.rd, st.volatility)))
+                for e in entries
+            ],
+            schema={**SCHEMA, **STATE_SCHEMA},
+            orient="row",
+        )  # fmt: skip
     return pl.DataFrame(
         [
             (
@@ -116,6 +158,32 @@ def matches_from_frame(frame: pl.DataFrame) -> list[AppliedMatch]:
 
 
 def entries_from_frame(frame: pl.DataFrame) -> list[Entry]:
+    """The frame's rows as entries; each with its Glicko-2 state where the frame carries
+    doubles (:func:`ladder_cli.domain.glicko2.of_row`, as a flush reads a row)."""
+    if has_states(frame):
+        return [
+            Entry(
+                discord_uid=row["discord_uid"],
+                race=row["race"],
+                player_name=row["player_name"],
+                mmr=row["mmr"],
+                games_played=row["games_played"],
+                games_won=row["games_won"],
+                games_lost=row["games_lost"],
+                games_drawn=row["games_drawn"],
+                last_played=row["last_played"],
+                id=row["id"],
+                state=of_row(
+                    row["mmr"],
+                    row["glicko_rating"],
+                    row["glicko_rd"],
+                    row["glicko_volatility"],
+                    row["last_played"],
+                    row["games_played"],
+                ),
+            )  # fmt: skip
+            for row in frame.iter_rows(named=True)
+        ]
     return [
         Entry(
             discord_uid=row["discord_uid"],
@@ -141,6 +209,12 @@ def upsert_frame(frame: pl.DataFrame, changed: pl.DataFrame) -> pl.DataFrame:
     """
     if changed.is_empty():
         return frame
+    # Glicko-2's doubles: kept where either side has them (null where the other lacks them).
+    for name, dtype in STATE_SCHEMA.items():
+        if name in frame.columns and name not in changed.columns:
+            changed = changed.with_columns(pl.lit(None, dtype=dtype).alias(name))
+        elif name in changed.columns and name not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))
     if changed["id"].null_count():
         top = frame["id"].max()
         start = (top if isinstance(top, int) else 0) + 1
@@ -171,7 +245,9 @@ def overlay(
     involved = frame.filter(pl.col("discord_uid").is_in(list(uids)))
     ratings = Ratings.from_entries(entries_from_frame(involved), rules or STANDARD)
     ratings.preview(pending)
-    changed = frame_from_entries(c.entry for c in ratings.changes.values())
+    changed = frame_from_entries(
+        (c.entry for c in ratings.changes.values()), states=has_states(frame)
+    )
     names = ratings.renamed
     result = upsert_frame(frame, changed)
     if names:

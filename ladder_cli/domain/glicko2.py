@@ -82,6 +82,47 @@ def from_mmr(value: float, last: datetime | None = None, params: Params = LICHES
     return Glicko2State(float(value), params.baseline_rd, params.start_volatility, last)
 
 
+def of_row(
+    mmr_value: int,
+    rating: float | None,
+    rd: float | None,
+    volatility: float | None,
+    last: datetime | None,
+    played: int = 1,
+    params: Params = LICHESS,
+) -> Glicko2State:
+    """An entry's state from its stored row (``mmrs_1v1``'s MMR, games and last game, and
+    the doubles kept beside it): the doubles where they still explain the MMR; else (no
+    doubles, or an outside writer moved the MMR) the MMR as one that existed before the
+    log, except that a row without doubles that is still a new entry's (the start MMR, no
+    game, no last game) starts as a new entry, as a replay of the log starts it."""
+    if rating is None or rd is None or volatility is None or mmr(rating) != mmr_value:
+        if rating is None and not played and last is None and mmr_value == mmr(params.start_rating):
+            return start(params)
+        return from_mmr(mmr_value, last, params)
+    return Glicko2State(rating, rd, volatility, last)
+
+
+def reset(
+    state: Glicko2State, mmr_value: int, keep_stats: bool, params: Params = LICHESS
+) -> Glicko2State:
+    """An admin's reset to ``mmr_value``: the rating starts over from it with a new entry's
+    RD and volatility (nothing is known about a rating set by hand); the last game goes
+    with the stats unless they are kept."""
+    return Glicko2State(
+        float(mmr_value),
+        params.start_rd,
+        params.start_volatility,
+        state.last if keep_stats else None,
+    )
+
+
+def adjusted(state: Glicko2State, delta: int) -> Glicko2State:
+    """An admin's adjustment: the rating moves by ``delta`` points (so the MMR does too),
+    RD and volatility kept."""
+    return replace(state, rating=state.rating + delta)
+
+
 def g(phi: float) -> float:
     """Glickman's weight of an opponent with deviation ``phi`` (Glicko-2 scale)."""
     return 1.0 / math.sqrt(1.0 + 3.0 * phi * phi / _PI2)
@@ -245,6 +286,7 @@ __all__ = [
     "SCALE",
     "Glicko2State",
     "Params",
+    "adjusted",
     "expectation",
     "expected_from",
     "expected_score",
@@ -255,9 +297,11 @@ __all__ = [
     "is_provisional",
     "mmr",
     "new_volatility",
+    "of_row",
     "rate_game",
     "rate_period",
     "rd_at",
+    "reset",
     "soft_reset",
     "start",
 ]

@@ -10,9 +10,12 @@ import difflib
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ladder_cli.util.errors import BadInput
+
+if TYPE_CHECKING:
+    from ladder_cli.domain.glicko2 import Glicko2State
 
 RACES: Final = (
     "bw_terran",
@@ -303,6 +306,9 @@ class Entry:
     games_drawn: int = 0
     last_played: datetime | None = None
     id: int | None = None
+    #: Under Glicko-2 rules, the entry's rating, RD and volatility (kept in the ladder's
+    #: own table beside ``mmrs_1v1``); None under Elo, or where not read.
+    state: Glicko2State | None = None
 
     @property
     def key(self) -> Key:
@@ -320,6 +326,7 @@ class Entry:
             self.games_drawn,
             self.last_played,
             self.id,
+            self.state,
         )
 
 

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from ladder_cli.domain import provisional
 from ladder_cli.domain.model import now_utc
 from ladder_cli.domain.replay import STANDING_COLUMNS
 from ladder_cli.domain.rules import PERCENTILE_BOUNDS, STANDARD, Rules, cutoffs
@@ -34,6 +35,9 @@ LEADERBOARD_COLUMNS: Final = [
     "race",
     *STANDING_COLUMNS,
 ]
+#: A board's columns: the leaderboard's, then (null under Elo rules) the RD grown to the
+#: board's time and whether the entry is provisional (Glicko-2: RD ≥ 110, no letter).
+BOARD_COLUMNS: Final = [*LEADERBOARD_COLUMNS, *provisional.COLUMNS]
 
 
 # Sorting with ``nulls_last`` is slower in Polars than a plain descending sort
@@ -62,7 +66,9 @@ def with_ranks(
     """``frame`` in rank order with a ``rank`` letter column (``activity_days``: a window
     for rules that set none)."""
     rules = rules.with_activity(activity_days)
-    ordered = in_order(frame).with_columns(_eligible(rules.activity_days, now).alias("_ranked"))
+    now = now or now_utc()
+    ordered = provisional.with_certainty(in_order(frame), rules, now)
+    ordered = ordered.with_columns(_eligible(rules, now).alias("_ranked"))
     n: pl.Expr | int = pl.col("_ranked").sum()
     if rules.letters != "percentile":
         n = int(ordered["_ranked"].sum())
@@ -162,7 +168,7 @@ def narrowed(
     if top:
         # Clipped to the board, so a page or size beyond any ladder is simply empty or all.
         board = board.slice(min((page - 1) * top, board.height), min(top, board.height))
-    return board.select(LEADERBOARD_COLUMNS)
+    return provisional.ensure_columns(board).select(BOARD_COLUMNS)
 
 
 # Pages up to this size skip the full sort: the page is a top-k selection, and each shown
@@ -171,11 +177,16 @@ def narrowed(
 _FAST_PAGE = 100
 
 
-def _eligible(activity_days: int | None, now: datetime | None) -> pl.Expr:
+def _eligible(rules: Rules, now: datetime | None) -> pl.Expr:
+    """Whether an entry holds a letter: a game (within the activity window, if any), and
+    under Glicko-2 rules a rating that is not provisional."""
     eligible = pl.col("games_played") > 0
+    activity_days = rules.activity_days
     if activity_days is not None:
         since = (now or now_utc()) - timedelta(days=activity_days)
         eligible = eligible & (pl.col("last_played") >= since)
+    if rules.glicko:
+        eligible = eligible & ~provisional.provisional(now or now_utc())
     return eligible.fill_null(False)
 
 
@@ -188,9 +199,11 @@ def _page(
     rules: Rules,
     now: datetime | None,
 ) -> pl.DataFrame:
-    activity_days = rules.activity_days
+    now = now or now_utc()
+    if rules.glicko:
+        frame = provisional.with_doubles(frame)
     keys = _sort_keys(frame)
-    ranked = frame.select(*keys, _eligible(activity_days, now).alias("_ranked"))
+    ranked = frame.select(*keys, _eligible(rules, now).alias("_ranked"))
     n = int(ranked["_ranked"].sum())
     shown = frame.lazy()
     if race is not None:
@@ -199,7 +212,7 @@ def _page(
     count = shown.select(pl.len()).collect().item()
     offset = min((page - 1) * top, count)
     board = (
-        shown.with_columns(_eligible(activity_days, now).alias("_ranked"))
+        shown.with_columns(_eligible(rules, now).alias("_ranked"))
         .sort(keys, descending=True)
         .slice(offset, min(top, count))
         .collect()
@@ -219,7 +232,7 @@ def _page(
     board = board.with_row_index("position", offset=offset + 1).with_columns(
         pl.col("position").cast(pl.Int64)
     )
-    return board.select(LEADERBOARD_COLUMNS)
+    return provisional.with_certainty(board, rules, now).select(BOARD_COLUMNS)
 
 
 def leaderboard_in_order(
@@ -241,7 +254,7 @@ def leaderboard_in_order(
     (docs/benchmarks.md has the figures).
     """
     rules = rules.with_activity(activity_days)
-    eligible = _eligible(rules.activity_days, now)
+    eligible = _eligible(rules, now)
     n: pl.Expr | int = pl.col("_n")  # the count over the whole ladder, before any filter
     if rules.letters != "percentile":
         n = int(scan.select(eligible.sum()).collect().item())
@@ -270,7 +283,7 @@ def leaderboard_in_order(
     board = board.with_row_index("position", offset=offset + 1).with_columns(
         pl.col("position").cast(pl.Int64)
     )
-    return board.select(LEADERBOARD_COLUMNS)
+    return provisional.with_certainty(board, rules, now).select(BOARD_COLUMNS)
 
 
 def race_positions(ranked: pl.DataFrame) -> pl.DataFrame:

@@ -33,7 +33,7 @@ How the later wiring should use it:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Protocol, TypeVar
 
@@ -51,14 +51,11 @@ from ladder_cli.domain.events import (
 )
 from ladder_cli.domain.glicko2 import Glicko2State
 from ladder_cli.domain.rating import expected, rate
-from ladder_cli.domain.rules import STANDARD, Rules
+from ladder_cli.domain.rules import GLICKO2 as GLICKO2_RULES
+from ladder_cli.domain.rules import GLICKO2_NAME, STANDARD, Rules
 
-GLICKO2: Final = "glicko2"
-"""The preset name of the Glicko-2 rules."""
-
-GLICKO2_RULES: Final = Rules(GLICKO2)
-"""The ``glicko2`` preset as :class:`Rules` (its K and scale are unused): until
-:mod:`ladder_cli.domain.rules` lists it among its presets, the domain layer names it here."""
+GLICKO2: Final = GLICKO2_NAME
+"""The preset name of the Glicko-2 rules (:data:`GLICKO2_RULES` as :class:`Rules`)."""
 
 S = TypeVar("S")
 
@@ -208,13 +205,10 @@ class Glicko2Rater:
     def reset(self, state: Glicko2State, mmr: int, keep_stats: bool) -> Glicko2State:
         """A reset starts the rating over from ``mmr`` with a new entry's RD and
         volatility: nothing is known about a rating an admin set by hand."""
-        p = self.params
-        return Glicko2State(
-            float(mmr), p.start_rd, p.start_volatility, state.last if keep_stats else None
-        )
+        return glicko2.reset(state, mmr, keep_stats, self.params)
 
     def adjust(self, state: Glicko2State, delta: int) -> Glicko2State:
-        return replace(state, rating=state.rating + delta)
+        return glicko2.adjusted(state, delta)
 
     def season(self, state: Glicko2State, factor_millionths: int) -> Glicko2State:
         return glicko2.soft_reset(state, factor_millionths / SOFT_RESET_SCALE)
@@ -240,18 +234,18 @@ class Glicko2Rater:
         rd: float | None,
         volatility: float | None,
         last: datetime | None,
+        *,
+        played: int = 1,
     ) -> Glicko2State:
-        """An entry's state from its stored row: the doubles where they still explain the
-        MMR, else (no doubles yet, or an outside writer moved the MMR) the MMR as one that
-        existed before the log."""
-        if rating is None or rd is None or volatility is None or glicko2.mmr(rating) != mmr:
-            return glicko2.from_mmr(mmr, last, self.params)
-        return Glicko2State(rating, rd, volatility, last)
+        """An entry's state from its stored row (:func:`ladder_cli.domain.glicko2.of_row`):
+        the doubles where they still explain the MMR, else the MMR as one that existed
+        before the log (or a new entry's state, for a row that is still one)."""
+        return glicko2.of_row(mmr, rating, rd, volatility, last, played, self.params)
 
 
 def rater_for(rules: Rules) -> EloRater | Glicko2Rater:
     """The rater of a ladder's rules."""
-    if rules.preset == GLICKO2:
+    if rules.glicko:
         return Glicko2Rater()
     return EloRater(rules)
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
+from ladder_cli.domain import glicko2
+from ladder_cli.domain.glicko2 import Glicko2State
 from ladder_cli.domain.model import (
     DEFAULT_MMR,
     RACE_SET,
@@ -90,6 +92,11 @@ class Ratings:
     #: Entries the jobs created (no stored row yet): the database gives them their ids.
     created: list[Entry] = field(default_factory=list)
     rules: Rules = STANDARD
+    #: Under Glicko-2 rules: each entry's :attr:`Entry.state` is rated, its MMR follows.
+    glicko: bool = False
+
+    def __post_init__(self) -> None:
+        self.glicko = self.rules.glicko
 
     @classmethod
     def from_entries(cls, entries: Iterable[Entry], rules: Rules = STANDARD) -> Ratings:
@@ -171,8 +178,15 @@ class Ratings:
         if e2 is None:
             e2 = self._entry(p2, race2, job.p2_name)
         before1, before2 = e1.mmr, e2.mmr
-        after1, after2 = rate(before1, before2, 1.0 if result == 1 else 0.5, self.rules)
         played_at = job.played_at
+        if self.glicko:
+            n1, n2 = glicko2.rate_game(
+                state_of(e1), state_of(e2), 1.0 if result == 1 else 0.5, played_at
+            )
+            e1.state, e2.state = n1, n2
+            after1, after2 = glicko2.mmr(n1.rating), glicko2.mmr(n2.rating)
+        else:
+            after1, after2 = rate(before1, before2, 1.0 if result == 1 else 0.5, self.rules)
         drawn = 1 - result
         changes = self.changes
 
@@ -222,7 +236,11 @@ class Ratings:
 
     def _apply_adjust(self, job: AdjustJob) -> None:
         entry = _adjust_entry(self, job)
-        entry.mmr += job.delta
+        if self.glicko:
+            entry.state = glicko2.adjusted(state_of(entry), job.delta)
+            entry.mmr = glicko2.mmr(entry.state.rating)
+        else:
+            entry.mmr += job.delta
         self._change(entry)
 
     def _apply_reset(self, job: ResetJob) -> None:
@@ -231,6 +249,8 @@ class Ratings:
         for entry in self.by_uid.get(job.uid, ()):
             if job.race is not None and entry.race != job.race:
                 continue
+            if self.glicko:
+                entry.state = glicko2.reset(state_of(entry), job.mmr, job.keep_stats)
             entry.mmr = job.mmr
             change = self._change(entry)
             if not job.keep_stats:
@@ -241,6 +261,17 @@ class Ratings:
                 entry.last_played = None
                 change.played = change.won = change.lost = change.drawn = 0
                 change.absolute = True
+
+
+def state_of(entry: Entry) -> Glicko2State:
+    """The entry's Glicko-2 state: kept on it, else worked out from its row as stored
+    (:func:`ladder_cli.domain.glicko2.of_row`) and kept."""
+    state = entry.state
+    if state is None:
+        state = entry.state = glicko2.of_row(
+            entry.mmr, None, None, None, entry.last_played, entry.games_played
+        )
+    return state
 
 
 def _adjust_entry(ratings: Ratings, job: AdjustJob) -> Entry:
@@ -258,4 +289,5 @@ __all__ = [
     "Ratings",
     "expected",
     "rate",
+    "state_of",
 ]

@@ -3,7 +3,10 @@
 Ratings are defined as this replay: ``verify`` runs it over the whole log and compares with
 ``mmrs_1v1``; a correction replays only what it reaches (:mod:`ladder_cli.domain.corrections`)
 with the same rating function. :func:`rating_rules` is the one seam through which the
-ladder's rules (K, scale, rounding, starting MMR) reach both.
+ladder's Elo rules (K, scale, rounding, starting MMR) reach both. Under Glicko-2 rules each
+standing also keeps its state, rated by :class:`~ladder_cli.domain.raters.Glicko2Rater`
+(the flush's own :func:`ladder_cli.domain.glicko2.rate_game`), and its MMR follows the
+rating.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from functools import partial
 from typing import Final
 
 from ladder_cli.domain.events import VOIDED, Event, LoggedMatch, StateEvent, score
+from ladder_cli.domain.glicko2 import Glicko2State
 from ladder_cli.domain.model import Key
+from ladder_cli.domain.raters import Glicko2Rater, apply_event
 from ladder_cli.domain.rules import STANDARD, Rules
 
 Rate = Callable[[int, int, float], tuple[int, int]]
@@ -40,6 +45,8 @@ class Standing:
     lost: int = 0
     drawn: int = 0
     last: datetime | None = None
+    #: Under Glicko-2 rules, the entry's rating, RD and volatility.
+    state: Glicko2State | None = None
 
     def values(self) -> tuple[int, int, int, int, int, datetime | None]:
         """The values in the order of :data:`STANDING_COLUMNS`."""
@@ -71,16 +78,23 @@ class Replay:
     rate: Rate
     start_mmr: int
     standings: dict[Key, Standing] = field(default_factory=dict)
+    #: Under Glicko-2 rules: what rates each standing's state (``rate`` is then unused).
+    glicko: Glicko2Rater | None = None
 
     @classmethod
     def with_rules(cls, rules: Rules = STANDARD) -> Replay:
         rate, start = rating_rules(rules)
-        return cls(rate, start)
+        return cls(rate, start, glicko=Glicko2Rater() if rules.glicko else None)
 
     def standing(self, key: Key) -> Standing:
         found = self.standings.get(key)
         if found is None:
-            found = self.standings[key] = Standing(self.start_mmr)
+            glicko = self.glicko
+            if glicko is None:
+                found = self.standings[key] = Standing(self.start_mmr)
+            else:
+                state = glicko.start()
+                found = self.standings[key] = Standing(glicko.mmr(state), state=state)
         return found
 
     def apply(self, event: Event) -> tuple[int, int, int, int] | tuple[int, int]:
@@ -94,7 +108,13 @@ class Replay:
         b1, b2 = s1.mmr, s2.mmr
         if m.state == VOIDED:
             return (b1, b1, b2, b2)
-        a1, a2 = self.rate(b1, b2, score(m.result))
+        glicko = self.glicko
+        if glicko is None:
+            a1, a2 = self.rate(b1, b2, score(m.result))
+        else:
+            n1, n2 = glicko.rate(_state(s1), _state(s2), score(m.result), m.played_at)
+            s1.state, s2.state = n1, n2
+            a1, a2 = glicko.mmr(n1), glicko.mmr(n2)
         for s, after, side in ((s1, a1, 1), (s2, a2, 2)):
             won, lost, drawn = counts_of(m.result, side)
             s.mmr = after
@@ -109,7 +129,12 @@ class Replay:
     def state_event(self, e: StateEvent) -> tuple[int, int]:
         s = self.standing(e.key)
         before = s.mmr
-        s.mmr = e.mmr_from(before)
+        glicko = self.glicko
+        if glicko is None:
+            s.mmr = e.mmr_from(before)
+        else:
+            s.state = apply_event(glicko, _state(s), e)
+            s.mmr = glicko.mmr(s.state)
         if e.keeps_last:
             s.played = s.won = s.lost = s.drawn = 0
         elif e.sets_counts:
@@ -120,6 +145,13 @@ class Replay:
         for event in events:
             self.apply(event)
         return self
+
+
+def _state(standing: Standing) -> Glicko2State:
+    """A Glicko-2 replay's standing always has its state."""
+    state = standing.state
+    assert state is not None
+    return state
 
 
 __all__ = ["STANDING_COLUMNS", "Rate", "Replay", "Standing", "counts_of", "rating_rules"]

@@ -1,9 +1,11 @@
 """A ladder's rating rules as data: Elo's constants, rounding, and how letters are handed out.
 
-Two presets: ``standard`` (this tool's own rules, the contract's "Rating" section) and
+Three presets: ``standard`` (this tool's own rules, the contract's "Rating" section),
 ``evoladder`` (the original bot's: K 40 over a scale of 500, Python's ``round``, letters by
-fixed allocation among entries active in the last 14 days). The rules are stored with the
-ladder, so every home that writes to it rates the same way.
+fixed allocation among entries active in the last 14 days) and ``glicko2`` (Glickman's
+system as Lichess rates, :mod:`ladder_cli.domain.glicko2`: K, scale and rounding unused,
+letters by percentile among entries that are not provisional). The rules are stored with
+the ladder, so every home that writes to it rates the same way.
 """
 
 from __future__ import annotations
@@ -56,15 +58,28 @@ class Rules:
             return self
         return replace(self, activity_days=days)
 
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+    @property
+    def glicko(self) -> bool:
+        """Whether these rules rate with Glicko-2 (K, scale and rounding then unused)."""
+        return self.preset == GLICKO2_NAME
 
+    def as_dict(self) -> dict[str, object]:
+        """``ladder rules``' keys; Glicko-2's K and scale are null (it has none)."""
+        shown = asdict(self)
+        if self.glicko:
+            shown["k"] = shown["scale"] = None
+        return shown
+
+
+GLICKO2_NAME: Final = "glicko2"
 
 STANDARD: Final = Rules("standard")
 EVOLADDER: Final = Rules(
     "evoladder", k=40, scale=500, rounding="half_even", letters="fixed", activity_days=14
 )
-PRESETS: Final = {rules.preset: rules for rules in (STANDARD, EVOLADDER)}
+#: Glicko-2: the stored row keeps K 40 and scale 400 (its columns are NOT NULL); unused.
+GLICKO2: Final = Rules(GLICKO2_NAME)
+PRESETS: Final = {rules.preset: rules for rules in (STANDARD, EVOLADDER, GLICKO2)}
 
 
 def preset(name: str) -> Rules:

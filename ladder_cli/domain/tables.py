@@ -129,6 +129,21 @@ AUDIT: Final = Table(
     ),
 )
 
+#: Under Glicko-2 rules, each entry's rating, RD and volatility, beside its row of
+#: ``mmrs_1v1`` (see :mod:`ladder_cli.stores.glicko`).
+GLICKO: Final = Table(
+    "ladder_glicko",
+    (
+        Column("discord_uid", "int8"),
+        Column("race", "text"),
+        Column("rating", "float8"),
+        Column("rd", "float8"),
+        Column("volatility", "float8"),
+    ),
+)
+#: The doubles of :data:`GLICKO`, as a frame carries them beside ``mmrs_1v1``'s columns.
+STATE_COLUMNS: Final = GLICKO.without("discord_uid", "race")
+
 #: ``mmrs_1v1`` as read (every column) and as upserted (the database picks the id).
 ENTRY_READ: Final = ENTRIES.names
 ENTRY_WRITE: Final = ENTRIES.without("id")
@@ -148,6 +163,7 @@ _SQL_TYPES: Final = {
     "int8": "bigint",
     "text": "text",
     "bool": "boolean",
+    "float8": "double precision",
     "timestamptz": "timestamptz",
 }
 
@@ -172,6 +188,7 @@ def polars_schema(table: Table, names: tuple[str, ...]) -> dict[str, pl.DataType
         "int8": pl.Int64(),
         "text": pl.String(),
         "bool": pl.Boolean(),
+        "float8": pl.Float64(),
         "timestamptz": pl.Datetime("us", "UTC"),
     }
     return {n: kinds[t] for n, t in zip(names, table.types(names), strict=True)}

@@ -4,23 +4,28 @@ The event log is the match log (every match the ladder applied, amended or voide
 every match imported from the original bot) with the resets, adjustments and upgrade
 baselines between its matches, in application order; a sequential replay from the starting
 MMR (:mod:`ladder_cli.domain.replay`, the flush's own rating function) must end where the stored
-rows are. Rows whose own counts are impossible (a negative count, or games played other
-than won + lost + drawn) are reported too, whatever wrote them.
+rows are. Under Glicko-2 rules the replayed rating, RD and volatility must also be the
+doubles stored beside each row. Rows whose own counts are impossible (a negative count, or
+games played other than won + lost + drawn) are reported too, whatever wrote them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ladder_cli.domain.events import Event, LoggedMatch
+from ladder_cli.domain.glicko2 import of_row
 from ladder_cli.domain.model import Entry, Key, format_timestamp
 from ladder_cli.domain.replay import Replay, Standing
 from ladder_cli.domain.rules import Rules
 
 COMPARED = ("mmr", "games_played", "games_won", "games_lost", "games_drawn", "last_played")
 COUNTS = ("games_played", "games_won", "games_lost", "games_drawn")
+#: Glicko-2's doubles, compared to within what a round trip through a database keeps.
+DOUBLES = ("rating", "rd", "volatility")
 
 
 @dataclass
@@ -79,8 +84,14 @@ def _plain(value: object) -> object:
     return format_timestamp(value) if isinstance(value, datetime) else value
 
 
-def verify(stored: Iterable[Entry], log: Iterable[Event], rules: Rules) -> VerifyReport:
-    """Compare the stored rows with the replayed event log, and check each row's counts."""
+def verify(
+    stored: Iterable[Entry],
+    log: Iterable[Event],
+    rules: Rules,
+    doubles: Mapping[Key, tuple[float, float, float]] | None = None,
+) -> VerifyReport:
+    """Compare the stored rows with the replayed event log, and check each row's counts;
+    under Glicko-2 rules, also the stored ``doubles`` (rating, RD, volatility by key)."""
     replay = Replay.with_rules(rules)
     report = VerifyReport(rules.preset)
     for event in log:
@@ -102,6 +113,19 @@ def verify(stored: Iterable[Entry], log: Iterable[Event], rules: Rules) -> Verif
             have = getattr(row, name)
             if have != should:
                 report.differences.append(_diff(row, "replay", name, have, should))
+        if rules.glicko and want.state is not None:
+            # What a flush would rate this entry from (a row without doubles that explain
+            # its MMR is read as a baseline), against the replay's state.
+            kept = (doubles or {}).get(row.key)
+            r, d, v = (None, None, None) if kept is None else kept
+            have_s = of_row(row.mmr, r, d, v, row.last_played, row.games_played)
+            s = want.state
+            for name, have_d, should_d in zip(
+                DOUBLES, (have_s.rating, have_s.rd, have_s.volatility),
+                (s.rating, s.rd, s.volatility), strict=True,
+            ):  # fmt: skip
+                if not math.isclose(have_d, should_d, rel_tol=1e-12, abs_tol=1e-9):
+                    report.differences.append(_diff(row, "replay", name, have_d, should_d))
         report.differences.extend(invalid_counts(row))
     for key in sorted(set(replay.standings) - seen):
         missing = Entry(key[0], key[1], "", replay.standings[key].mmr)

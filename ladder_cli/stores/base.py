@@ -9,7 +9,7 @@ A store supplies its connection, words, lock and error mapping
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from itertools import groupby
 from typing import Any, Final
@@ -26,7 +26,7 @@ from ladder_cli.domain.model import (
     now_utc,
 )
 from ladder_cli.domain.rating import PoisonJob, Ratings
-from ladder_cli.stores import audit, eventlog, sql
+from ladder_cli.stores import audit, eventlog, glicko, sql
 from ladder_cli.stores.interface import BatchResult
 from ladder_cli.stores.reads import StoreReads
 from ladder_cli.stores.rows import match_row, upsert_row
@@ -126,8 +126,11 @@ class Store(StoreReads):
                 result.already_applied = [job.seq for job in skipped]
                 result.audit_already = sum(type(job.job) is AuditJob for job in skipped)
                 prepared = None  # it was worked out for every job of the batch
-            entries = self._batch_entries(cur, todo, prepared)
-            ratings = Ratings.from_entries(entries, self.rules_in(cur))
+            entries: Iterable[Entry] = self._batch_entries(cur, todo, prepared)
+            rules = self.rules_in(cur)
+            if rules.glicko:  # each entry rated from its rating, RD and volatility
+                entries = glicko.attach(self, cur, entries)
+            ratings = Ratings.from_entries(entries, rules)
             applied_ids = []
             audits: list[QueuedJob] = []  # the jobs carrying their command's audit row
             marks: list[eventlog.Mark] = []  # resets, adjustments, audit rows: logged events
@@ -153,6 +156,8 @@ class Store(StoreReads):
             failpoints.hit("in-db-transaction")
             base = eventlog.last_match_id(self, cur) if marks else 0
             self._write(cur, queue_id, ratings, applied_ids, matches_sent=stream is not None)
+            if rules.glicko:
+                glicko.write(self, cur, glicko.rows_of(c.entry for c in ratings.changes.values()))
             if marks:
                 eventlog.write_events(self, cur, queue_id, marks, ratings, base)
             if audits:

@@ -134,6 +134,9 @@ class DialectBase(Dialect, ABC):
     ) -> None:
         raise NotImplementedError(f"{type(self).__name__} writes no corrections in bulk")
 
+    def bulk_states(self, cur: Any, rows: Sequence[tuple[int, str, float, float, float]]) -> None:
+        cur.executemany(self.q(sql.UPSERT_GLICKO), rows)
+
     def q(self, statement: str) -> str:
         """A shared statement in this driver's placeholder style."""
         return statement

@@ -298,7 +298,12 @@ def verify(store: Dialect) -> VerifyReport:
         rules = store.rules_in(cur)
         cur.execute(sql.ALL_ENTRIES)
         stored = [store.entry(row) for row in cur.fetchall()]
-        return check.verify(stored, StoreLog(store, cur).later(0), rules)
+        doubles = None
+        if rules.glicko:
+            cur.execute(sql.ALL_GLICKO)
+            doubles = {(int(r[0]), str(r[1])): (float(r[2]), float(r[3]), float(r[4]))
+                       for r in cur.fetchall()}  # fmt: skip
+        return check.verify(stored, StoreLog(store, cur).later(0), rules, doubles)
 
 
 # -- the ladder at a past time ------------------------------------------------------------

@@ -111,6 +111,11 @@ class Dialect(Protocol):
         once (where ``bulk_corrections``)."""
         ...
 
+    def bulk_states(self, cur: Any, rows: Sequence[tuple[int, str, float, float, float]]) -> None:
+        """Glicko-2 states upserted into ``ladder_glicko`` (uid, race, rating, RD,
+        volatility): by COPY where the store can and the rows are many."""
+        ...
+
     def forget(self) -> None:
         """Drop the rows a store keeps between batches: a job applied in a transaction of
         its own (a correction, a decay, a season close) can change any of them."""

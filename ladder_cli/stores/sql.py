@@ -12,6 +12,7 @@ from ladder_cli.domain.tables import (
     AUDIT_SHOWN,
     ENTRY_READ,
     ENTRY_WRITE,
+    GLICKO,
     LEDGER,
     MATCH_SHOWN,
     MATCH_WRITE,
@@ -91,6 +92,30 @@ CREATE TABLE IF NOT EXISTS ladder_rules (
 );
 """
 SCHEMA += RULES_SCHEMA
+
+# Under Glicko-2 rules, each entry's rating, RD and volatility (doubles), beside its row of
+# mmrs_1v1 (whose mmr is floor(rating + 0.5)): the bot's table is never altered. A row
+# whose mmr no longer matches its rating here was changed outside the ladder.
+GLICKO_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS ladder_glicko (
+    discord_uid BIGINT NOT NULL,
+    race TEXT NOT NULL,
+    rating {double} NOT NULL,
+    rd {double} NOT NULL,
+    volatility {double} NOT NULL,
+    PRIMARY KEY (discord_uid, race)
+){ledger_options};
+"""
+SCHEMA += GLICKO_SCHEMA
+GLICKO_COLUMNS: Final = sql_list(GLICKO.names)
+GLICKO_OF_UIDS: Final = f"SELECT {GLICKO_COLUMNS} FROM ladder_glicko WHERE discord_uid {{uids}}"
+ALL_GLICKO: Final = f"SELECT {GLICKO_COLUMNS} FROM ladder_glicko"
+UPSERT_GLICKO: Final = (
+    f"INSERT INTO ladder_glicko ({GLICKO_COLUMNS}) VALUES (%s, %s, %s, %s, %s) "
+    "ON CONFLICT (discord_uid, race) DO UPDATE SET rating = EXCLUDED.rating, "
+    "rd = EXCLUDED.rd, volatility = EXCLUDED.volatility"
+)
+DELETE_GLICKO: Final = "DELETE FROM ladder_glicko"
 SELECT_RULES: Final = f"SELECT {RULES_COLUMNS} FROM ladder_rules WHERE id = 1"
 INSERT_RULES: Final = (
     f"INSERT INTO ladder_rules (id, {RULES_COLUMNS}) VALUES (1, %s, %s, %s, %s, %s, %s, %s) "

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 CACHE_KIB: Final = 64 * 1024
 
 # 2: the rules table (ladder_rules) was added; 3: the event log (match state,
-# ladder_events, ladder_audit).
-_SCHEMA_VERSION: Final = 3
+# ladder_events, ladder_audit); 4: Glicko-2's table (ladder_glicko).
+_SCHEMA_VERSION: Final = 4
 
 # Players whose rows a flush keeps between batches (a bound on its memory).
 ROWS_KEPT: Final = 500_000
@@ -70,6 +70,7 @@ class SqliteStore(Store):
         "timestamp": "TEXT",
         "fold": "ladder_fold",
         "entries_options": "",
+        "double": "REAL",
         "ledger_options": " WITHOUT ROWID",
     }
 

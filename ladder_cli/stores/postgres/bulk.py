@@ -54,6 +54,41 @@ _DELTA_FROM_TMP = (
 )
 
 
+# Glicko-2 states (ladder_glicko's rows) in bulk: COPY into a temporary table, then one
+# upsert from it.
+_CREATE_STATES_TMP = (
+    "CREATE TEMP TABLE IF NOT EXISTS ladder_glicko_tmp (discord_uid bigint, race text, "
+    "rating double precision, rd double precision, volatility double precision) ON COMMIT DROP"
+)
+_COPY_STATES_TMP = (
+    "COPY ladder_glicko_tmp (discord_uid, race, rating, rd, volatility) FROM STDIN (FORMAT BINARY)"
+)
+_STATES_FROM_TMP = (
+    "INSERT INTO ladder_glicko (discord_uid, race, rating, rd, volatility) "
+    "SELECT discord_uid, race, rating, rd, volatility FROM ladder_glicko_tmp "
+    "ON CONFLICT (discord_uid, race) DO UPDATE SET rating = EXCLUDED.rating, "
+    "rd = EXCLUDED.rd, volatility = EXCLUDED.volatility"
+)
+#: Fewer rows than this go by executemany: the temporary table costs more than it saves.
+STATES_COPY_THRESHOLD = 64
+
+
+def write_states(cur: Any, rows: Sequence[tuple[int, str, float, float, float]]) -> bool:
+    """Glicko-2 states upserted in bulk (COPY, then one upsert); False (nothing written)
+    when they are too few for it to pay."""
+    if len(rows) < STATES_COPY_THRESHOLD:
+        return False
+    cur.execute(_CREATE_STATES_TMP)
+    with cur.copy(_COPY_STATES_TMP) as copy:
+        copy.set_types(["int8", "text", "float8", "float8", "float8"])
+        write = copy.write_row
+        for row in rows:
+            write(row)
+    cur.execute(_STATES_FROM_TMP)
+    cur.execute("TRUNCATE ladder_glicko_tmp")
+    return True
+
+
 def rewrite_matches(cur: Any, rows: Sequence[tuple[int, int, int, int, int]]) -> None:
     """A correction's rewritten pairs (before/after, match id) in bulk, as the flush
     writes: COPY into a temporary table, then one UPDATE joined on the match id."""
@@ -83,4 +118,4 @@ def write_entry_changes(cur: Any, changes: Sequence[EntryChange]) -> list[Entry]
     return stored
 
 
-__all__ = ["rewrite_matches", "write_entry_changes"]
+__all__ = ["rewrite_matches", "write_entry_changes", "write_states"]

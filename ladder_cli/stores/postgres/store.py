@@ -50,6 +50,7 @@ class PostgresStore(Store):
         "timestamp": "TIMESTAMPTZ",
         "fold": "lower",
         "entries_options": " WITH (fillfactor = 80)",
+        "double": "DOUBLE PRECISION",
         "ledger_options": "",
     }
 
@@ -93,6 +94,7 @@ class PostgresStore(Store):
                 " AND to_regclass('ladder_rules') IS NOT NULL"
                 " AND to_regclass('ladder_events') IS NOT NULL"
                 " AND to_regclass('ladder_audit') IS NOT NULL"
+                " AND to_regclass('ladder_glicko') IS NOT NULL"
             ).fetchone()
         except psycopg.Error as exc:
             raise self._classify(exc) from exc
@@ -305,6 +307,10 @@ class PostgresStore(Store):
         self, cur: Any, rows: Sequence[tuple[int, int, int, int, int]]
     ) -> None:
         bulk.rewrite_matches(cur, rows)
+
+    def bulk_states(self, cur: Any, rows: Sequence[tuple[int, str, float, float, float]]) -> None:
+        if not bulk.write_states(cur, rows):
+            super().bulk_states(cur, rows)
 
     def close(self) -> None:
         self._adbc.close()
