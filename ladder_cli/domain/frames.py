@@ -34,10 +34,11 @@ SCHEMA: Final = polars_schema(ENTRIES, ENTRY_READ)
 #: Glicko-2's table as a frame (:mod:`ladder_cli.stores.glicko`), and the columns of doubles
 #: a ladder under Glicko-2 rules carries after ``mmrs_1v1``'s (null where no doubles are kept).
 GLICKO_SCHEMA: Final = polars_schema(GLICKO, GLICKO.names)
+#: (Named apart from the ``rd`` a board shows: the RD grown to now, see
+#: :mod:`ladder_cli.domain.provisional`.)
 STATE_SCHEMA: Final = {
     f"glicko_{name}": t for name, t in polars_schema(GLICKO, STATE_COLUMNS).items()
 }
-"""Named apart from the ``rd`` a board shows (RD grown to now, :mod:`ladder_cli.domain.provisional`)."""
 MATCH_SCHEMA: Final = polars_schema(MATCHES, MATCH_SHOWN)
 COUNT_COLUMNS: Final = ("games_played", "games_won", "games_lost", "games_drawn")
 KEY: Final = ["discord_uid", "race"]
@@ -161,29 +162,27 @@ def entries_from_frame(frame: pl.DataFrame) -> list[Entry]:
     """The frame's rows as entries; each with its Glicko-2 state where the frame carries
     doubles (:func:`ladder_cli.domain.glicko2.of_row`, as a flush reads a row)."""
     if has_states(frame):
-        return [
-            Entry(
-                discord_uid=row["discord_uid"],
-                race=row["race"],
-                player_name=row["player_name"],
-                mmr=row["mmr"],
-                games_played=row["games_played"],
-                games_won=row["games_won"],
-                games_lost=row["games_lost"],
-                games_drawn=row["games_drawn"],
-                last_played=row["last_played"],
-                id=row["id"],
-                state=of_row(
-                    row["mmr"],
-                    row["glicko_rating"],
-                    row["glicko_rd"],
-                    row["glicko_volatility"],
-                    row["last_played"],
-                    row["games_played"],
-                ),
-            )  # fmt: skip
-            for row in frame.iter_rows(named=True)
-        ]
+        out = []
+        for row in frame.iter_rows(named=True):
+            mmr, last, played = row["mmr"], row["last_played"], row["games_played"]
+            state = of_row(mmr, row["glicko_rating"], row["glicko_rd"], row["glicko_volatility"],
+                           last, played)  # fmt: skip
+            out.append(
+                Entry(
+                    row["discord_uid"],
+                    row["race"],
+                    row["player_name"],
+                    mmr,
+                    played,
+                    row["games_won"],
+                    row["games_lost"],
+                    row["games_drawn"],
+                    last,
+                    row["id"],
+                    state,
+                )
+            )
+        return out
     return [
         Entry(
             discord_uid=row["discord_uid"],

@@ -52,7 +52,7 @@ def _doubles(params: Params) -> tuple[pl.Expr, pl.Expr]:
 
 def rd_at(now: datetime, params: Params = LICHESS) -> pl.Expr:
     """Each row's RD grown to ``now``: ``sqrt(φ² + t·σ²)`` on the Glicko-2 scale with
-    ``t = periods_per_day × days`` since its last game, capped at the largest RD."""
+    ``t = periods_per_day * days`` since its last game, capped at the largest RD."""
     rd, volatility = _doubles(params)
     seconds = (pl.lit(now) - pl.col("last_played")).dt.total_microseconds() / 1_000_000
     days = pl.when(seconds > 0).then(seconds / SECONDS_PER_DAY).otherwise(0.0).fill_null(0.0)
