@@ -22,7 +22,9 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Final
 
 from ladder_cli.domain.events import VOIDED, Event, LoggedMatch, StateEvent, score
+from ladder_cli.domain.glicko2 import Glicko2State
 from ladder_cli.domain.model import RACES, Key, format_timestamp, now_utc, to_utc
+from ladder_cli.domain.raters import Glicko2Rater
 from ladder_cli.domain.replay import Replay, Standing, rating_rules
 from ladder_cli.domain.rules import Rules
 from ladder_cli.util.errors import BadInput
@@ -127,7 +129,9 @@ class Tally:
     season reset, decay) goes through :meth:`Replay.state_event` itself, so every kind is
     applied exactly as the replay applies it. ``played_at`` is compared as the driver
     returns it (a timestamp, or ISO 8601 text in UTC, which sorts as time does) and parsed
-    only for the answer: ``to_raw`` and ``parse`` convert between the two.
+    only for the answer: ``to_raw`` and ``parse`` convert between the two. Under Glicko-2
+    rules each entry's state is kept too and rated by the flush's own
+    :func:`ladder_cli.domain.glicko2.rate_game` (``played_at`` parsed for it).
     """
 
     def __init__(
@@ -135,6 +139,8 @@ class Tally:
     ) -> None:
         self.rules = rules
         self.rate, self.start = rating_rules(rules)
+        self.glicko = Glicko2Rater() if rules.glicko else None
+        self.states: list[Glicko2State | None] = []
         self._to_raw, self._parse = to_raw, parse
         #: Entry numbers by key, the key written ``uid * 8 + race number`` (an integer
         #: hashes and compares faster than a tuple; a race the tool does not know keeps
@@ -163,6 +169,7 @@ class Tally:
             for counts in (self.played, self.won, self.lost, self.drawn):
                 counts.append(0)
             self.last.append(None)
+            self.states.append(None if self.glicko is None else self.glicko.start())
         return slot
 
     def run(self, pages: Iterable[Sequence[MatchRow]], events: Iterable[StateEvent]) -> None:
@@ -191,6 +198,7 @@ class Tally:
         mmr, played, won, lost, drawn, last = (
             self.mmr, self.played, self.won, self.lost, self.drawn, self.last
         )  # fmt: skip
+        glicko, states, parse = self.glicko, self.states, self._parse
         n = 0
         for _, at, uid1, race1, uid2, race2, result, state in rows:
             n += 1
@@ -206,7 +214,12 @@ class Tally:
                 b = new((uid2, race2), short)
             if state == VOIDED:
                 continue
-            mmr[a], mmr[b] = rate(mmr[a], mmr[b], score(result))
+            if glicko is None:
+                mmr[a], mmr[b] = rate(mmr[a], mmr[b], score(result))
+            else:
+                s1, s2 = glicko.rate(_has(states[a]), _has(states[b]), score(result), parse(at))
+                states[a], states[b] = s1, s2
+                mmr[a], mmr[b] = glicko.mmr(s1), glicko.mmr(s2)
             played[a] += 1
             played[b] += 1
             if result == 0:
@@ -232,10 +245,11 @@ class Tally:
         slot = self._slot(event.key)
         standing = Standing(
             self.mmr[slot], self.played[slot], self.won[slot], self.lost[slot],
-            self.drawn[slot], self._parse(self.last[slot]),
+            self.drawn[slot], self._parse(self.last[slot]), self.states[slot],
         )  # fmt: skip
-        Replay(self.rate, self.start, {event.key: standing}).state_event(event)
+        Replay(self.rate, self.start, {event.key: standing}, self.glicko).state_event(event)
         self.mmr[slot] = standing.mmr
+        self.states[slot] = standing.state
         self.played[slot], self.won[slot] = standing.played, standing.won
         self.lost[slot], self.drawn[slot] = standing.lost, standing.drawn
         self.last[slot] = self._to_raw(standing.last)
@@ -245,20 +259,27 @@ class Tally:
         entries = {
             key: Standing(
                 self.mmr[i], self.played[i], self.won[i], self.lost[i], self.drawn[i],
-                self._parse(self.last[i]),
+                self._parse(self.last[i]), self.states[i],
             )
             for i, key in enumerate(self.keys)
         }  # fmt: skip
         return Standings(cutoff, self.rules, entries, self.matches, self.events)
 
 
+def _has(state: Glicko2State | None) -> Glicko2State:
+    """A Glicko-2 tally keeps a state for every entry."""
+    assert state is not None
+    return state
+
+
 def frame(standings: Standings, stored: pl.DataFrame) -> pl.DataFrame:
     """The standings as a frame of ``mmrs_1v1``'s shape: each entry's ``id`` (the last
     tie-break of the rank order) and ``player_name`` as stored now; an entry no longer
-    stored gets an id after every stored one and the default name."""
+    stored gets an id after every stored one and the default name. Under Glicko-2 rules,
+    with each entry's doubles as they were then."""
     import polars as pl
 
-    from ladder_cli.domain.frames import SCHEMA
+    from ladder_cli.domain.frames import SCHEMA, STATE_SCHEMA
     from ladder_cli.domain.replay import STANDING_COLUMNS
 
     keys = list(standings.entries)
@@ -271,6 +292,15 @@ def frame(standings: Standings, stored: pl.DataFrame) -> pl.DataFrame:
         },
         schema={name: SCHEMA[name] for name in ("discord_uid", "race", *STANDING_COLUMNS)},
     )
+    shape = dict(SCHEMA)
+    if standings.rules.glicko:
+        states = [s.state for s in standings.entries.values()]
+        replayed = replayed.with_columns(
+            pl.Series(name, [None if st is None else getattr(st, name[len("glicko_") :])
+                             for st in states], dtype=dtype)
+            for name, dtype in STATE_SCHEMA.items()
+        )  # fmt: skip
+        shape.update(STATE_SCHEMA)
     known = stored.select("discord_uid", "race", "id", "player_name")
     board = replayed.join(known, on=["discord_uid", "race"], how="left")
     top = int(stored["id"].max() or 0) if stored.height else 0  # type: ignore[arg-type]
@@ -280,7 +310,7 @@ def frame(standings: Standings, stored: pl.DataFrame) -> pl.DataFrame:
         ),
         pl.col("player_name").fill_null(pl.lit("Player") + pl.col("discord_uid").cast(pl.String)),
     )
-    return board.select([pl.col(name).cast(dtype) for name, dtype in SCHEMA.items()])
+    return board.select([pl.col(name).cast(dtype) for name, dtype in shape.items()])
 
 
 __all__ = [

@@ -72,6 +72,12 @@ def wld(row: Mapping[str, Any]) -> str:
     return "-".join(map(str, counts))
 
 
+def shown_mmr(row: Mapping[str, Any]) -> str:
+    """An entry's MMR as the tables show it: ``1523?`` while provisional (Glicko-2: RD,
+    grown to now, of 110 or more)."""
+    return f"{row['mmr']}?" if row.get("provisional") else str(row["mmr"])
+
+
 def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str | Text) -> FitTable:
     t = FitTable(
         [
@@ -92,7 +98,7 @@ def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str | Text) -
             Text(row["rank"], style=RANK_STYLES.get(row["rank"], "")),
             literal(row["player_name"]),
             row["race"],
-            str(row["mmr"]),
+            shown_mmr(row),
             wld(row),
             win_rate(row["games_won"], row["games_played"]),
             row["last_played"],
@@ -297,7 +303,7 @@ def profile_races_table(
             row["race"],
             "" if row["position"] is None else str(row["position"]),
             Text(row["rank"], style=RANK_STYLES.get(row["rank"], "")),
-            str(row["mmr"]),
+            shown_mmr(row),
             Text(sparkline(trend.recent_mmr) if trend else "", style="cyan"),
             str(trend.peak_mmr) if trend else str(row["mmr"]),
             wld(row),

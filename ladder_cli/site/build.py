@@ -362,13 +362,16 @@ def _row_writer(link: Callable[[int, str], Markup]) -> Callable[[Row, bool], Mar
     the rest are numbers and dates this module formats."""
     from markupsafe import Markup, escape
 
+    from ladder_cli.site.templating import PROVISIONAL
+
     def row(r: Row, show_race: bool) -> Markup:
         rank = escape(r.rank)
         race = f"<td>{escape(race_label(r.race))}</td>" if show_race else ""
         return Markup(
             f'<tr><td class="num">{int(r.position)}</td><td><span class="rank rank-{rank}">'
             f'{rank}</span></td><th scope="row">{link(r.discord_uid, r.player_name)}</th>'
-            f'{race}<td class="num">{int(r.mmr)}</td><td class="num">{int(r.games_won)}-'
+            f'{race}<td class="num">{int(r.mmr)}{PROVISIONAL if r.provisional else ""}</td>'
+            f'<td class="num">{int(r.games_won)}-'
             f'{int(r.games_lost)}-{int(r.games_drawn)}</td><td class="num">'
             f"{rate(r.games_won, r.games_played)}</td><td>{day(r.last_played)}</td></tr>"
         )

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from ladder_cli.core.ladder import Ladder
+    from ladder_cli.domain.rules import Rules
 
 DEFAULT_PLAYERS: Final = 5_000
 """Player pages at most, unless ``--players`` says otherwise."""
@@ -91,7 +92,7 @@ def gather(ladder: Ladder, *, title: str, players: int = DEFAULT_PLAYERS) -> Sit
     chosen, eligible = _choose(boards[0].rows, frame, latest, players)
     seasons, archives = _seasons(ladder)
     stats = ladder.views.stats(matches)
-    pages = _player_pages(chosen, frame, boards[1:], matches, seasons, archives)
+    pages = _player_pages(chosen, frame, boards[1:], matches, seasons, archives, rules)
     data = SiteData(
         title=title,
         latest=latest,
@@ -201,8 +202,11 @@ def _player_pages(
     matches: Sequence[AppliedMatch],
     seasons: Sequence[Season],
     archives: Mapping[int, Sequence[Row]],
+    rules: Rules,
 ) -> tuple[PlayerPage, ...]:
     import polars as pl
+
+    from ladder_cli.domain.provisional import with_certainty
 
     wanted = set(chosen)
     theirs: dict[int, list[AppliedMatch]] = {uid: [] for uid in chosen}
@@ -244,6 +248,7 @@ def _player_pages(
                 )
             )
     mine = frame.filter(pl.col("discord_uid").is_in(sorted(wanted)))
+    mine = with_certainty(mine, rules)  # rd and provisional, as `profile` shows them
     entries: dict[int, list[dict[str, Any]]] = {uid: [] for uid in chosen}
     for stored in mine.sort("discord_uid", "race").iter_rows(named=True):
         entries[stored["discord_uid"]].append(stored)
@@ -300,6 +305,8 @@ def _player(
                 streak_games=t.streak_games,
                 points=tuple(lines.get(race, ())),
                 logged_games=games.get(race, 0),
+                rd=r["rd"],
+                provisional=r["provisional"],
             )
         )
     recent = tuple(_recent(player_side(m, uid)) for m in matches[:RECENT_MATCHES])
@@ -320,6 +327,8 @@ def _player(
                 "games_lost": e.games_lost,
                 "games_drawn": e.games_drawn,
                 "last_played": e.last_played,
+                "rd": e.rd,
+                "provisional": e.provisional,
             }
             for e in sorted(entries, key=lambda e: e.race)  # as `profile` lists them
         ],

@@ -28,6 +28,10 @@ class Row:
     games_lost: int
     games_drawn: int
     last_played: datetime | None
+    #: Under Glicko-2 rules, the RD grown to the time of the read and whether the rating
+    #: is provisional (a ``?`` after the MMR); None under Elo rules and in an archive.
+    rd: float | None = None
+    provisional: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,9 @@ class Entry:
     #: between two games, from a season's soft reset or an adjustment, as its own point).
     points: tuple[Point, ...]
     logged_games: int
+    #: As :class:`Row`'s: None under Elo rules.
+    rd: float | None = None
+    provisional: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,7 @@ FILTERS: Final[Mapping[str, Callable[..., str]]] = {
     "signed": _signed,
     "outcome": _outcome,
     "streak": _streak,
+    "provisional": lambda flag: provisional_mark(flag),
 }
 
 
@@ -96,10 +97,34 @@ def letters_text(rules: Rules) -> str:
     else:
         bounds = ", ".join(f"{letter} the top {bound}%" for letter, bound in PERCENTILE_BOUNDS)
         rule = f"by percentile of the ranked entries: {bounds}, F the rest"
-    return f"{rule}; U (unranked): no game{window}."
+    unsure = ", or a provisional rating (a ? after the MMR: RD 110 or more)" if rules.glicko else ""
+    return f"{rule}; U (unranked): no game{window}{unsure}."
+
+
+PROVISIONAL: Final = (
+    '<abbr class="prov" title="provisional: the rating is still uncertain (RD 110 or more)">'
+    "?</abbr>"
+)
+"""What follows a provisional MMR on a page (a constant: nothing in it comes from the ladder)."""
+
+
+def provisional_mark(flag: bool | None) -> str:
+    """:data:`PROVISIONAL` after a provisional entry's MMR, else nothing (a Markup)."""
+    from markupsafe import Markup
+
+    return Markup(PROVISIONAL if flag else "")
 
 
 ZERO: Final = timedelta(0)
 
 
-__all__ = ["FILTERS", "day", "environment", "letters_text", "race_label", "rate"]
+__all__ = [
+    "FILTERS",
+    "PROVISIONAL",
+    "day",
+    "environment",
+    "letters_text",
+    "provisional_mark",
+    "race_label",
+    "rate",
+]

@@ -5,9 +5,10 @@ matches its rating was changed outside the ladder and is read as an MMR that exi
 before the log (:func:`ladder_cli.domain.glicko2.of_row`).
 
 Read onto the entries a flush or a correction rates and written back with them (in the
-same transaction), read whole for the reads' frames, and cleared when a ladder leaves
-Glicko-2 for Elo rules. Written once for both stores against
-:class:`~ladder_cli.stores.interface.Dialect`.
+same transaction), and read whole for the reads' frames. A ladder that leaves Glicko-2 for
+Elo rules keeps its rows unread (no command deletes rows); every one of them belongs to an
+entry of the log, so a later switch back to Glicko-2 rewrites them all. Written once for
+both stores against :class:`~ladder_cli.stores.interface.Dialect`.
 """
 
 from __future__ import annotations
@@ -67,11 +68,6 @@ def write(store: Dialect, cur: Any, rows: Sequence[StateRow]) -> None:
         store.bulk_states(cur, rows)
 
 
-def clear(store: Dialect, cur: Any) -> None:
-    """Forget every entry's doubles (the ladder rates by Elo rules from now on)."""
-    cur.execute(store.q(sql.DELETE_GLICKO))
-
-
 def frame(store: Dialect) -> pl.DataFrame:
     """Every stored row of doubles, as a frame of
     :data:`ladder_cli.domain.frames.GLICKO_SCHEMA`."""
@@ -95,4 +91,4 @@ def joined(store: Dialect, entries: pl.DataFrame) -> pl.DataFrame:
     return with_states(entries, frame(store))
 
 
-__all__ = ["Doubles", "StateRow", "attach", "clear", "frame", "joined", "read", "rows_of", "write"]
+__all__ = ["Doubles", "StateRow", "attach", "frame", "joined", "read", "rows_of", "write"]

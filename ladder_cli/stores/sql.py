@@ -115,7 +115,6 @@ UPSERT_GLICKO: Final = (
     "ON CONFLICT (discord_uid, race) DO UPDATE SET rating = EXCLUDED.rating, "
     "rd = EXCLUDED.rd, volatility = EXCLUDED.volatility"
 )
-DELETE_GLICKO: Final = "DELETE FROM ladder_glicko"
 SELECT_RULES: Final = f"SELECT {RULES_COLUMNS} FROM ladder_rules WHERE id = 1"
 INSERT_RULES: Final = (
     f"INSERT INTO ladder_rules (id, {RULES_COLUMNS}) VALUES (1, %s, %s, %s, %s, %s, %s, %s) "

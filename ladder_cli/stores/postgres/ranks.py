@@ -61,7 +61,7 @@ def page(
     rules: Rules,
     now: datetime | None = None,
 ) -> pl.DataFrame:
-    """One leaderboard page (columns of :data:`ladder_cli.domain.ranks.LEADERBOARD_COLUMNS`)."""
+    """One leaderboard page (columns of :data:`ladder_cli.domain.ranks.BOARD_COLUMNS`)."""
     since = _since(rules, now)
     eligible = _eligible("", since)
     where = [f"{_PLAYED} >= %(min)s"]
@@ -141,7 +141,8 @@ def _board(rows: list[tuple[Any, ...]], rules: Rules, *, first_position: int) ->
     import polars as pl
 
     from ladder_cli.domain.frames import frame_from_rows
-    from ladder_cli.domain.ranks import LEADERBOARD_COLUMNS, UNRANKED
+    from ladder_cli.domain.provisional import ensure_columns
+    from ladder_cli.domain.ranks import BOARD_COLUMNS, UNRANKED
     from ladder_cli.domain.rules import cutoffs
 
     width = len(ENTRY_READ)
@@ -162,4 +163,6 @@ def _board(rows: list[tuple[Any, ...]], rules: Rules, *, first_position: int) ->
             "position"
         ),
     )
-    return frame.select(LEADERBOARD_COLUMNS)
+    # Served under Elo rules only (a ladder under Glicko-2 ranks from the doubles it
+    # carries), so its RD and provisional flag are null.
+    return ensure_columns(frame).select(BOARD_COLUMNS)
