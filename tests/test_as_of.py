@@ -168,6 +168,8 @@ def independent(
                 "games_lost": v[3],
                 "games_drawn": v[4],
                 "last_played": v[5].isoformat(),
+                "rd": None,  # Elo rules: no RD, never provisional
+                "provisional": None,
             }
         )
     return rows

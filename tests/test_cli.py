@@ -33,6 +33,7 @@ ANSI = re.compile(r"\x1b\[")
 LEADERBOARD_KEYS = [
     "position", "rank", "discord_uid", "player_name", "race", "mmr",
     "games_played", "games_won", "games_lost", "games_drawn", "last_played",
+    "rd", "provisional",
 ]  # fmt: skip
 HISTORY_KEYS = [
     "match_id", "played_at", "p1_uid", "p1_race", "p1_mmr_before", "p1_mmr_after",

@@ -188,7 +188,8 @@ def _mixed() -> pl.DataFrame:
 
 def test_leaderboard_columns_and_positions(leaderboard):
     board = leaderboard(_mixed(), top=None)
-    assert board.columns == LEADERBOARD_COLUMNS
+    assert board.columns == [*LEADERBOARD_COLUMNS, "rd", "provisional"]
+    assert board["rd"].null_count() == board["provisional"].null_count() == board.height
     assert board["position"].to_list() == [1, 2, 3, 4, 5]
     assert board["discord_uid"].to_list() == [1, 2, 3, 4, 5]
     # n = 5: percentile 20*i: 0 S, 20 B, 40 C, 60 D, 80 E

@@ -22,7 +22,15 @@ from ladder_cli.domain.frames import frame_from_entries
 from ladder_cli.domain.model import RACES, Entry, MatchJob, QueuedJob
 from ladder_cli.domain.ranks import Filters, in_order, leaderboard, leaderboard_in_order, with_ranks
 from ladder_cli.domain.rating import Ratings, rate
-from ladder_cli.domain.rules import EVOLADDER, PRESETS, STANDARD, Rules, fixed_allocation, preset
+from ladder_cli.domain.rules import (
+    EVOLADDER,
+    GLICKO2,
+    PRESETS,
+    STANDARD,
+    Rules,
+    fixed_allocation,
+    preset,
+)
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -49,8 +57,18 @@ def test_presets():
         "letters": "fixed",
         "activity_days": 14,
     }
+    assert GLICKO2.as_dict() == {
+        "preset": "glicko2",
+        "k": None,  # Glicko-2 has neither
+        "scale": None,
+        "rounding": "half_up",
+        "start_mmr": 1500,
+        "letters": "percentile",
+        "activity_days": None,
+    }
     assert preset("EvoLadder") is EVOLADDER
-    assert set(PRESETS) == {"standard", "evoladder"}
+    assert preset(" GLICKO2") is GLICKO2
+    assert set(PRESETS) == {"standard", "evoladder", "glicko2"}
 
 
 @pytest.mark.parametrize(

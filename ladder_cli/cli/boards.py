@@ -62,7 +62,7 @@ def leaderboard(
     # Deferred: loaded by the command, not by --version or --help.
     from ladder_cli.domain.asof import parse_as_of
     from ladder_cli.domain.model import format_timestamp
-    from ladder_cli.domain.ranks import LEADERBOARD_COLUMNS
+    from ladder_cli.domain.ranks import BOARD_COLUMNS
     from ladder_cli.render import console, views
 
     cutoff = None if as_of is None else parse_as_of(as_of)
@@ -81,7 +81,7 @@ def leaderboard(
         if fmt is TableJsonCsv.json:
             raw(views.to_json(rows))
         elif fmt is TableJsonCsv.csv:
-            raw(views.to_csv(rows, LEADERBOARD_COLUMNS))
+            raw(views.to_csv(rows, BOARD_COLUMNS))
         elif not rows:
             hint = ""
             if page == 1 and min_games > 0 and season is None:
