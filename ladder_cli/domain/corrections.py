@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from ladder_cli.domain.events import AMENDED, VOIDED, LoggedMatch, StateEvent, score
+from ladder_cli.domain.events import AMENDED, VOIDED, Event, LoggedMatch, StateEvent, score
+from ladder_cli.domain.glicko2 import Glicko2State
 from ladder_cli.domain.model import AppliedMatch, Entry, Key
+from ladder_cli.domain.raters import Glicko2Rater, apply_event
 from ladder_cli.domain.replay import Rate, counts_of
 from ladder_cli.util.errors import BadInput
 
@@ -135,6 +137,9 @@ class Plan:
     rewritten_matches: int = 0
     rewritten_events: int = 0
     replayed: int = 0
+    #: Under Glicko-2 rules: the corrected state of every entry whose state the correction
+    #: changes (its MMR may stay), to be stored beside its row.
+    states: dict[Key, Glicko2State] = field(default_factory=dict)
 
 
 def check(match: LoggedMatch | None, match_id: int, result: int | None) -> LoggedMatch:
@@ -176,11 +181,7 @@ def plan(
     for key, new, old in ((k1, a1, m.p1_after), (k2, a2, m.p2_after)):
         if new != old:
             current[key], logged[key] = new, old
-    # The corrected match's counts change until a later event sets that entry's counts, and
-    # its last game until one sets the last game too (a season reset keeps it).
-    counts_live = {k1: True, k2: True}
-    last_live = {k1: True, k2: True}
-    later_last: dict[Key, datetime | None] = {k1: None, k2: None}
+    counts = _Counts(m)
     pending: list[Rewrite] = []
 
     def emit(item: Rewrite) -> None:
@@ -192,12 +193,7 @@ def plan(
     for event in log.later(match_id):
         if isinstance(event, LoggedMatch):
             ka, kb = event.key1, event.key2
-            if event.state != VOIDED:
-                for key in (ka, kb):
-                    if last_live.get(key):
-                        seen = later_last[key]
-                        if seen is None or event.played_at > seen:
-                            later_last[key] = event.played_at
+            counts.match(event)
             ina, inb = ka in current, kb in current
             if not (ina or inb):
                 continue
@@ -223,10 +219,7 @@ def plan(
                     del current[key], logged[key]
         else:
             key = event.key
-            if event.sets_counts and key in counts_live:
-                counts_live[key] = False
-                if not event.keeps_last:
-                    last_live[key] = False
+            counts.event(event)
             if key not in current:
                 continue
             out.replayed += 1
@@ -244,25 +237,176 @@ def plan(
 
     for key, new in current.items():
         out.changes[key] = EntryChange(key, mmr=new - logged[key], logged_mmr=logged[key])
-    for key, side in ((k1, 1), (k2, 2)):
-        change = out.changes.get(key) or EntryChange(key)
-        won, lost, drawn = counts_of(m.result, side)
-        if result is None and counts_live[key]:
-            change.played -= 1
-            change.won, change.lost, change.drawn = -won, -lost, -drawn
-        elif result is not None and counts_live[key]:
-            nwon, nlost, ndrawn = counts_of(result, side)
-            change.won, change.lost, change.drawn = nwon - won, nlost - lost, ndrawn - drawn
-        if result is None and last_live[key]:
-            later = later_last[key]
-            if later is None or later < m.played_at:
-                earlier = log.last_played_before(key, match_id)
-                old_last = _latest(_latest(earlier, later), m.played_at)
-                new_last = _latest(earlier, later)
-                if old_last != new_last:
-                    change.last = (old_last, new_last)
-        if not change.empty:
-            out.changes[key] = change
+    counts.finish(out.changes, result, lambda key: log.last_played_before(key, match_id))
+    return out
+
+
+class _Counts:
+    """What a correction does to its match's two entries' counts and last game.
+
+    The corrected match's counts change until a later event sets that entry's counts, and
+    its last game until one sets the last game too (a season reset keeps it)."""
+
+    def __init__(self, m: LoggedMatch) -> None:
+        self.m = m
+        k1, k2 = m.key1, m.key2
+        self.counts_live = {k1: True, k2: True}
+        self.last_live = {k1: True, k2: True}
+        self.later_last: dict[Key, datetime | None] = {k1: None, k2: None}
+
+    def match(self, event: LoggedMatch) -> None:
+        """A later match: its time, for the entries whose last game it may be."""
+        if event.state == VOIDED:
+            return
+        last_live, later_last = self.last_live, self.later_last
+        for key in (event.key1, event.key2):
+            if last_live.get(key):
+                seen = later_last[key]
+                if seen is None or event.played_at > seen:
+                    later_last[key] = event.played_at
+
+    def event(self, event: StateEvent) -> None:
+        """A later event: it may set the entry's counts (and last game) from then on."""
+        key = event.key
+        if event.sets_counts and key in self.counts_live:
+            self.counts_live[key] = False
+            if not event.keeps_last:
+                self.last_live[key] = False
+
+    def finish(
+        self,
+        changes: dict[Key, EntryChange],
+        result: int | None,
+        last_before: Callable[[Key], datetime | None],
+    ) -> None:
+        """Add the two entries' count and last-game changes to ``changes``;
+        ``last_before(key)`` is the entry's last game in effect before the match."""
+        m = self.m
+        for key, side in ((m.key1, 1), (m.key2, 2)):
+            change = changes.get(key) or EntryChange(key)
+            won, lost, drawn = counts_of(m.result, side)
+            if result is None and self.counts_live[key]:
+                change.played -= 1
+                change.won, change.lost, change.drawn = -won, -lost, -drawn
+            elif result is not None and self.counts_live[key]:
+                nwon, nlost, ndrawn = counts_of(result, side)
+                change.won, change.lost, change.drawn = nwon - won, nlost - lost, ndrawn - drawn
+            if result is None and self.last_live[key]:
+                later = self.later_last[key]
+                if later is None or later < m.played_at:
+                    earlier = last_before(key)
+                    old_last = _latest(_latest(earlier, later), m.played_at)
+                    new_last = _latest(earlier, later)
+                    if old_last != new_last:
+                        change.last = (old_last, new_last)
+            if not change.empty:
+                changes[key] = change
+
+
+def plan_replayed(
+    events: Iterable[Event],
+    match: LoggedMatch | None,
+    match_id: int,
+    result: int | None,
+    rater: Glicko2Rater,
+    rewrite: Callable[[list[Rewrite]], None] | None = None,
+) -> Plan:
+    """:func:`plan` for rules whose state the log does not keep (Glicko-2: the logged MMRs
+    are not the rating, RD and volatility a game is rated from): ``events`` is the whole
+    log from its start, replayed once as it stands and, for the entries the correction
+    reaches, once as corrected; an entry leaves the reached set when its whole corrected
+    state equals the uncorrected one again. Its other side of a later match is its
+    uncorrected replayed state, so only what the correction reaches is rewritten."""
+    m = check(match, match_id, result)
+    k1, k2 = m.key1, m.key2
+    start = rater.start()
+    mmr = rater.mmr
+    now: dict[Key, Glicko2State] = {}  # the log as it stands, every entry
+    fixed: dict[Key, Glicko2State] = {}  # the corrected state, where it differs
+    counts = _Counts(m)
+    last_before: dict[Key, datetime | None] = {}
+    pending: list[Rewrite] = []
+    out: Plan | None = None
+
+    def emit(item: Rewrite) -> None:
+        pending.append(item)
+        if len(pending) >= CHUNK and rewrite is not None:
+            rewrite(pending[:])
+            pending.clear()
+
+    for event in events:
+        if isinstance(event, LoggedMatch):
+            ka, kb = event.key1, event.key2
+            ua, ub = now.get(ka, start), now.get(kb, start)
+            if event.state == VOIDED:
+                na, nb = ua, ub
+            else:
+                na, nb = rater.rate(ua, ub, score(event.result), event.played_at)
+            now[ka], now[kb] = na, nb
+            if out is None:
+                if event.match_id != match_id:
+                    continue
+                # The corrected match: what it is now, and what it becomes.
+                last_before = {k1: ua.last, k2: ub.last}
+                if result is None:
+                    state, new_result, xa, xb = VOIDED, m.result, ua, ub
+                else:
+                    state, new_result = AMENDED, result
+                    xa, xb = rater.rate(ua, ub, score(result), event.played_at)
+                pair = MatchRewrite(match_id, mmr(ua), mmr(xa), mmr(ub), mmr(xb))
+                out = Plan(m, state, new_result, pair)
+                for key, x, n in ((ka, xa, na), (kb, xb, nb)):
+                    if x != n:
+                        fixed[key] = x
+                continue
+            counts.match(event)
+            ina, inb = ka in fixed, kb in fixed
+            if not (ina or inb):
+                continue
+            out.replayed += 1
+            ca, cb = fixed.get(ka, ua), fixed.get(kb, ub)
+            if event.state == VOIDED:
+                xa, xb = ca, cb
+            else:
+                xa, xb = rater.rate(ca, cb, score(event.result), event.played_at)
+            shown = (mmr(ca), mmr(xa), mmr(cb), mmr(xb))
+            if shown != (event.p1_before, event.p1_after, event.p2_before, event.p2_after):
+                emit(MatchRewrite(event.match_id, *shown))
+                out.rewritten_matches += 1
+            for key, x, n in ((ka, xa, na), (kb, xb, nb)):
+                if x != n:
+                    fixed[key] = x
+                else:
+                    fixed.pop(key, None)
+        else:
+            key = event.key
+            u = now.get(key, start)
+            n = now[key] = apply_event(rater, u, event)
+            if out is None:
+                continue
+            counts.event(event)
+            if key not in fixed:
+                continue
+            out.replayed += 1
+            c = fixed[key]
+            x = apply_event(rater, c, event)
+            if (mmr(c), mmr(x)) != (event.mmr_before, event.mmr_after):
+                emit(EventRewrite(event.event_id, mmr(c), mmr(x)))
+                out.rewritten_events += 1
+            if x != n:
+                fixed[key] = x
+            else:
+                del fixed[key]
+    if out is None:  # the log read does not hold the match it was checked to hold
+        raise BadInput(f"unknown match {match_id}: no match with this id in the match log")
+    if pending and rewrite is not None:
+        rewrite(pending)
+    for key, x in fixed.items():
+        n = now[key]
+        out.states[key] = x
+        if mmr(x) != mmr(n):
+            out.changes[key] = EntryChange(key, mmr=mmr(x) - mmr(n), logged_mmr=mmr(n))
+    counts.finish(out.changes, result, lambda key: last_before.get(key))
     return out
 
 
@@ -285,4 +429,5 @@ __all__ = [
     "Rewrite",
     "check",
     "plan",
+    "plan_replayed",
 ]

@@ -7,13 +7,22 @@ the entries' deltas and the audit row commit with the ledger row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from ladder_cli.domain.corrections import EventRewrite, MatchRewrite, Plan, Rewrite, plan
+from ladder_cli.domain.corrections import (
+    EventRewrite,
+    MatchRewrite,
+    Plan,
+    Rewrite,
+    plan,
+    plan_replayed,
+)
 from ladder_cli.domain.events import LoggedMatch
 from ladder_cli.domain.model import CorrectionJob, Entry, Key, QueuedJob
+from ladder_cli.domain.raters import Glicko2Rater
 from ladder_cli.domain.replay import rating_rules
-from ladder_cli.stores import sql
+from ladder_cli.stores import glicko, sql
 from ladder_cli.stores.alone import apply_alone
 from ladder_cli.stores.eventlog import StoreLog
 from ladder_cli.stores.interface import BatchResult, Dialect
@@ -31,16 +40,16 @@ def apply_correction(store: Dialect, queue_id: str, queued: QueuedJob) -> BatchR
     assert isinstance(job, CorrectionJob)
 
     def work(cur: Any) -> dict[Key, Entry] | str:
-        rate, _ = rating_rules(store.rules_in(cur))
-        log = StoreLog(store, cur)
         try:
-            done = plan(log, job.match_id, job.result, rate, lambda c: rewrite(store, cur, c))
+            done = _plan(store, cur, job.match_id, job.result, lambda c: rewrite(store, cur, c))
         except BadInput as exc:
             return str(exc)
         rewrite(store, cur, [done.pair])
         cur.execute(store.q(sql.CORRECT_MATCH), (done.state, done.result, job.match_id))
         failpoints.hit("in-correction")
         entries = _write_changes(store, cur, done)
+        if done.states:
+            entries = _write_states(store, cur, done, entries)
         action = "void" if job.result is None else "amend"
         cur.execute(
             store.q(sql.INSERT_AUDIT),
@@ -50,6 +59,40 @@ def apply_correction(store: Dialect, queue_id: str, queued: QueuedJob) -> BatchR
         return entries
 
     return apply_alone(store, queue_id, queued, work)
+
+
+def _plan(
+    store: Dialect,
+    cur: Any,
+    match_id: int,
+    result: int | None,
+    rewrite: Callable[[list[Rewrite]], None] | None = None,
+) -> Plan:
+    """The correction worked out under the ladder's rules: Elo replays what it reaches
+    from the logged MMRs; Glicko-2, whose state the log does not keep, replays the whole
+    log (:func:`~ladder_cli.domain.corrections.plan_replayed`)."""
+    rules = store.rules_in(cur)
+    log = StoreLog(store, cur)
+    if rules.glicko:
+        return plan_replayed(
+            log.later(0), log.match(match_id), match_id, result, Glicko2Rater(), rewrite
+        )
+    rate, _ = rating_rules(rules)
+    return plan(log, match_id, result, rate, rewrite)
+
+
+def _write_states(
+    store: Dialect, cur: Any, done: Plan, entries: dict[Key, Entry]
+) -> dict[Key, Entry]:
+    """Under Glicko-2 rules: the corrected states stored beside their rows; then every
+    row the correction wrote, read back with its state (what this home's frame takes)."""
+    glicko.write(store, cur, [(k[0], k[1], s.rating, s.rd, s.volatility)
+                              for k, s in sorted(done.states.items())])  # fmt: skip
+    keys = set(entries) | set(done.states)
+    predicate, param = store.uids_filter(sorted({key[0] for key in keys}))
+    cur.execute(store.q(sql.ENTRIES_OF_UIDS.format(uids=predicate)), (param,))
+    written = [e for e in (store.entry(row) for row in cur.fetchall()) if e.key in keys]
+    return {e.key: e for e in glicko.attach(store, cur, written)}
 
 
 def _write_changes(store: Dialect, cur: Any, done: Plan) -> dict[Key, Entry]:
@@ -100,8 +143,7 @@ def rewrite(store: Dialect, cur: Any, chunk: list[Rewrite]) -> None:
 def preview(store: Dialect, match_id: int, result: int | None) -> tuple[Plan, dict[Key, Entry]]:
     """A correction worked out without writing: the plan and the stored rows it changes."""
     with store.read_cursor() as cur:
-        rate, _ = rating_rules(store.rules_in(cur))
-        done = plan(StoreLog(store, cur), match_id, result, rate)
+        done = _plan(store, cur, match_id, result)
     stored = {e.key: e for e in store.entries_of(sorted({k[0] for k in done.changes}))}
     return done, stored
 
