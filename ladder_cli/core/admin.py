@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ladder_cli.core import audit
 from ladder_cli.core.audit import parse_reason
-from ladder_cli.domain.corrections import Plan, check, plan
+from ladder_cli.domain.corrections import ListedLog, Plan, check, plan, plan_replayed
 from ladder_cli.domain.events import RESULT_NAMES
 from ladder_cli.domain.model import AdjustJob, CorrectionJob, Entry, Key, now_utc, parse_race
 from ladder_cli.stores import corrections
@@ -62,6 +62,25 @@ def parse_match_id(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise BadInput(f"match id {value!r} must be a whole number from 1")
     return value
+
+
+def _replayed_offline(log: ListedLog, match_id: int, result: int | None) -> Plan:
+    """A Glicko-2 correction previewed from a snapshot's newest matches: each entry starts
+    the window as a baseline at its first logged MMR in it (the rating, RD and volatility
+    it had then are not in the snapshot), so the preview is approximate."""
+    from ladder_cli.domain.events import BASELINE, StateEvent, in_order
+    from ladder_cli.domain.raters import Glicko2Rater
+
+    seen: set[Key] = set()
+    starts: list[StateEvent] = []
+    for m in log.matches:
+        for key, before in ((m.key1, m.p1_before), (m.key2, m.p2_before)):
+            if key not in seen:
+                seen.add(key)
+                starts.append(StateEvent(len(starts) + 1, 0, BASELINE, key[0], key[1],
+                                         before, False, before, before, m.played_at))  # fmt: skip
+    events = in_order(log.matches, starts)
+    return plan_replayed(events, log.match(match_id), match_id, result, Glicko2Rater())
 
 
 class Admin:
@@ -122,8 +141,12 @@ class Admin:
             return Preview(note=f"offline: match {match_id} is not among the newest "
                            f"{len(log.matches):,} matches of this home's snapshot ({when}), so "
                            f"there is no preview; {later}")  # fmt: skip
-        rate, _ = rating_rules(self._parts.rules())
-        done = plan(log, match_id, result, rate)
+        rules = self._parts.rules()
+        if rules.glicko:
+            done = _replayed_offline(log, match_id, result)
+        else:
+            rate, _ = rating_rules(rules)
+            done = plan(log, match_id, result, rate)
         uids = sorted({key[0] for key in done.changes})
         stored = {e.key: e for e in entries_from_frame(
             frame.filter(pl.col("discord_uid").is_in(uids)))}  # fmt: skip
