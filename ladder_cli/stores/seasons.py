@@ -95,6 +95,9 @@ def _close(store: Dialect, cur: Any, queue_id: str, queued: QueuedJob, job: Seas
     since_sql, since = "", []
     if rules.activity_days is not None:
         since_sql, since = sql.SEASON_SINCE, [ts(now - timedelta(days=rules.activity_days))]
+    if rules.glicko:
+        _glicko_close_rows(store, cur, job.factor, now)
+        since_sql += GLICKO_NOT_PROVISIONAL
     cur.execute(q(sql.SEASON_RANKED_COUNT.format(since=since_sql)), since)
     ranked, entries = (int(v) for v in cur.fetchone())
     cur.execute(sql.MAX_MATCH_ID)
@@ -115,10 +118,17 @@ def _close(store: Dialect, cur: Any, queue_id: str, queued: QueuedJob, job: Seas
     )
     failpoints.hit("in-season-close")
     factor = int(job.factor)
-    cur.execute(
-        q(sql.SEASON_EVENTS.format(factor=factor)), (after, ts(now), queue_id, queued.ledger_id)
-    )
-    cur.execute(sql.SEASON_RESET_ENTRIES.format(factor=factor))
+    if rules.glicko:  # the ratings pulled toward 1500, worked out in _glicko_close_rows
+        cur.execute(q(GLICKO_SEASON_EVENTS), (after, factor, ts(now), queue_id,
+                                              queued.ledger_id))  # fmt: skip
+        cur.execute(GLICKO_SEASON_RESET)
+        cur.execute(GLICKO_SEASON_STATES)
+    else:
+        cur.execute(
+            q(sql.SEASON_EVENTS.format(factor=factor)),
+            (after, ts(now), queue_id, queued.ledger_id),
+        )
+        cur.execute(sql.SEASON_RESET_ENTRIES.format(factor=factor))
     target = f"{job.name} ({entries:,} entries, soft reset {factor / SOFT_RESET_SCALE:g})"
     cur.execute(
         q(sql.INSERT_AUDIT),
@@ -127,6 +137,75 @@ def _close(store: Dialect, cur: Any, queue_id: str, queued: QueuedJob, job: Seas
     cur.execute(sql.ALL_ENTRIES)
     written = (store.entry(row) for row in cur.fetchall())
     return {e.key: e for e in written}
+
+
+# -- a close under Glicko-2 rules -----------------------------------------------------------
+
+# Each entry's soft reset acts on its rating (RD and volatility kept), so it is worked out
+# here, exactly as the replay does it (ladder_cli.domain.glicko2.soft_reset), and handed to
+# the statements in a temporary table, with whether the entry is provisional at the close
+# (no letter in the archive).
+_GLICKO_CLOSE_TMP = """
+CREATE TEMP TABLE IF NOT EXISTS ladder_season_glicko_tmp (
+    discord_uid BIGINT NOT NULL, race TEXT NOT NULL, mmr_after INTEGER NOT NULL,
+    rating {double} NOT NULL, rd {double} NOT NULL, volatility {double} NOT NULL,
+    provisional INTEGER NOT NULL
+)
+"""
+_GLICKO_CLOSE_ROW = (
+    "INSERT INTO ladder_season_glicko_tmp (discord_uid, race, mmr_after, rating, rd, "
+    "volatility, provisional) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+)
+_MATCHES_TMP = "t.discord_uid = mmrs_1v1.discord_uid AND t.race = mmrs_1v1.race"
+GLICKO_NOT_PROVISIONAL: Final = (
+    " AND NOT EXISTS (SELECT 1 FROM ladder_season_glicko_tmp t WHERE "
+    f"{_MATCHES_TMP} AND t.provisional = 1)"
+)
+GLICKO_SEASON_EVENTS: Final = """
+INSERT INTO ladder_events (after_match, kind, discord_uid, race, amount, keep_stats,
+    mmr_before, mmr_after, at, games_played, games_won, games_lost, games_drawn, last_played,
+    mmr_floor, queue_id, job_id)
+SELECT %s, 'season', m.discord_uid, m.race, %s, 0, m.mmr, t.mmr_after, %s, 0, 0, 0, 0,
+    m.last_played, NULL, %s, %s
+FROM mmrs_1v1 m JOIN ladder_season_glicko_tmp t
+    ON t.discord_uid = m.discord_uid AND t.race = m.race
+"""
+GLICKO_SEASON_RESET: Final = f"""
+UPDATE mmrs_1v1 SET mmr = (SELECT t.mmr_after FROM ladder_season_glicko_tmp t
+    WHERE {_MATCHES_TMP}), games_played = 0, games_won = 0, games_lost = 0, games_drawn = 0
+"""
+# (SQLite reads ``SELECT ... ON CONFLICT`` as a join without the WHERE.)
+GLICKO_SEASON_STATES: Final = """
+INSERT INTO ladder_glicko (discord_uid, race, rating, rd, volatility)
+SELECT discord_uid, race, rating, rd, volatility FROM ladder_season_glicko_tmp WHERE true
+ON CONFLICT (discord_uid, race) DO UPDATE SET rating = EXCLUDED.rating, rd = EXCLUDED.rd,
+    volatility = EXCLUDED.volatility
+"""
+
+
+def _glicko_close_rows(store: Dialect, cur: Any, factor: int, now: datetime) -> None:
+    """Every entry's rating after the soft reset, and whether it is provisional now, into
+    the close's temporary table."""
+    from ladder_cli.domain import glicko2
+
+    cur.execute(sql.render(_GLICKO_CLOSE_TMP, **store.words))
+    cur.execute("DELETE FROM ladder_season_glicko_tmp")
+    cur.execute(sql.ALL_GLICKO)
+    kept = {(int(r[0]), str(r[1])): (float(r[2]), float(r[3]), float(r[4]))
+            for r in cur.fetchall()}  # fmt: skip
+    cur.execute(sql.ALL_ENTRIES)
+    rows = []
+    for entry in (store.entry(row) for row in cur.fetchall()):
+        rating, rd, volatility = kept.get(entry.key) or (None, None, None)
+        state = glicko2.of_row(
+            entry.mmr, rating, rd, volatility, entry.last_played, entry.games_played
+        )
+        reset = glicko2.soft_reset(state, factor / SOFT_RESET_SCALE)
+        unsure = int(glicko2.is_provisional(state, now))
+        rows.append((entry.discord_uid, entry.race, glicko2.mmr(reset.rating), reset.rating,
+                     reset.rd, reset.volatility, unsure))  # fmt: skip
+    if rows:
+        cur.executemany(store.q(_GLICKO_CLOSE_ROW), rows)
 
 
 def _letter_case(ranked: int, rules: Rules) -> str:
