@@ -58,7 +58,13 @@ class Decay:
         self.actor = actor
 
     def configured(self) -> DecayRule:
-        """The config file's ``[decay]`` rule; bad input where there is none."""
+        """The config file's ``[decay]`` rule; bad input where there is none, and on a
+        ladder under Glicko-2 rules (an idle entry's RD grows instead)."""
+        if self._parts.rules().glicko:
+            raise BadInput(
+                "decay does not apply to a ladder under the glicko2 rules: an idle entry's "
+                "RD grows instead, and its MMR shows a ? once it is provisional"
+            )
         settings = self._parts.settings
         if settings.decay is None:
             raise BadInput(

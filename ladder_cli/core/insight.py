@@ -8,13 +8,34 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ladder_cli.domain.model import AppliedMatch, MatchJob, QueuedJob, parse_race
+from ladder_cli.domain.model import AppliedMatch, Key, MatchJob, QueuedJob, parse_race
 from ladder_cli.util.errors import BadInput
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from ladder_cli.core.parts import Parts
     from ladder_cli.core.reads import Profile, Reads
     from ladder_cli.domain import stats as insight
+
+
+def _glicko_chance(frame: pl.DataFrame, at: datetime | None = None) -> Callable[[Key, Key], float]:
+    """P1's expected score by Glicko-2 (``1 / (1 + exp(-g(sqrt(φ1² + φ2²)) (μ1 - μ2)))``,
+    both RDs grown to ``at``, default now) between two entries of ``frame``; an entry
+    not in it is a new one."""
+    from ladder_cli.domain import glicko2
+    from ladder_cli.domain.frames import entries_from_frame
+    from ladder_cli.domain.model import now_utc
+    from ladder_cli.domain.rating import state_of
+
+    states = {e.key: state_of(e) for e in entries_from_frame(frame)}
+    when = at or now_utc()
+
+    def chance(k1: Key, k2: Key) -> float:
+        start = glicko2.start()
+        return glicko2.expected_score(states.get(k1, start), states.get(k2, start), when)
+
+    return chance
 
 
 class Insight:
@@ -66,13 +87,15 @@ class Insight:
         for uid, race, mmr, name in rows:
             mmrs[(uid, race)] = mmr
             names[uid] = name
-        scale = self._parts.rules().scale
+        rules = self._parts.rules()
+        scale = rules.scale
         return insight.head_to_head(
             (u1, names.get(u1, str(u1))),
             (u2, names.get(u2, str(u2))),
             self.matches_of(u1),
             mmrs,
             lambda mine, theirs: expected(mine, theirs, scale),
+            _glicko_chance(both) if rules.glicko else None,
         )
 
     def record_preview(self, job: MatchJob) -> insight.Preview:
@@ -86,11 +109,16 @@ class Insight:
         rules = self._parts.rules()
         uids = [job.p1_uid, job.p2_uid]
         frame = self._reads.current().frame.filter(pl.col("discord_uid").is_in(uids))
+        if rules.glicko:  # Glicko-2's probability: both RDs grown to the game
+            chance = _glicko_chance(frame, job.played_at)(
+                (job.p1_uid, job.p1_race), (job.p2_uid, job.p2_race)
+            )
         ratings = Ratings.from_entries(entries_from_frame(frame), rules)
         ratings.apply(QueuedJob(0, job))
         match = ratings.matches[-1]
         names = {**ratings.names, **ratings.renamed}
-        chance = expected(match.p1_mmr_before, match.p2_mmr_before, rules.scale)
+        if not rules.glicko:
+            chance = expected(match.p1_mmr_before, match.p2_mmr_before, rules.scale)
         return insight.Preview(match, names, chance)
 
     def mmr_points(

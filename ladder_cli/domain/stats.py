@@ -340,11 +340,14 @@ def head_to_head(
     matches: Sequence[AppliedMatch],
     mmrs: Mapping[tuple[int, str], int],
     expected: Callable[[float, float], float],
+    chance: Callable[[tuple[int, str], tuple[int, str]], float] | None = None,
 ) -> HeadToHead:
     """The meetings of ``p1`` and ``p2`` among ``matches`` (newest first), from P1's side.
 
     ``mmrs`` holds both players' current MMR by (uid, race); ``expected`` is the rating
-    rules' expected score, which is P1's win probability against P2.
+    rules' expected score, which is P1's win probability against P2. ``chance``, where
+    given, is that probability from the two entries themselves (Glicko-2's, which also
+    weighs how sure each rating is) and is used instead.
     """
     u1, u2 = p1[0], p2[0]
     met = [m for m in matches if {m.p1_uid, m.p2_uid} == {u1, u2}]
@@ -358,7 +361,8 @@ def head_to_head(
     def pairing(r1: str, r2: str) -> Pairing:
         g, w, lost, d = counts.get((r1, r2), [0, 0, 0, 0])
         m1, m2 = mmrs.get((u1, r1), DEFAULT_MMR), mmrs.get((u2, r2), DEFAULT_MMR)
-        return Pairing(r1, r2, g, w, lost, d, m1, m2, expected(m1, m2))
+        p = expected(m1, m2) if chance is None else chance((u1, r1), (u2, r2))
+        return Pairing(r1, r2, g, w, lost, d, m1, m2, p)
 
     pairings = [pairing(r1, r2) for r1, r2 in sorted(counts, key=lambda k: -counts[k][0])]
     now = None

@@ -66,7 +66,9 @@ def apply_decay(store: Dialect, queue_id: str, queued: QueuedJob) -> BatchResult
     job = queued.job
     assert isinstance(job, DecayJob)
 
-    def work(cur: Any) -> dict[Key, Entry]:
+    def work(cur: Any) -> dict[Key, Entry] | str:
+        if store.rules_in(cur).glicko:  # queued before the ladder switched to Glicko-2
+            return "the ladder rates by the glicko2 rules, under which decay does not apply"
         owed = _owed(store, cur, rule_of(job), job.at, store.lock_rows)
         failpoints.hit("in-db-transaction")
         return _write(store, cur, queue_id, queued, job, owed) if owed else {}
