@@ -22,6 +22,7 @@ from ladder_cli.domain.model import (
     Job,
     MatchJob,
     ResetJob,
+    RulesJob,
     SeasonJob,
     now_utc,
     parse_name,
@@ -56,10 +57,18 @@ def parse_reason(text: str | None) -> str:
     return text
 
 
+def parse_optional_reason(text: str | None) -> str | None:
+    """A reason that may be left out (``rules use``); checked as :func:`parse_reason` when
+    given."""
+    return None if text is None else parse_reason(text)
+
+
 def audit_of(jobs: Sequence[Job], actor: str) -> AuditJob | None:
     """The audit row of a command's jobs (None when they carry their own: corrections,
-    adjustments, decays and season closes write theirs when applied)."""
-    if not jobs or isinstance(jobs[0], AdjustJob | CorrectionJob | DecayJob | AuditJob | SeasonJob):
+    adjustments, decays, season closes and switches of rules write theirs when applied)."""
+    if not jobs or isinstance(
+        jobs[0], AdjustJob | CorrectionJob | DecayJob | AuditJob | SeasonJob | RulesJob
+    ):
         return None
     first = jobs[0]
     if isinstance(first, ResetJob):

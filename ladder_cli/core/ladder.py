@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ladder_cli.core.decay import Decay
     from ladder_cli.core.reconcile import ReconcileReport
     from ladder_cli.core.seasons import Seasons
+    from ladder_cli.core.switch import Switch
     from ladder_cli.domain import stats as insight
     from ladder_cli.domain.frames import Overlay
     from ladder_cli.domain.rules import Rules
@@ -213,7 +214,7 @@ class Ladder:
 
     def refresh(self) -> None:
         """Forget the cached frame and the read source; the next read asks the database."""
-        self._parts.state.set(None)  # type: ignore[arg-type]
+        self._parts.forget_rules()
         self._parts.forget_source()
 
     def current(self) -> Overlay:
@@ -309,6 +310,13 @@ class Ladder:
         from ladder_cli.core.seasons import Seasons  # deferred: Polars, via the archive
 
         return Seasons(self._parts, self._reads, self.submit, self.actor)
+
+    @property
+    def switch(self) -> Switch:
+        """``rules use``: preview a switch of the ladder's rules, and queue one."""
+        from ladder_cli.core.switch import Switch
+
+        return Switch(self._parts, self.submit, self.actor)
 
     @property
     def decay(self) -> Decay:

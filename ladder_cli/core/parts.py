@@ -192,6 +192,14 @@ class Parts:
                 self._rules = stored.with_activity(self.settings.activity_days)
             return self._rules
 
+    def forget_rules(self) -> None:
+        """Read the rules (and the frame, which carries what they rate by) again on next
+        use: after a switch of rules this process queued."""
+        with self.lock:
+            self._rules = None
+            if self._state is not None:
+                self._state.set(None)  # type: ignore[arg-type]
+
     def keep_rules(self, rules: Rules) -> None:
         """Keep the rules beside the snapshot, for reads while the database is down."""
         if not self.settings.embedded:

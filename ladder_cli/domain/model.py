@@ -258,7 +258,18 @@ class SeasonJob:
     activity_days: int | None = None
 
 
-Job = MatchJob | ResetJob | AdjustJob | CorrectionJob | DecayJob | AuditJob | SeasonJob
+@dataclass(frozen=True, slots=True)
+class RulesJob:
+    """Switch the ladder to the rules preset ``preset``: every event of the log replayed
+    under them (``ladder rules use``), with its audit row's reason."""
+
+    preset: str
+    at: datetime
+    actor: str
+    reason: str | None = None
+
+
+Job = MatchJob | ResetJob | AdjustJob | CorrectionJob | DecayJob | AuditJob | SeasonJob | RulesJob
 
 
 def job_uids(job: Job) -> tuple[int, ...]:

@@ -19,8 +19,10 @@ from ladder_cli.domain.model import (
     MatchJob,
     QueuedJob,
     ResetJob,
+    RulesJob,
     SeasonJob,
 )
+from ladder_cli.domain.rules import PRESETS
 
 #: The columns of an encoded job (:data:`COLUMNS`), as the ``jobs`` and ``retained_jobs``
 #: tables declare them.
@@ -58,7 +60,7 @@ Row = tuple[
 
 
 def encode(job: Job) -> Row:
-    if isinstance(job, AdjustJob | CorrectionJob | DecayJob | AuditJob | SeasonJob):
+    if isinstance(job, AdjustJob | CorrectionJob | DecayJob | AuditJob | SeasonJob | RulesJob):
         return _encode_admin(job)
     if isinstance(job, MatchJob):
         return (
@@ -89,14 +91,19 @@ def encode(job: Job) -> Row:
     )
 
 
-def _encode_admin(job: AdjustJob | CorrectionJob | DecayJob | AuditJob | SeasonJob) -> Row:
+def _encode_admin(
+    job: AdjustJob | CorrectionJob | DecayJob | AuditJob | SeasonJob | RulesJob,
+) -> Row:
     """The admin jobs in the same columns: the actor in ``p1_name``, the reason in
     ``p2_name``; a correction's match id in ``p1_uid`` (its result in ``result``, NULL to
     void); an audit row's action in ``p1_race`` and target in ``p2_race``; a season
     close's name in ``p2_race``, its soft-reset factor in ``mmr`` and its activity window
     in ``result``; a decay's rule as ``after_days`` in ``p1_uid``, ``every_days`` in
-    ``p2_uid``, ``points`` in ``result`` and ``floor`` in ``mmr``."""
+    ``p2_uid``, ``points`` in ``result`` and ``floor`` in ``mmr``; a switch of rules'
+    preset in ``p2_race``."""
     at = int(job.at.timestamp())
+    if isinstance(job, RulesJob):
+        return ("rules", 0, None, None, job.preset, None, at, job.actor, job.reason, None, None)
     if isinstance(job, SeasonJob):
         days = job.activity_days
         return ("season", 0, None, None, job.name, days, at, job.actor, None, job.factor, None)
@@ -144,6 +151,10 @@ def _decode_admin(row: Row) -> Job:
         if not isinstance(p2_race, str) or not isinstance(mmr, int) or not 0 <= mmr <= 10**6:
             raise ValueError("season job has missing or invalid fields")
         return SeasonJob(p2_race, mmr, at, actor, result)
+    if kind == "rules":
+        if p2_race not in PRESETS or not (reason is None or isinstance(reason, str)):
+            raise ValueError("rules job has missing or invalid fields")
+        return RulesJob(p2_race, at, actor, reason)
     if kind == "decay":
         after, points, every, floor = p1_uid, result, p2_uid, mmr
         if not (isinstance(points, int) and isinstance(every, int) and isinstance(floor, int)):
@@ -209,6 +220,12 @@ def in_stored_form(job: Job) -> bool:
     write what a replay would (:meth:`Ladder.flush` ``fresh``)."""
     if isinstance(job, AdjustJob | CorrectionJob | AuditJob):
         return _stored_time(job.at)
+    if isinstance(job, RulesJob):
+        return (
+            type(job.preset) is str
+            and (job.reason is None or type(job.reason) is str)
+            and _stored_time(job.at)
+        )
     if isinstance(job, SeasonJob):
         days = job.activity_days
         return (
@@ -261,6 +278,6 @@ def decode(row: Row) -> Job:
         if (p1_race is not None and p1_race not in RACES) or not isinstance(mmr, int):
             raise ValueError("reset job has missing or invalid fields")
         return ResetJob(p1_uid, p1_race, mmr, bool(keep), at)
-    if kind in ("adjust", "void", "amend", "decay", "audit", "season"):
+    if kind in ("adjust", "void", "amend", "decay", "audit", "season", "rules"):
         return _decode_admin(row)
     raise ValueError(f"unknown job kind {kind!r}")

@@ -152,6 +152,8 @@ def _info(row: tuple[object, ...]) -> JobInfo:
         }
     elif kind == "audit":
         summary = {"action": p1_race, "target": p2_race, "by": p1n, "at": at}
+    elif kind == "rules":
+        summary = {"rules": p2_race, "reason": p2n, "by": p1n, "at": at}
     elif kind == "season":
         summary = {"season": p2_race, "soft_reset": mmr / 10**6 if isinstance(mmr, int) else None,
                    "by": p1n, "at": at}  # fmt: skip

@@ -22,6 +22,7 @@ from ladder_cli.domain.model import (
     Entry,
     MatchJob,
     QueuedJob,
+    RulesJob,
     SeasonJob,
     now_utc,
 )
@@ -35,7 +36,7 @@ from ladder_cli.util.nogc import without_gc
 
 #: Jobs applied each in a transaction of its own, since they read the log or many rows:
 #: a batch holding one is split around it.
-OWN_TRANSACTION: Final = (CorrectionJob, DecayJob, SeasonJob)
+OWN_TRANSACTION: Final = (CorrectionJob, DecayJob, SeasonJob, RulesJob)
 
 
 class Store(StoreReads):
@@ -75,11 +76,11 @@ class Store(StoreReads):
         return result
 
     def _apply_around_alone(self, queue_id: str, jobs: Sequence[QueuedJob]) -> BatchResult:
-        """A batch holding corrections, decays or season closes: the runs of other jobs as
-        usual, each correction (it replays the log), decay and close in a transaction of
-        its own, all in queue order."""
+        """A batch holding corrections, decays, season closes or switches of rules: the
+        runs of other jobs as usual, each correction and switch (they replay the log),
+        decay and close in a transaction of its own, all in queue order."""
         # Deferred: most batches hold none of these, and seasons' module loads Polars.
-        from ladder_cli.stores import corrections, decay, seasons
+        from ladder_cli.stores import corrections, decay, seasons, switch
 
         total = BatchResult()
         run: list[QueuedJob] = []
@@ -103,6 +104,8 @@ class Store(StoreReads):
                     merge(seasons.apply_close(self, queue_id, queued))
                 elif isinstance(queued.job, DecayJob):
                     merge(decay.apply_decay(self, queue_id, queued))
+                elif isinstance(queued.job, RulesJob):
+                    merge(switch.apply_switch(self, queue_id, queued))
                 else:
                     merge(corrections.apply_correction(self, queue_id, queued))
             else:

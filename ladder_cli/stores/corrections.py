@@ -7,10 +7,11 @@ the entries' deltas and the audit row commit with the ledger row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ladder_cli.domain.corrections import (
+    EntryChange,
     EventRewrite,
     MatchRewrite,
     Plan,
@@ -47,7 +48,7 @@ def apply_correction(store: Dialect, queue_id: str, queued: QueuedJob) -> BatchR
         rewrite(store, cur, [done.pair])
         cur.execute(store.q(sql.CORRECT_MATCH), (done.state, done.result, job.match_id))
         failpoints.hit("in-correction")
-        entries = _write_changes(store, cur, done)
+        entries = write_changes(store, cur, done.changes)
         if done.states:
             entries = _write_states(store, cur, done, entries)
         action = "void" if job.result is None else "amend"
@@ -95,18 +96,18 @@ def _write_states(
     return {e.key: e for e in glicko.attach(store, cur, written)}
 
 
-def _write_changes(store: Dialect, cur: Any, done: Plan) -> dict[Key, Entry]:
+def write_changes(store: Dialect, cur: Any, changes: Mapping[Key, EntryChange]) -> dict[Key, Entry]:
     """Each change as a delta on the stored row (locked in key order on a server; in
-    bulk there, as the flush writes, when there are many)."""
+    bulk there, as the flush writes, when there are many); the rows as written."""
     written: dict[Key, Entry] = {}
-    if store.bulk_corrections and len(done.changes) >= BULK_ENTRIES:
-        for stored in store.bulk_entry_changes(cur, list(done.changes.values())):
-            written[stored.key] = done.changes[stored.key].applied_to(stored)
+    if store.bulk_corrections and len(changes) >= BULK_ENTRIES:
+        for stored in store.bulk_entry_changes(cur, list(changes.values())):
+            written[stored.key] = changes[stored.key].applied_to(stored)
         return written
     lock = store.lock_rows
     ts, q = store.ts, store.q
-    for key in sorted(done.changes):
-        change = done.changes[key]
+    for key in sorted(changes):
+        change = changes[key]
         cur.execute(q(sql.ENTRY_OF_KEY) + lock, key)
         row = cur.fetchone()
         if row is None:

@@ -18,19 +18,14 @@ class StoreReads(DialectBase):
 
     # -- rules -------------------------------------------------------------------------
 
-    #: The stored rules, once read: a ladder's rules never change after they are set.
-    _stored_rules: Rules | None = None
-
     def rules_in(self, cur: Any) -> Rules:
-        """The ladder's rules, read with ``cur`` (standard while none are stored)."""
-        if self._stored_rules is not None:
-            return self._stored_rules
+        """The ladder's rules, read with ``cur`` (standard while none are stored): inside a
+        write transaction, the rules every job of it is applied under."""
         cur.execute(sql.SELECT_RULES)
         row = cur.fetchone()
         if row is None:
             return STANDARD
-        self._stored_rules = rules_from_row(row)
-        return self._stored_rules
+        return rules_from_row(row)
 
     def stored_rules(self) -> Rules | None:
         """The rules stored with the ladder; None while it has none (it rates by the
@@ -40,13 +35,11 @@ class StoreReads(DialectBase):
             row = cur.fetchone()
         if row is None:
             return None
-        self._stored_rules = rules_from_row(row)
-        return self._stored_rules
+        return rules_from_row(row)
 
     def rules(self) -> Rules:
-        """The ladder's rules: the stored ones, else the standard rules."""
-        if self._stored_rules is not None:
-            return self._stored_rules
+        """The ladder's rules: the stored ones, else the standard rules (read each time:
+        ``ladder rules use`` may have changed them; a Ladder keeps them for a command)."""
         return self.stored_rules() or STANDARD
 
     def set_rules(self, rules: Rules) -> Rules:
@@ -59,8 +52,7 @@ class StoreReads(DialectBase):
             )
             cur.execute(sql.SELECT_RULES)
             row = cur.fetchone()
-        self._stored_rules = rules_from_row(row)
-        return self._stored_rules
+        return rules_from_row(row)
 
     def all_matches(self) -> list[AppliedMatch]:
         """The whole match log in the order it was applied (match_id)."""
