@@ -91,13 +91,20 @@ def test_metrics_by_hand() -> None:
     assert result.brier == pytest.approx(brier, abs=1e-4)
     # decisive: game 1 at p 0.5 (half), games 3, 4 and 5 called wrong
     assert result.accuracy == pytest.approx(0.5 / 4)
+    # Calibration counts each game from both sides, P1's (p, s) and P2's (1 - p, 1 - s),
+    # each in the tenth of [0, 1] its p falls in.
+    sides = [*games, *((1 - p, 1 - s) for p, s in games)]
     by_low = {b.low: b for b in result.calibration}
-    assert by_low[0.4].games == 1 and by_low[0.5].games == 4
-    assert by_low[0.5].observed == pytest.approx((1.0 + 0.5 + 0.0 + 0.0) / 4)
-    assert by_low[0.5].predicted == pytest.approx(
-        (games[0][0] + games[1][0] + games[3][0] + games[4][0]) / 4
-    )
-    assert by_low[0.0].games == 0 and by_low[0.0].predicted is None
+    for tenth in range(10):
+        mine = [(p, s) for p, s in sides if min(int(p * 10), 9) == tenth]
+        bucket = by_low[tenth / 10]
+        assert bucket.games == len(mine)
+        if mine:
+            assert bucket.predicted == pytest.approx(sum(p for p, _ in mine) / len(mine))
+            assert bucket.observed == pytest.approx(sum(s for _, s in mine) / len(mine))
+        else:
+            assert bucket.predicted is None and bucket.observed is None
+    assert by_low[0.4].games == 4 and by_low[0.5].games == 6
 
 
 def random_log(seed: int, n: int = 400, players: int = 12, big: bool = False) -> list[Event]:
@@ -235,7 +242,7 @@ def test_calibration_buckets_hold_every_game() -> None:
     results = evaluate(log, default_candidates(STANDARD)).results
     assert len(results) == 16
     for r in results:
-        assert sum(b.games for b in r.calibration) == r.games > 0
+        assert sum(b.games for b in r.calibration) == 2 * r.games > 0  # both sides
         assert [b.low for b in r.calibration] == [i / 10 for i in range(10)]
         assert r.calibration[-1].high == 1.0
 

@@ -19,7 +19,19 @@ import typer
 from typer.main import get_command
 
 from ladder_cli import __version__
-from ladder_cli.cli import admin, boards, insight, match, record, season, session, setup, site, wal
+from ladder_cli.cli import (
+    admin,
+    boards,
+    insight,
+    match,
+    record,
+    rules,
+    season,
+    session,
+    setup,
+    site,
+    wal,
+)
 from ladder_cli.cli.output import fail, scrub
 from ladder_cli.cli.session import Session
 from ladder_cli.util import interrupts
@@ -85,7 +97,13 @@ def _global(
 # -- the commands, in the order `ladder --help` lists them -----------------------------
 
 app.command()(setup.init)
-app.command("rules")(setup.show_rules)
+rules_app = typer.Typer(
+    help="The ladder's rating rules: show them, or switch to others (`rules use NAME`).",
+    invoke_without_command=True,
+)
+rules_app.callback(invoke_without_command=True)(rules.show)
+rules_app.command("use")(rules.use)
+app.add_typer(rules_app, name="rules")
 app.command()(record.record)
 app.command()(admin.reset)
 app.command()(boards.leaderboard)
@@ -98,6 +116,7 @@ app.command("site")(site.site)
 app.command("config")(setup.show_config)
 app.command()(setup.demo)
 app.command()(admin.verify)
+app.command()(rules.evaluate)
 app.command()(admin.adjust)
 app.command()(admin.decay)
 app.command()(admin.audit)

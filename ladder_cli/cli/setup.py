@@ -1,4 +1,5 @@
-"""Setting a ladder up and looking at it: ``init``, ``rules``, ``config`` and ``demo``."""
+"""Setting a ladder up and looking at it: ``init``, ``config`` and ``demo`` (``rules`` is
+:mod:`ladder_cli.cli.rules`)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ def init(
         str | None,
         typer.Option(
             "--rules",
-            metavar="standard|evoladder",
+            metavar="standard|evoladder|glicko2",
             help="The ladder's rating rules, when it has none yet (default: standard; "
-            "evoladder: the original bot's).",
+            "evoladder: the original bot's; glicko2: Glicko-2 as Lichess rates).",
         ),
     ] = None,
 ) -> None:
@@ -31,25 +32,6 @@ def init(
     with session.open_ladder() as ladder:
         chosen = ladder.init(rules)
         out(f"ladder schema ready in {target(ladder)} (rules: {chosen.preset})")
-        notes(ladder)
-
-
-def show_rules(
-    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
-) -> None:
-    """The ladder's rating rules: Elo's K and scale, rounding, letters, activity window."""
-    # Deferred: loaded by the command, not by --version or --help.
-    from ladder_cli.render import console, views
-
-    with session.open_ladder() as ladder:
-        data = ladder.rules().as_dict()
-        if fmt is TableJson.json:
-            raw(views.to_json(data))
-        else:
-            t = console.table([("rule", "left"), ("value", "left")], title="Rating rules")
-            for key, value in data.items():
-                t.add_row(key, "none" if value is None else str(value))
-            out(t)
         notes(ladder)
 
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ladder_cli.core.seasons import Seasons
     from ladder_cli.core.switch import Switch
     from ladder_cli.domain import stats as insight
+    from ladder_cli.domain.evaluation import Evaluation
     from ladder_cli.domain.frames import Overlay
     from ladder_cli.domain.rules import Rules
     from ladder_cli.domain.verify import VerifyReport
@@ -287,6 +288,24 @@ class Ladder:
         from ladder_cli.stores.bot import import_bot_matches
 
         return import_bot_matches(self.store, table, dry_run=dry_run)
+
+    def evaluate(
+        self,
+        *,
+        rules: Sequence[str] = (),
+        ks: Sequence[int] = (),
+        scales: Sequence[int] = (),
+        since: datetime | None = None,
+    ) -> Evaluation:
+        """Which rules predict this ladder best: each candidate replays the whole event
+        log and scores every game's prediction made before the game was rated (games at
+        or after ``since`` only), best (lowest log-loss) first. Candidates: the ladder's
+        own rules, then the presets in ``rules`` and the Elo grid ``ks`` x ``scales``;
+        none named, the other presets and the default grid (see
+        :mod:`ladder_cli.domain.evaluation`)."""
+        from ladder_cli.core import evaluate
+
+        return evaluate.run(self._parts, rules, ks, scales, since)
 
     def verify(self) -> VerifyReport:
         """Replay the whole event log with the ladder's rules and compare with

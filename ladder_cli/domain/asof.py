@@ -76,6 +76,33 @@ def parse_as_of(text: str, *, now: datetime | None = None) -> datetime:
     return value
 
 
+def parse_since(text: str, *, what: str = "since", now: datetime | None = None) -> datetime:
+    """The first moment an admin means by ``--since``: an ISO 8601 date-time (no offset:
+    UTC) or a date alone (the start of that day, UTC). A time after now is bad input."""
+    now = now or now_utc()
+    raw = text.strip()
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        day = None
+    if day is not None:
+        value = datetime.combine(day, time(0, 0), tzinfo=UTC)
+    else:
+        try:
+            value = to_utc(datetime.fromisoformat(raw))
+        except (ValueError, OverflowError):
+            raise BadInput(
+                f"{what} {raw!r} is not an ISO 8601 date or date-time "
+                "(for example 2026-11-01 or 2026-11-01T18:00:00+00:00)",
+                param=what,
+            ) from None
+    if value > now:
+        raise BadInput(
+            f"{what} {raw!r} is in the future (now is {format_timestamp(now)})", param=what
+        )
+    return value
+
+
 def event_time(event: Event) -> datetime:
     """When an event happened: a match when it was played, any other event when made."""
     return event.played_at if isinstance(event, LoggedMatch) else event.at
@@ -321,5 +348,6 @@ __all__ = [
     "event_time",
     "frame",
     "parse_as_of",
+    "parse_since",
     "replay_until",
 ]

@@ -35,6 +35,7 @@ from ladder_cli.domain.raters import (
     rater_for,
 )
 from ladder_cli.domain.rules import EVOLADDER, STANDARD, Rules
+from ladder_cli.util.errors import BadInput
 
 GRID_K: Final = (16, 20, 24, 32, 40, 48, 64)
 GRID_SCALE: Final = (400, 500)
@@ -163,6 +164,45 @@ def grid(ks: Iterable[int] = GRID_K, scales: Iterable[int] = GRID_SCALE) -> list
     return [Rules(GRID_NAME, k=k, scale=scale) for k in ks for scale in scales]
 
 
+#: The bounds ``--k`` and ``--scale`` accept (a K or a scale beyond them is a typo).
+K_RANGE: Final = (1, 1_000)
+SCALE_RANGE: Final = (1, 10_000)
+
+
+def parse_list(text: str, *, what: str, bounds: tuple[int, int]) -> list[int]:
+    """A comma-separated list of whole numbers within ``bounds`` (``--k 16,24,32``);
+    anything else is bad input naming the option."""
+    low, high = bounds
+    values = []
+    for part in text.split(","):
+        item = part.strip()
+        if not (item.isascii() and item.isdigit()) or not low <= int(item) <= high:
+            raise BadInput(
+                f"{what} {text!r}: each value must be a whole number from {low} to {high}, "
+                "separated by commas (for example 16,24,32)",
+                param=what.lstrip("-"),
+            )
+        values.append(int(item))
+    return list(dict.fromkeys(values))
+
+
+def chosen_candidates(
+    own: Rules,
+    presets: Sequence[Rules] = (),
+    ks: Sequence[int] = (),
+    scales: Sequence[int] = (),
+) -> list[Candidate]:
+    """The candidates an admin named (``--rules``, ``--k``, ``--scale``), after the ladder's
+    own rules; none named: the contract's defaults. A K list without scales takes the
+    default scales, and the other way round."""
+    if not (presets or ks or scales):
+        return default_candidates(own)
+    extra = list(presets)
+    if ks or scales:
+        extra += grid(ks or GRID_K, scales or GRID_SCALE)
+    return candidates(own, extra)
+
+
 def _elo_shape(rules: Rules) -> tuple[int, int, str, int] | None:
     if rules.preset == GLICKO2:
         return None
@@ -235,16 +275,20 @@ __all__ = [
     "GRID_K",
     "GRID_NAME",
     "GRID_SCALE",
+    "K_RANGE",
     "PRESET_RULES",
+    "SCALE_RANGE",
     "Bucket",
     "Candidate",
     "Evaluation",
     "Result",
     "Scores",
     "candidates",
+    "chosen_candidates",
     "default_candidates",
     "evaluate",
     "grid",
+    "parse_list",
     "ranked",
     "result",
     "score_one",

@@ -6,6 +6,13 @@ a game an extreme favourite lost costs a large but finite amount), Brier ``(p-s)
 accuracy over decisive games (``p = 0.5`` counts half), and calibration in ten buckets of
 ``p`` (``[0, 0.1)``, ..., ``[0.9, 1.0]``). :meth:`Scores.add` takes one game;
 :func:`add_many` takes arrays of them (weighted: one prediction may stand for many games).
+
+Calibration counts each game from both sides: P1's ``(p, s)`` and P2's ``(1 - p, 1 - s)``.
+Every match recorded with ``ladder record`` names its winner as P1, so from P1's side alone
+each bucket would only show that P1 won; from both sides a bucket says how often a side
+given that chance scored. (Every candidate is symmetric, so log-loss, Brier and accuracy
+are the same from either side.) A bucket's ``games`` are game sides: they add up to twice
+the games scored.
 """
 
 from __future__ import annotations
@@ -51,10 +58,11 @@ class Scores:
                 self.correct += 0.5
             elif (p > 0.5) == (s == 1.0):
                 self.correct += 1.0
-        i = bisect_right(BOUNDS, p)
-        self.bucket_games[i] += 1
-        self.bucket_predicted[i] += p
-        self.bucket_observed[i] += s
+        for side_p, side_s in ((p, s), (1.0 - p, 1.0 - s)):
+            i = bisect_right(BOUNDS, side_p)
+            self.bucket_games[i] += 1
+            self.bucket_predicted[i] += side_p
+            self.bucket_observed[i] += side_s
 
 
 _BOUNDS: Final = np.array(BOUNDS)
@@ -76,10 +84,13 @@ def add_many(
     s.decisive += int(w[decisive].sum())
     right = np.where(p == 0.5, 0.5, np.where((p > 0.5) == (score == 1.0), 1.0, 0.0))
     s.correct += float(np.dot(w[decisive], right[decisive]))
-    bucket = np.searchsorted(_BOUNDS, p, side="right")
-    games = np.bincount(bucket, weights=w, minlength=BUCKETS)
-    predicted = np.bincount(bucket, weights=w * p, minlength=BUCKETS)
-    observed = np.bincount(bucket, weights=w * score, minlength=BUCKETS)
+    both_p = np.concatenate((p, 1.0 - p))
+    both_s = np.concatenate((score, 1.0 - score))
+    both_w = np.concatenate((w, w))
+    bucket = np.searchsorted(_BOUNDS, both_p, side="right")
+    games = np.bincount(bucket, weights=both_w, minlength=BUCKETS)
+    predicted = np.bincount(bucket, weights=both_w * both_p, minlength=BUCKETS)
+    observed = np.bincount(bucket, weights=both_w * both_s, minlength=BUCKETS)
     for i in range(BUCKETS):
         s.bucket_games[i] += round(games[i])
         s.bucket_predicted[i] += float(predicted[i])

@@ -7,9 +7,9 @@ like the flush; corrections are :mod:`ladder_cli.stores.corrections`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ladder_cli.domain.events import BASELINE, RESET, LoggedMatch, StateEvent
 from ladder_cli.domain.model import (
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from ladder_cli.domain.rating import Ratings
     from ladder_cli.domain.rules import Rules
     from ladder_cli.domain.verify import VerifyReport
+
+T = TypeVar("T")
 
 PAGE = 50_000
 """Match-log rows read at a time by a replay: its memory stays that of one page."""
@@ -304,6 +306,16 @@ def verify(store: Dialect) -> VerifyReport:
             doubles = {(int(r[0]), str(r[1])): (float(r[2]), float(r[3]), float(r[4]))
                        for r in cur.fetchall()}  # fmt: skip
         return check.verify(stored, StoreLog(store, cur).later(0), rules, doubles)
+
+
+# -- the whole log, for a caller's pass ---------------------------------------------------
+
+
+def over_log(store: Dialect, read: Callable[[Iterable[LoggedMatch | StateEvent]], T]) -> T:
+    """``read`` over the whole event log in order (``evaluate``'s pass), a page of matches
+    at a time, inside one read."""
+    with store.read_cursor() as cur:
+        return read(StoreLog(store, cur).later(0))
 
 
 # -- the ladder at a past time ------------------------------------------------------------
