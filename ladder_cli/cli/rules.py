@@ -134,7 +134,7 @@ def evaluate(
 
     ks = [] if k is None else parse_list(k, what="--k", bounds=K_RANGE)
     scales = [] if scale is None else parse_list(scale, what="--scale", bounds=SCALE_RANGE)
-    start = None if since is None else parse_since(since, what="--since")
+    start = None if since is None else parse_since(since, what="since")
     with session.open_ladder() as ladder:
         result = ladder.evaluate(rules=rules or (), ks=ks, scales=scales, since=start)
         if fmt is TableJson.json:

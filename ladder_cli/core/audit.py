@@ -60,6 +60,8 @@ def parse_reason(text: str | None) -> str:
 def parse_optional_reason(text: str | None) -> str | None:
     """A reason that may be left out (``rules use``); checked as :func:`parse_reason` when
     given."""
+    if text is not None and not text.strip():
+        raise BadInput("--reason is empty: say why, or leave the option out")
     return None if text is None else parse_reason(text)
 
 

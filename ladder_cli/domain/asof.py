@@ -78,7 +78,8 @@ def parse_as_of(text: str, *, now: datetime | None = None) -> datetime:
 
 def parse_since(text: str, *, what: str = "since", now: datetime | None = None) -> datetime:
     """The first moment an admin means by ``--since``: an ISO 8601 date-time (no offset:
-    UTC) or a date alone (the start of that day, UTC). A time after now is bad input."""
+    UTC) or a date alone (the start of that day, UTC). A time after now is bad input
+    (``what``, the parameter's name, is written as the option ``--since`` in errors)."""
     now = now or now_utc()
     raw = text.strip()
     try:
