@@ -90,10 +90,11 @@ class Calibration:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         plain = console.no_color or not console.is_terminal
-        yield Text(self.title, style="" if plain else "bold")
-        yield Text(f"  {'p':<9} {'games':>9} {'predicted':>9} {'observed':>8}  "
-                   f"0{' ' * (BAR - 2)}1")  # fmt: skip
         fill, mark, empty = ("#", "|", ".") if plain else ("█", "│", "·")
+        yield Text(self.title, style="" if plain else "bold")
+        yield Text(f"  each game from both sides; bar: observed score, {mark}: predicted")
+        yield Text(f"  {'p':<9} {'sides':>9} {'predicted':>9} {'observed':>8}  "
+                   f"0{' ' * (BAR - 2)}1")  # fmt: skip
         for b in self.result.calibration:
             label = f"{b.low:.1f}-{b.high:.1f}"
             if not b.games or b.predicted is None or b.observed is None:
