@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,93 @@ def elo(mmr1: int, mmr2: int, score1: float) -> tuple[int, int]:
         math.floor(mmr1 + 40 * (score1 - e1) + 0.5),
         math.floor(mmr2 + 40 * ((1 - score1) - e2) + 0.5),
     )
+
+
+# -- Glicko-2, written out from Glickman's paper (independent of the library) ----------------
+
+Q = 173.7178
+"""Glickman's scale factor (400 / ln 10)."""
+
+
+@dataclass
+class Player:
+    """A player as Glickman's paper describes one, with the ladder's idle growth."""
+
+    r: float
+    rd: float
+    vol: float
+    last: datetime | None = None
+
+
+def paper_sigma(sigma: float, phi: float, v: float, delta: float, tau: float) -> float:
+    """Step 5 of the paper, written out: the Illinois algorithm on f."""
+    a = math.log(sigma**2)
+
+    def f(x: float) -> float:
+        return (math.exp(x) * (delta**2 - phi**2 - v - math.exp(x))) / (
+            2 * (phi**2 + v + math.exp(x)) ** 2
+        ) - (x - a) / tau**2
+
+    upper = a
+    if delta**2 > phi**2 + v:
+        lower = math.log(delta**2 - phi**2 - v)
+    else:
+        k = 1
+        while f(a - k * tau) < 0:
+            k = k + 1
+        lower = a - k * tau
+    fa, fb = f(upper), f(lower)
+    left, right = upper, lower
+    while abs(right - left) > 0.000001:
+        c = left + (left - right) * fa / (fb - fa)
+        fc = f(c)
+        if fc * fb <= 0:
+            left, fa = right, fb
+        else:
+            fa = fa / 2
+        right, fb = c, fc
+    return math.exp(left / 2)
+
+
+def paper_game(me: Player, rd: float, opp_r: float, opp_rd: float, s: float) -> Player:
+    """Steps 2-8 for one game, step 6 skipped (``rd`` is ``me``'s grown RD)."""
+    mu, phi = (me.r - 1500) / Q, rd / Q
+    mu_j, phi_j = (opp_r - 1500) / Q, opp_rd / Q
+    g = 1 / math.sqrt(1 + 3 * phi_j**2 / math.pi**2)
+    e = 1 / (1 + math.exp(-g * (mu - mu_j)))
+    v = 1 / (g**2 * e * (1 - e))
+    delta = v * g * (s - e)
+    sigma = paper_sigma(me.vol, phi, v, delta, 0.75)
+    phi_new = 1 / math.sqrt(1 / phi**2 + 1 / v)
+    mu_new = mu + phi_new**2 * g * (s - e)
+    return Player(Q * mu_new + 1500, min(max(Q * phi_new, 45.0), 500.0), min(sigma, 0.1))
+
+
+def paper_grown(p: Player, at: datetime) -> float:
+    if p.last is None or at <= p.last:
+        return p.rd
+    days = (at - p.last) / timedelta(days=1)
+    return min(Q * math.sqrt((p.rd / Q) ** 2 + 0.21436 * days * p.vol**2), 500.0)
+
+
+def paper_play(p1: Player, p2: Player, s: float, at: datetime) -> tuple[Player, Player]:
+    rd1, rd2 = paper_grown(p1, at), paper_grown(p2, at)
+    n1, n2 = paper_game(p1, rd1, p2.r, rd2, s), paper_game(p2, rd2, p1.r, rd1, 1 - s)
+    n1.last = at if p1.last is None else max(p1.last, at)
+    n2.last = at if p2.last is None else max(p2.last, at)
+    return n1, n2
+
+
+def paper_expected(p1: Player, p2: Player, at: datetime) -> float:
+    """P1's expected score by the contract's Glicko-2 formula, both RDs grown to ``at``."""
+    phi1, phi2 = paper_grown(p1, at) / Q, paper_grown(p2, at) / Q
+    g = 1 / math.sqrt(1 + 3 * (phi1**2 + phi2**2) / math.pi**2)
+    return 1 / (1 + math.exp(-g * (p1.r - p2.r) / Q))
+
+
+def paper_new() -> Player:
+    """A new entry: 1500, RD 500, volatility 0.09."""
+    return Player(1500.0, 500.0, 0.09)
 
 
 def write_v1_queue(
