@@ -46,6 +46,10 @@ TABLES = {
     "mmrs_1v1": "id",
     "ladder_matches": "match_id",
     "ladder_applied_jobs": "queue_id, job_id",
+    "ladder_rules": "id",
+    "ladder_events": "event_id",
+    "ladder_audit": "audit_id",
+    "ladder_glicko": "discord_uid, race",
 }
 HEADER = "p1_uid,p1_race,p2_uid,p2_race,result,played_at\n"
 GOOD_ROW = "10,bw_terran,11,bw_zerg,1,2026-01-02T03:04:05+00:00\n"
