@@ -167,12 +167,19 @@ class Parts:
         if self.store.index_advice:
             self.note(self.store.index_advice)
         stored = self.store.stored_rules()
+        if stored is None and wanted != STANDARD and self.store.history(None, 1):
+            # No rules stored, but matches rated: by the standard rules, which a new choice
+            # would not replay.
+            raise BadInput(
+                f"this ladder already rates by the standard rules (its match log is not "
+                f"empty): switch with `ladder rules use {wanted.preset}`, which replays it"
+            )
         if stored is None:
             stored = self.store.set_rules(wanted)
         if rules is not None and stored.preset != wanted.preset:
             raise BadInput(
-                f"this ladder already rates by the {stored.preset} rules; they cannot be "
-                f"changed to {wanted.preset} (see `ladder rules`)"
+                f"this ladder already rates by the {stored.preset} rules: switch with "
+                f"`ladder rules use {wanted.preset}`, which replays its log"
             )
         self.keep_rules(stored)
         return stored
