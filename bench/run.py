@@ -47,6 +47,7 @@ from bench.harness import (
     top_profile,
 )
 from bench.machine import describe
+from bench.rules import evaluate_cli, glicko_flush
 from bench.seasons import season_close
 from bench.site import site
 from devtools.pgcluster import PgCluster
@@ -725,7 +726,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "season", "evaluate", "site"}
+    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "season", "evaluate", "site",
+             "glicko", "evaluate-cli"}  # fmt: skip
     only = set(args.only.split(",")) if args.only else every
     out = args.out or ROOT / "docs" / ("benchmarks-quick.md" if args.quick else "benchmarks.md")
     started = time.perf_counter()
@@ -776,6 +778,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results.append(w10_as_of(pg, scratch, sizes))
             if "evaluate" in only:
                 results.extend(evaluate_vs_replay(sizes))
+            if "glicko" in only:
+                results.extend(glicko_flush(pg, scratch, sizes))
+                settle(cluster)
+            if "evaluate-cli" in only:
+                results.extend(evaluate_cli(scratch, sizes))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     total = time.perf_counter() - started
