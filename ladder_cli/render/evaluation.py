@@ -74,8 +74,8 @@ def verdict(evaluation: Evaluation) -> str:
     gain = own.log_loss - best.log_loss
     share = gain / own.log_loss if own.log_loss else 0.0
     return (
-        f"best: {name(best.candidate)}, whose log-loss is {gain:.4f} below the current "
-        f"rules' ({current}): {100 * share:.1f}% lower"
+        f"best: {name(best.candidate)}, log-loss {gain:.4f} ({100 * share:.1f}%) below "
+        f"the current rules ({current})"
     )
 
 
