@@ -67,16 +67,17 @@ def by_hand(scored: Scored) -> dict[str, Any]:
     for p, s in scored:
         for q, t in ((p, s), (1 - p, 1 - s)):
             buckets[min(int(q * 10), 9)].append((q, t))
+    calibration = [
+        (len(b), sum(q for q, _ in b) / len(b) if b else None,
+         sum(t for _, t in b) / len(b) if b else None)
+        for b in buckets
+    ]  # fmt: skip
     return {
         "games": n,
         "log_loss": sum(-(s * math.log(p) + (1 - s) * math.log(1 - p)) for p, s in clip) / n,
         "brier": sum((p - s) ** 2 for p, s in scored) / n,
         "accuracy": right / len(decisive) if decisive else None,
-        "calibration": [
-            (len(b), sum(q for q, _ in b) / len(b) if b else None,
-             sum(t for _, t in b) / len(b) if b else None)
-            for b in buckets
-        ],  # fmt: skip
+        "calibration": calibration,
     }
 
 

@@ -637,3 +637,37 @@ def test_browser_hostile_names_run_nothing(browser_site: Path, chromium: Any) ->
         assert (
             chromium.execute_script("return document.querySelectorAll('script, img').length") == 0
         )
+
+
+def test_a_provisional_mmr_carries_a_question_mark(db_url: str, home: Path, tmp_path: Path) -> None:
+    """Under glicko2, an entry whose RD grown to now is 110 or more shows ``?`` after its
+    MMR on the front page, the leaderboard and its own page; a settled one does not."""
+    assert invoke(home, db_url, "init", "--rules", "glicko2").code == 0
+    start = now_utc() - timedelta(days=2)
+    games = [
+        MatchJob(1, "bw_zerg", 2, "bw_terran", 1, start + timedelta(minutes=10 * i))
+        if i % 2
+        else MatchJob(2, "bw_terran", 1, "bw_zerg", 1, start + timedelta(minutes=10 * i))
+        for i in range(40)
+    ]  # 40 even games: both settle well below RD 110
+    games.append(MatchJob(3, "bw_protoss", 1, "bw_zerg", 1, start + timedelta(hours=8)))
+    with Ladder.open(db=db_url, home=home) as ladder:
+        ladder.record_many(games)
+        build(ladder, tmp_path / "site")
+    board = invoke(home, db_url, "leaderboard", "--format", "json")
+    assert board.code == 0, board.err
+    unsure = {row["discord_uid"]: row["provisional"] for row in board.json}
+    assert unsure == {1: False, 2: False, 3: True}
+    mark = '<abbr class="prov"'
+    for page in ("index.html", "boards/all.html", "boards/bw_zerg.html"):
+        text = (tmp_path / "site" / page).read_text(encoding="utf-8")
+        for uid, provisional in unsure.items():
+            rows = [r for r in text.split("<tr>") if f"players/{uid}.html" in r]
+            if page.endswith("bw_zerg.html") and uid != 1:
+                assert not rows
+                continue
+            assert rows, (page, uid)
+            assert all((mark in r) is provisional for r in rows), (page, uid)
+    for uid, provisional in unsure.items():
+        own = (tmp_path / "site" / "players" / f"{uid}.html").read_text(encoding="utf-8")
+        assert (mark in own) is provisional, uid
