@@ -4,6 +4,7 @@ property test against an independent replay written here from Glickman's paper."
 from __future__ import annotations
 
 import math
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -160,3 +161,30 @@ def test_matches_an_independent_replay(
         assert mine.last == paper.last
         assert 45.0 <= mine.rd <= 500.0
         assert mine.volatility <= 0.1
+
+
+def test_rate_game_equals_rd_at_and_rate_period_exactly() -> None:
+    """The written-out single game is the general period, bit for bit: random states, idle
+    gaps (none, backfilled, capped) and all three scores."""
+    rng = random.Random(25)
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+    for _ in range(3000):
+        states = [
+            glicko2.Glicko2State(
+                rng.uniform(600, 2800),
+                rng.uniform(45, 500),
+                rng.uniform(0.03, 0.1),
+                rng.choice([None, at - timedelta(days=rng.uniform(-2, 400))]),
+            )
+            for _ in range(2)
+        ]
+        p1, p2 = states
+        score = rng.choice([1.0, 0.5, 0.0])
+        rd1, rd2 = glicko2.rd_at(p1, at), glicko2.rd_at(p2, at)
+        one = glicko2.rate_period((p1.rating, rd1, p1.volatility), [(p2.rating, rd2, score)],
+                                  step6=False)  # fmt: skip
+        two = glicko2.rate_period((p2.rating, rd2, p2.volatility),
+                                  [(p1.rating, rd1, 1.0 - score)], step6=False)  # fmt: skip
+        n1, n2 = glicko2.rate_game(p1, p2, score, at)
+        assert (n1.rating, n1.rd, n1.volatility) == one
+        assert (n2.rating, n2.rd, n2.volatility) == two

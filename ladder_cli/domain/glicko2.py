@@ -243,18 +243,92 @@ def rate_game(
     params: Params = LICHESS,
 ) -> tuple[Glicko2State, Glicko2State]:
     """Both entries after one game (``score1`` 1, 0.5 or 0 from P1's side): each side's RD
-    grown to the game, then one period each from both pre-game states, step 6 skipped."""
-    rd1 = rd_at(p1, played_at, params)
-    rd2 = rd_at(p2, played_at, params)
-    r1, d1, v1 = rate_period(
-        (p1.rating, rd1, p1.volatility), ((p2.rating, rd2, score1),), params, step6=False
-    )
-    r2, d2, v2 = rate_period(
-        (p2.rating, rd2, p2.volatility), ((p1.rating, rd1, 1.0 - score1),), params, step6=False
-    )
+    grown to the game, then one period each from both pre-game states, step 6 skipped.
+
+    The flush's innermost step, so :func:`rd_at` and :func:`rate_period` are written out
+    here for one game each way (the same arithmetic in the same order: equal to calling
+    them, tested)."""
+    rd1 = _grown_to(p1, played_at, params)
+    rd2 = _grown_to(p2, played_at, params)
+    r1, d1, v1 = _one_game(p1.rating, rd1, p1.volatility, p2.rating, rd2, score1, params)
+    r2, d2, v2 = _one_game(p2.rating, rd2, p2.volatility, p1.rating, rd1, 1.0 - score1, params)
     last1 = played_at if p1.last is None or played_at > p1.last else p1.last
     last2 = played_at if p2.last is None or played_at > p2.last else p2.last
     return Glicko2State(r1, d1, v1, last1), Glicko2State(r2, d2, v2, last2)
+
+
+def _grown_to(state: Glicko2State, at: datetime, params: Params) -> float:
+    """:func:`rd_at`, written out."""
+    last = state.last
+    if last is None:
+        return state.rd
+    seconds = (at - last).total_seconds()
+    t = params.periods_per_day * (seconds / SECONDS_PER_DAY if seconds > 0 else 0.0)
+    if t <= 0.0:
+        return state.rd
+    phi = state.rd / SCALE
+    sigma = state.volatility
+    grown = SCALE * math.sqrt(phi * phi + t * sigma * sigma)
+    return grown if grown < params.max_rd else params.max_rd
+
+
+def _one_game(
+    rating: float, rd: float, sigma: float, r_j: float, rd_j: float, s: float, params: Params
+) -> tuple[float, float, float]:
+    """:func:`rate_period` for one game with step 6 off, :func:`new_volatility` inlined."""
+    mu, phi = (rating - CENTRE) / SCALE, rd / SCALE
+    phi_j = rd_j / SCALE
+    g_j = 1.0 / math.sqrt(1.0 + 3.0 * phi_j * phi_j / _PI2)
+    e = 1.0 / (1.0 + math.exp(-g_j * (mu - (r_j - CENTRE) / SCALE)))
+    v_inv = 0.0 + g_j * g_j * e * (1.0 - e)
+    total = 0.0 + g_j * (s - e)
+    if v_inv == 0.0:
+        return rating, _bound_rd(SCALE * phi, params), sigma
+    v = 1.0 / v_inv
+    delta = v * total
+    # Step 5, as new_volatility.
+    tau, eps = params.tau, params.epsilon
+    exp = math.exp
+    a = math.log(sigma * sigma)
+    phi2, delta2 = phi * phi, delta * delta
+    tau2 = tau * tau
+    big_a = a
+    if delta2 > phi2 + v:
+        big_b = math.log(delta2 - phi2 - v)
+    else:
+        k = 1
+        while True:
+            x = a - k * tau
+            ex = exp(x)
+            d = phi2 + v + ex
+            if ex * (delta2 - phi2 - v - ex) / (2.0 * d * d) - (x - a) / tau2 >= 0:
+                break
+            k += 1
+        big_b = a - k * tau
+    ex = exp(big_a)
+    d = phi2 + v + ex
+    f_a = ex * (delta2 - phi2 - v - ex) / (2.0 * d * d) - (big_a - a) / tau2
+    ex = exp(big_b)
+    d = phi2 + v + ex
+    f_b = ex * (delta2 - phi2 - v - ex) / (2.0 * d * d) - (big_b - a) / tau2
+    while abs(big_b - big_a) > eps:
+        big_c = big_a + (big_a - big_b) * f_a / (f_b - f_a)
+        ex = exp(big_c)
+        d = phi2 + v + ex
+        f_c = ex * (delta2 - phi2 - v - ex) / (2.0 * d * d) - (big_c - a) / tau2
+        if f_c * f_b <= 0:
+            big_a, f_a = big_b, f_b
+        else:
+            f_a /= 2.0
+        big_b, f_b = big_c, f_c
+    sigma_new = exp(big_a / 2.0)
+    phi_new = 1.0 / math.sqrt(1.0 / (phi * phi) + v_inv)
+    mu_new = mu + phi_new * phi_new * total
+    return (
+        SCALE * mu_new + CENTRE,
+        _bound_rd(SCALE * phi_new, params),
+        min(sigma_new, params.max_volatility),
+    )
 
 
 def expected_score(
