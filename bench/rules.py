@@ -78,7 +78,7 @@ def glicko_flush(pg: Cluster, scratch: Path, sizes: Sizes) -> list[Result]:
             "the same ladder with its rules stored by `Ladder.init(rules)`: `Ladder.flush()` "
             f"applying {n:,} queued matches (as `ladder wal replay` does). Under glicko2 the "
             "flush also reads and writes each entry's rating, RD and volatility "
-            "(`ladder_glicko`) and logs both sides' doubles."
+            "(`ladder_glicko`, one row per entry beside `mmrs_1v1`)."
         )
         results.append(result)
     return results
