@@ -4,6 +4,11 @@
   ``standard`` one (fresh copies of the same ladder, in process as ``ladder wal replay``
   applies a queue: :meth:`Ladder.flush`), interleaved (glicko2, standard, glicko2...) after
   a warm-up round, on both stores.
+* glicko-void: ``ladder match void`` of a match near the start of a long log on a
+  ``glicko2`` ladder against the same void on a ``standard`` one, each in its own process
+  on a copy of the imported ladder, interleaved after a warm-up round. Under Glicko-2 a
+  correction replays the whole log (once as it stands and, from the first event it
+  reaches, once as corrected); under Elo only the events of the entries it reaches.
 * evaluate-cli: ``ladder evaluate --format json`` (the 16 default candidates) against
   ``ladder verify`` of the same embedded ladder, each in its own process, interleaved after
   a warm-up round: both read the whole match log from the database and replay it.
@@ -23,11 +28,13 @@ from bench.harness import (
     Cluster,
     Result,
     Sizes,
+    ladder_argv,
     ladder_for,
     log,
     ms,
     new_embedded_ladder,
     new_postgres_ladder,
+    quiesce,
 )
 from bench.site import _run
 
@@ -82,6 +89,57 @@ def glicko_flush(pg: Cluster, scratch: Path, sizes: Sizes) -> list[Result]:
         )
         results.append(result)
     return results
+
+
+def glicko_void(scratch: Path, quick: bool) -> list[Result]:
+    from bench.corrections import FULL as VOID_FULL
+    from bench.corrections import QUICK as VOID_QUICK
+    from bench.corrections import VOIDED, _run, _void_argv
+
+    sizes = VOID_QUICK if quick else VOID_FULL
+    n, players, rounds = sizes.matches, sizes.players, sizes.rounds
+    lad = data.ladder(players, seed=11)
+    csv_path = scratch / "glicko-void.csv"
+    data.write_csv(csv_path, data.matches(lad, n, seed=12))
+    imported: dict[str, Path] = {}
+    imports: dict[str, float] = {}
+    for rules in ("glicko2", "standard"):
+        home = imported[rules] = scratch / f"glicko-void-{rules}"
+        _run([*ladder_argv(), "--home", str(home), "init", "--rules", rules])
+        log(f"glicko-void: importing {n:,} matches among {players:,} players under {rules}")
+        imports[rules] = _run([*ladder_argv(), "--home", str(home), "record", "--file",
+                               str(csv_path)])  # fmt: skip
+    times: dict[str, list[float]] = {"glicko2": [], "standard": []}
+    for i in range(rounds + 1):
+        for rules in times:
+            target = scratch / f"glicko-void-{rules}-{i}"
+            shutil.copytree(imported[rules], target)
+            quiesce()
+            seconds = _run(_void_argv(target))
+            shutil.rmtree(target, ignore_errors=True)
+            log(f"glicko-void round {i}: {rules} {seconds:.2f}s")
+            if i:
+                times[rules].append(seconds)
+    g, e = times["glicko2"], times["standard"]
+    ratios = sorted(a / b for a, b in zip(g, e, strict=True))
+    mid = statistics.median(ratios)
+    result = Result(
+        f"`ladder match void` of match {VOIDED} of a {n:,}-match log ({players:,} players, "
+        "embedded) on a glicko2 ladder vs the same void under standard",
+        f"{ms(statistics.median(g))} (rounds {ms(min(g))}-{ms(max(g))})",
+        f"standard: {ms(statistics.median(e))} (rounds {ms(min(e))}-{ms(max(e))})",
+        f"{mid:.2f}x (rounds {ratios[0]:.2f}-{ratios[-1]:.2f}x)",
+        "for information (the corrections target, ≤ 0.5x the import, is workload 9's)",
+        None,
+    )
+    result.notes.append(
+        f"{rounds} interleaved rounds after a warm-up, each void a whole `ladder` process on "
+        "a copy of the ladder imported under those rules. For scale, the import itself "
+        f"(`record --file`, once): glicko2 {ms(imports['glicko2'])}, standard "
+        f"{ms(imports['standard'])}; the glicko2 void is "
+        f"{statistics.median(g) / imports['glicko2']:.2f}x its import."
+    )
+    return [result]
 
 
 def evaluate_cli(scratch: Path, sizes: Sizes) -> list[Result]:
@@ -177,4 +235,4 @@ def _flush(where: Where, rules: str, jobs: Sequence[Job], n: int) -> float:
     return seconds
 
 
-__all__ = ["evaluate_cli", "glicko_flush"]
+__all__ = ["evaluate_cli", "glicko_flush", "glicko_void"]

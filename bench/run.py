@@ -47,7 +47,7 @@ from bench.harness import (
     top_profile,
 )
 from bench.machine import describe
-from bench.rules import evaluate_cli, glicko_flush
+from bench.rules import evaluate_cli, glicko_flush, glicko_void
 from bench.seasons import season_close
 from bench.site import site
 from devtools.pgcluster import PgCluster
@@ -727,7 +727,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "season", "evaluate", "site",
-             "glicko", "evaluate-cli"}  # fmt: skip
+             "glicko", "glicko-void", "evaluate-cli"}  # fmt: skip
     only = set(args.only.split(",")) if args.only else every
     out = args.out or ROOT / "docs" / ("benchmarks-quick.md" if args.quick else "benchmarks.md")
     started = time.perf_counter()
@@ -781,6 +781,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if "glicko" in only:
                 results.extend(glicko_flush(pg, scratch, sizes))
                 settle(cluster)
+            if "glicko-void" in only:
+                results.extend(glicko_void(scratch, args.quick))
             if "evaluate-cli" in only:
                 results.extend(evaluate_cli(scratch, sizes))
     finally:
