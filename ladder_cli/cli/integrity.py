@@ -57,6 +57,8 @@ def report(
         for part in shown.flags_view(found.flags, full=not sys.stdout.isatty()):
             out(part)
         out(literal(_summary(len(found.flags), found.hidden, found.matches, since)))
+        if found.flags:
+            out("`ladder integrity show FLAG`: one flag in full, with what to do next")
         notes(ladder)
 
 

@@ -88,17 +88,23 @@ def flags_view(flags: Sequence[Flag], *, full: bool = False) -> list[Any]:
 
 
 def _table(flags: Sequence[Flag], *, full: bool) -> Table:
+    """On a terminal: the window under the reason and the ids in a few lines. ``full``
+    (piped): a line a flag, the window in a column, every id."""
     t = table([("Flag", "left")])
+    if full:
+        t.add_column("Window (UTC)", no_wrap=True)
     t.add_column("Reason", ratio=1, overflow="fold")
     t.add_column("Matches", no_wrap=True)
     for flag in flags:
         label = Text(flag.flag)
         if flag.dismissed:
-            label.append("\ndismissed", style="dim")
+            label.append(" dismissed" if full else "\ndismissed", style="dim")
         reason = literal(flag.reason)
+        if full:
+            t.add_row(label, window(flag), reason, " ".join(map(str, flag.matches)))
+            continue
         reason.append(f"\n{window(flag)}", style="dim")
-        ids = match_ids(flag.matches, width=IDS_WIDTH, lines=None if full else IDS_LINES)
-        t.add_row(label, reason, " ".join(ids.split()) if full else ids)
+        t.add_row(label, reason, match_ids(flag.matches, width=IDS_WIDTH, lines=IDS_LINES))
     return t
 
 
@@ -107,10 +113,12 @@ def flag_detail(
 ) -> list[Any]:
     """One flag in full: its reason, entries, window, every match id, who dismissed it,
     and the commands to look closer and to act."""
-    t = table([("", "left"), ("", "left")], title=f"Flag {flag.flag}: {flag.kind}")
+    t = table([("", "left"), ("", "left")], title=f"Integrity flag {flag.flag}")
     t.show_header = False
     t.columns[1].no_wrap = False
     t.columns[1].overflow = "fold"
+    t.add_row("flag", flag.flag)
+    t.add_row("kind", f"{flag.kind}: {MEANING[flag.kind]}")
     t.add_row("reason", literal(flag.reason))
     for i, (uid, race) in enumerate(flag.entries, start=1):
         who = f"{names[uid]} ({uid})" if uid in names else str(uid)
