@@ -143,11 +143,9 @@ def next_steps(flag: Flag) -> list[Text]:
         else f"ladder history {uids[0]} --limit 0"
     )
     return [
-        Text(f"look closer: {look}"),
-        Text(
-            f"act: ladder match void MATCH_ID --reason TEXT, or ladder integrity dismiss "
-            f"{flag.flag} --reason TEXT"
-        ),
+        Text(f"look closer:  {look}"),
+        Text("void a match: ladder match void MATCH_ID --reason TEXT"),
+        Text(f"or dismiss:   ladder integrity dismiss {flag.flag} --reason TEXT"),
     ]
 
 
