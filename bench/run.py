@@ -46,6 +46,7 @@ from bench.harness import (
     settle,
     top_profile,
 )
+from bench.integrity import integrity_end_to_end, integrity_report
 from bench.machine import describe
 from bench.seasons import season_close
 from bench.site import site
@@ -725,7 +726,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "season", "evaluate", "site"}
+    every = {
+        *("1", "2", "3", "4", "5", "6", "7", "8", "9", "10"),
+        *("season", "evaluate", "site", "integrity"),
+    }
     only = set(args.only.split(",")) if args.only else every
     out = args.out or ROOT / "docs" / ("benchmarks-quick.md" if args.quick else "benchmarks.md")
     started = time.perf_counter()
@@ -776,6 +780,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results.append(w10_as_of(pg, scratch, sizes))
             if "evaluate" in only:
                 results.extend(evaluate_vs_replay(sizes))
+            if "integrity" in only:
+                results.extend(integrity_report(sizes))
+                results.extend(integrity_end_to_end(pg, scratch, sizes))
+                settle(cluster)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     total = time.perf_counter() - started
