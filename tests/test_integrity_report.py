@@ -21,6 +21,7 @@ import pytest
 from psycopg import sql
 
 from devtools.pgcluster import PgCluster
+from ladder_cli import Ladder
 from ladder_cli.domain.integrity import find_flags
 from ladder_cli.domain.model import Key
 from tests.helpers import Run, invoke, query
@@ -328,6 +329,29 @@ def test_a_dismissal_hides_the_flag_from_every_home_once(
     detail = run(other, url, "integrity", "show", fid, "--format", "json").json
     assert detail["dismissal"]["actor"] == "alice" and detail["dismissal"]["reason"] == "sparring"
     assert {k: v for k, v in detail.items() if k != "dismissal"} == pair | {"dismissed": True}
+
+
+def test_a_queued_dismissal_counts_in_its_own_home_until_applied(
+    url: str, home: Path, tmp_path: Path
+) -> None:
+    pair = the_flag(report(home, url), "pair", FLASH, BISU)["flag"]
+    other = tmp_path / "other-home"
+    other.mkdir()
+    with Ladder.open(db=url, home=home) as ladder:
+        ladder.by = "alice"
+        queued = ladder.integrity.dismiss(pair, "sparring partners", flush=False)
+        assert queued.outcome is not None and not queued.outcome.applied
+        again = ladder.integrity.dismiss(pair, "twice", flush=False)
+        assert again.outcome is None and again.earlier is not None
+        assert again.earlier.audit_id is None and again.earlier.actor == "alice"
+    assert run(home, url, "wal", "status", "--format", "json").json["pending"] == 1
+    assert pair not in {f["flag"] for f in report(home, url)}  # an admin sees their own
+    assert pair in {f["flag"] for f in report(other, url)}  # not yet in the database
+    assert query(url, "SELECT count(*) FROM ladder_audit WHERE action = 'dismiss'") == [(0,)]
+    run(home, url, "wal", "replay")
+    assert pair not in {f["flag"] for f in report(other, url)}
+    rows = query(url, "SELECT actor, reason FROM ladder_audit WHERE action = 'dismiss'")
+    assert rows == [("alice", "sparring partners")]
 
 
 def test_show_lists_every_match_and_what_to_do(url: str, home: Path, planted: Planted) -> None:

@@ -7,10 +7,10 @@ database by the reader verify and the corrections use
 (:func:`ladder_cli.stores.eventlog.match_log`). The log is only in the database: offline
 there is no report (the snapshot holds the current ratings alone).
 
-A dismissal is an audit row (action ``dismiss``, the flag's id first in its target),
-queued and applied exactly once like every write, so every home reads the same
-dismissals from the database. A flag is a report, never a change: nothing here touches a
-rating.
+A dismissal is an audit row (action ``dismiss``, the contract's list of actions extended;
+the flag's id first in its target), queued as a write of its own and applied exactly once
+like every write, so every home reads the same dismissals from the database. A flag is a
+report, never a change: nothing here touches a rating.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final
 from ladder_cli.core.audit import parse_reason
 from ladder_cli.domain.events import VOIDED
 from ladder_cli.domain.integrity import Flag, find_flags
-from ladder_cli.domain.model import AuditJob, now_utc
+from ladder_cli.domain.model import DISMISS, AuditJob, now_utc
 from ladder_cli.stores import eventlog
 from ladder_cli.stores.audit import audit_rows_of
 from ladder_cli.util.errors import BadInput, LadderError
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
     from ladder_cli.core.writes import Submit, WriteOutcome
     from ladder_cli.domain.events import LoggedMatch
 
-#: The audit action of a dismissal (the contract's list of actions, extended).
-DISMISS: Final = "dismiss"
 _FLAG_ID: Final = re.compile(r"[0-9a-f]{10}")
 #: A dismissal's stored target: ``flag 3fa2c9e1b0: pair 1000 bw_terran, 1001 bw_protoss``.
 _TARGET: Final = re.compile(r"flag ([0-9a-f]{10})\b")
@@ -153,10 +151,11 @@ class Integrity:
 
     def dismiss(self, flag_id: str, reason: str | None, *, flush: bool = True) -> DismissOutcome:
         """Hide a flag from later reports, with an audit row saying who, when and why.
-        Dismissing a flag already dismissed writes nothing."""
+        Dismissing a flag already dismissed (or whose dismissal waits in this home's
+        queue) writes nothing."""
         reason = parse_reason(reason)
         flag, report = self.flag(flag_id)
-        earlier = report.dismissals.get(flag.flag) or self._queued_dismissal(flag.flag)
+        earlier = report.dismissals.get(flag.flag)
         if earlier is not None:
             return DismissOutcome(flag, report.names, None, earlier)
         job = AuditJob(
@@ -166,24 +165,26 @@ class Integrity:
         return DismissOutcome(flag, report.names, outcome)
 
     def dismissals(self) -> dict[str, Dismissal]:
-        """Every flag dismissed on this ladder (the first dismissal of each), by id."""
+        """Every flag dismissed on this ladder (the first dismissal of each), by id: the
+        database's, then those still in this home's queue (an admin sees their own)."""
         found: dict[str, Dismissal] = {}
         for row in audit_rows_of(self._parts.store, DISMISS):
             hit = _TARGET.match(row.target)
             if hit is not None and hit[1] not in found:
                 found[hit[1]] = Dismissal(hit[1], row.at, row.actor, row.reason, row.audit_id)
+        for job in self._queued():
+            hit = _TARGET.match(job.target)
+            if hit is not None and hit[1] not in found:
+                found[hit[1]] = Dismissal(hit[1], job.at, job.actor, job.reason, None)
         return found
 
-    def _queued_dismissal(self, flag: str) -> Dismissal | None:
-        """A dismissal of ``flag`` still in this home's queue (the database was
-        unreachable when it was made)."""
-        for queued in self._parts.pending():
-            job = queued.job
-            if isinstance(job, AuditJob) and job.action == DISMISS:
-                hit = _TARGET.match(job.target)
-                if hit is not None and hit[1] == flag:
-                    return Dismissal(flag, job.at, job.actor, job.reason, None)
-        return None
+    def _queued(self) -> list[AuditJob]:
+        """The dismissals in this home's queue, not yet in the database."""
+        queue = self._parts.queue
+        if not queue.pending_count():
+            return []
+        jobs = (queued.job for queued in self._parts.pending())
+        return [job for job in jobs if isinstance(job, AuditJob) and job.action == DISMISS]
 
     def _log(self) -> list[LoggedMatch]:
         """The whole match log, from the database; an error (exit 1) while it cannot be
@@ -196,8 +197,8 @@ class Integrity:
                 f"{unavailable} (the offline snapshot holds only the current ratings); try "
                 "again when the database answers"
             )
-        pending = parts.queue.pending_count()
-        if pending:
+        pending = parts.queue.pending_count() - len(self._queued())
+        if pending > 0:
             parts.note(
                 f"{pending:,} pending {'write' if pending == 1 else 'writes'} not yet in the "
                 f"database (and its match log) {'is' if pending == 1 else 'are'} not included"

@@ -253,6 +253,13 @@ class AuditJob:
     reason: str | None = None
 
 
+#: The audit action of an integrity flag's dismissal.
+DISMISS: Final = "dismiss"
+#: Audit rows queued as writes of their own, not riding on a command's jobs: the queue
+#: keeps each under its action as the job's kind, and counts and lists it like any write.
+STANDALONE_AUDITS: Final = (DISMISS,)
+
+
 @dataclass(frozen=True, slots=True)
 class SeasonJob:
     """Close the season ``name``: archive every entry's standing, then pull each MMR toward
