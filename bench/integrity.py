@@ -51,6 +51,7 @@ from bench.harness import (
     log,
     ms,
     ratio_text,
+    render_text,
     run_process,
 )
 from ladder_cli.domain.events import LoggedMatch, score
@@ -233,8 +234,6 @@ def integrity_end_to_end(pg: Cluster, scratch: Path, sizes: Sizes) -> list[Resul
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from bench.run import render_text  # deferred: run.py registers this workload
-
     parser = argparse.ArgumentParser(prog="python -m bench.integrity", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="CI size")
     parser.add_argument(

@@ -35,6 +35,7 @@ from bench.harness import (
     ladder_for,
     ladder_rusage,
     log,
+    mark,
     median_runs,
     ms,
     new_embedded_ladder,
@@ -42,6 +43,7 @@ from bench.harness import (
     process_profile,
     quiesce,
     ratio_text,
+    render_text,
     run_process,
     settle,
     top_profile,
@@ -621,20 +623,6 @@ def w10_as_of(pg: Cluster, scratch: Path, sizes: Sizes) -> Result:
 
 
 # -- the report ----------------------------------------------------------------------------
-
-
-def mark(met: bool | None) -> str:
-    return "—" if met is None else ("met" if met else "**missed**")
-
-
-def render_text(results: Sequence[Result]) -> str:
-    lines = []
-    for r in results:
-        lines.append(
-            f"{r.workload}\n    ladder:    {r.ours}\n    baseline:  {r.baselines}\n"
-            f"    ratio:     {r.ratio}\n    target:    {r.target}: {mark(r.met)}"
-        )
-    return "\n".join(lines)
 
 
 def render_markdown(
