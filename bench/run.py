@@ -35,6 +35,7 @@ from bench.harness import (
     ladder_for,
     ladder_rusage,
     log,
+    mark,
     median_runs,
     ms,
     new_embedded_ladder,
@@ -42,10 +43,12 @@ from bench.harness import (
     process_profile,
     quiesce,
     ratio_text,
+    render_text,
     run_process,
     settle,
     top_profile,
 )
+from bench.integrity import integrity_end_to_end, integrity_report
 from bench.machine import describe
 from bench.seasons import season_close
 from bench.site import site
@@ -622,20 +625,6 @@ def w10_as_of(pg: Cluster, scratch: Path, sizes: Sizes) -> Result:
 # -- the report ----------------------------------------------------------------------------
 
 
-def mark(met: bool | None) -> str:
-    return "—" if met is None else ("met" if met else "**missed**")
-
-
-def render_text(results: Sequence[Result]) -> str:
-    lines = []
-    for r in results:
-        lines.append(
-            f"{r.workload}\n    ladder:    {r.ours}\n    baseline:  {r.baselines}\n"
-            f"    ratio:     {r.ratio}\n    target:    {r.target}: {mark(r.met)}"
-        )
-    return "\n".join(lines)
-
-
 def render_markdown(
     results: Sequence[Result], machine: dict[str, str], sizes: Sizes, total: float
 ) -> str:
@@ -725,7 +714,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "season", "evaluate", "site"}
+    every = {
+        *("1", "2", "3", "4", "5", "6", "7", "8", "9", "10"),
+        *("season", "evaluate", "site", "integrity"),
+    }
     only = set(args.only.split(",")) if args.only else every
     out = args.out or ROOT / "docs" / ("benchmarks-quick.md" if args.quick else "benchmarks.md")
     started = time.perf_counter()
@@ -776,6 +768,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results.append(w10_as_of(pg, scratch, sizes))
             if "evaluate" in only:
                 results.extend(evaluate_vs_replay(sizes))
+            if "integrity" in only:
+                results.extend(integrity_report(sizes))
+                results.extend(integrity_end_to_end(pg, scratch, sizes))
+                settle(cluster)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     total = time.perf_counter() - started

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from ladder_cli.domain.events import BASELINE, RESET, LoggedMatch, StateEvent
@@ -144,6 +145,11 @@ class StoreLog:
         self.cur.execute(self.store.q(sql.LOG_EVENTS_FROM), (match_id,))
         return [self._event(r) for r in self.cur.fetchall()]
 
+    def matches(self) -> Iterator[LoggedMatch]:
+        """Every logged match, voided and amended ones as logged, in log order, a page at
+        a time."""
+        return chain.from_iterable(self._pages(0, sql.LOG_MATCHES_AFTER, ()))
+
     def later(self, match_id: int) -> Iterator[LoggedMatch | StateEvent]:
         """Every event after the match, in order, a page of matches at a time (the cursor
         is free between pages: a caller may write through it while iterating)."""
@@ -182,22 +188,31 @@ class StoreLog:
         through (``params`` between the page's start and its size)."""
         pending_events = iter(events)
         pending = next(pending_events, None)
-        last = match_id
-        statement = self.store.q(query)
-        while True:
-            self.cur.execute(statement, (last, *params, PAGE))
-            page = [self._logged(r) for r in self.cur.fetchall()]
+        for page in self._pages(match_id, query, params):
             for m in page:
                 while pending is not None and pending.after_match < m.match_id:
                     yield pending
                     pending = next(pending_events, None)
                 yield m
-            if len(page) < PAGE:
-                break
-            last = page[-1].match_id
         while pending is not None:
             yield pending
             pending = next(pending_events, None)
+
+    def _pages(
+        self, match_id: int, query: str, params: tuple[object, ...]
+    ) -> Iterator[list[LoggedMatch]]:
+        """The matches after ``match_id`` that ``query`` pages through (``params`` between
+        the page's start and its size), a page at a time."""
+        last = match_id
+        statement = self.store.q(query)
+        while True:
+            self.cur.execute(statement, (last, *params, PAGE))
+            page = [self._logged(r) for r in self.cur.fetchall()]
+            if page:
+                yield page
+            if len(page) < PAGE:
+                break
+            last = page[-1].match_id
 
     def last_played_before(self, key: Key, match_id: int) -> datetime | None:
         uid, race = key
@@ -299,6 +314,16 @@ def verify(store: Dialect) -> VerifyReport:
         cur.execute(sql.ALL_ENTRIES)
         stored = [store.entry(row) for row in cur.fetchall()]
         return check.verify(stored, StoreLog(store, cur).later(0), rules)
+
+
+# -- the integrity report -----------------------------------------------------------------
+
+
+def match_log(store: Dialect) -> list[LoggedMatch]:
+    """The whole match log as voids and amends left it, in log order (what the integrity
+    report reads; :class:`StoreLog`, as verify and a correction read it)."""
+    with store.read_cursor() as cur:
+        return list(StoreLog(store, cur).matches())
 
 
 # -- the ladder at a past time ------------------------------------------------------------

@@ -320,6 +320,9 @@ AUDIT_NEWEST: Final = f"SELECT {AUDIT_COLUMNS} FROM ladder_audit ORDER BY audit_
 AUDIT_OF_MATCH: Final = (
     f"SELECT {AUDIT_COLUMNS} FROM ladder_audit WHERE match_id = %s ORDER BY audit_id"
 )
+AUDIT_OF_ACTION: Final = (
+    f"SELECT {AUDIT_COLUMNS} FROM ladder_audit WHERE action = %s ORDER BY audit_id"
+)
 
 
 def render(sql: str, **words: str) -> str:
