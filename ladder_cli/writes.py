@@ -238,6 +238,7 @@ class WritePath:
                     read = self._first_snapshot()
                     first_snapshot = None if read is None else books.later(read)
                     with (
+                        store.bulk(total),
                         contextlib.closing(_prefetched(planned)) as batches,
                         contextlib.closing(books),
                     ):

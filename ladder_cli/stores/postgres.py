@@ -25,7 +25,7 @@ from ladder_cli import tables
 from ladder_cli.config import mask_url
 from ladder_cli.errors import BadInput, DatabaseUnavailable, LadderError
 from ladder_cli.model import AppliedMatch, Entry, Key, MatchJob, now_utc
-from ladder_cli.stores import eventlog, sql
+from ladder_cli.stores import eventlog, rank_index, sql
 from ladder_cli.stores.base import JobRejected, Store, involved_keys, match_row
 
 if TYPE_CHECKING:
@@ -462,6 +462,30 @@ class PostgresStore(Store):
             (table,),
         )
         return {row[0] for row in cur.fetchall()}
+
+    @contextmanager
+    def bulk(self, jobs: int) -> Iterator[None]:
+        """A flush of many jobs into a table the ladder created writes it without the rank
+        index, then builds the index again: every upsert changes ``mmr``, so with the index
+        no update is HOT and each writes three index entries, where one build after the
+        flush costs a fraction of that (docs/benchmarks.md). Both steps are CONCURRENTLY,
+        so the bot's reads and writes of ``mmrs_1v1`` are never blocked; meanwhile reads
+        rank without the index (slower, the same answer). A flush that stops before the
+        build leaves the index missing; the next flush builds it."""
+        if not jobs:
+            yield
+            return
+        try:
+            with self._lock:
+                dropped = rank_index.before_flush(self.connect(), jobs)
+        except psycopg.Error as exc:
+            raise self._classify(exc) from exc
+        try:
+            yield
+        finally:
+            if dropped:
+                with self._lock, contextlib.suppress(psycopg.Error, LadderError):
+                    rank_index.after_flush(self.connect())
 
     def apply_batch(self, queue_id: str, jobs: Sequence[Any], prepared: object = None) -> Any:
         try:
