@@ -37,6 +37,8 @@ from ladder_cli.replay import Replay, Standing, rating_rules
 from ladder_cli.stores import sql
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from ladder_cli.asof import MatchRow, Standings
     from ladder_cli.rating import Ratings
     from ladder_cli.rules import Rules
@@ -194,6 +196,21 @@ class StoreLog:
             if len(page) < PAGE:
                 break
             last = page[-1][0]
+
+    def match_columns_until(self, cutoff: datetime) -> pl.DataFrame:
+        """:meth:`match_rows_until` as one frame of columns
+        (:data:`ladder_cli.domain.wavereplay.MATCH_COLUMNS`), the store's columnar read
+        where it has one."""
+        import polars as pl
+
+        from ladder_cli.domain.wavereplay import match_frame
+
+        frame = self.store.log_columns_until(cutoff)
+        if frame is not None:
+            return frame
+        parse = self.store._parse_ts
+        pages = [match_frame(page, parse) for page in self.match_rows_until(cutoff)]
+        return pl.concat(pages) if pages else match_frame([], parse)
 
     def _merged(
         self, events: Iterable[StateEvent], match_id: int, query: str, params: tuple[object, ...]
@@ -503,14 +520,22 @@ def verify(store: Store) -> VerifyReport:
 
 def standings_until(store: Store, cutoff: datetime, rules: Rules) -> Standings:
     """Each entry as the log had it at ``cutoff`` (see :mod:`ladder_cli.asof`): the
-    matches read as plain rows, a page at a time, and tallied in a tight loop."""
-    from ladder_cli.asof import Tally
+    matches read as columns and replayed a wave at a time
+    (:mod:`ladder_cli.domain.wavereplay`); a log of small waves row by row, in a tight
+    loop (:class:`ladder_cli.asof.Tally`)."""
+    from ladder_cli.asof import Standings, Tally
+    from ladder_cli.domain import wavereplay
 
     with store.read_cursor() as cur:
         log = StoreLog(store, cur)
-        tally = Tally(rules, store._ts, store._parse_ts)
-        tally.run(log.match_rows_until(cutoff), log.events_until(cutoff))
-        return tally.standings(cutoff)
+        events = log.events_until(cutoff)
+        matches = log.match_columns_until(cutoff)
+    done = wavereplay.replay(matches, events, rules)
+    if done is not None:
+        return Standings(cutoff, rules, matches=done.matches, events=done.events, table=done.table)
+    tally = Tally(rules, lambda at: at, lambda at: at)
+    tally.run([wavereplay.match_rows(matches)], events)
+    return tally.standings(cutoff)
 
 
 # -- audit -------------------------------------------------------------------------------

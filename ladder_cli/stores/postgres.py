@@ -103,6 +103,14 @@ _LOCK_KEYS_AND_PLAYERS = (
     "ORDER BY discord_uid, race FOR UPDATE"
 )
 
+# The match log for a replay (ladder_cli.domain.wavereplay.MATCH_COLUMNS), up to a time.
+_LOG_COLUMNS_UNTIL = (
+    "SELECT match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result::int8 AS result, "
+    "state = 'voided' AS voided FROM ladder_matches "
+    "WHERE played_at <= '{at}'::timestamptz ORDER BY match_id"
+)
+_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00")
+
 # Timestamps as integer microseconds since the epoch: no timestamp text to parse.
 _LOAD_FRAME_COPY = (
     "COPY (SELECT "
@@ -546,6 +554,14 @@ class PostgresStore(Store):
     def frame_aside(self) -> pl.DataFrame | None:
         return self._adbc.entries()
 
+    def log_columns_until(self, cutoff: datetime) -> pl.DataFrame | None:
+        # The driver binds no parameter without pyarrow: the cutoff is written into the
+        # statement, from a datetime's own ISO text only (checked, never a user's text).
+        at = cutoff.astimezone(UTC).isoformat()
+        if not _ISO_TIME.fullmatch(at):
+            return None
+        return self._adbc.frame(_LOG_COLUMNS_UNTIL.format(at=at))
+
     def close(self) -> None:
         self._adbc.close()
         self._drop()
@@ -655,17 +671,23 @@ class _ArrowReader:
     def entries(self) -> pl.DataFrame | None:
         """None when the driver is missing or on any error: the caller falls back to the
         COPY path, which also classifies errors."""
-        with self._lock:
-            return self._entries()
+        from ladder_cli.state import frame_from_arrow
 
-    def _entries(self) -> pl.DataFrame | None:
+        with self._lock:
+            frame = self._read(sql.ALL_ENTRIES)
+        return None if frame is None else frame_from_arrow(frame)
+
+    def frame(self, statement: str) -> pl.DataFrame | None:
+        """Any statement's rows as the driver types them; None as for :meth:`entries`."""
+        with self._lock:
+            return self._read(statement)
+
+    def _read(self, statement: str) -> pl.DataFrame | None:
         try:
             import adbc_driver_postgresql.dbapi as adbc  # type: ignore[import-untyped]
         except ImportError:
             return None
         import polars as pl
-
-        from ladder_cli.state import frame_from_arrow
 
         try:
             if self._conn is None:
@@ -673,8 +695,8 @@ class _ArrowReader:
                 uri = f"{self._url}{sep}connect_timeout={self._timeout}"
                 self._conn = adbc.connect(uri, autocommit=True)
             with self._conn.cursor() as cur:
-                cur.execute(sql.ALL_ENTRIES)
-                return frame_from_arrow(pl.DataFrame(cur.fetch_arrow()))
+                cur.execute(statement)
+                return pl.DataFrame(cur.fetch_arrow())
         except Exception:
             self.close()
             return None
