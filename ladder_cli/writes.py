@@ -235,10 +235,12 @@ class WritePath:
                     )
                     # Several batches: the queue's bookkeeping of each overlaps the next.
                     books = _InOrder(threaded=total > parts.settings.batch_size)
+                    bulk = contextlib.ExitStack()
+                    bulk.enter_context(store.bulk(total))  # before the snapshot's read
                     read = self._first_snapshot()
                     first_snapshot = None if read is None else books.later(read)
                     with (
-                        store.bulk(total),
+                        bulk,
                         contextlib.closing(_prefetched(planned)) as batches,
                         contextlib.closing(books),
                     ):

@@ -476,10 +476,11 @@ class PostgresStore(Store):
         """A flush of many jobs into a table the ladder created writes it without the rank
         index, then builds the index again: every upsert changes ``mmr``, so with the index
         no update is HOT and each writes three index entries, where one build after the
-        flush costs a fraction of that (docs/benchmarks.md). Both steps are CONCURRENTLY,
-        so the bot's reads and writes of ``mmrs_1v1`` are never blocked; meanwhile reads
-        rank without the index (slower, the same answer). A flush that stops before the
-        build leaves the index missing; the next flush builds it."""
+        flush costs a fraction of that (docs/benchmarks.md). The drop waits only briefly for
+        the bot's transactions (else the flush keeps the index), the build blocks none of
+        its writes; meanwhile reads rank without the index (slower, the same answer). A
+        flush that stops before the build leaves the index missing; the next one builds
+        it (:mod:`ladder_cli.stores.rank_index`)."""
         if not jobs:
             yield
             return
@@ -799,13 +800,17 @@ def _rank_index(cur: psycopg.Cursor[Any], *, owned: bool) -> str | None:
     one, return the statement to suggest (an admin's table is not altered)."""
     from ladder_cli.stores.server_ranks import RANK_INDEX, RANK_INDEX_DDL
 
-    cur.execute("SELECT to_regclass(%s) IS NOT NULL", (RANK_INDEX,))
+    cur.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (RANK_INDEX,))
     row = cur.fetchone()
     if row and row[0]:
         return None  # in place: no DDL (a least-privilege role may run init)
     if owned:
+        if row:  # invalid: a build that was stopped (see ladder_cli.stores.rank_index)
+            cur.execute(f"DROP INDEX {RANK_INDEX}")
         cur.execute(RANK_INDEX_DDL)
         return None
+    if row:
+        return None  # the admin's own index, being built or failed: theirs to mind
     return (
         "leaderboard and profile read faster with an index in rank order on mmrs_1v1 "
         f"(not created on an adopted table): {RANK_INDEX_DDL}"

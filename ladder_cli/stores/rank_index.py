@@ -31,10 +31,13 @@ MIN_JOBS: Final = 5_000
 ENTRIES_PER_JOB: Final = 8
 #: The table's bytes per entry, to estimate the entries from its size without a count.
 BYTES_PER_ENTRY: Final = 128
-#: How long a drop or a build may wait for transactions on the table (the bot's): a drop
-#: that cannot start keeps the index for this flush; a build that cannot is left to the
-#: next flush.
-WAIT: Final = "5s"
+#: How long dropping the index may wait for the table's transactions (the bot's). A
+#: plain DROP INDEX is atomic (a drop that cannot start changes nothing, and this flush
+#: keeps the index) but holds the bot's statements behind it while it waits, so briefly.
+DROP_WAIT: Final = "100ms"
+#: How long the build may wait for them (it blocks nobody meanwhile); a build that cannot
+#: start is left to the next flush.
+BUILD_WAIT: Final = "10s"
 
 _STATE: Final = (
     "SELECT coalesce('fillfactor=80' = ANY(t.reloptions), false), i.indisvalid, "
@@ -63,12 +66,10 @@ def before_flush(conn: Any, jobs: int) -> bool:
     if not _free(conn, session=True):
         return False  # another flush has dropped it, and builds it when it ends
     try:
-        _with_wait(conn, f"DROP INDEX CONCURRENTLY IF EXISTS {RANK_INDEX}")
-    except psycopg.Error:
-        row = conn.execute(_STATE, (RANK_INDEX,)).fetchone()
-        if row is not None and row[1] is True:  # kept whole: the flush writes it as usual
-            conn.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK_KEY,))
-            return False
+        _waiting(conn, DROP_WAIT, f"DROP INDEX IF EXISTS {RANK_INDEX}")
+    except psycopg.Error:  # busy: this flush writes it as usual
+        conn.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK_KEY,))
+        return False
     return True
 
 
@@ -82,16 +83,16 @@ def after_flush(conn: Any) -> None:
 
 def build(conn: Any) -> None:
     """Build the index without blocking the bot's writes; an invalid one (left by an
-    interrupted build or drop) is dropped first."""
+    interrupted build) is dropped first."""
     row = conn.execute(_STATE, (RANK_INDEX,)).fetchone()
     if row is not None and row[1] is False:
-        _with_wait(conn, f"DROP INDEX CONCURRENTLY IF EXISTS {RANK_INDEX}")
-    _with_wait(conn, _CONCURRENTLY)
+        _waiting(conn, DROP_WAIT, f"DROP INDEX IF EXISTS {RANK_INDEX}")
+    _waiting(conn, BUILD_WAIT, _CONCURRENTLY)
 
 
-def _with_wait(conn: Any, statement: str) -> None:
-    """``statement`` waiting at most :data:`WAIT` for the table's transactions."""
-    conn.execute(f"SET lock_timeout = '{WAIT}'")
+def _waiting(conn: Any, wait: str, statement: str) -> None:
+    """``statement``, waiting at most ``wait`` for the table's transactions."""
+    conn.execute(f"SET lock_timeout = '{wait}'")
     try:
         conn.execute(statement)
     finally:
