@@ -153,7 +153,7 @@ def replay(
     )
     # A dense number per key: uids ranked, races coded, then the pairs ranked.
     race_code = races.cast(pl.Categorical).to_physical().cast(pl.Int64)
-    width = int(race_code.max() or 0) + 1
+    width = int(race_code.to_numpy().max(initial=0)) + 1
     pair = uids.rank("dense").cast(pl.Int64) * width + race_code
     slots = (pair.rank("dense").cast(pl.Int64) - 1).to_numpy()
     a, b, e_slot = slots[:count], slots[count : 2 * count], slots[2 * count :]

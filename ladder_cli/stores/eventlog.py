@@ -518,11 +518,14 @@ def verify(store: Store) -> VerifyReport:
 # -- the ladder at a past time ------------------------------------------------------------
 
 
-def standings_until(store: Store, cutoff: datetime, rules: Rules) -> Standings:
+def standings_until(
+    store: Store, cutoff: datetime, rules: Rules, *, min_wave: int | None = None
+) -> Standings:
     """Each entry as the log had it at ``cutoff`` (see :mod:`ladder_cli.asof`): the
     matches read as columns and replayed a wave at a time
-    (:mod:`ladder_cli.domain.wavereplay`); a log of small waves row by row, in a tight
-    loop (:class:`ladder_cli.asof.Tally`)."""
+    (:mod:`ladder_cli.domain.wavereplay`); a log of small waves (on average under
+    ``min_wave`` matches, by default :data:`~ladder_cli.domain.wavereplay.MIN_WAVE`) row
+    by row, in a tight loop (:class:`ladder_cli.asof.Tally`)."""
     from ladder_cli.asof import Standings, Tally
     from ladder_cli.domain import wavereplay
 
@@ -530,7 +533,8 @@ def standings_until(store: Store, cutoff: datetime, rules: Rules) -> Standings:
         log = StoreLog(store, cur)
         events = log.events_until(cutoff)
         matches = log.match_columns_until(cutoff)
-    done = wavereplay.replay(matches, events, rules)
+    smallest = wavereplay.MIN_WAVE if min_wave is None else min_wave
+    done = wavereplay.replay(matches, events, rules, min_wave=smallest)
     if done is not None:
         return Standings(cutoff, rules, matches=done.matches, events=done.events, table=done.table)
     tally = Tally(rules, lambda at: at, lambda at: at)
