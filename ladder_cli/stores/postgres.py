@@ -8,6 +8,7 @@ or the data was refused (isolate the job).
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import re
 import threading
@@ -264,6 +265,9 @@ class PostgresStore(Store):
         # transaction (it would see half a batch, or abort it), so they take turns.
         self._lock = threading.RLock()
         self._schema_ready = False
+        # A large flush's rank index: dropped for it, and its build (see bulk).
+        self._bulk = False
+        self._build: concurrent.futures.Future[None] | None = None
 
     # -- connection --------------------------------------------------------------------
 
@@ -489,12 +493,51 @@ class PostgresStore(Store):
                 dropped = rank_index.before_flush(self.connect(), jobs)
         except psycopg.Error as exc:
             raise self._classify(exc) from exc
+        self._build = None
         try:
+            self._bulk = dropped
             yield
         finally:
+            self._bulk = False
             if dropped:
+                build = self._build or self._build_aside()
+                with contextlib.suppress(Exception):
+                    build.result()
                 with self._lock, contextlib.suppress(psycopg.Error, LadderError):
-                    rank_index.after_flush(self.connect())
+                    self.connect().execute(
+                        "SELECT pg_advisory_unlock(%s)", (rank_index.BULK_LOCK_KEY,)
+                    )
+
+    def flushed(self) -> None:
+        # The last batch is written: the index's build starts on a connection of its own
+        # while this process keeps its frame and snapshot current (see bulk).
+        if self._bulk and self._build is None:
+            self._build = self._build_aside()
+
+    def _build_aside(self) -> concurrent.futures.Future[None]:
+        """The rank index built on a connection and a thread of their own."""
+
+        def build() -> None:
+            with psycopg.connect(
+                self.url,
+                autocommit=True,
+                connect_timeout=max(1, round(self._connect_timeout)),
+                application_name="ladder",
+            ) as conn:
+                rank_index.build(conn)
+
+        future: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                build()
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
+
+        threading.Thread(target=run, name="ladder-rank-index", daemon=True).start()
+        return future
 
     def apply_batch(self, queue_id: str, jobs: Sequence[Any], prepared: object = None) -> Any:
         try:

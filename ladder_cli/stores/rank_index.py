@@ -50,10 +50,11 @@ _CONCURRENTLY: Final = RANK_INDEX_DDL.replace("CREATE INDEX", "CREATE INDEX CONC
 
 def before_flush(conn: Any, jobs: int) -> bool:
     """Before a flush of ``jobs`` jobs, on an autocommit connection outside any
-    transaction: drop the index when the flush is large enough to gain (True: call
-    :func:`after_flush` when it ends); build it when an earlier flush stopped before
-    doing so. Nothing on a table the ladder did not create, and nothing that fails (a
-    role that does not own the table, a busy table) stops the flush."""
+    transaction: drop the index when the flush is large enough to gain (True: :func:`build`
+    it when the flush ends, then release :data:`BULK_LOCK_KEY`); build it when an earlier
+    flush stopped before doing so. Nothing on a table the ladder did not create, and
+    nothing that fails (a role that does not own the table, a busy table) stops the
+    flush."""
     row = conn.execute(_STATE, (RANK_INDEX,)).fetchone()
     if row is None or not row[0]:
         return False
@@ -71,14 +72,6 @@ def before_flush(conn: Any, jobs: int) -> bool:
         conn.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK_KEY,))
         return False
     return True
-
-
-def after_flush(conn: Any) -> None:
-    """After a flush that :func:`before_flush` dropped the index for: build it again."""
-    try:
-        build(conn)
-    finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK_KEY,))
 
 
 def build(conn: Any) -> None:
@@ -101,7 +94,7 @@ def _waiting(conn: Any, wait: str, statement: str) -> None:
 
 def _free(conn: Any, *, session: bool) -> bool:
     """Whether no flush has the index dropped; with ``session``, mark this connection's
-    flush as the one that has (until :func:`after_flush`)."""
+    flush as the one that has."""
     take = "pg_try_advisory_lock" if session else "pg_try_advisory_xact_lock"
     row = conn.execute(f"SELECT {take}(%s)", (BULK_LOCK_KEY,)).fetchone()
     return bool(row and row[0])
