@@ -460,3 +460,28 @@ def test_the_fast_path_reads_what_the_replay_reads(db_url: str, home: Path, min_
                 k: s.values() for k, s in slow.entries.items()
             }
             assert (fast.matches, fast.events) == (slow.matches, slow.events)
+
+
+def test_verify_a_wave_at_a_time_is_verify_row_by_row(db_url: str, home: Path) -> None:
+    """``verify``'s report is the same whichever way the log is replayed: on a corrected
+    ladder, then with a stored row changed behind the ladder's back and one deleted."""
+    from ladder_cli.ladder import Ladder
+    from ladder_cli.stores import eventlog
+
+    ids = record_all(home, db_url)
+    corrections(home, db_url, ids)
+    with Ladder.open(db_url, home) as ladder:
+        waves = eventlog.verify(ladder.store, min_wave=0)
+        rows = eventlog.verify(ladder.store, min_wave=10**9)
+    assert waves.ok and waves.as_dict() == rows.as_dict()
+    assert waves.matches_replayed == len(MATCHES) and waves.events_replayed == 2
+    query(
+        db_url, "UPDATE mmrs_1v1 SET mmr = mmr + 5, games_won = games_won + 1 WHERE discord_uid = 2"
+    )
+    query(db_url, "DELETE FROM mmrs_1v1 WHERE discord_uid = 5")
+    with Ladder.open(db_url, home) as ladder:
+        waves = eventlog.verify(ladder.store, min_wave=0)
+        rows = eventlog.verify(ladder.store, min_wave=10**9)
+    assert not waves.ok and waves.as_dict() == rows.as_dict()
+    fields = {(d.discord_uid, d.field) for d in waves.differences}
+    assert {(2, "mmr"), (2, "games_won"), (5, "row")} <= fields

@@ -164,8 +164,9 @@ class Dialect(ABC):
         can; None: rank the loaded frame instead."""
         return None
 
-    def log_columns_until(self, cutoff: datetime) -> pl.DataFrame | None:
-        """The matches played at or before ``cutoff``, in log order, as the columns of
+    def log_columns_until(self, cutoff: datetime | None) -> pl.DataFrame | None:
+        """The matches played at or before ``cutoff`` (every match for None), in log
+        order, as the columns of
         :data:`ladder_cli.domain.wavereplay.MATCH_COLUMNS`, where the store reads them
         column-wise; None: read them as rows."""
         return None

@@ -183,13 +183,15 @@ class StoreLog:
         self.cur.execute(self.store.q(sql.LOG_EVENTS_UNTIL), (self.store._ts(cutoff),))
         return [self._event(r) for r in self.cur.fetchall()]
 
-    def match_rows_until(self, cutoff: datetime) -> Iterator[list[MatchRow]]:
-        """The matches played at or before ``cutoff``, in log order, a page of plain rows
-        at a time (``played_at`` as the driver returns it: see :class:`ladder_cli.asof.Tally`)."""
-        statement = self.store.q(sql.LOG_MATCH_ROWS_UNTIL)
-        at, last = self.store._ts(cutoff), 0
+    def match_rows_until(self, cutoff: datetime | None) -> Iterator[list[MatchRow]]:
+        """The matches played at or before ``cutoff`` (every match for ``None``), in log
+        order, a page of plain rows at a time (``played_at`` as the driver returns it: see
+        :class:`ladder_cli.asof.Tally`)."""
+        statement = self.store.q(sql.LOG_MATCH_ROWS_UNTIL if cutoff else sql.LOG_MATCH_ROWS)
+        last = 0
+        at: tuple[object, ...] = () if cutoff is None else (self.store._ts(cutoff),)
         while True:
-            self.cur.execute(statement, (last, at, PAGE))
+            self.cur.execute(statement, (last, *at, PAGE))
             page: list[MatchRow] = self.cur.fetchall()
             if page:
                 yield page
@@ -197,10 +199,10 @@ class StoreLog:
                 break
             last = page[-1][0]
 
-    def match_columns_until(self, cutoff: datetime) -> pl.DataFrame:
+    def match_columns_until(self, cutoff: datetime | None) -> pl.DataFrame:
         """:meth:`match_rows_until` as one frame of columns
         (:data:`ladder_cli.domain.wavereplay.MATCH_COLUMNS`), the store's columnar read
-        where it has one."""
+        where it has one; every match for ``None``."""
         import polars as pl
 
         from ladder_cli.domain.wavereplay import match_frame
@@ -504,15 +506,30 @@ def logged_match(store: Store, match_id: int) -> LoggedMatch | None:
 # -- verify ------------------------------------------------------------------------------
 
 
-def verify(store: Store) -> VerifyReport:
-    """Replay the whole event log, a page at a time, and compare every stored entry."""
+def verify(store: Store, *, min_wave: int | None = None) -> VerifyReport:
+    """Replay the whole event log and compare every stored entry: the matches read as
+    columns and replayed a wave at a time (:mod:`ladder_cli.domain.wavereplay`), or, for a
+    log of small waves (see :func:`standings_until`), one event at a time, a page of the
+    log at a time."""
     from ladder_cli import verify as check
+    from ladder_cli.asof import Standings
+    from ladder_cli.domain import wavereplay
 
     with store.read_cursor() as cur:
         rules = store._rules_in(cur)
         cur.execute(sql.ALL_ENTRIES)
         stored = [store._entry(row) for row in cur.fetchall()]
-        return check.verify(stored, StoreLog(store, cur).later(0), rules)
+        log = StoreLog(store, cur)
+        events = log.events_from(0)
+        matches = log.match_columns_until(None)
+        smallest = wavereplay.MIN_WAVE if min_wave is None else min_wave
+        done = wavereplay.replay(matches, events, rules, min_wave=smallest)
+        if done is None:
+            del matches
+            return check.verify(stored, log.later(0), rules)
+    report = check.VerifyReport(rules.preset, done.matches, done.events)
+    standings = Standings(now_utc(), rules, table=done.table).entries
+    return check.compare(stored, standings, rules, report)
 
 
 # -- the ladder at a past time ------------------------------------------------------------

@@ -105,10 +105,9 @@ _LOCK_KEYS_AND_PLAYERS = (
 )
 
 # The match log for a replay (ladder_cli.domain.wavereplay.MATCH_COLUMNS), up to a time.
-_LOG_COLUMNS_UNTIL = (
+_LOG_COLUMNS = (
     "SELECT match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result::int8 AS result, "
-    "state = 'voided' AS voided FROM ladder_matches "
-    "WHERE played_at <= '{at}'::timestamptz ORDER BY match_id"
+    "state = 'voided' AS voided FROM ladder_matches {where} ORDER BY match_id"
 )
 _ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00")
 
@@ -598,13 +597,15 @@ class PostgresStore(Store):
     def frame_aside(self) -> pl.DataFrame | None:
         return self._adbc.entries()
 
-    def log_columns_until(self, cutoff: datetime) -> pl.DataFrame | None:
+    def log_columns_until(self, cutoff: datetime | None) -> pl.DataFrame | None:
         # The driver binds no parameter without pyarrow: the cutoff is written into the
         # statement, from a datetime's own ISO text only (checked, never a user's text).
+        if cutoff is None:
+            return self._adbc.frame(_LOG_COLUMNS.format(where=""))
         at = cutoff.astimezone(UTC).isoformat()
         if not _ISO_TIME.fullmatch(at):
             return None
-        return self._adbc.frame(_LOG_COLUMNS_UNTIL.format(at=at))
+        return self._adbc.frame(_LOG_COLUMNS.format(where=f"WHERE played_at <= '{at}'"))
 
     def close(self) -> None:
         self._adbc.close()
