@@ -242,6 +242,9 @@ class PostgresStore(Store):
     #: "auto" (COPY above :data:`COPY_THRESHOLD` rows), "copy" or "executemany";
     #: the latter two exist so the benchmark can measure both.
     write_method: ClassVar[str] = "auto"
+    #: Whether a large flush drops the rank index and builds it afterwards (see bulk);
+    #: False exists so the benchmark can measure the flush with the index kept.
+    bulk_rank_index: ClassVar[bool] = True
     lock_rows: ClassVar[str] = " FOR UPDATE"
     bulk_corrections: ClassVar[bool] = True
     words: ClassVar[dict[str, str]] = {
@@ -489,7 +492,8 @@ class PostgresStore(Store):
             return
         try:
             with self._lock:
-                dropped = rank_index.before_flush(self.connect(), jobs)
+                large = jobs if self.bulk_rank_index else 0
+                dropped = rank_index.before_flush(self.connect(), large)
         except psycopg.Error as exc:
             raise self._classify(exc) from exc
         self._build = None
