@@ -5,7 +5,7 @@ Baselines A and B follow the seed document "MMR Update Optimization": A is its "
 B its "after" (per player one atomic ``INSERT ... ON CONFLICT DO UPDATE`` that increments
 the counts in the database, the MMR computed from the in-memory frame); both commit once
 per job, as the seed's write queue did. Both use the same Elo as the project
-(:func:`ladder_cli.rating.rate`). Neither writes a match log or a ledger of applied jobs,
+(:func:`ladder_cli.domain.rating.rate`). Neither writes a match log or a ledger of applied jobs,
 which the project does in the same transaction: they do less work per match.
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 
 import polars as pl
 
-from ladder_cli.model import MatchJob, default_name
-from ladder_cli.rating import rate
+from ladder_cli.domain.model import MatchJob, default_name
+from ladder_cli.domain.rating import rate
 
 SELECT_ROW = (
     "SELECT mmr, games_played, games_won, games_lost, games_drawn FROM mmrs_1v1 "

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import data
-from bench.run import (
+from bench.harness import (
     Cluster,
     Result,
     ladder_argv,
@@ -34,11 +34,11 @@ from bench.run import (
     ratio_text,
     run_process,
 )
-from ladder_cli.config import resolve
-from ladder_cli.events import score
-from ladder_cli.rating import rate
+from ladder_cli.domain.events import score
+from ladder_cli.domain.rating import rate
 from ladder_cli.stores.postgres import PostgresStore
 from ladder_cli.stores.sqlite import SqliteStore
+from ladder_cli.util.config import resolve
 
 VOIDED = 10
 """The match voided: near the start, so nearly every later event is replayed."""

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ladder_cli.model import RACES, MatchJob
+from ladder_cli.domain.model import RACES, MatchJob
 
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 FIRST_UID = 100_000_000_000_000_000  # discord snowflakes are 18 digits

@@ -6,7 +6,7 @@ timed in process on the same list of logged matches, in interleaved rounds (repl
 evaluate, replay, evaluate...) after a warm-up round, so a ratio taken within a round sees
 the same machine load on both sides:
 
-* the replay: :class:`ladder_cli.replay.Replay` under ``standard``, verify's replay;
+* the replay: :class:`ladder_cli.domain.replay.Replay` under ``standard``, verify's replay;
 * evaluate: :func:`ladder_cli.domain.evaluation.evaluate` with
   :func:`~ladder_cli.domain.evaluation.default_candidates` (metrics and ranking included).
 
@@ -23,14 +23,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bench import data
+from bench.harness import Result, Sizes, log, ms
 
 if TYPE_CHECKING:
-    from bench.run import Result, Sizes
-    from ladder_cli.events import LoggedMatch
+    from ladder_cli.domain.events import LoggedMatch
 
 
 def _log(players: int, n: int) -> list[LoggedMatch]:
-    from ladder_cli.events import RECORDED, LoggedMatch
+    from ladder_cli.domain.events import RECORDED, LoggedMatch
 
     lad = data.ladder(players, seed=7)
     return [
@@ -48,10 +48,9 @@ def _timed(work: Callable[..., object], *args: object) -> float:
 
 
 def evaluate_vs_replay(sizes: Sizes) -> list[Result]:
-    from bench.run import Result, log, ms
     from ladder_cli.domain.evaluation import default_candidates, evaluate
-    from ladder_cli.replay import Replay
-    from ladder_cli.rules import STANDARD
+    from ladder_cli.domain.replay import Replay
+    from ladder_cli.domain.rules import STANDARD
 
     n = sizes.replay_jobs
     shapes = [(sizes.file_players, n, 3.0), (max(sizes.file_players // 100, 100), n // 5, None)]

@@ -6,225 +6,58 @@ import argparse
 import contextlib
 import cProfile
 import dataclasses
-import io
 import json
 import os
-import pstats
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql as pgsql
 
 from bench import baselines, data, floor
+from bench.corrections import w9_void
+from bench.evaluate import evaluate_vs_replay
+from bench.harness import (
+    FULL,
+    QUICK,
+    ROOT,
+    Cluster,
+    Result,
+    Sizes,
+    interleaved,
+    ladder_argv,
+    ladder_for,
+    ladder_rusage,
+    log,
+    median_runs,
+    ms,
+    new_embedded_ladder,
+    new_postgres_ladder,
+    process_profile,
+    quiesce,
+    ratio_text,
+    run_process,
+    settle,
+    top_profile,
+)
 from bench.machine import describe
+from bench.seasons import season_close
+from bench.site import site
 from devtools.pgcluster import PgCluster
-from ladder_cli.config import DEFAULT_BATCH_SIZE, DEFAULT_EMBEDDED_BATCH_SIZE, resolve
-from ladder_cli.ladder import Ladder
-from ladder_cli.model import QueuedJob
+from ladder_cli.domain.model import QueuedJob
 from ladder_cli.stores import sql
 from ladder_cli.stores.postgres import PostgresStore
-from ladder_cli.stores.server_ranks import RANK_INDEX
+from ladder_cli.stores.postgres.ranks import RANK_INDEX
 from ladder_cli.stores.sqlite import SqliteStore
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass(frozen=True)
-class Sizes:
-    name: str
-    flush_matches: int
-    flush_players: int
-    baseline_sample: int
-    load_rows: int
-    board_entries: int
-    record_players: int
-    file_matches: int
-    file_players: int
-    seed_sample: int
-    replay_jobs: int
-    repeats: int
-    flush_rounds: int = 3
-    compare_rank_index: bool = True
-
-
-FULL = Sizes(
-    "full",
-    100_000,
-    100_000,
-    2_000,
-    1_000_000,
-    1_000_000,
-    100_000,
-    1_000_000,
-    100_000,
-    1_000,
-    1_000_000,
-    5,
-)
-QUICK = Sizes(
-    "quick", 10_000, 10_000, 300, 100_000, 100_000, 10_000, 50_000, 10_000, 50, 100_000, 3, 2, False
-)
-
-
-@dataclass
-class Result:
-    """One row of the table."""
-
-    workload: str
-    ours: str
-    baselines: str
-    ratio: str
-    target: str
-    met: bool | None
-    notes: list[str] = field(default_factory=list)
-    profile: str | None = None
-
-
-def log(text: str) -> None:
-    print(f"[bench {datetime.now(UTC):%H:%M:%S}] {text}", file=sys.stderr, flush=True)
-
+from ladder_cli.util.config import DEFAULT_BATCH_SIZE, DEFAULT_EMBEDDED_BATCH_SIZE
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def ladder_argv() -> list[str]:
-    exe = Path(sys.executable).parent / "ladder"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "ladder_cli"]
-
-
-def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LADDER_")}
-    env["NO_COLOR"] = "1"
-    return env
-
-
-@dataclass
-class Run:
-    seconds: float
-    maxrss_kib: int
-    code: int
-    out: str
-    err: str
-
-
-# The measured `ladder` runs as the child of this small launcher, not of the bench: on
-# Linux a process's ru_maxrss starts from the high-water mark of the memory image it was
-# forked from (kept across exec), so a child of the big bench process would report the
-# bench's own size. The launcher is small, so RUSAGE_CHILDREN is the ladder process's.
-_RUSAGE_WRAPPER = (
-    "import resource, subprocess, sys\n"
-    "code = subprocess.call([sys.executable, '-m', 'ladder_cli', *sys.argv[2:]])\n"
-    "with open(sys.argv[1], 'w') as fh:\n"
-    "    fh.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
-    "sys.exit(code)\n"
-)
-
-
-def run_process(argv: Sequence[str], *, rusage_file: Path | None = None) -> Run:
-    """Run a command, timing it from fork to exit (wall clock)."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            list(argv), stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=clean_env()
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        maxrss = usage.ru_maxrss
-        if rusage_file is not None and rusage_file.exists():
-            maxrss = int(rusage_file.read_text() or 0)
-        return Run(seconds, maxrss, proc.returncode, out.read(), err.read())
-
-
-def ladder_rusage(args: Sequence[str], scratch: Path) -> Run:
-    """``ladder ARGS`` in a child process that reports its own ``getrusage`` peak RSS."""
-    report = scratch / f"rusage-{time.monotonic_ns()}"
-    run = run_process(
-        [sys.executable, "-c", _RUSAGE_WRAPPER, str(report), *args], rusage_file=report
-    )
-    if run.code != 0:
-        raise RuntimeError(f"ladder {' '.join(args)} exited {run.code}: {run.err.strip()}")
-    return run
-
-
-def median_runs(make_argv: Callable[[int], Sequence[str]], repeats: int) -> list[float]:
-    """One warm-up run, then ``repeats`` timed runs."""
-    times = []
-    for i in range(repeats + 1):
-        run = run_process(make_argv(i))
-        if run.code != 0:
-            raise RuntimeError(f"{' '.join(make_argv(i))} exited {run.code}: {run.err.strip()}")
-        if i:
-            times.append(run.seconds)
-    return times
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
-
-
-def top_profile(profile: cProfile.Profile, lines: int = 25) -> str:
-    stream = io.StringIO()
-    stats = pstats.Stats(profile, stream=stream)
-    stats.strip_dirs().sort_stats("cumulative").print_stats(lines)
-    text = stream.getvalue()
-    return text[text.find("   ncalls") :] if "   ncalls" in text else text
-
-
-class Cluster:
-    """Databases in the bench's own PostgreSQL server."""
-
-    def __init__(self, cluster: PgCluster) -> None:
-        self.cluster = cluster
-
-    def create(self, name: str, template: str | None = None) -> str:
-        with self.cluster.connect() as conn:
-            if template is None:
-                conn.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
-            else:
-                conn.execute(
-                    pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                        pgsql.Identifier(name), pgsql.Identifier(template)
-                    )
-                )
-        return self.cluster.url(name)
-
-    def drop(self, name: str) -> None:
-        self.cluster.drop_database(name)
-
-
-def ladder_for(url: str | None, home: Path) -> Ladder:
-    return Ladder(resolve(db=url, home=home, env={}))
-
-
-def new_postgres_ladder(pg: Cluster, name: str, lad: data.Ladder) -> str:
-    url = pg.create(name)
-    store = PostgresStore(url)
-    store.init_schema()
-    store.close()
-    with psycopg.connect(url) as conn:
-        data.fill_postgres(conn, lad)
-    return url
-
-
-def new_embedded_ladder(home: Path, lad: data.Ladder) -> Path:
-    settings = resolve(home=home, env={})
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    SqliteStore(settings.embedded_path).close()  # the store creates its schema
-    data.fill_sqlite(settings.embedded_path, lad)
-    return settings.embedded_path
 
 
 # -- workloads -----------------------------------------------------------------------------
@@ -411,7 +244,7 @@ def w2_load(pg: Cluster, scratch: Path, sizes: Sizes) -> Result:
         start = time.perf_counter()
         frame = store.load_frame()
         fast.append(time.perf_counter() - start)
-    from ladder_cli.state import SCHEMA
+    from ladder_cli.domain.frames import SCHEMA
 
     naive = []
     with psycopg.connect(url) as conn:
@@ -468,8 +301,8 @@ def w3_leaderboard(scratch: Path, sizes: Sizes, floor: float) -> Result:
     # Same answer as ranking a frame read the slow, obvious way.
     import polars as pl
 
-    from ladder_cli import ranks
-    from ladder_cli.state import SCHEMA
+    from ladder_cli.domain import ranks
+    from ladder_cli.domain.frames import SCHEMA
 
     shown = json.loads(run_process([*argv, "--format", "json"]).out)
     conn = __import__("sqlite3").connect(path)
@@ -501,16 +334,6 @@ def w3_leaderboard(scratch: Path, sizes: Sizes, floor: float) -> Result:
     if not met:
         result.profile = process_profile(argv, scratch)
     return result
-
-
-def process_profile(argv: Sequence[str], scratch: Path) -> str:
-    out = scratch / "cli.prof"
-    args = argv[1:] if argv[0].endswith("ladder") else argv[3:]
-    run_process([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "ladder_cli", *args])
-    stream = io.StringIO()
-    pstats.Stats(str(out), stream=stream).strip_dirs().sort_stats("cumulative").print_stats(40)
-    text = stream.getvalue()
-    return text[text.find("   ncalls") :] if "   ncalls" in text else text
 
 
 def w4_record(scratch: Path, sizes: Sizes, floor: float) -> Result:
@@ -545,33 +368,6 @@ def w4_record(scratch: Path, sizes: Sizes, floor: float) -> Result:
 
 
 FLOOR_PG = [sys.executable, "-c", "import polars, typer, rich, psycopg"]
-
-
-def interleaved(
-    commands: dict[str, Callable[[int], Sequence[Sequence[str]]]], rounds: int
-) -> dict[str, list[float]]:
-    """Each command once per round, in turn (A B A B ...), after one warm-up round: a
-    ratio taken within a round sees the same machine load on both sides. A command is a
-    sequence of processes run one after the other (timed together)."""
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for i in range(rounds + 1):
-        for name, make in commands.items():
-            total = 0.0
-            for argv in make(i):
-                run = run_process(argv)
-                if run.code != 0:
-                    raise RuntimeError(f"{' '.join(argv)} exited {run.code}: {run.err.strip()}")
-                total += run.seconds
-            if i:
-                times[name].append(total)
-    return times
-
-
-def ratio_text(ours: list[float], floor: list[float], per: float = 1.0) -> tuple[float, str]:
-    """The median of the per-round ratios (``per`` floors a round) and their spread."""
-    ratios = sorted(o / (f * per) for o, f in zip(ours, floor, strict=True))
-    mid = statistics.median(ratios)
-    return mid, f"{mid:.2f}x (rounds {ratios[0]:.2f}-{ratios[-1]:.2f}x)"
 
 
 def w7_postgres_reads(pg: Cluster, scratch: Path, sizes: Sizes) -> list[Result]:
@@ -659,7 +455,7 @@ def w5_record_file(scratch: Path, sizes: Sizes) -> tuple[Result, list[Any], data
     data.write_csv(csv_path, jobs)
 
     # The in-memory part: what the seed's per-match frame rewrite did.
-    from ladder_cli.state import overlay
+    from ladder_cli.domain.frames import overlay
 
     store = SqliteStore(path)
     frame = store.load_frame()
@@ -906,22 +702,6 @@ def kept_analysis(*reports: Path) -> str:
     return f"{ANALYSIS_HEADING}\n\n(No analysis yet: write it here; the bench keeps it.)\n"
 
 
-def settle(cluster: PgCluster) -> None:
-    """Let the server finish writing what a workload dirtied before the next one is timed:
-    otherwise its checkpoint runs on the same 2 cores during the embedded workloads."""
-    with cluster.connect() as conn:
-        conn.execute("CHECKPOINT")
-    time.sleep(1.0)
-
-
-def quiesce() -> None:
-    """Write back the files the bench itself just made (the CSV, copied ladders) before a
-    timed process starts: otherwise the kernel's writeback of them competes with the
-    fsyncs of the process being measured."""
-    os.sync()
-    time.sleep(1.0)
-
-
 def _load() -> str:
     """The 1/5/15-minute load averages: other work on the machine skews the figures."""
     try:
@@ -975,13 +755,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if "8" in only:
                 results.append(w8_record_then_read(scratch, sizes))
             if "season" in only:
-                from bench.seasons import season_close
-
                 results.extend(season_close(pg, scratch, sizes))
                 settle(cluster)
             if "site" in only:
-                from bench.site import site
-
                 results.extend(site(scratch, sizes))
             if only & {"5", "6"}:
                 lad = data.ladder(sizes.file_players, seed=7)
@@ -993,15 +769,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     results.append(w6_replay_memory(pg, scratch, sizes, lad, jobs))
                     settle(cluster)
             if "9" in only:
-                from bench.corrections import w9_void
-
                 results.extend(w9_void(pg, scratch, args.quick))
                 settle(cluster)
             if "10" in only:
                 results.append(w10_as_of(pg, scratch, sizes))
             if "evaluate" in only:
-                from bench.evaluate import evaluate_vs_replay
-
                 results.extend(evaluate_vs_replay(sizes))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

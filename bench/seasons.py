@@ -16,17 +16,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench import data
+from bench.harness import (
+    Cluster,
+    Result,
+    Sizes,
+    ladder_for,
+    log,
+    ms,
+    new_embedded_ladder,
+    new_postgres_ladder,
+)
 
 if TYPE_CHECKING:
-    from bench.run import Cluster, Result, Sizes
-    from ladder_cli.model import Job
+    from ladder_cli.domain.model import Job
 
 NAME = "Season 1"
 
 
 def season_close(pg: Cluster, scratch: Path, sizes: Sizes) -> list[Result]:
-    from bench.run import Result, log, ms
-
     n = sizes.flush_players
     rounds = min(sizes.repeats, 3)
     lad = data.ladder_of_entries(n)
@@ -63,8 +70,6 @@ def season_close(pg: Cluster, scratch: Path, sizes: Sizes) -> list[Result]:
 
 
 def _postgres(pg: Cluster, lad: data.Ladder):  # type: ignore[no-untyped-def]
-    from bench.run import new_postgres_ladder
-
     new_postgres_ladder(pg, "season_base", lad)
     made: list[str] = []
 
@@ -77,8 +82,6 @@ def _postgres(pg: Cluster, lad: data.Ladder):  # type: ignore[no-untyped-def]
 
 
 def _embedded(lad: data.Ladder):  # type: ignore[no-untyped-def]
-    from bench.run import new_embedded_ladder
-
     base: list[Path] = []
 
     def fresh(home: Path) -> tuple[str | None, Path, Callable[[], None]]:
@@ -94,8 +97,7 @@ def _embedded(lad: data.Ladder):  # type: ignore[no-untyped-def]
 def _timed(
     where: tuple[str | None, Path, Callable[[], None]], jobs: Sequence[Job] | None, n: int
 ) -> float:
-    from bench.run import ladder_for
-    from ladder_cli.seasons import ClosePreview
+    from ladder_cli.core.seasons import ClosePreview
 
     url, home, cleanup = where
     ladder = ladder_for(url, home)

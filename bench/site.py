@@ -25,12 +25,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bench import data
-
-if TYPE_CHECKING:
-    from bench.run import Result, Sizes
+from bench.harness import (
+    Result,
+    Sizes,
+    clean_env,
+    ladder_argv,
+    ladder_for,
+    log,
+    ms,
+    new_embedded_ladder,
+)
 
 DEMO_TARGET_S = 3.0
 BIG_TARGET_S = 60.0
@@ -44,8 +50,6 @@ class Timed:
 
 
 def site(scratch: Path, sizes: Sizes) -> list[Result]:
-    from bench.run import log
-
     rounds = min(sizes.repeats, 3)
     demo_home = scratch / "site_demo_home"
     _demo_ladder(demo_home)
@@ -79,8 +83,6 @@ def site(scratch: Path, sizes: Sizes) -> list[Result]:
 def _result(
     workload: str, runs: Sequence[tuple[Timed, Timed]], target: float, caveat: str
 ) -> Result:
-    from bench.run import Result, ms
-
     walls = sorted(site.wall for site, _ in runs)
     cpus = sorted(site.cpu for site, _ in runs)
     reads = sorted(r.wall for _, r in runs)
@@ -106,8 +108,6 @@ def _result(
 
 
 def _rounds(home: Path, out: Path, rounds: int) -> list[tuple[Timed, Timed]]:
-    from bench.run import log
-
     runs = []
     for i in range(rounds + 1):
         target = out.with_name(f"{out.name}_{i}")
@@ -128,8 +128,6 @@ def _rounds(home: Path, out: Path, rounds: int) -> list[tuple[Timed, Timed]]:
 
 
 def _run(home: Path, args: Sequence[str]) -> Timed:
-    from bench.run import clean_env, ladder_argv
-
     argv = [*ladder_argv(), "--home", str(home), *args]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -149,9 +147,8 @@ def _run(home: Path, args: Sequence[str]) -> Timed:
 
 def _demo_ladder(home: Path) -> None:
     """What `ladder demo` loads: sample_data/ into a fresh embedded ladder."""
-    from bench.run import ladder_for
-    from ladder_cli.csvfile import read_matches
-    from ladder_cli.demo import sample_matches_path
+    from ladder_cli.cli.setup import sample_matches_path
+    from ladder_cli.domain.csvfile import read_matches
 
     ladder = ladder_for(None, home)
     try:
@@ -161,8 +158,6 @@ def _demo_ladder(home: Path) -> None:
 
 
 def _big_ladder(home: Path, players: int, matches: int) -> int:
-    from bench.run import ladder_for, new_embedded_ladder
-
     lad = data.ladder(players)
     new_embedded_ladder(home, lad)
     ladder = ladder_for(None, home)

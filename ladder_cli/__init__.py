@@ -18,13 +18,13 @@ __version__ = "0.1.0"
 __all__ = ["Ladder", "__version__"]
 
 if TYPE_CHECKING:
-    from ladder_cli.ladder import Ladder
+    from ladder_cli.core.ladder import Ladder
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so `ladder --version` does not pay for Polars and the stores.
     if name == "Ladder":
-        from ladder_cli.ladder import Ladder
+        from ladder_cli.core.ladder import Ladder
 
         return Ladder
     raise AttributeError(name)

@@ -1,6 +1,6 @@
 """Helpers the behavioural tests share: the CLI run in-process, direct SQL, and Elo.
 
-Elo is written out here from the contract, independently of ``ladder_cli.rating``, so
+Elo is written out here from the contract, independently of ``ladder_cli.domain.rating``, so
 the tests check the library against the formula rather than against itself.
 """
 

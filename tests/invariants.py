@@ -2,7 +2,7 @@
 
 Everything here reads the database directly (``sqlite3`` or ``psycopg``), not through the
 library under test, and recomputes the ratings with nothing from the library but the Elo
-formula itself (:func:`ladder_cli.rating.rate`), so a bug in the flush cannot hide behind
+formula itself (:func:`ladder_cli.domain.rating.rate`), so a bug in the flush cannot hide behind
 the same bug in the checker.
 
 The invariants (:func:`check_invariants`), which hold at every moment, crash or not:
@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ladder_cli.rating import rate
+from ladder_cli.domain.rating import rate
 
 START_MMR = 1500
 #: The first ``played_at`` tests hand out; each write gets the next second.

@@ -312,9 +312,9 @@ def test_the_tally_is_the_replay_over_every_event_kind() -> None:
     over random logs holding every kind of event, seasons and decays included."""
     import random
 
-    from ladder_cli.asof import Tally, replay_until
-    from ladder_cli.events import EVENT_KINDS, LoggedMatch, StateEvent, in_order
-    from ladder_cli.rules import PRESETS
+    from ladder_cli.domain.asof import Tally, replay_until
+    from ladder_cli.domain.events import EVENT_KINDS, LoggedMatch, StateEvent, in_order
+    from ladder_cli.domain.rules import PRESETS
 
     rng = random.Random(12)
     keys = [(uid, race) for uid in range(1, 9) for race in ("bw_zerg", "sc2_terran")]
@@ -371,10 +371,10 @@ def test_the_wave_replay_is_the_replay_over_every_event_kind() -> None:
 
     import polars as pl
 
-    from ladder_cli.asof import replay_until
     from ladder_cli.domain import wavereplay
-    from ladder_cli.events import EVENT_KINDS, LoggedMatch, StateEvent, in_order
-    from ladder_cli.rules import PRESETS
+    from ladder_cli.domain.asof import replay_until
+    from ladder_cli.domain.events import EVENT_KINDS, LoggedMatch, StateEvent, in_order
+    from ladder_cli.domain.rules import PRESETS
 
     rng = random.Random(21)
     keys = [(uid, race) for uid in range(1, 9) for race in ("bw_zerg", "sc2_terran")]
@@ -430,7 +430,7 @@ def test_the_wave_replay_is_the_replay_over_every_event_kind() -> None:
 
 def test_the_wave_replay_leaves_small_waves_to_the_tally() -> None:
     from ladder_cli.domain import wavereplay
-    from ladder_cli.rules import STANDARD
+    from ladder_cli.domain.rules import STANDARD
 
     rows = [(i, NOW, 1, "bw_zerg", 2, "bw_zerg", 1, "recorded") for i in range(1, 50)]
     columns = wavereplay.match_frame(rows, lambda t: t)
@@ -444,8 +444,8 @@ def test_the_wave_replay_leaves_small_waves_to_the_tally() -> None:
 def test_the_fast_path_reads_what_the_replay_reads(db_url: str, home: Path, min_wave: int) -> None:
     """On the store: the rows the fast path reads give the standings of the generic
     replay of :meth:`StoreLog.until`, at several times, a wave at a time and row by row."""
-    from ladder_cli.asof import replay_until
-    from ladder_cli.ladder import Ladder
+    from ladder_cli.core.ladder import Ladder
+    from ladder_cli.domain.asof import replay_until
     from ladder_cli.stores import eventlog
 
     ids = record_all(home, db_url)
@@ -465,7 +465,7 @@ def test_the_fast_path_reads_what_the_replay_reads(db_url: str, home: Path, min_
 def test_verify_a_wave_at_a_time_is_verify_row_by_row(db_url: str, home: Path) -> None:
     """``verify``'s report is the same whichever way the log is replayed: on a corrected
     ladder, then with a stored row changed behind the ladder's back and one deleted."""
-    from ladder_cli.ladder import Ladder
+    from ladder_cli.core.ladder import Ladder
     from ladder_cli.stores import eventlog
 
     ids = record_all(home, db_url)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ladder_cli.errors import BadInput
-from ladder_cli.ladder import Ladder
-from ladder_cli.model import MatchJob
+from ladder_cli.core.ladder import Ladder
+from ladder_cli.domain.model import MatchJob
+from ladder_cli.util.errors import BadInput
 
 
 def _ladder(db_url: str, home: Path) -> Ladder:

@@ -1296,8 +1296,8 @@ def test_a_match_dated_far_in_the_future_is_bad_input(db_url: str, home: Path) -
     import json
     from datetime import UTC, datetime, timedelta
 
-    from ladder_cli.errors import BadInput
-    from ladder_cli.model import MatchJob
+    from ladder_cli.domain.model import MatchJob
+    from ladder_cli.util.errors import BadInput
     from tests.invariants import ladder
 
     args = ("record", "1", "bw_zerg", "2", "bw_terran", "--at")

@@ -16,12 +16,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from ladder_cli.config import resolve
-from ladder_cli.errors import QueueError
-from ladder_cli.ladder import Ladder
-from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob, default_name
-from ladder_cli.queue import WriteQueue
-from ladder_cli.state import Snapshots
+from ladder_cli.core.ladder import Ladder
+from ladder_cli.core.snapshot import Snapshots
+from ladder_cli.domain.model import RACES, Job, MatchJob, QueuedJob, ResetJob, default_name
+from ladder_cli.queue.writequeue import WriteQueue
+from ladder_cli.util.config import resolve
+from ladder_cli.util.errors import QueueError
 
 POISON_UID = 666
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -445,7 +445,7 @@ def test_an_error_while_locked_rows_stream_in_rolls_back_without_hanging(
     does: see docs/benchmarks.md's note on the flush.)"""
     import threading
 
-    import ladder_cli.stores.postgres as postgres
+    import ladder_cli.stores.postgres.rows as postgres
 
     def fails_on_first_row(rows: Any) -> Any:
         for _ in rows:

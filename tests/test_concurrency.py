@@ -41,7 +41,7 @@ PLAYERS = [(21, "bw_terran"), (22, "bw_zerg"), (23, "bw_protoss"), (24, "bw_terr
 WORKER = r"""
 import json, random, sys, time
 from datetime import datetime, timedelta, timezone
-from ladder_cli.ladder import Ladder
+from ladder_cli.core.ladder import Ladder
 
 home, url, worker, n, go, mode = sys.argv[1:7]
 worker, n = int(worker), int(n)
@@ -256,7 +256,7 @@ def test_other_processes_closing_the_embedded_database_lose_nothing(
     last one: it checkpointed and deleted the WAL under the writer, whose later commits
     went to the deleted file: acknowledged writes lost, and the database corrupted.
     """
-    from ladder_cli.ladder import Ladder
+    from ladder_cli.core.ladder import Ladder
 
     url = f"sqlite:///{tmp_path}/ladder.sqlite3"
     other = tmp_path / "other-home"
@@ -304,7 +304,7 @@ def _db_rows(url: str) -> set[tuple[Any, ...]]:
 def _threads(home: Path, db_url: str, readers: int, rounds: int) -> None:
     """8 threads x 40 `record` on one Ladder (and readers reloading the frame meanwhile):
     the in-memory frame ends equal to the database, row for row."""
-    from ladder_cli.ladder import Ladder
+    from ladder_cli.core.ladder import Ladder
 
     book = Ledger()
     for _ in range(rounds):

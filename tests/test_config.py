@@ -7,13 +7,13 @@ from urllib.parse import quote
 
 import pytest
 
-from ladder_cli.config import (
+from ladder_cli.util.config import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_EMBEDDED_BATCH_SIZE,
-    mask_url,
     resolve,
 )
-from ladder_cli.errors import BadInput
+from ladder_cli.util.errors import BadInput
+from ladder_cli.util.urls import mask_url
 
 FLAG_URL = "postgresql://flag@db.example/ladder"
 ENV_URL = "postgresql://env@db.example/ladder"

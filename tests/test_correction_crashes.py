@@ -1,7 +1,7 @@
 """SIGKILL inside a correction, then ``ladder wal replay``: applied exactly once.
 
 The real ``ladder match void|amend`` runs in a subprocess with ``LADDER_FAILPOINT`` set,
-so it dies by SIGKILL exactly there (see :mod:`ladder_cli.failpoints`): before the job
+so it dies by SIGKILL exactly there (see :mod:`ladder_cli.util.failpoints`): before the job
 is durable, once it is durable, inside the transaction that replays the log, and after
 that transaction committed but before the queue heard of it. A match recorded after it
 (which flushes the pending correction first) and a replay follow. Every entry and every
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ladder_cli.ladder import Ladder
+from ladder_cli.core.ladder import Ladder
 from tests.helpers import query
 from tests.invariants import ladder, replay
 from tests.test_corrections_stores import EPOCH, Model, check_against_replay

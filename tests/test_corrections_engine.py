@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ladder_cli.corrections import EventRewrite, MatchRewrite, Rewrite, plan
-from ladder_cli.errors import BadInput
-from ladder_cli.events import LoggedMatch, StateEvent
-from ladder_cli.model import Entry
-from ladder_cli.rating import rate
+from ladder_cli.domain.corrections import EventRewrite, MatchRewrite, Rewrite, plan
+from ladder_cli.domain.events import LoggedMatch, StateEvent
+from ladder_cli.domain.model import Entry
+from ladder_cli.domain.rating import rate
+from ladder_cli.util.errors import BadInput
 from tests.helpers import Row
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)

@@ -24,9 +24,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ladder_cli.errors import BadInput
-from ladder_cli.ladder import Ladder
-from ladder_cli.stores import eventlog
+from ladder_cli.core.ladder import Ladder
+from ladder_cli.stores import corrections as eventlog
+from ladder_cli.util.errors import BadInput
 from tests.helpers import Row, elo, query
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)

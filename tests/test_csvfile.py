@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ladder_cli.csvfile import read_matches
-from ladder_cli.errors import BadInput
-from ladder_cli.model import MatchJob
+from ladder_cli.domain.csvfile import read_matches
+from ladder_cli.domain.model import MatchJob
+from ladder_cli.util.errors import BadInput
 
 HEADER = "p1_uid,p1_race,p2_uid,p2_race,result,played_at\n"
 AT = datetime(2026, 1, 31, 18, tzinfo=UTC)

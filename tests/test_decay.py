@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from ladder_cli.decay import TEST_NOW_ENV, DecayRule, parse_rule
-from ladder_cli.errors import BadInput
-from ladder_cli.jobrows import decode, encode, in_stored_form
-from ladder_cli.model import DecayJob
+from ladder_cli.core.decay import TEST_NOW_ENV
+from ladder_cli.domain.model import DecayJob
+from ladder_cli.queue.jobrows import decode, encode, in_stored_form
+from ladder_cli.util.config import DecayRule, parse_rule
+from ladder_cli.util.errors import BadInput
 from tests.helpers import Run, elo, invoke, query
 from tests.invariants import ladder as real_ladder
 

@@ -21,11 +21,7 @@ from ladder_cli.domain.evaluation import (
     grid,
     score_one,
 )
-from ladder_cli.domain.glicko2 import Glicko2State
-from ladder_cli.domain.lockstep import Elo, Lockstep, score_all
-from ladder_cli.domain.metrics import Scores
-from ladder_cli.domain.raters import GLICKO2_RULES, Glicko2Rater, apply_event
-from ladder_cli.events import (
+from ladder_cli.domain.events import (
     AMENDED,
     EVENT_KINDS,
     RECORDED,
@@ -34,9 +30,13 @@ from ladder_cli.events import (
     LoggedMatch,
     StateEvent,
 )
-from ladder_cli.model import Key
-from ladder_cli.replay import Replay
-from ladder_cli.rules import EVOLADDER, STANDARD, Rules
+from ladder_cli.domain.glicko2 import Glicko2State
+from ladder_cli.domain.lockstep import Elo, Lockstep, score_all
+from ladder_cli.domain.metrics import Scores
+from ladder_cli.domain.model import Key
+from ladder_cli.domain.raters import GLICKO2_RULES, Glicko2Rater, apply_event
+from ladder_cli.domain.replay import Replay
+from ladder_cli.domain.rules import EVOLADDER, STANDARD, Rules
 
 T0 = datetime(2026, 2, 1, tzinfo=UTC)
 A, B, C = 101, 102, 103

@@ -1,7 +1,7 @@
 """Fault injection: deterministic SIGKILLs at every durable step, outages, a bad queue.
 
 Each crash test runs the real ``ladder`` command in a subprocess with ``LADDER_FAILPOINT``
-set, so it dies by SIGKILL exactly there (see :mod:`ladder_cli.failpoints`), then restarts
+set, so it dies by SIGKILL exactly there (see :mod:`ladder_cli.util.failpoints`), then restarts
 with ``ladder wal replay`` and checks that every acknowledged write is applied exactly
 once, that the killed write is wholly applied or wholly absent (as the failpoint
 dictates), and the invariants of :mod:`tests.invariants`.
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ladder_cli.rating import rate
+from ladder_cli.domain.rating import rate
 from tests.invariants import (
     Ledger,
     Write,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ladder_cli.files import open_sqlite, private_dir, write_atomically
+from ladder_cli.util.files import open_sqlite, private_dir, write_atomically
 
 
 def _open_together(path: Path, n: int) -> list[BaseException]:

@@ -215,10 +215,10 @@ def test_ladder_tables_of_the_first_builds_keep_exactly_once(home: Path, db_url:
     """The first builds keyed the ledger and the match log by the queue's seq (``job_seq``)
     and had a schema-1 queue. A job applied just before the upgrade, but still in the
     queue, must be found in that ledger, not applied again."""
-    from ladder_cli.config import mask_url
     from ladder_cli.stores import sql
     from ladder_cli.stores.postgres import PostgresStore
     from ladder_cli.stores.sqlite import SqliteStore
+    from ladder_cli.util.urls import mask_url
     from tests.helpers import write_v1_queue
 
     embedded = db_url.startswith("sqlite")

@@ -1,8 +1,8 @@
 """Statistics, head-to-head, trends, charts and dry runs, on both stores.
 
 Every expected figure is computed here from the list of matches the test recorded, with
-the contract's Elo written out in ``tests.helpers`` (not ``ladder_cli.rating``), and the
-letters taken from ``leaderboard --format json``: never from ``ladder_cli.insight``.
+the contract's Elo written out in ``tests.helpers`` (not ``ladder_cli.domain.rating``), and the
+letters taken from ``leaderboard --format json``: never from ``ladder_cli.domain.stats``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from ladder_cli.insight import wilson
-from ladder_cli.rendering import sparkline
+from ladder_cli.domain.stats import wilson
+from ladder_cli.render.charts import sparkline
 from tests.helpers import Run, elo, invoke, query
 
 RACES = ("bw_terran", "bw_zerg", "bw_protoss", "sc2_terran", "sc2_zerg", "sc2_protoss")

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from ladder_cli import Ladder
-from ladder_cli.errors import BadInput
-from ladder_cli.model import MatchJob
+from ladder_cli.domain.model import MatchJob
+from ladder_cli.util.errors import BadInput
 from tests.helpers import elo, query
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ladder_cli.errors import BadInput
-from ladder_cli.model import (
+from ladder_cli.domain.model import (
     DEFAULT_MMR,
     MAX_NAME_LENGTH,
     MAX_UID,
@@ -22,6 +21,7 @@ from ladder_cli.model import (
     parse_timestamp,
     parse_uid,
 )
+from ladder_cli.util.errors import BadInput
 
 # -- constants -------------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ladder_cli.config import resolve
-from ladder_cli.errors import DatabaseUnavailable
-from ladder_cli.ladder import Ladder
-from ladder_cli.model import MatchJob
+from ladder_cli.core.ladder import Ladder
+from ladder_cli.domain.model import MatchJob
+from ladder_cli.util.config import resolve
+from ladder_cli.util.errors import DatabaseUnavailable
 from tests.invariants import cli_env
 
 #: Nothing listens on port 1: the connection is refused at once.

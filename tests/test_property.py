@@ -3,7 +3,7 @@
 The reference is a few lines of plain Python below (:class:`Model`), independent of the
 library except for the Elo formula itself. Properties:
 
-* the engine (:class:`ladder_cli.rating.Ratings`) agrees with the model;
+* the engine (:class:`ladder_cli.domain.rating.Ratings`) agrees with the model;
 * Elo conserves points within rounding: in every match ``|Δ1 + Δ2| <= 1``;
 * a real store, flushed in random batch sizes, holds exactly the model's rows, and the
   invariants of :mod:`tests.invariants` hold (all of them when the stream has no reset);
@@ -28,10 +28,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ladder_cli.config import resolve
-from ladder_cli.ladder import Ladder
-from ladder_cli.model import RACES, Job, MatchJob, QueuedJob, ResetJob
-from ladder_cli.rating import Ratings, rate
+from ladder_cli.core.ladder import Ladder
+from ladder_cli.domain.model import RACES, Job, MatchJob, QueuedJob, ResetJob
+from ladder_cli.domain.rating import Ratings, rate
+from ladder_cli.util.config import resolve
 from tests.helpers import Row
 from tests.invariants import EPOCH, check_invariants, read_db
 

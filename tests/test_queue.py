@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ladder_cli.errors import QueueError
-from ladder_cli.model import MatchJob, QueuedJob, ResetJob
-from ladder_cli.queue import WriteQueue
+from ladder_cli.domain.model import MatchJob, QueuedJob, ResetJob
+from ladder_cli.queue.writequeue import WriteQueue
+from ladder_cli.util.errors import QueueError
 from tests.helpers import write_v1_queue
 
 TARGET = "postgresql://admin@db.example/ladder"
@@ -440,7 +440,7 @@ def test_unfinished_between_counts_pending_and_failed_not_applied(queue):
     ],
 )  # fmt: skip
 def test_in_stored_form_means_the_queue_gives_back_the_very_same_job(queue, job, stored_form):
-    from ladder_cli.queue import in_stored_form
+    from ladder_cli.queue.jobrows import in_stored_form
 
     assert in_stored_form(job) is stored_form
     if stored_form:  # then applying it from memory writes exactly what a replay would

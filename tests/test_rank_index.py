@@ -1,4 +1,4 @@
-"""The rank-order index around a large flush (:mod:`ladder_cli.stores.rank_index`).
+"""The rank-order index around a large flush (:mod:`ladder_cli.stores.postgres.rank_index`).
 
 A flush of many jobs into a table the ladder created drops the index and builds it once
 afterwards; a small flush keeps it, and builds it when an earlier flush stopped before
@@ -16,12 +16,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ladder_cli.ladder import Ladder
-from ladder_cli.model import MatchJob
-from ladder_cli.ranks import leaderboard
-from ladder_cli.rules import STANDARD
-from ladder_cli.stores import rank_index
-from ladder_cli.stores.server_ranks import RANK_INDEX
+from ladder_cli.core.ladder import Ladder
+from ladder_cli.domain.model import MatchJob
+from ladder_cli.domain.ranks import leaderboard
+from ladder_cli.domain.rules import STANDARD
+from ladder_cli.stores.postgres import rank_index
+from ladder_cli.stores.postgres.ranks import RANK_INDEX
 
 pytestmark = pytest.mark.pg
 

@@ -17,8 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ladder_cli.model import RACES, Entry
-from ladder_cli.ranks import (
+from ladder_cli.domain.frames import frame_from_entries
+from ladder_cli.domain.model import RACES, Entry
+from ladder_cli.domain.ranks import (
     LEADERBOARD_COLUMNS,
     in_order,
     leaderboard_in_order,
@@ -26,8 +27,7 @@ from ladder_cli.ranks import (
     race_positions,
     with_ranks,
 )
-from ladder_cli.ranks import leaderboard as board_of_frame
-from ladder_cli.state import frame_from_entries
+from ladder_cli.domain.ranks import leaderboard as board_of_frame
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 

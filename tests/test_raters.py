@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ladder_cli.domain import glicko2
+from ladder_cli.domain.events import EVENT_KINDS, StateEvent
 from ladder_cli.domain.glicko2 import Glicko2State
 from ladder_cli.domain.raters import (
     GLICKO2_RULES,
@@ -18,9 +19,8 @@ from ladder_cli.domain.raters import (
     apply_event,
     rater_for,
 )
-from ladder_cli.events import EVENT_KINDS, StateEvent
-from ladder_cli.rating import rate
-from ladder_cli.rules import EVOLADDER, STANDARD
+from ladder_cli.domain.rating import rate
+from ladder_cli.domain.rules import EVOLADDER, STANDARD
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 mmrs = st.integers(-5_000, 9_000)

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ladder_cli.model import RACES, Entry, MatchJob, QueuedJob, ResetJob
-from ladder_cli.rating import K, PoisonJob, Ratings, expected, rate
+from ladder_cli.domain.model import RACES, Entry, MatchJob, QueuedJob, ResetJob
+from ladder_cli.domain.rating import K, PoisonJob, Ratings, expected, rate
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

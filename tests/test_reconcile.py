@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from devtools.pgcluster import PgCluster
-from ladder_cli.model import MatchJob, ResetJob
-from ladder_cli.queue import WriteQueue
+from ladder_cli.domain.model import MatchJob, ResetJob
+from ladder_cli.queue.writequeue import WriteQueue
 from tests.helpers import Run, invoke, query
 from tests.invariants import (
     Ledger,

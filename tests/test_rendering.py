@@ -10,17 +10,15 @@ from datetime import UTC, datetime
 import pytest
 from rich.console import Console
 
-from ladder_cli.model import AppliedMatch
-from ladder_cli.rendering import (
-    console,
-    fancy,
+from ladder_cli.domain.model import AppliedMatch
+from ladder_cli.render.console import console, fancy, visible
+from ladder_cli.render.views import (
     history_table,
     leaderboard_table,
     match_lines,
     mmr_change,
     to_csv,
     to_json,
-    visible,
     win_rate,
     wld,
 )

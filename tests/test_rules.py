@@ -3,7 +3,7 @@
 The ``evoladder`` vectors are the original bot's own unit-test values; the allocation is
 checked against an implementation written here the way the bot's ranking service does it
 (floats and ``int()``, remainder handed out letter by letter), independent of
-``ladder_cli.rules``.
+``ladder_cli.domain.rules``.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ladder_cli.model import RACES, Entry, MatchJob, QueuedJob
-from ladder_cli.ranks import Filters, in_order, leaderboard, leaderboard_in_order, with_ranks
-from ladder_cli.rating import Ratings, rate
-from ladder_cli.rules import EVOLADDER, PRESETS, STANDARD, Rules, fixed_allocation, preset
-from ladder_cli.state import frame_from_entries
+from ladder_cli.domain.frames import frame_from_entries
+from ladder_cli.domain.model import RACES, Entry, MatchJob, QueuedJob
+from ladder_cli.domain.ranks import Filters, in_order, leaderboard, leaderboard_in_order, with_ranks
+from ladder_cli.domain.rating import Ratings, rate
+from ladder_cli.domain.rules import EVOLADDER, PRESETS, STANDARD, Rules, fixed_allocation, preset
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ladder_cli.events import soft_reset
+from ladder_cli.domain.events import soft_reset
 from tests.helpers import elo, invoke, query
 from tests.invariants import ladder, replay, wal_status
 

@@ -35,7 +35,7 @@ import pytest
 
 from devtools.pgcluster import PgCluster
 from ladder_cli import Ladder
-from ladder_cli.model import MatchJob
+from ladder_cli.domain.model import MatchJob
 from tests.test_bad_input import PASSWORD, Result, invoke, invoke_process
 
 MARKUP = ["[bold red]x[/]", "[link=http://e]y[/link]"]
@@ -125,7 +125,7 @@ def hostile_ladder(db_url: str, home: Path) -> tuple[str, Path]:
 
 
 def datetime_utc() -> Any:
-    from ladder_cli.model import now_utc
+    from ladder_cli.domain.model import now_utc
 
     return now_utc()
 
@@ -550,14 +550,14 @@ def test_debug_tracebacks_are_scrubbed(
 ) -> None:
     """An unexpected error whose message quotes the URL: --debug shows the traceback, but
     with the password masked; without --debug it is one scrubbed line."""
-    from ladder_cli import cli as cli_module
+    from ladder_cli.cli import session as cli_module
 
     url = f"postgresql://ladder:{PASSWORD}@127.0.0.1:1/ladder"
 
     def explode() -> Any:
         raise RuntimeError(f"could not use {url} (password {PASSWORD})")
 
-    monkeypatch.setattr(cli_module, "_ladder", explode)
+    monkeypatch.setattr(cli_module, "open_ladder", explode)
     r = invoke(capsys, ["--db", url, "--debug", "leaderboard"])
     assert r.code == 1
     assert "Traceback" in r.err and "RuntimeError" in r.err
@@ -577,7 +577,7 @@ def test_debug_tracebacks_are_scrubbed(
     [("ladder", "postgres"), ("postgres", "postgres"), ("ladder", "p"), ("admin", "admin")],
 )
 def test_scrub_masks_the_password_field_not_other_words(user: str, password: str) -> None:
-    from ladder_cli.config import mask_url, scrub
+    from ladder_cli.util.urls import mask_url, scrub
 
     url = f"postgresql://{user}:{password}@127.0.0.1:1/ladder"
     shown = f"postgresql://{user}@127.0.0.1:1/ladder"
@@ -600,7 +600,7 @@ def test_scrub_masks_the_password_field_not_other_words(user: str, password: str
 
 
 def test_scrub_url_escaped_password() -> None:
-    from ladder_cli.config import scrub
+    from ladder_cli.util.urls import scrub
 
     secret = "a/b@c d%"
     url = f"postgresql://ladder:{quote(secret, safe='')}@db.example:5432/ladder"

@@ -2,8 +2,8 @@
 
 The property: for any table (ties in mmr and last_played, NULL last_played and game
 counts, several races), any race, page, page size, minimum of games, rules preset and
-activity window, :mod:`ladder_cli.stores.server_ranks` gives exactly what
-:func:`ladder_cli.ranks.leaderboard` and :func:`ladder_cli.ranks.race_positions` give
+activity window, :mod:`ladder_cli.stores.postgres.ranks` gives exactly what
+:func:`ladder_cli.domain.ranks.leaderboard` and :func:`ladder_cli.domain.ranks.race_positions` give
 over the loaded frame. Plus: the read path uses it, the index is created by `ladder init`
 on a table it owns and only suggested on an adopted one.
 """
@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ladder_cli.ranks import leaderboard, race_positions, with_ranks
-from ladder_cli.rules import EVOLADDER, STANDARD, Rules
+from ladder_cli.domain.ranks import leaderboard, race_positions, with_ranks
+from ladder_cli.domain.rules import EVOLADDER, STANDARD, Rules
 from ladder_cli.stores import open_store
 from ladder_cli.stores.postgres import PostgresStore
-from ladder_cli.stores.server_ranks import RANK_INDEX
+from ladder_cli.stores.postgres.ranks import RANK_INDEX
 from tests.helpers import invoke
 
 pytestmark = pytest.mark.pg

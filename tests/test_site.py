@@ -30,8 +30,8 @@ import pytest
 
 from devtools.pgcluster import PgCluster
 from ladder_cli import Ladder
-from ladder_cli.model import RACES, MatchJob, now_utc
-from ladder_cli.rendering import escape_controls
+from ladder_cli.domain.model import RACES, MatchJob, now_utc
+from ladder_cli.render.console import escape_controls
 from ladder_cli.site import build
 from ladder_cli.site.build import MARKER
 from ladder_cli.site.data import ACTIVE_DAYS, NOT_PUBLISHED

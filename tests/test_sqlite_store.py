@@ -11,11 +11,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ladder_cli import ranks
-from ladder_cli.config import resolve
-from ladder_cli.ladder import Ladder
-from ladder_cli.model import MatchJob
+from ladder_cli.core.ladder import Ladder
+from ladder_cli.domain import ranks
+from ladder_cli.domain.model import MatchJob
 from ladder_cli.stores.sqlite import SqliteStore
+from ladder_cli.util.config import resolve
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -46,7 +46,7 @@ def _caches(store: SqliteStore) -> list[Path]:
 
 def _from_sql(store: SqliteStore) -> pl.DataFrame:
     """The table read the plain way, in rank order."""
-    from ladder_cli.state import frame_from_rows
+    from ladder_cli.domain.frames import frame_from_rows
     from ladder_cli.stores import sql
 
     with store.read_cursor() as cur:
@@ -148,7 +148,7 @@ def test_rows_kept_between_batches_are_dropped_when_another_connection_commits(h
 
 
 def test_a_rolled_back_batch_leaves_no_trace_in_the_kept_rows(home):
-    from ladder_cli.stores.base import JobRejected
+    from ladder_cli.stores.interface import JobRejected
 
     with Ladder(resolve(home=home, env={})) as lad:
         [first] = lad.record(1, "bw_terran", 2, "bw_zerg", at=T0).matches
@@ -170,7 +170,7 @@ def test_a_rolled_back_batch_leaves_no_trace_in_the_kept_rows(home):
 
 
 def test_a_rolled_back_batch_leaves_earlier_batches_results_alone(home):
-    from ladder_cli.stores.base import JobRejected
+    from ladder_cli.stores.interface import JobRejected
 
     settings = dataclasses.replace(resolve(home=home, env={}), batch_size=1)
     with Ladder(settings) as lad:

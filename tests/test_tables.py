@@ -1,4 +1,4 @@
-"""Each table's columns are defined once (ladder_cli/tables.py): the tables the stores
+"""Each table's columns are defined once (ladder_cli/domain/tables.py): the tables the stores
 create, and the row constructors written out by hand on hot paths, agree with it."""
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ import polars as pl
 import psycopg
 import pytest
 
-from ladder_cli import state, tables
-from ladder_cli.ladder import Ladder
-from ladder_cli.model import AppliedMatch, Entry
-from ladder_cli.rating import Change
+from ladder_cli.core.ladder import Ladder
+from ladder_cli.domain import frames as state
+from ladder_cli.domain import tables
+from ladder_cli.domain.model import AppliedMatch, Entry
+from ladder_cli.domain.rating import Change
 from ladder_cli.stores import sql
-from ladder_cli.stores.base import match_row, upsert_row
-from ladder_cli.stores.postgres import _UPSERT_TMP_TYPES, upsert_tmp_row
+from ladder_cli.stores.postgres.copy import _UPSERT_TMP_TYPES, upsert_tmp_row
+from ladder_cli.stores.rows import match_row, upsert_row
 from ladder_cli.stores.sqlite import SqliteStore
 
 TABLES = (tables.ENTRIES, tables.MATCHES, tables.LEDGER, tables.EVENTS, tables.AUDIT)
@@ -110,7 +111,7 @@ def test_entries_read_positionally_follow_the_entries(tmp_path: Path) -> None:
         assert store._entry(text_row) == entry
     finally:
         store.close()
-    from ladder_cli.stores.postgres import _entries
+    from ladder_cli.stores.postgres.rows import _entries
 
     assert list(_entries([row])) == [entry]
     frame = state.frame_from_entries([entry])

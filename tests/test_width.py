@@ -26,9 +26,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from ladder_cli.fit import short_race
-from ladder_cli.model import AppliedMatch
-from ladder_cli.rendering import history_table, leaderboard_table
+from ladder_cli.domain.model import AppliedMatch
+from ladder_cli.render.fit import short_race
+from ladder_cli.render.views import history_table, leaderboard_table
 from tests.helpers import read_until_closed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,7 +174,7 @@ def test_short_race() -> None:
 def test_piped_output_keeps_full_detail() -> None:
     """A console without a terminal (piped) has no width to fit: everything in full."""
     buffer = io.StringIO()
-    from ladder_cli.rendering import console
+    from ladder_cli.render.console import console
 
     console(buffer).print(leaderboard_table(BOARD, title="t"))
     text = buffer.getvalue()
@@ -319,8 +319,8 @@ def profile_numbers(profile: dict[str, Any]) -> list[list[object]]:
 @pytest.mark.parametrize("terminal", [True, False])
 @pytest.mark.parametrize("width", WIDTHS)
 def test_library_views_fit(sample_home: Path, width: int, terminal: bool) -> None:
-    from ladder_cli import rendering
-    from ladder_cli.ladder import Ladder
+    from ladder_cli.core.ladder import Ladder
+    from ladder_cli.render import views as rendering
 
     with Ladder.open(home=sample_home) as ladder:
         stats = ladder.views.stats()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from devtools.pgcluster import PgCluster
-from ladder_cli.stores.postgres import ADVISORY_LOCK_KEY
+from ladder_cli.stores.postgres.store import ADVISORY_LOCK_KEY
 from tests.helpers import query
 from tests.invariants import (
     Ledger,

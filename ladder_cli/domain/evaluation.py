@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, TypeVar
 
+from ladder_cli.domain.events import VOIDED, Event, LoggedMatch, score
 from ladder_cli.domain.lockstep import score_all, utc
 from ladder_cli.domain.metrics import BUCKETS, Scores
+from ladder_cli.domain.model import Key
 from ladder_cli.domain.raters import (
     GLICKO2,
     GLICKO2_RULES,
@@ -32,9 +34,7 @@ from ladder_cli.domain.raters import (
     apply_event,
     rater_for,
 )
-from ladder_cli.events import VOIDED, Event, LoggedMatch, score
-from ladder_cli.model import Key
-from ladder_cli.rules import EVOLADDER, STANDARD, Rules
+from ladder_cli.domain.rules import EVOLADDER, STANDARD, Rules
 
 GRID_K: Final = (16, 20, 24, 32, 40, 48, 64)
 GRID_SCALE: Final = (400, 500)

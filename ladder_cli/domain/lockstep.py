@@ -9,7 +9,7 @@ candidate), Glicko-2's values are arrays per entry. A log among many entries has
 large waves; one among a handful of entries has many small ones (slower, still exact).
 
 Elo is exact, not approximate: a candidate's expected score and each side's
-``K * (S - E)`` come from tables built with :func:`ladder_cli.rating.expected` itself for
+``K * (S - E)`` come from tables built with :func:`ladder_cli.domain.rating.expected` itself for
 every MMR difference (beyond ±20 * scale every value is the same to the last bit), then
 ``floor(mmr + x + 0.5)`` or half-to-even rounding as :meth:`Rules.round` does, so the
 ladder's own Elo candidate sees exactly the MMRs ``verify``'s replay computes. Elo's
@@ -29,10 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ladder_cli.domain import glicko2_batch as gb
-from ladder_cli.domain.glicko2 import LICHESS, Params
-from ladder_cli.domain.metrics import Scores, add_many
-from ladder_cli.domain.raters import GLICKO2
-from ladder_cli.events import (
+from ladder_cli.domain.events import (
     ADJUST,
     BASELINE,
     DECAY,
@@ -44,9 +41,12 @@ from ladder_cli.events import (
     Event,
     LoggedMatch,
 )
-from ladder_cli.model import Key
-from ladder_cli.rating import expected
-from ladder_cli.rules import Rules
+from ladder_cli.domain.glicko2 import LICHESS, Params
+from ladder_cli.domain.metrics import Scores, add_many
+from ladder_cli.domain.model import Key
+from ladder_cli.domain.raters import GLICKO2
+from ladder_cli.domain.rating import expected
+from ladder_cli.domain.rules import Rules
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]

@@ -1,7 +1,7 @@
 """One seam for every rating system: a :class:`Rater` and the per-entry state it keeps.
 
-Elo keeps an entry's integer MMR (:class:`EloRater`, exactly :func:`ladder_cli.rating.rate`
-under the ladder's :class:`~ladder_cli.rules.Rules`); Glicko-2 keeps rating, RD and
+Elo keeps an entry's integer MMR (:class:`EloRater`, exactly :func:`ladder_cli.domain.rating.rate`
+under the ladder's :class:`~ladder_cli.domain.rules.Rules`); Glicko-2 keeps rating, RD and
 volatility as doubles and the entry's last game, from which RD grows (:class:`Glicko2Rater`,
 :mod:`ladder_cli.domain.glicko2`). Everything that replays the event log, applies jobs or
 previews a write rates through a rater and never through a system's own functions, so a
@@ -10,14 +10,14 @@ ladder's rules can change by replaying its log under another rater.
 How the later wiring should use it:
 
 * ``rater_for(rules)`` is the one place rules become a rater (``rules.preset == "glicko2"``
-  picks Glicko-2). The replay (:class:`ladder_cli.replay.Replay`), the flush's
-  :class:`ladder_cli.rating.Ratings`, a correction's plan and ``--as-of`` hold a rater and
+  picks Glicko-2). The replay (:class:`ladder_cli.domain.replay.Replay`), the flush's
+  :class:`ladder_cli.domain.rating.Ratings`, a correction's plan and ``--as-of`` hold a rater and
   keep one state per entry (``rater.start()`` for a new one) beside the counts they keep
   today; a match is ``rater.rate(s1, s2, score, played_at)`` on both pre-game states; every
   other event is :func:`apply_event` (same kinds and order as :meth:`StateEvent.mmr_from`,
   which it reproduces exactly for Elo); the logged MMR pairs are ``rater.mmr(state)``.
 * Voided matches are skipped and amended ones rated with their amended result by the caller,
-  as :class:`~ladder_cli.replay.Replay` does; a rater only rates.
+  as :class:`~ladder_cli.domain.replay.Replay` does; a rater only rates.
 * A Glicko-2 state is stored in the ladder's own table (``rating``, ``rd``, ``volatility``,
   doubles) with ``mmr = rater.mmr(state)`` in ``mmrs_1v1`` and its ``last`` being the row's
   ``last_played``; :meth:`Glicko2Rater.stored` reads a row back, treating an MMR that no
@@ -38,8 +38,7 @@ from datetime import datetime
 from typing import Final, Protocol, TypeVar
 
 from ladder_cli.domain import glicko2
-from ladder_cli.domain.glicko2 import Glicko2State
-from ladder_cli.events import (
+from ladder_cli.domain.events import (
     ADJUST,
     BASELINE,
     DECAY,
@@ -50,15 +49,16 @@ from ladder_cli.events import (
     decayed,
     soft_reset,
 )
-from ladder_cli.rating import expected, rate
-from ladder_cli.rules import STANDARD, Rules
+from ladder_cli.domain.glicko2 import Glicko2State
+from ladder_cli.domain.rating import expected, rate
+from ladder_cli.domain.rules import STANDARD, Rules
 
 GLICKO2: Final = "glicko2"
 """The preset name of the Glicko-2 rules."""
 
 GLICKO2_RULES: Final = Rules(GLICKO2)
 """The ``glicko2`` preset as :class:`Rules` (its K and scale are unused): until
-:mod:`ladder_cli.rules` lists it among its presets, the domain layer names it here."""
+:mod:`ladder_cli.domain.rules` lists it among its presets, the domain layer names it here."""
 
 S = TypeVar("S")
 

@@ -1,14 +1,14 @@
 """The replay of a whole log as array operations, a wave at a time (``--as-of``).
 
-:class:`ladder_cli.replay.Replay` is the definition: events in log order, one at a time. A
+:class:`ladder_cli.domain.replay.Replay` is the definition: events in log order, one at a time. A
 log of a million matches is a million turns of a Python loop. Here the log arrives as
 columns, and each rated match and other event is given a *wave* (as in
 :mod:`ladder_cli.domain.lockstep`): one more than the last wave of the entries it touches.
 The events of a wave share no entry and depend only on earlier waves, so each wave is
 applied with a few array operations: Elo from tables built with
-:func:`ladder_cli.rating.expected` itself (exact: the same floating-point operations as
-:func:`ladder_cli.rating.rate`), the counts and the last game per entry, and every other
-event kind as :meth:`ladder_cli.replay.Replay.state_event` applies it. The one Python loop
+:func:`ladder_cli.domain.rating.expected` itself (exact: the same floating-point operations as
+:func:`ladder_cli.domain.rating.rate`), the counts and the last game per entry, and every other
+event kind as :meth:`ladder_cli.domain.replay.Replay.state_event` applies it. The one Python loop
 left per match only finds its wave (a few integer operations).
 
 A log among few entries has many small waves, where numpy's cost per call outweighs its
@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from ladder_cli.events import (
+from ladder_cli.domain.events import (
     ADJUST,
     BASELINE,
     DECAY,
@@ -36,8 +36,8 @@ from ladder_cli.events import (
     SOFT_RESET_SCALE,
     StateEvent,
 )
-from ladder_cli.rating import expected
-from ladder_cli.rules import Rules
+from ladder_cli.domain.rating import expected
+from ladder_cli.domain.rules import Rules
 
 Ints = npt.NDArray[np.int64]
 
@@ -74,7 +74,7 @@ def match_frame(
     """Match log rows (``match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result,
     state``, ``played_at`` as a driver returns it, read with ``parse``) as the columns of
     :data:`MATCH_COLUMNS`."""
-    from ladder_cli.events import VOIDED
+    from ladder_cli.domain.events import VOIDED
 
     columns = list(zip(*rows, strict=True)) if rows else [()] * 8
     return pl.DataFrame(
@@ -92,8 +92,8 @@ def match_frame(
 
 
 def match_rows(matches: pl.DataFrame) -> list[tuple[Any, ...]]:
-    """The columns back as rows for :class:`ladder_cli.asof.Tally` (times as datetimes)."""
-    from ladder_cli.events import VOIDED
+    """The columns back as rows for :class:`ladder_cli.domain.asof.Tally` (times as datetimes)."""
+    from ladder_cli.domain.events import VOIDED
 
     return [
         (*row[:7], VOIDED if row[7] else "recorded")
@@ -333,7 +333,7 @@ class _EventColumns:
     def apply(
         self, pick: Ints, mmr: Ints, counts: tuple[Ints, Ints, Ints, Ints], last: Ints
     ) -> None:
-        """:meth:`ladder_cli.replay.Replay.state_event` of the events ``pick`` (a wave's:
+        """:meth:`ladder_cli.domain.replay.Replay.state_event` of the events ``pick`` (a wave's:
         no two share an entry)."""
         slot, kind = self.slot[pick], self.kind[pick]
         before = mmr[slot]

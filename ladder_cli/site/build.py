@@ -29,8 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from ladder_cli.errors import BadInput, LadderError
-from ladder_cli.rendering import escape_controls
+from ladder_cli.render.console import escape_controls
 from ladder_cli.site.data import (
     DEFAULT_PLAYERS,
     TOP,
@@ -40,13 +39,14 @@ from ladder_cli.site.data import (
     SiteData,
     check_players,
 )
+from ladder_cli.util.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
     import jinja2
     from markupsafe import Markup
 
-    from ladder_cli.ladder import Ladder
-    from ladder_cli.rules import Rules
+    from ladder_cli.core.ladder import Ladder
+    from ladder_cli.domain.rules import Rules
 
 PER_PAGE: Final = 100
 """Rows of a leaderboard or a season's standings on one page."""
@@ -243,7 +243,7 @@ class _Files:
 def _render(data: SiteData, files: _Files) -> int:
     """Write every page, the style sheet, data.json and the marker; the number of
     leaderboard pages."""
-    from ladder_cli.rendering import to_json
+    from ladder_cli.render.views import to_json
     from ladder_cli.site.svg import Boundary, Cut, histogram, mmr_chart, within
 
     env = _environment()
@@ -475,7 +475,7 @@ FILTERS: Final[Mapping[str, Callable[..., str]]] = {
 
 def letters_text(rules: Rules) -> str:
     """How the ladder hands out its rank letters, in a sentence."""
-    from ladder_cli.rules import PERCENTILE_BOUNDS, SHARES
+    from ladder_cli.domain.rules import PERCENTILE_BOUNDS, SHARES
 
     window = "" if rules.activity_days is None else f" in the last {rules.activity_days} days"
     if rules.letters == "fixed":

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from ladder_cli.errors import BadInput, LadderError
-from ladder_cli.insight import (
+from ladder_cli.core.reads import Profile
+from ladder_cli.domain.model import RACES, AppliedMatch
+from ladder_cli.domain.stats import (
     LadderStats,
     Outcome,
     Side,
@@ -25,14 +26,13 @@ from ladder_cli.insight import (
     trends,
     wilson,
 )
-from ladder_cli.model import RACES, AppliedMatch
-from ladder_cli.reads import Profile
+from ladder_cli.util.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from ladder_cli.ladder import Ladder
-    from ladder_cli.rules import Rules
+    from ladder_cli.core.ladder import Ladder
+    from ladder_cli.domain.rules import Rules
 
 DEFAULT_PLAYERS: Final = 5_000
 """Player pages at most, unless ``--players`` says otherwise."""

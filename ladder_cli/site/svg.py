@@ -15,7 +15,7 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
-from ladder_cli.rendering import escape_controls
+from ladder_cli.render.console import escape_controls
 from ladder_cli.site.data import Point
 
 WIDTH = 640

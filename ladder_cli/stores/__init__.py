@@ -1,11 +1,16 @@
-"""The two stores behind one interface: embedded SQLite and PostgreSQL."""
+"""The two stores behind one interface, as alembic keeps its dialects: the interface the
+shared code is typed against (:mod:`~ladder_cli.stores.interface`), a shared base (the
+dialect's defaults, the reads, the flush), embedded SQLite and PostgreSQL (a package), and
+the code written once for both: the event log, corrections, seasons, decay, the audit
+trail and the original bot's tables."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ladder_cli.errors import BadInput
-from ladder_cli.stores.base import BatchResult, JobRejected, Store
+from ladder_cli.stores.base import Store
+from ladder_cli.stores.interface import BatchResult, JobRejected
+from ladder_cli.util.errors import BadInput
 
 __all__ = ["BatchResult", "JobRejected", "Store", "open_store"]
 

@@ -1,22 +1,20 @@
 """The original bot's tables, only ever read: its matches (imported into the match log as
 history it already applied) and its ``players`` (country, region, battletag).
 
-Written once for both stores, through :class:`~ladder_cli.stores.base.Store`'s cursors.
+Written once for both stores, through :class:`~ladder_cli.stores.interface.Dialect`'s cursors.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ladder_cli.errors import BadInput
-from ladder_cli.model import AppliedMatch
+from ladder_cli.domain.model import AppliedMatch
 from ladder_cli.stores import eventlog, sql
-from ladder_cli.stores.base import match_row
-
-if TYPE_CHECKING:
-    from ladder_cli.stores.base import Store
+from ladder_cli.stores.interface import Dialect
+from ladder_cli.stores.rows import match_row
+from ladder_cli.util.errors import BadInput
 
 #: The queue id of matches imported from the bot's table: ``bot:matches_1v1``.
 BOT_QUEUE_PREFIX = "bot:"
@@ -36,13 +34,13 @@ BOT_PLAYER_COLUMNS = ("country", "region", "battletag")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
-def bot_columns(store: Store, table: str) -> set[str]:
+def bot_columns(store: Dialect, table: str) -> set[str]:
     """The columns of one of the bot's tables; empty when it has no such table."""
     with store.read_cursor() as cur:
-        return store._columns(cur, table)
+        return store.columns(cur, table)
 
 
-def import_bot_matches(store: Store, table: str, *, dry_run: bool = False) -> dict[str, int]:
+def import_bot_matches(store: Dialect, table: str, *, dry_run: bool = False) -> dict[str, int]:
     """Copy the bot's resolved matches into the match log, as history already applied.
 
     In played order (``played_at, id``), each keyed by the bot's id under the queue id
@@ -58,7 +56,7 @@ def import_bot_matches(store: Store, table: str, *, dry_run: bool = False) -> di
         ("imported", "already_present", "skipped_aborted", "skipped_unresolved"), 0
     )
     with store.write_transaction() as cur:
-        have = store._columns(cur, table)
+        have = store.columns(cur, table)
         if not have:
             raise BadInput(f"the database has no table {table!r} of the bot's matches")
         if missing := [c for c in BOT_MATCH_COLUMNS if c not in have]:
@@ -100,7 +98,7 @@ def import_bot_matches(store: Store, table: str, *, dry_run: bool = False) -> di
                 )
         counts["imported"] = len(new)
         if new and not dry_run:
-            ts = store._ts
+            ts = store.ts
             cur.executemany(store.q(sql.INSERT_MATCH), (match_row(queue_id, m, ts) for m in new))
             # The imported history explains entries init had to pin with a baseline.
             eventlog.rebaseline(store, cur)
@@ -124,7 +122,7 @@ def _parse_bot_ts(value: Any) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def bot_player(store: Store, uid: int) -> dict[str, Any] | None:
+def bot_player(store: Dialect, uid: int) -> dict[str, Any] | None:
     """The bot's ``players`` row of this player (country, region, battletag), or None
     when the table or the row is missing."""
     have = bot_columns(store, "players")
@@ -139,7 +137,7 @@ def bot_player(store: Store, uid: int) -> dict[str, Any] | None:
     return None if row is None else dict(zip(wanted, row, strict=True))
 
 
-def bot_players_in(store: Store, country: str) -> set[int] | None:
+def bot_players_in(store: Dialect, country: str) -> set[int] | None:
     """The players whose bot ``players.country`` is ``country`` (ignoring case); None
     when the database has no such table or column."""
     have = bot_columns(store, "players")

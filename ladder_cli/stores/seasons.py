@@ -4,7 +4,7 @@ A close is one transaction, like a correction: the ledger check, the archive of 
 entry's standing (ranked by the database in one ``INSERT ... SELECT``, so nothing crosses
 the wire row by row), one season event per entry, the soft reset of ``mmrs_1v1``, the
 season row, the audit row and the ledger row commit together, or none of them does.
-Written once for both stores against :class:`~ladder_cli.stores.base.Store`'s dialect.
+Written once for both stores against :class:`~ladder_cli.stores.interface.Dialect`.
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from ladder_cli import failpoints
-from ladder_cli.events import SOFT_RESET_SCALE
-from ladder_cli.model import QueuedJob, SeasonJob, now_utc
-from ladder_cli.ranks import LEADERBOARD_COLUMNS
+from ladder_cli.domain.events import SOFT_RESET_SCALE
+from ladder_cli.domain.model import QueuedJob, SeasonJob, now_utc
+from ladder_cli.domain.ranks import LEADERBOARD_COLUMNS
 from ladder_cli.stores import sql
+from ladder_cli.stores.alone import apply_alone
+from ladder_cli.stores.interface import BatchResult, Dialect
+from ladder_cli.util import failpoints
 
 if TYPE_CHECKING:
-    from ladder_cli.rules import Rules
-    from ladder_cli.stores.base import BatchResult, Store
+    from ladder_cli.domain.rules import Rules
 
 ACTION: Final = "season-close"
 """The audit trail's action for a close."""
@@ -54,10 +55,10 @@ class Season:
 # -- schema ------------------------------------------------------------------------------
 
 
-def upgrade(store: Store, cur: Any) -> None:
+def upgrade(store: Dialect, cur: Any) -> None:
     """Inside the schema transaction: add the season tables where they are missing (a
     database from before seasons is upgraded in place; an existing one needs no DDL)."""
-    if store._columns(cur, "ladder_seasons") and store._columns(cur, "ladder_season_standings"):
+    if store.columns(cur, "ladder_seasons") and store.columns(cur, "ladder_season_standings"):
         return
     script = sql.render(sql.SEASON_SCHEMA, **store.words)
     for statement in script.split(";"):
@@ -68,11 +69,9 @@ def upgrade(store: Store, cur: Any) -> None:
 # -- the close ---------------------------------------------------------------------------
 
 
-def apply_close(store: Store, queue_id: str, queued: QueuedJob) -> BatchResult:
+def apply_close(store: Dialect, queue_id: str, queued: QueuedJob) -> BatchResult:
     """Close one season, exactly once. A name closed meanwhile (by another home, or an
     earlier job of this queue) fails the job cleanly: nothing is archived twice."""
-    from ladder_cli.stores.eventlog import apply_alone
-
     job = queued.job
     assert isinstance(job, SeasonJob)
 
@@ -89,10 +88,10 @@ def apply_close(store: Store, queue_id: str, queued: QueuedJob) -> BatchResult:
     return apply_alone(store, queue_id, queued, work)
 
 
-def _close(store: Store, cur: Any, queue_id: str, queued: QueuedJob, job: SeasonJob) -> Any:
-    q, ts = store.q, store._ts
+def _close(store: Dialect, cur: Any, queue_id: str, queued: QueuedJob, job: SeasonJob) -> Any:
+    q, ts = store.q, store.ts
     now = now_utc()
-    rules = store._rules_in(cur).with_activity(job.activity_days)
+    rules = store.rules_in(cur).with_activity(job.activity_days)
     since_sql, since = "", []
     if rules.activity_days is not None:
         since_sql, since = sql.SEASON_SINCE, [ts(now - timedelta(days=rules.activity_days))]
@@ -126,14 +125,14 @@ def _close(store: Store, cur: Any, queue_id: str, queued: QueuedJob, job: Season
         (ts(job.at), job.actor, ACTION, target, None, None, queue_id, queued.ledger_id),
     )
     cur.execute(sql.ALL_ENTRIES)
-    written = (store._entry(row) for row in cur.fetchall())
+    written = (store.entry(row) for row in cur.fetchall())
     return {e.key: e for e in written}
 
 
 def _letter_case(ranked: int, rules: Rules) -> str:
     """The letter of a row ranked ``ahead`` among ``ranked`` entries, as SQL (the cut-offs
-    are whole numbers computed here by :func:`ladder_cli.rules.cutoffs`)."""
-    from ladder_cli.rules import cutoffs
+    are whole numbers computed here by :func:`ladder_cli.domain.rules.cutoffs`)."""
+    from ladder_cli.domain.rules import cutoffs
 
     cuts = cutoffs(ranked, rules)
     whens = " ".join(f"WHEN ahead < {int(cut)} THEN '{name}'" for name, cut in cuts)
@@ -143,29 +142,29 @@ def _letter_case(ranked: int, rules: Rules) -> str:
 # -- reads -------------------------------------------------------------------------------
 
 
-def season_id(store: Store, name: str) -> int | None:
+def season_id(store: Dialect, name: str) -> int | None:
     with store.read_cursor() as cur:
-        if not store._columns(cur, "ladder_seasons"):
+        if not store.columns(cur, "ladder_seasons"):
             return None
         cur.execute(store.q(sql.SEASON_NAMED), (name,))
         row = cur.fetchone()
     return None if row is None else int(row[0])
 
 
-def seasons(store: Store) -> list[Season]:
+def seasons(store: Dialect) -> list[Season]:
     """Every closed season, newest first."""
     with store.read_cursor() as cur:
-        if not store._columns(cur, "ladder_seasons"):
+        if not store.columns(cur, "ladder_seasons"):
             return []
         cur.execute(sql.SEASON_LIST)
         rows = cur.fetchall()
     return [
-        Season(str(r[0]), store._parse_ts(r[1]), int(r[2]), int(r[3]), int(r[4]) / SOFT_RESET_SCALE)
+        Season(str(r[0]), store.parse_ts(r[1]), int(r[2]), int(r[3]), int(r[4]) / SOFT_RESET_SCALE)
         for r in rows
     ]
 
 
-def standings(store: Store, season: int) -> list[dict[str, Any]]:
+def standings(store: Dialect, season: int) -> list[dict[str, Any]]:
     """A closed season's archived standings, in rank order."""
     with store.read_cursor() as cur:
         cur.execute(store.q(sql.SEASON_STANDINGS), (season,))
@@ -173,19 +172,19 @@ def standings(store: Store, season: int) -> list[dict[str, Any]]:
     return [_standing(store, r) for r in rows]
 
 
-def finishes(store: Store, uid: int) -> list[dict[str, Any]]:
+def finishes(store: Dialect, uid: int) -> list[dict[str, Any]]:
     """A player's archived standings in every closed season, newest season first."""
     with store.read_cursor() as cur:
-        if not store._columns(cur, "ladder_season_standings"):
+        if not store.columns(cur, "ladder_season_standings"):
             return []
         cur.execute(store.q(sql.PLAYER_SEASONS), (uid,))
         rows = cur.fetchall()
     return [{"season": str(r[0]), **_standing(store, r[1:])} for r in rows]
 
 
-def _standing(store: Store, r: Any) -> dict[str, Any]:
+def _standing(store: Dialect, r: Any) -> dict[str, Any]:
     row = dict(zip(STANDING_KEYS, r, strict=True))
-    row["last_played"] = store._parse_ts(row["last_played"])
+    row["last_played"] = store.parse_ts(row["last_played"])
     for key in ("place", "mmr", "games_played", "games_won", "games_lost", "games_drawn"):
         row[key] = int(row[key])
     row["discord_uid"] = int(row["discord_uid"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ladder_cli.tables import (
+from ladder_cli.domain.tables import (
     AUDIT_SHOWN,
     ENTRY_READ,
     ENTRY_WRITE,
@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS ladder_applied_jobs (
 ){ledger_options};
 """
 
-# The ladder's rating rules (one row, id 1; see ladder_cli.rules): no row means the
+# The ladder's rating rules (one row, id 1; see ladder_cli.domain.rules): no row means the
 # standard rules. Written once, by `ladder init`, and the same for every home.
 RULES_TABLE: Final = "ladder_rules"
 RULES_COLUMNS: Final = "preset, k, scale, rounding, start_mmr, letters, activity_days"
@@ -387,7 +387,7 @@ MATCHES_BETWEEN: Final = (
     "AND state <> 'voided'"
 )
 
-# Entries in the leaderboard's order (ladder_cli.ranks.ORDER, nulls last), with whether each
+# Entries in the leaderboard's order (ladder_cli.domain.ranks.ORDER, nulls last), with whether each
 # holds a letter (``ranked``) and has a game (``played``); ``{since}`` is empty or the
 # activity window's condition. The letter is filled in from the count of ranked entries
 # ahead, by cut-offs computed for the number of ranked entries (``{letter}``).
@@ -426,7 +426,7 @@ FROM ({_SEASON_RANKED}) r
 # ``floor(1500 + F * (mmr - 1500) + 0.5)`` with F in millionths (``{factor}``, a validated
 # integer), in exact integers: both dialects divide integers truncating toward zero, so a
 # negative numerator is floored through its negation. Must equal
-# ladder_cli.events.soft_reset (tests/test_seasons.py).
+# ladder_cli.domain.events.soft_reset (tests/test_seasons.py).
 _NUMERATOR: Final = "(1500 * 1000000 + CAST({factor} AS BIGINT) * (mmr - 1500) + 500000)"
 SOFT_RESET_MMR: Final = (
     f"(CASE WHEN {_NUMERATOR} >= 0 THEN {_NUMERATOR} / 1000000 "

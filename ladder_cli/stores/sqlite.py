@@ -15,16 +15,18 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from ladder_cli.errors import LadderError
-from ladder_cli.files import open_sqlite, write_atomically
-from ladder_cli.stores import eventlog, sql
-from ladder_cli.stores.base import JobRejected, Store, involved_uids
+from ladder_cli.stores import sql
+from ladder_cli.stores.base import Store
+from ladder_cli.stores.interface import JobRejected
+from ladder_cli.stores.rows import involved_uids
+from ladder_cli.util.errors import LadderError
+from ladder_cli.util.files import open_sqlite, write_atomically
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from ladder_cli.model import Entry, Key, QueuedJob
-    from ladder_cli.rating import Ratings
+    from ladder_cli.domain.model import Entry, Key, QueuedJob
+    from ladder_cli.domain.rating import Ratings
 
 
 CACHE_KIB: Final = 64 * 1024
@@ -33,7 +35,7 @@ CACHE_KIB: Final = 64 * 1024
 # ladder_events, ladder_audit).
 _SCHEMA_VERSION: Final = 3
 
-# Players whose rows a flush keeps between batches (about 300 bytes a row).
+# Players whose rows a flush keeps between batches (a bound on its memory).
 ROWS_KEPT: Final = 500_000
 
 # Part of the frame cache's key: a cache written by a version that stored another row
@@ -167,7 +169,7 @@ class SqliteStore(Store):
             self._cache_delta.changes.update((k, c.entry) for k, c in ratings.changes.items())
             self._cache_delta.renamed.update(ratings.renamed)
 
-    def _forget(self) -> None:
+    def forget(self) -> None:
         self._rows_of = {}
         self._rows_version = None
         self._cache_delta = None
@@ -196,8 +198,8 @@ class SqliteStore(Store):
             return
         import polars as pl
 
-        from ladder_cli.ranks import in_order
-        from ladder_cli.state import frame_from_entries, upsert_frame
+        from ladder_cli.domain.frames import frame_from_entries, upsert_frame
+        from ladder_cli.domain.ranks import in_order
 
         try:
             with self._lock:
@@ -225,16 +227,16 @@ class SqliteStore(Store):
         except (OSError, LadderError, pl.exceptions.PolarsError):
             pass  # only a cache: the next read loads from the database
 
-    def _uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
+    def uids_filter(self, uids: Sequence[int]) -> tuple[str, object]:
         return "IN (SELECT value FROM json_each(%s))", json.dumps(list(uids))
 
-    def _ts(self, value: datetime | None) -> object:
+    def ts(self, value: datetime | None) -> object:
         return None if value is None else value.isoformat()
 
-    def _parse_ts(self, value: Any) -> datetime | None:
+    def parse_ts(self, value: Any) -> datetime | None:
         return None if value is None else datetime.fromisoformat(value)
 
-    def _no_limit(self) -> object:
+    def no_limit(self) -> object:
         return -1
 
     def init_schema(self) -> None:
@@ -244,24 +246,25 @@ class SqliteStore(Store):
                 if statement.strip():
                     cur.execute(statement)
             self._rename_old_job_keys(cur)
-            eventlog.upgrade(self, cur)
+            self.upgrade_tables(cur)
             cur.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
-    def _columns(self, cur: Any, table: str) -> set[str]:
+    def columns(self, cur: Any, table: str) -> set[str]:
         return {row[1] for row in cur.execute(f"PRAGMA table_info({table})").fetchall()}
 
     def load_frame(self) -> pl.DataFrame:
         """All of ``mmrs_1v1`` in rank order; from a cached Arrow file while the database
         is unchanged.
 
-        Reading a million rows through Python objects takes seconds; the cache (beside the
-        database, keyed by the state of its files) makes every later read a file read,
-        and being in rank order lets :meth:`ranked_scan` serve a leaderboard page from it.
+        Reading every row through Python objects is slow on a large ladder; the cache
+        (beside the database, keyed by the state of its files) makes every later read a
+        file read, and being in rank order lets :meth:`ranked_scan` serve a leaderboard
+        page from it.
         """
         import polars as pl
 
-        from ladder_cli.ranks import in_order
-        from ladder_cli.state import frame_from_rows
+        from ladder_cli.domain.frames import frame_from_rows
+        from ladder_cli.domain.ranks import in_order
 
         cache = self._frame_cache()
         if cache is not None and cache.exists():
@@ -298,14 +301,14 @@ class SqliteStore(Store):
     def _file_state(self) -> str | None:
         """A digest that changes whenever the database's content can have changed.
 
-        In WAL mode (:func:`~ladder_cli.files.open_sqlite` always sets it) every commit
+        In WAL mode (:func:`~ladder_cli.util.files.open_sqlite` always sets it) every commit
         appends frames to the -wal file (its size grows) until the WAL restarts, which
         changes the salts in its header; a checkpoint rewrites the main file (its mtime
         changes). Inode numbers catch a replaced file.
 
         The main file is only ever stat'ed, never opened: closing any descriptor of it
         drops every POSIX lock this process holds on it, SQLite's included (see
-        :func:`~ladder_cli.files.private_file`). The -wal file carries no locks.
+        :func:`~ladder_cli.util.files.private_file`). The -wal file carries no locks.
         """
         parts = []
         try:

@@ -1,0 +1,444 @@
+"""Finding the four integrity patterns in the match log (the definitions are in
+:mod:`ladder_cli.domain.integrity`).
+
+The log is read once, in a few C-level passes (maps over the matches, no Python loop per
+match): entries become numbers and each entry's games one packed array. One pass over the
+entries then looks for every kind, each behind a cheap necessary condition (enough games,
+an opponent met or lost to often enough, a long enough losing streak found by a regular
+expression over the entry's outcomes), so the interpreter's work is per entry and per
+candidate, and per game only in comprehensions over an entry's own array. Times are read
+only for the games a candidate needs. The windows of a candidate are found in linear time
+(:mod:`ladder_cli.domain.runs`); the whole report is linear in the log.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from array import array
+from bisect import bisect_left, bisect_right
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, MutableSequence, Sequence
+from dataclasses import dataclass
+from itertools import chain, compress, count, repeat
+from operator import attrgetter, eq, getitem, lshift, or_
+from typing import Any, Final, Protocol
+
+from ladder_cli.domain.events import VOIDED, LoggedMatch
+from ladder_cli.domain.model import Key
+from ladder_cli.domain.runs import components, least_marked, ratio
+
+
+class Thresholds(Protocol):
+    """The thresholds the patterns are sought with (the config's ``[integrity]``:
+    :class:`~ladder_cli.domain.integrity.IntegrityRules`)."""
+
+    @property
+    def window_days(self) -> int: ...
+    @property
+    def pair_games(self) -> int: ...
+    @property
+    def pair_share(self) -> float: ...
+    @property
+    def feeder_losses(self) -> int: ...
+    @property
+    def feeder_share(self) -> float: ...
+    @property
+    def sandbag_streak(self) -> int: ...
+    @property
+    def sandbag_drop(self) -> int: ...
+    @property
+    def sandbag_regain(self) -> int: ...
+    @property
+    def newcomer_games(self) -> int: ...
+    @property
+    def newcomer_upsets(self) -> int: ...
+    @property
+    def newcomer_gap(self) -> int: ...
+
+
+PAIR: Final = "pair"
+FEEDER: Final = "feeder"
+SANDBAG: Final = "sandbag"
+NEWCOMER: Final = "newcomer"
+KINDS: Final = (PAIR, FEEDER, SANDBAG, NEWCOMER)
+
+DAY: Final = 86_400
+
+
+#: A side's outcome, from the match's ``result`` (1 P1 won, 2 P2 won, else a draw).
+WON: Final = 0
+LOST: Final = 1
+DREW: Final = 2
+_OUTCOME1: Final = {1: WON, 2: LOST}
+_OUTCOME2: Final = {1: LOST, 2: WON}
+#: ``bytes.translate`` table: an entry's outcomes to 1 for a loss, 0 otherwise.
+_LOSSES: Final = bytes(int(i == LOST) for i in range(256))
+_P1_UID: Final = attrgetter("p1_uid")
+_P1_RACE: Final = attrgetter("p1_race")
+_P2_UID: Final = attrgetter("p2_uid")
+_P2_RACE: Final = attrgetter("p2_race")
+_RESULT: Final = attrgetter("result")
+
+
+class Log:
+    """The matches in effect, in played order, and each entry's games; entries as numbers.
+
+    An entry's games are one array of ints, each packing the opponent, the game's position
+    in played order and the entry's outcome (``opponent << shift | position << 2 |
+    outcome``), filled in one pass in played order: an entry's scan then reads one compact
+    array instead of chasing a million scattered objects.
+    """
+
+    def __init__(self, matches: Iterable[LoggedMatch]) -> None:
+        played = [m for m in matches if m.state != VOIDED]
+        played.sort(key=attrgetter("played_at", "match_id"))
+        # The passes below are C-level maps, not Python loops: at a million matches the
+        # interpreter's per-item cost is what a report pays for.
+        # Entries are numbered in order of first appearance, through one dictionary per
+        # race keyed by uid (sharing one counter): cheaper than (uid, race) tuples.
+        numbers = count()
+        by_race: defaultdict[str, defaultdict[int, int]] = defaultdict(
+            lambda: defaultdict(numbers.__next__)
+        )
+        side1 = list(
+            map(getitem, map(by_race.__getitem__, map(_P1_RACE, played)), map(_P1_UID, played))
+        )
+        side2 = list(
+            map(getitem, map(by_race.__getitem__, map(_P2_RACE, played)), map(_P2_UID, played))
+        )
+        keys: list[Key] = [(0, "")] * next(numbers)  # the counter is done with
+        for race, uids in by_race.items():
+            for uid, number in uids.items():
+                keys[number] = (uid, race)
+        if any(map(eq, side1, side2)):  # a match against oneself no replay can apply
+            kept = [i for i, (a, b) in enumerate(zip(side1, side2, strict=True)) if a != b]
+            played = [played[i] for i in kept]
+            side1, side2 = [side1[i] for i in kept], [side2[i] for i in kept]
+        results = list(map(_RESULT, played))
+        bits = max(1, len(played).bit_length())
+        self.shift = shift = bits + 2
+        self.mask = (1 << bits) - 1
+        here = range(0, len(played) << 2, 4)  # each position, shifted past the outcome
+        codes1 = map(
+            or_,
+            map(or_, map(lshift, side2, repeat(shift)), here),
+            map(_OUTCOME1.get, results, repeat(DREW)),
+        )
+        codes2 = map(
+            or_,
+            map(or_, map(lshift, side1, repeat(shift)), here),
+            map(_OUTCOME2.get, results, repeat(DREW)),
+        )
+        compact = len(keys).bit_length() + shift < 64
+        games: list[MutableSequence[int]] = [array("q") if compact else [] for _ in keys]
+        append: Callable[[Any, int], None] = array.append if compact else list.append
+        deque(
+            map(
+                append,
+                map(games.__getitem__, chain.from_iterable(zip(side1, side2, strict=True))),
+                chain.from_iterable(zip(codes1, codes2, strict=True)),
+            ),
+            maxlen=0,
+        )
+        self.played = played
+        self.keys = keys
+        self.games = games
+        self.side1 = side1
+
+    def pos(self, code: int) -> int:
+        """The position in played order of the game ``code`` stands for."""
+        return code >> 2 & self.mask
+
+    def positions(self, codes: Iterable[int]) -> list[int]:
+        mask = self.mask
+        return [c >> 2 & mask for c in codes]
+
+    def opponent(self, code: int) -> int:
+        return code >> self.shift
+
+    def times(self, positions: Iterable[int]) -> list[int]:
+        """The games' times in whole seconds (read only where a candidate needs them)."""
+        played = self.played
+        return [int(played[p].played_at.timestamp()) for p in positions]
+
+    def mmrs(self, pos: int, entry: int) -> tuple[int, int, int]:
+        """(MMR before, MMR after, the opponent's MMR before) of ``entry`` in ``pos``."""
+        m = self.played[pos]
+        if self.side1[pos] == entry:
+            return m.p1_before, m.p1_after, m.p2_before
+        return m.p2_before, m.p2_after, m.p1_before
+
+
+@dataclass(slots=True)
+class Found:
+    """A pattern before it is named: entries by number, the window's first and last game
+    and the games listed, as positions in played order; ``reason`` takes the labels."""
+
+    kind: str
+    entries: tuple[int, ...]
+    first: int
+    last: int
+    positions: list[int]
+    reason: Callable[..., str]
+
+
+def days(seconds: int) -> str:
+    """A stretch of time in whole days, rounded up: "5 days" for 4 days and 2 hours."""
+    whole = max(1, math.ceil(seconds / DAY))
+    return "1 day" if whole == 1 else f"{whole} days"
+
+
+#: Below this many games an entry's repeats are counted with a set first (cheaper than a
+#: Counter when, as for most such entries, no opponent comes up often enough).
+_FEW: Final = 64
+
+
+class _Scan:
+    """The thresholds in the form the scans use, worked out once per report."""
+
+    def __init__(self, rules: Thresholds, start_mmr: int | None) -> None:
+        self.rules = rules
+        self.span = rules.window_days * DAY
+        self.pair_share = ratio(rules.pair_share)
+        self.feeder_share = ratio(rules.feeder_share)
+        #: The fewest losses to one opponent among ``feeder_losses`` that reach the share.
+        self.feeder_need = least_marked(rules.feeder_losses, *self.feeder_share)
+        self.streak = re.compile(b"\x01{%d,}" % rules.sandbag_streak)
+        self.start_mmr = start_mmr
+
+
+def find(log: Log, rules: Thresholds, start_mmr: int | None) -> Iterator[Found]:
+    """Every pattern of the log, entry by entry, each kind behind its cheap necessary
+    condition."""
+    scan = _Scan(rules, start_mmr)
+    least = min(rules.pair_games, rules.feeder_losses, rules.sandbag_streak)
+    upsets, first_games, pair_games = rules.newcomer_upsets, rules.newcomer_games, rules.pair_games
+    feeder_losses, feeder_need = rules.feeder_losses, scan.feeder_need
+    shift, streak = log.shift, scan.streak
+    for x, codes in enumerate(log.games):
+        played = len(codes)
+        if played < least:
+            if played >= upsets:
+                first = codes[:first_games]
+                if [c & 3 for c in first].count(WON) >= upsets:
+                    yield from _newcomer(log, scan, x, first)
+            continue
+        outcomes = bytes([c & 3 for c in codes])
+        if outcomes[:first_games].count(WON) >= upsets:
+            yield from _newcomer(log, scan, x, codes[:first_games])
+        losses = outcomes.count(LOST)
+        if played >= pair_games or losses >= feeder_losses:
+            opponents = [c >> shift for c in codes]
+            # No opponent comes up n times among k games with fewer than n - 1 repeats: for
+            # an entry of few games a set settles it without a Counter.
+            few = played < _FEW
+            if played >= pair_games and (not few or played - len(set(opponents)) >= pair_games - 1):
+                often = [b for b, n in Counter(opponents).items() if n >= pair_games and b > x]
+                if often:
+                    yield from _pairs(log, scan, x, codes, opponents, often)
+            if losses >= feeder_losses:
+                lost = outcomes.translate(_LOSSES)
+                to = list(compress(opponents, lost))
+                if not few or losses - len(set(to)) >= feeder_need - 1:
+                    often = [y for y, n in Counter(to).items() if n >= feeder_need]
+                    if often:
+                        yield from _feeders(log, scan, x, list(compress(codes, lost)), to, often)
+        if losses >= rules.sandbag_streak and streak.search(outcomes):
+            yield from _sandbags(log, scan, x, codes, outcomes)
+
+
+def _pairs(
+    log: Log,
+    scan: _Scan,
+    a: int,
+    codes: Sequence[int],
+    opponents: list[int],
+    often: list[int],
+) -> Iterator[Found]:
+    """The pairs of ``a`` with the later-numbered entries it met ``often`` (each pair is
+    looked at once)."""
+    least, span = scan.rules.pair_games, scan.span
+    num, den = scan.pair_share
+    for b in often:
+        meet = [c for c, o in zip(codes, opponents, strict=True) if o == b]
+        positions = log.positions(meet)
+        at = log.times(positions)
+        a_won = [c & 3 == WON for c in meet]
+        b_won = [c & 3 == LOST for c in meet]
+        for side, other, won in ((a, b, a_won), (b, a, b_won)):
+            for s, e in components(at, won, least=least, num=num, den=den, span=span):
+                listed = positions[s : e + 1]
+                reason = _pair_reason(sum(won[s : e + 1]), len(listed), at[e] - at[s])
+                yield Found(PAIR, (side, other), listed[0], listed[-1], listed, reason)
+
+
+def _pair_reason(wins: int, games: int, seconds: int) -> Callable[[str, str], str]:
+    return lambda x, y: f"{x} beat {y} {wins} of {games} times in {days(seconds)}"
+
+
+def _feeders(
+    log: Log, scan: _Scan, x: int, lost: list[int], to: list[int], often: list[int]
+) -> Iterator[Found]:
+    """``lost``: the codes of the entry's losses; ``to``: who beat it in each; ``often``:
+    who beat it at least ``feeder_need`` times."""
+    least, span, need = scan.rules.feeder_losses, scan.span, scan.feeder_need
+    num, den = scan.feeder_share
+    losses = log.positions(lost)
+    hot: dict[int, list[int]] = {}
+    for y in often:
+        # A qualifying run holds ``need`` losses to Y within the span: it lies within the
+        # span of the last of ``need`` consecutive losses to Y that fit in the span.
+        mine = log.times([p for p, o in zip(losses, to, strict=True) if o == y])
+        ends = [mine[i] for i in range(need - 1, len(mine)) if mine[i] - mine[i - need + 1] <= span]
+        if ends:
+            hot[y] = ends
+    if not hot:
+        return
+    at = log.times(losses)
+    for y, ends in hot.items():
+        marked = [o == y for o in to]
+        for first, last in _around(at, ends, span):
+            for s, e in components(
+                at, marked, least=least, num=num, den=den, span=span, first=first, last=last
+            ):
+                listed = list(compress(losses[s : e + 1], marked[s : e + 1]))
+                reason = _feeder_reason(len(listed), e - s + 1, at[e] - at[s])
+                yield Found(FEEDER, (x, y), losses[s], losses[e], listed, reason)
+
+
+def _around(at: Sequence[int], ends: Iterable[int], span: int) -> Iterator[tuple[int, int]]:
+    """Index ranges ``[first, last)`` of ``at`` within ``span`` of any of ``ends``
+    (ascending), overlapping ones merged."""
+    first = last = -1
+    for t in ends:
+        lo, hi = bisect_left(at, t - span), bisect_right(at, t + span)
+        if lo < last:
+            last = max(last, hi)
+            continue
+        if last > first:
+            yield first, last
+        first, last = lo, hi
+    if last > first:
+        yield first, last
+
+
+def _feeder_reason(to_one: int, losses: int, seconds: int) -> Callable[[str, str], str]:
+    return lambda x, y: f"{x} lost {to_one} of its {losses} losses in {days(seconds)} to {y}"
+
+
+Streak = tuple[int, int, int, int]
+"""A sandbag streak: games lost, MMR lost, MMR won back, seconds from its end to the peak."""
+
+
+def _sandbags(
+    log: Log, scan: _Scan, x: int, codes: Sequence[int], outcomes: bytes
+) -> Iterator[Found]:
+    rules, span = scan.rules, scan.span
+    games = _Positions(log, codes)
+    window: list[int] | None = None  # first and last game index of the flag being built
+    streaks: list[Streak] = []
+    for run in scan.streak.finditer(outcomes):
+        start, end = run.span()
+        drop = 0
+        for p in games.slice(start, end):
+            before, after, _ = log.mmrs(p, x)
+            drop += before - after
+        if drop < rules.sandbag_drop:
+            continue
+        regain, peak, seconds = _regain(log, x, games, end, span)
+        if regain < rules.sandbag_regain:
+            continue
+        if window is not None and start <= window[1]:
+            window[1] = max(window[1], peak)
+        else:
+            if window is not None:
+                yield _sandbag(x, games, window, streaks)
+                streaks = []
+            window = [start, peak]
+        streaks.append((end - start, drop, regain, seconds))
+    if window is not None:
+        yield _sandbag(x, games, window, streaks)
+
+
+class _Positions:
+    """An entry's game positions, decoded only where they are read."""
+
+    def __init__(self, log: Log, codes: Sequence[int]) -> None:
+        self.log, self.codes = log, codes
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i: int) -> int:
+        return self.log.pos(self.codes[i])
+
+    def slice(self, start: int, stop: int) -> list[int]:
+        return self.log.positions(self.codes[start:stop])
+
+
+def _regain(log: Log, x: int, games: _Positions, after: int, span: int) -> tuple[int, int, int]:
+    """The most MMR ``x`` won back, summed game by game from game index ``after`` while
+    within ``span`` of the streak's last game; the game index where it peaked (the first
+    to reach it) and the seconds from the streak's end to that game."""
+    end = log.times([games[after - 1]])[0]
+    gain = best = seconds = 0
+    peak = after - 1
+    for i in range(after, len(games)):
+        t = log.times([games[i]])[0]
+        if t - end > span:
+            break
+        before, now, _ = log.mmrs(games[i], x)
+        gain += now - before
+        if gain > best:
+            best, peak, seconds = gain, i, t - end
+    return best, peak, seconds
+
+
+def _sandbag(x: int, games: _Positions, window: list[int], streaks: list[Streak]) -> Found:
+    listed = games.slice(window[0], window[1] + 1)
+    lost, drop, regain, seconds = streaks[0]
+    more = f" ({len(streaks)} such streaks)" if len(streaks) > 1 else ""
+    return Found(
+        SANDBAG,
+        (x,),
+        listed[0],
+        listed[-1],
+        listed,
+        lambda name: (
+            f"{name} lost {lost} in a row, {drop} MMR, then won back {regain} "
+            f"within {days(seconds)}{more}"
+        ),
+    )
+
+
+def _newcomer(log: Log, scan: _Scan, x: int, first: Sequence[int]) -> Iterator[Found]:
+    """``first``: the entry's first games (codes)."""
+    rules = scan.rules
+    positions = log.positions(first)
+    if scan.start_mmr is not None and log.mmrs(positions[0], x)[0] != scan.start_mmr:
+        return
+    upsets: list[int] = []
+    beaten: set[int] = set()
+    gaps: list[int] = []
+    for c, p in zip(first, positions, strict=True):
+        if c & 3 != WON:
+            continue
+        mine, _, theirs = log.mmrs(p, x)
+        if theirs - mine >= rules.newcomer_gap:
+            upsets.append(p)
+            beaten.add(log.opponent(c))
+            gaps.append(theirs - mine)
+    if len(beaten) >= rules.newcomer_upsets:
+        reason = _newcomer_reason(len(beaten), min(gaps), max(gaps), len(first))
+        yield Found(NEWCOMER, (x,), positions[0], positions[-1], upsets, reason)
+
+
+def _newcomer_reason(beaten: int, low: int, high: int, games: int) -> Callable[[str], str]:
+    rated = f"{low}" if low == high else f"{low} to {high}"
+    return lambda x: (
+        f"{x} beat {beaten} opponents rated {rated} above it in its first {games} games"
+    )
+
+
+__all__ = ["DAY", "FEEDER", "KINDS", "NEWCOMER", "PAIR", "SANDBAG", "Found", "Log", "find"]

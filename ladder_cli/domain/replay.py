@@ -1,0 +1,125 @@
+"""The sequential replay of the event log from the starting MMR.
+
+Ratings are defined as this replay: ``verify`` runs it over the whole log and compares with
+``mmrs_1v1``; a correction replays only what it reaches (:mod:`ladder_cli.domain.corrections`)
+with the same rating function. :func:`rating_rules` is the one seam through which the
+ladder's rules (K, scale, rounding, starting MMR) reach both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Final
+
+from ladder_cli.domain.events import VOIDED, Event, LoggedMatch, StateEvent, score
+from ladder_cli.domain.model import Key
+from ladder_cli.domain.rules import STANDARD, Rules
+
+Rate = Callable[[int, int, float], tuple[int, int]]
+"""New MMRs of both sides from their MMRs before a game and P1's score."""
+
+
+def rating_rules(rules: Rules = STANDARD) -> tuple[Rate, int]:
+    """The rating function and starting MMR of the ladder's ``rules``: the flush's own
+    :func:`ladder_cli.domain.rating.rate`, so a replay rates exactly as the flush did."""
+    from ladder_cli.domain.rating import rate
+
+    return partial(rate, rules=rules), rules.start_mmr
+
+
+@dataclass(slots=True)
+class Standing:
+    """An entry's values as the replay has them."""
+
+    mmr: int
+    played: int = 0
+    won: int = 0
+    lost: int = 0
+    drawn: int = 0
+    last: datetime | None = None
+
+    def values(self) -> tuple[int, int, int, int, int, datetime | None]:
+        """The values in the order of :data:`STANDING_COLUMNS`."""
+        return (self.mmr, self.played, self.won, self.lost, self.drawn, self.last)
+
+
+#: ``mmrs_1v1``'s columns for :meth:`Standing.values`, in that order.
+STANDING_COLUMNS: Final = (
+    "mmr",
+    "games_played",
+    "games_won",
+    "games_lost",
+    "games_drawn",
+    "last_played",
+)
+
+
+def counts_of(result: int, side: int) -> tuple[int, int, int]:
+    """(won, lost, drawn) a match adds to its side 1 or 2."""
+    if result == 0:
+        return (0, 0, 1)
+    return (1, 0, 0) if result == side else (0, 1, 0)
+
+
+@dataclass
+class Replay:
+    """Applies events in log order to per-entry standings."""
+
+    rate: Rate
+    start_mmr: int
+    standings: dict[Key, Standing] = field(default_factory=dict)
+
+    @classmethod
+    def with_rules(cls, rules: Rules = STANDARD) -> Replay:
+        rate, start = rating_rules(rules)
+        return cls(rate, start)
+
+    def standing(self, key: Key) -> Standing:
+        found = self.standings.get(key)
+        if found is None:
+            found = self.standings[key] = Standing(self.start_mmr)
+        return found
+
+    def apply(self, event: Event) -> tuple[int, int, int, int] | tuple[int, int]:
+        """Apply one event; its MMR pair(s) as the replay has them (before, after)."""
+        if isinstance(event, LoggedMatch):
+            return self.match(event)
+        return self.state_event(event)
+
+    def match(self, m: LoggedMatch) -> tuple[int, int, int, int]:
+        s1, s2 = self.standing(m.key1), self.standing(m.key2)
+        b1, b2 = s1.mmr, s2.mmr
+        if m.state == VOIDED:
+            return (b1, b1, b2, b2)
+        a1, a2 = self.rate(b1, b2, score(m.result))
+        for s, after, side in ((s1, a1, 1), (s2, a2, 2)):
+            won, lost, drawn = counts_of(m.result, side)
+            s.mmr = after
+            s.played += 1
+            s.won += won
+            s.lost += lost
+            s.drawn += drawn
+            if s.last is None or m.played_at > s.last:
+                s.last = m.played_at
+        return (b1, a1, b2, a2)
+
+    def state_event(self, e: StateEvent) -> tuple[int, int]:
+        s = self.standing(e.key)
+        before = s.mmr
+        s.mmr = e.mmr_from(before)
+        if e.keeps_last:
+            s.played = s.won = s.lost = s.drawn = 0
+        elif e.sets_counts:
+            s.played, s.won, s.lost, s.drawn, s.last = e.played, e.won, e.lost, e.drawn, e.last
+        return (before, s.mmr)
+
+    def run(self, events: Iterable[Event]) -> Replay:
+        for event in events:
+            self.apply(event)
+        return self
+
+
+__all__ = ["STANDING_COLUMNS", "Rate", "Replay", "Standing", "counts_of", "rating_rules"]

@@ -1,0 +1,136 @@
+"""Verify: replay the whole event log with the ladder's rules and compare with ``mmrs_1v1``.
+
+The event log is the match log (every match the ladder applied, amended or voided, and
+every match imported from the original bot) with the resets, adjustments and upgrade
+baselines between its matches, in application order; a sequential replay from the starting
+MMR (:mod:`ladder_cli.domain.replay`, the flush's own rating function) must end where the stored
+rows are. Rows whose own counts are impossible (a negative count, or games played other
+than won + lost + drawn) are reported too, whatever wrote them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ladder_cli.domain.events import Event, LoggedMatch
+from ladder_cli.domain.model import Entry, Key, format_timestamp
+from ladder_cli.domain.replay import Replay, Standing
+from ladder_cli.domain.rules import Rules
+
+COMPARED = ("mmr", "games_played", "games_won", "games_lost", "games_drawn", "last_played")
+COUNTS = ("games_played", "games_won", "games_lost", "games_drawn")
+
+
+@dataclass
+class Difference:
+    """One stored value that is not what it should be."""
+
+    discord_uid: int
+    race: str
+    player_name: str | None
+    check: str  # "replay" (differs from the replayed log) or "counts" (impossible row)
+    field: str
+    stored: object
+    expected: object
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "key": f"{self.discord_uid}/{self.race}",
+            "discord_uid": self.discord_uid,
+            "race": self.race,
+            "player_name": self.player_name,
+            "check": self.check,
+            "field": self.field,
+            "stored": _plain(self.stored),
+            "expected": _plain(self.expected),
+        }
+
+
+@dataclass
+class VerifyReport:
+    rules: str
+    matches_replayed: int = 0
+    #: Resets, adjustments and baselines replayed between the matches.
+    events_replayed: int = 0
+    entries_checked: int = 0
+    differences: list[Difference] = field(default_factory=list)
+    #: Logged matches the replay could not apply (an unknown race, a player against self).
+    unreplayable: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences and not self.unreplayable
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "rules": self.rules,
+            "matches_replayed": self.matches_replayed,
+            "events_replayed": self.events_replayed,
+            "entries_checked": self.entries_checked,
+            "differences": [d.as_dict() for d in self.differences],
+            "unreplayable": [{"match_id": m, "reason": r} for m, r in self.unreplayable],
+        }
+
+
+def _plain(value: object) -> object:
+    return format_timestamp(value) if isinstance(value, datetime) else value
+
+
+def verify(stored: Iterable[Entry], log: Iterable[Event], rules: Rules) -> VerifyReport:
+    """Compare the stored rows with the replayed event log, and check each row's counts."""
+    replay = Replay.with_rules(rules)
+    report = VerifyReport(rules.preset)
+    for event in log:
+        try:
+            replay.apply(event)
+        except ValueError as exc:  # a logged row no replay can apply
+            report.unreplayable.append((getattr(event, "match_id", 0), str(exc)))
+            continue
+        if isinstance(event, LoggedMatch):
+            report.matches_replayed += 1
+        else:
+            report.events_replayed += 1
+    return compare(stored, replay.standings, rules, report)
+
+
+def compare(
+    stored: Iterable[Entry], standings: dict[Key, Standing], rules: Rules, report: VerifyReport
+) -> VerifyReport:
+    """The stored rows against the replayed ``standings`` (however the log was replayed),
+    and each row's own counts, into ``report``."""
+    seen: set[Key] = set()
+    for row in sorted(stored, key=lambda e: e.key):
+        report.entries_checked += 1
+        seen.add(row.key)
+        want = standings.get(row.key) or Standing(rules.start_mmr)
+        for name, should in zip(COMPARED, want.values(), strict=True):
+            have = getattr(row, name)
+            if have != should:
+                report.differences.append(_diff(row, "replay", name, have, should))
+        report.differences.extend(invalid_counts(row))
+    for key in sorted(set(standings) - seen):
+        missing = Entry(key[0], key[1], "", standings[key].mmr)
+        report.differences.append(_diff(missing, "replay", "row", None, "a row with games"))
+    return report
+
+
+def invalid_counts(row: Entry) -> list[Difference]:
+    """The impossible counts of one row: negatives, and played != won + lost + drawn."""
+    found = [
+        _diff(row, "counts", name, getattr(row, name), ">= 0")
+        for name in COUNTS
+        if getattr(row, name) < 0
+    ]
+    total = row.games_won + row.games_lost + row.games_drawn
+    if row.games_played != total:
+        found.append(_diff(row, "counts", "games_played", row.games_played, total))
+    return found
+
+
+def _diff(row: Entry, check: str, name: str, stored: object, expected: object) -> Difference:
+    return Difference(
+        row.discord_uid, row.race, row.player_name or None, check, name, stored, expected
+    )

@@ -1,0 +1,224 @@
+"""Tables that fit the terminal they are printed on, the way ``gh`` or ``kubectl`` do.
+
+Rich shrinks an over-wide table by cutting every column evenly, so at 80 columns an MMR
+became ``1…``. A :class:`FitTable` instead decides at render time, for the width it is
+given, how much detail it can afford, giving way in order of importance: a timestamp
+becomes a date, the race a short form (``BW T``), the timestamp a relative age (``3d``),
+the spacing tightens, the timestamp goes; only then are player names ellipsized. Numbers
+(positions, MMRs, W-L-D, percentages) are never cut. Piped output is printed at full
+detail, since its console has no width to fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from rich.box import Box
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.table import Table
+from rich.text import Text
+
+from ladder_cli.domain.model import format_timestamp, now_utc
+
+Kind = Literal["number", "name", "time", "race", "text"]
+Justify = Literal["left", "center", "right"]
+Cell = str | Text | datetime | None
+
+#: The narrowest a name is cut to (with its ellipsis) before the table overflows instead.
+MIN_NAME = 4
+_NATURAL = 1_000_000
+
+_RACE_SHORT = {"bw": "BW", "sc2": "SC2"}
+
+
+def short_race(race: str) -> str:
+    """``bw_terran`` as ``BW T``, ``sc2_zerg`` as ``SC2 Z``; anything else as it is."""
+    game, _, name = race.partition("_")
+    if game in _RACE_SHORT and name:
+        return f"{_RACE_SHORT[game]} {name[0].upper()}"
+    return race
+
+
+def age(value: datetime, now: datetime) -> str:
+    """How long ago, in one short unit: ``45s``, ``12m``, ``5h``, ``3d``, ``2y``."""
+    seconds = int((now - value).total_seconds())
+    if seconds < 0:
+        return "now"
+    for unit, size, below in (("s", 1, 60), ("m", 60, 3600), ("h", 3600, 48 * 3600)):
+        if seconds < below:
+            return f"{seconds // size}{unit}"
+    days = seconds // 86_400
+    return f"{days}d" if days < 730 else f"{days // 365}y"
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column: its header, what its cells hold, and a shorter header for narrow tables."""
+
+    header: str
+    kind: Kind = "text"
+    justify: Justify = "left"
+    narrow: str | None = None
+    style: str = ""
+
+
+@dataclass(frozen=True)
+class Detail:
+    """How much a rendering shows: the form of timestamps and races, and the spacing."""
+
+    time: Literal["iso", "date", "age", "none"]
+    race: Literal["long", "short"]
+    compact: bool
+
+
+#: From the most detailed to the least; the first that fits is printed.
+STAGES: tuple[Detail, ...] = (
+    Detail("iso", "long", False),
+    Detail("date", "long", False),
+    Detail("date", "short", False),
+    Detail("age", "short", False),
+    Detail("age", "short", True),
+    Detail("none", "short", True),
+)
+
+
+@dataclass
+class FitTable:
+    """Rows of cells under :class:`Col` columns; rendered to fit the console's width.
+
+    Cells of ``name`` columns come as :class:`~rich.text.Text` made by
+    ``rendering.literal``, so user data is never parsed as markup.
+    """
+
+    columns: Sequence[Col]
+    rows: list[Sequence[Cell]] = field(default_factory=list)
+    #: A :class:`~rich.text.Text` for a title holding user data (a str is Rich markup).
+    title: str | Text | None = None
+    now: datetime | None = None
+
+    def add_row(self, *cells: Cell) -> None:
+        self.rows.append(cells)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        table = self.table(STAGES[0], plain=_plain(console))
+        natural = _natural_width(console, options, table)
+        return Measurement(min(natural, options.max_width), natural)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        plain = _plain(console)
+        width = options.max_width
+        table = None
+        for detail in STAGES:
+            table = self.table(detail, plain=plain)
+            natural = _natural_width(console, options, table)
+            if natural <= width:
+                yield table
+                return
+        assert table is not None
+        yield self.table(STAGES[-1], plain=plain, shrink=natural - width)
+
+    def table(self, detail: Detail, *, plain: bool, shrink: int = 0) -> Table:
+        """The Rich table at this level of detail, names cut by ``shrink`` cells in all."""
+        now = self.now or now_utc()
+        keep = [
+            i
+            for i, c in enumerate(self.columns)
+            if not (c.kind == "time" and detail.time == "none")
+        ]
+        compact = plain or detail.compact
+        t = Table(
+            title=None if plain else self.title,
+            # compact on a terminal: one space between columns, still a rule under the header
+            box=None if plain else _box(),
+            show_edge=not compact,
+            pad_edge=not compact,
+            padding=(0, 0) if detail.compact and not plain else (0, 1),
+            header_style="" if plain else "bold",
+            collapse_padding=compact,
+        )
+        cells: list[list[Text | str]] = [
+            [_cell(self.columns[i], row[i], detail, now) for i in keep] for row in self.rows
+        ]
+        limits = _name_limits(
+            [self.columns[i] for i in keep], cells, shrink, detail.time in ("age", "none")
+        )
+        for pos, i in enumerate(keep):
+            col = self.columns[i]
+            header = col.narrow if col.narrow and detail.time in ("age", "none") else col.header
+            widest = max([Text(header).cell_len] + [_len(row[pos]) for row in cells])
+            t.add_column(
+                header,
+                justify=col.justify,
+                no_wrap=True,
+                overflow="ellipsis",
+                style=col.style,
+                min_width=None if col.kind == "name" else widest,
+                max_width=limits.get(pos),
+            )
+        for row in cells:
+            t.add_row(*row)
+        return t
+
+
+def _plain(console: Console) -> bool:
+    return console.no_color or not console.is_terminal
+
+
+def _box() -> Box:
+    from rich import box
+
+    return box.SIMPLE_HEAD
+
+
+def _natural_width(console: Console, options: ConsoleOptions, table: Table) -> int:
+    return Measurement.get(console, options.update_width(_NATURAL), table).maximum
+
+
+def _len(cell: Text | str) -> int:
+    return cell.cell_len if isinstance(cell, Text) else Text(cell).cell_len
+
+
+def _cell(col: Col, value: Cell, detail: Detail, now: datetime) -> Text | str:
+    if value is None:
+        return ""
+    if col.kind == "time" and isinstance(value, datetime):
+        if detail.time == "iso":
+            return format_timestamp(value) or ""
+        if detail.time == "date":
+            return _utc_date(value)
+        return age(value, now)
+    if col.kind == "race" and isinstance(value, str):
+        return value if detail.race == "long" else short_race(value)
+    if isinstance(value, datetime):
+        return format_timestamp(value) or ""
+    return value
+
+
+def _utc_date(value: datetime) -> str:
+    return value.astimezone(UTC).date().isoformat()
+
+
+def _name_limits(
+    columns: Sequence[Col], cells: list[list[Text | str]], shrink: int, narrow: bool
+) -> dict[int, int]:
+    """Widths for the name columns that take ``shrink`` cells off them, widest first."""
+    if shrink <= 0:
+        return {}
+    widths = {}
+    for pos, col in enumerate(columns):
+        if col.kind == "name":
+            header = col.narrow if col.narrow and narrow else col.header
+            widths[pos] = max([Text(header).cell_len] + [_len(row[pos]) for row in cells])
+    floor = {pos: min(w, MIN_NAME) for pos, w in widths.items()}
+    while shrink > 0:
+        candidates = [p for p in widths if widths[p] > floor[p]]
+        if not candidates:
+            break
+        widest = max(candidates, key=lambda p: (widths[p], -p))
+        widths[widest] -= 1
+        shrink -= 1
+    return widths

@@ -1,0 +1,111 @@
+"""Corrections in a store: void or amend one logged match, exactly once, and their preview.
+
+The plan is :func:`ladder_cli.domain.corrections.plan` over the store's event log
+(:class:`~ladder_cli.stores.eventlog.StoreLog`); here it is applied: the rewritten log,
+the entries' deltas and the audit row commit with the ledger row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ladder_cli.domain.corrections import EventRewrite, MatchRewrite, Plan, Rewrite, plan
+from ladder_cli.domain.events import LoggedMatch
+from ladder_cli.domain.model import CorrectionJob, Entry, Key, QueuedJob
+from ladder_cli.domain.replay import rating_rules
+from ladder_cli.stores import sql
+from ladder_cli.stores.alone import apply_alone
+from ladder_cli.stores.eventlog import StoreLog
+from ladder_cli.stores.interface import BatchResult, Dialect
+from ladder_cli.util import failpoints
+from ladder_cli.util.errors import BadInput
+
+BULK_ENTRIES = 64
+"""From this many changed entries on, a server takes them in bulk (as the flush does)."""
+
+
+def apply_correction(store: Dialect, queue_id: str, queued: QueuedJob) -> BatchResult:
+    """Void or amend one match, exactly once: ledger, rewritten log, entries and audit row
+    commit together. A correction that no longer applies (voided meanwhile) fails."""
+    job = queued.job
+    assert isinstance(job, CorrectionJob)
+
+    def work(cur: Any) -> dict[Key, Entry] | str:
+        rate, _ = rating_rules(store.rules_in(cur))
+        log = StoreLog(store, cur)
+        try:
+            done = plan(log, job.match_id, job.result, rate, lambda c: rewrite(store, cur, c))
+        except BadInput as exc:
+            return str(exc)
+        rewrite(store, cur, [done.pair])
+        cur.execute(store.q(sql.CORRECT_MATCH), (done.state, done.result, job.match_id))
+        failpoints.hit("in-correction")
+        entries = _write_changes(store, cur, done)
+        action = "void" if job.result is None else "amend"
+        cur.execute(
+            store.q(sql.INSERT_AUDIT),
+            (store.ts(job.at), job.actor, action, f"match {job.match_id}", job.reason,
+             job.match_id, queue_id, queued.ledger_id),
+        )  # fmt: skip
+        return entries
+
+    return apply_alone(store, queue_id, queued, work)
+
+
+def _write_changes(store: Dialect, cur: Any, done: Plan) -> dict[Key, Entry]:
+    """Each change as a delta on the stored row (locked in key order on a server; in
+    bulk there, as the flush writes, when there are many)."""
+    written: dict[Key, Entry] = {}
+    if store.bulk_corrections and len(done.changes) >= BULK_ENTRIES:
+        for stored in store.bulk_entry_changes(cur, list(done.changes.values())):
+            written[stored.key] = done.changes[stored.key].applied_to(stored)
+        return written
+    lock = store.lock_rows
+    ts, q = store.ts, store.q
+    for key in sorted(done.changes):
+        change = done.changes[key]
+        cur.execute(q(sql.ENTRY_OF_KEY) + lock, key)
+        row = cur.fetchone()
+        if row is None:
+            continue  # deleted outside the ladder: nothing to correct
+        stored = store.entry(row)
+        cur.execute(
+            q(sql.ENTRY_DELTA),
+            (change.mmr, change.played, change.won, change.lost, change.drawn, *key),
+        )
+        if change.last is not None:
+            old, new = change.last
+            if old is None:
+                cur.execute(q(sql.ENTRY_LAST_PLAYED_WAS_NULL), (ts(new), *key))
+            else:
+                cur.execute(q(sql.ENTRY_LAST_PLAYED), (ts(new), *key, ts(old)))
+        written[key] = change.applied_to(stored)
+    return written
+
+
+def rewrite(store: Dialect, cur: Any, chunk: list[Rewrite]) -> None:
+    """Rewritten logged pairs: in bulk through a temporary table on PostgreSQL."""
+    matches = [(r.p1_before, r.p1_after, r.p2_before, r.p2_after, r.match_id)
+               for r in chunk if isinstance(r, MatchRewrite)]  # fmt: skip
+    events = [(r.mmr_before, r.mmr_after, r.event_id) for r in chunk if isinstance(r, EventRewrite)]
+    if matches:
+        if store.bulk_corrections and len(matches) >= BULK_ENTRIES:
+            store.bulk_rewrite_matches(cur, matches)
+        else:
+            cur.executemany(store.q(sql.REWRITE_MATCH), matches)
+    if events:
+        cur.executemany(store.q(sql.REWRITE_EVENT), events)
+
+
+def preview(store: Dialect, match_id: int, result: int | None) -> tuple[Plan, dict[Key, Entry]]:
+    """A correction worked out without writing: the plan and the stored rows it changes."""
+    with store.read_cursor() as cur:
+        rate, _ = rating_rules(store.rules_in(cur))
+        done = plan(StoreLog(store, cur), match_id, result, rate)
+    stored = {e.key: e for e in store.entries_of(sorted({k[0] for k in done.changes}))}
+    return done, stored
+
+
+def logged_match(store: Dialect, match_id: int) -> LoggedMatch | None:
+    with store.read_cursor() as cur:
+        return StoreLog(store, cur).match(match_id)
