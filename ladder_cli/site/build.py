@@ -22,31 +22,22 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ladder_cli.render.console import escape_controls
-from ladder_cli.site.data import (
-    DEFAULT_PLAYERS,
-    TOP,
-    Board,
-    PlayerPage,
-    Row,
-    SiteData,
-    check_players,
-)
+from ladder_cli.site.data import DEFAULT_PLAYERS, TOP, check_players
+from ladder_cli.site.pages import Board, PlayerPage, Row, SiteData
+from ladder_cli.site.templating import day, environment, letters_text, race_label, rate
 from ladder_cli.util.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
-    import jinja2
     from markupsafe import Markup
 
     from ladder_cli.core.ladder import Ladder
-    from ladder_cli.domain.rules import Rules
 
 PER_PAGE: Final = 100
 """Rows of a leaderboard or a season's standings on one page."""
@@ -58,7 +49,6 @@ MARKER_TEXT: Final = (
     "files here.\n"
 )
 WEEKS: Final = 12
-ZERO: Final = timedelta(0)
 FILE_MODE: Final = 0o644
 DIR_MODE: Final = 0o755
 """A site is for publishing: readable by the web server's user, unlike the tool's own
@@ -246,7 +236,7 @@ def _render(data: SiteData, files: _Files) -> int:
     from ladder_cli.render.views import to_json
     from ladder_cli.site.svg import Boundary, Cut, histogram, mmr_chart, within
 
-    env = _environment()
+    env = environment()
     linked = data.linked
     letters = letters_text(data.rules)
     links = {root: _linker(root, linked) for root in ("", "../")}
@@ -380,7 +370,7 @@ def _row_writer(link: Callable[[int, str], Markup]) -> Callable[[Row, bool], Mar
             f'{rank}</span></td><th scope="row">{link(r.discord_uid, r.player_name)}</th>'
             f'{race}<td class="num">{int(r.mmr)}</td><td class="num">{int(r.games_won)}-'
             f'{int(r.games_lost)}-{int(r.games_drawn)}</td><td class="num">'
-            f"{_rate(r.games_won, r.games_played)}</td><td>{_day(r.last_played)}</td></tr>"
+            f"{rate(r.games_won, r.games_played)}</td><td>{day(r.last_played)}</td></tr>"
         )
 
     return row
@@ -400,93 +390,6 @@ def _linker(root: str, linked: frozenset[int]) -> Callable[[int, str], Markup]:
     return link
 
 
-# -- the template environment ------------------------------------------------------------
-
-
-def _environment() -> jinja2.Environment:
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("ladder_cli.site", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(FILTERS)
-    return env
-
-
-def race_label(race: str) -> str:
-    """``bw_terran`` as ``BW Terran``."""
-    game, _, name = race.partition("_")
-    return f"{game.upper()} {name.capitalize()}" if name else race
-
-
-def _utc(at: datetime) -> datetime:
-    return at if at.utcoffset() == ZERO else at.astimezone(UTC)
-
-
-def _when(at: datetime | None) -> str:
-    return "-" if at is None else _utc(at).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _day(at: datetime | None) -> str:
-    return "-" if at is None else _utc(at).date().isoformat()
-
-
-def _rate(won: int, played: int) -> str:
-    return f"{100 * won / played:.1f}%" if played > 0 else "-"
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
-def _signed(value: int) -> str:
-    return f"+{value}" if value > 0 else str(value)
-
-
-def _outcome(outcome: str) -> str:
-    return {"W": "Win", "L": "Loss", "D": "Draw"}.get(outcome, outcome)
-
-
-def _streak(outcome: str | None, games: int) -> str:
-    if outcome is None or games < 1:
-        return "-"
-    word = {"W": ("win", "wins"), "L": ("loss", "losses"), "D": ("draw", "draws")}[outcome]
-    return f"{games} {word[0] if games == 1 else word[1]}"
-
-
-FILTERS: Final[Mapping[str, Callable[..., str]]] = {
-    "name": lambda text: escape_controls(str(text)),
-    "race": race_label,
-    "when": _when,
-    "day": _day,
-    "num": lambda n: f"{n:,}",
-    "rate": _rate,
-    "pct": _pct,
-    "signed": _signed,
-    "outcome": _outcome,
-    "streak": _streak,
-}
-
-
-def letters_text(rules: Rules) -> str:
-    """How the ladder hands out its rank letters, in a sentence."""
-    from ladder_cli.domain.rules import PERCENTILE_BOUNDS, SHARES
-
-    window = "" if rules.activity_days is None else f" in the last {rules.activity_days} days"
-    if rules.letters == "fixed":
-        shares = ", ".join(f"{letter} {share}%" for letter, share in SHARES.items())
-        rule = f"each letter gets a fixed share of the ranked entries ({shares})"
-    else:
-        bounds = ", ".join(f"{letter} the top {bound}%" for letter, bound in PERCENTILE_BOUNDS)
-        rule = f"by percentile of the ranked entries: {bounds}, F the rest"
-    return f"{rule}; U (unranked): no game{window}."
-
-
 __all__ = [
     "DEFAULT_TITLE",
     "MARKER",
@@ -495,7 +398,5 @@ __all__ = [
     "build",
     "check_out",
     "check_title",
-    "letters_text",
-    "race_label",
     "write",
 ]

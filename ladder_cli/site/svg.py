@@ -16,7 +16,7 @@ from datetime import datetime
 from markupsafe import Markup, escape
 
 from ladder_cli.render.console import escape_controls
-from ladder_cli.site.data import Point
+from ladder_cli.site.pages import Point
 
 WIDTH = 640
 HEIGHT = 240
