@@ -610,10 +610,10 @@ def w10_as_of(pg: Cluster, scratch: Path, sizes: Sizes) -> Result:
         "end was checked equal to the live leaderboard (every key of the top 20)."
     )
     result.notes.append(
-        "Both replay every match from 1500 with the flush's rating function: verify through "
-        "the generic replay (a LoggedMatch per row), --as-of through asof.Tally (plain rows "
-        "of the columns it needs, parallel lists), then ranks the replayed entries with the "
-        "live leaderboard's code."
+        "Both replay every match from 1500 with the flush's Elo: the match log read as "
+        "columns (ADBC) and replayed a wave at a time with numpy (domain/wavereplay.py); "
+        "--as-of then ranks the replayed entries with the live leaderboard's code, verify "
+        "compares them with every stored row."
     )
     return result
 
