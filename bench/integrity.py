@@ -9,8 +9,9 @@ this process over the same log.
 
 In process (:func:`integrity_report`), both on the same list of logged matches: the report
 (:func:`ladder_cli.domain.integrity.find_flags`, the flags of all four kinds) against the
-sequential replay of :mod:`ladder_cli.domain.replay` (what ``verify`` spends its time on once the
-log is read; the database read is the same for both commands and left out), in
+sequential replay of :mod:`ladder_cli.domain.replay` (what ``verify`` spent its time on once the
+log is read, row by row; on a large log it now replays a wave at a time, docs/benchmarks.md
+round three; the database read is the same for both commands and left out), in
 interleaved rounds (replay, report, replay, report...) after a warm-up round, so a ratio
 taken within a round sees the same machine load on both sides. Two logs of the same
 length: the bench's usual one (many players, one match a second, few repeat meetings) and

@@ -261,6 +261,11 @@ LOG_MATCH_ROWS_UNTIL: Final = (
     "FROM ladder_matches WHERE match_id > %s AND played_at <= %s ORDER BY match_id LIMIT %s"
 )
 
+LOG_MATCH_ROWS: Final = (
+    "SELECT match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result, state "
+    "FROM ladder_matches WHERE match_id > %s ORDER BY match_id LIMIT %s"
+)
+
 LOG_EVENTS_UNTIL: Final = (
     f"SELECT {EVENT_COLUMNS} FROM ladder_events WHERE at <= %s ORDER BY after_match, event_id"
 )
