@@ -9,6 +9,7 @@ A facade over services named for what they do, each handed what it uses:
 * :mod:`ladder_cli.core.admin`, :mod:`~ladder_cli.core.seasons`, :mod:`~ladder_cli.core.decay`:
   corrections and the audit trail, seasons, inactivity decay (``admin``, ``seasons``,
   ``decay``);
+* :mod:`ladder_cli.core.integrity`: the integrity flags and their dismissal (``integrity``);
 * :mod:`ladder_cli.core.parts`: the store, queue and frame they share, opened on first use,
   and the read source (:mod:`~ladder_cli.core.sources`, offline
   :mod:`~ladder_cli.core.snapshot`), chosen once.
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
     from ladder_cli.core.admin import Admin
     from ladder_cli.core.decay import Decay
+    from ladder_cli.core.integrity import Integrity
     from ladder_cli.core.reconcile import ReconcileReport
     from ladder_cli.core.seasons import Seasons
     from ladder_cli.core.switch import Switch
@@ -314,7 +316,7 @@ class Ladder:
 
         return eventlog.verify(self.store)
 
-    # -- its parts: corrections and the audit trail, seasons, decay --------------------
+    # -- its parts: corrections and the audit trail, seasons, decay, integrity ----------
 
     @property
     def admin(self) -> Admin:
@@ -343,6 +345,14 @@ class Ladder:
         from ladder_cli.core.decay import Decay
 
         return Decay(self._parts, self.submit, self.actor)
+
+    @property
+    def integrity(self) -> Integrity:
+        """The integrity report: flags of manipulation in the match log, and dismissing
+        one."""
+        from ladder_cli.core.integrity import Integrity
+
+        return Integrity(self._parts, self._reads, self.submit, self.actor)
 
     # -- the queue ---------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import polars as pl
@@ -109,39 +110,41 @@ def with_states(frame: pl.DataFrame, states: pl.DataFrame) -> pl.DataFrame:
     return base.join(doubles, on=KEY, how="left")
 
 
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+
+def _micros(at: datetime) -> int:
+    """Microseconds since the epoch; a time without an offset is UTC."""
+    return ((at if at.tzinfo is not None else at.replace(tzinfo=UTC)) - _EPOCH) // _MICROSECOND
+
+
 def frame_from_entries(entries: Iterable[Entry], *, states: bool = False) -> pl.DataFrame:
-    """Entries as a frame of :data:`SCHEMA`; with ``states``, their Glicko-2 doubles after."""
-    if states:
-        return pl.DataFrame(
-            [
-                (e.id, e.discord_uid, e.player_name, e.race, e.mmr, e.games_played,
-                 e.games_won, e.games_lost, e.games_drawn, e.last_played,
-                 *((None, None, None) if (st := e.state) is None
-                   else (st.rating, st.rd, st.volatility)))
-                for e in entries
-            ],
-            schema={**SCHEMA, **STATE_SCHEMA},
-            orient="row",
-        )  # fmt: skip
-    return pl.DataFrame(
-        [
-            (
-                e.id,
-                e.discord_uid,
-                e.player_name,
-                e.race,
-                e.mmr,
-                e.games_played,
-                e.games_won,
-                e.games_lost,
-                e.games_drawn,
-                e.last_played,
-            )
-            for e in entries
-        ],
-        schema=SCHEMA,
-        orient="row",
-    )
+    """Entries as a frame of :data:`SCHEMA`, built a column at a time, with times as
+    integer microseconds: Polars converts a list of rows, or of datetimes, element by
+    element in Python (a flush's touched entries, docs/benchmarks.md). With ``states``,
+    their Glicko-2 doubles after (:data:`STATE_SCHEMA`, null for an entry without them)."""
+    es = entries if isinstance(entries, list) else list(entries)
+    micros = [None if (last := e.last_played) is None else _micros(last) for e in es]
+    columns: dict[str, Any] = {
+        "id": [e.id for e in es],
+        "discord_uid": [e.discord_uid for e in es],
+        "player_name": [e.player_name for e in es],
+        "race": [e.race for e in es],
+        "mmr": [e.mmr for e in es],
+        "games_played": [e.games_played for e in es],
+        "games_won": [e.games_won for e in es],
+        "games_lost": [e.games_lost for e in es],
+        "games_drawn": [e.games_drawn for e in es],
+        "last_played": pl.Series(micros, dtype=pl.Int64).cast(SCHEMA["last_played"]),
+    }
+    if not states:
+        return pl.DataFrame(columns, schema=SCHEMA)
+    held = [e.state for e in es]
+    for name in STATE_SCHEMA:
+        attr = name[len("glicko_") :]
+        columns[name] = [None if st is None else getattr(st, attr) for st in held]
+    return pl.DataFrame(columns, schema={**SCHEMA, **STATE_SCHEMA})
 
 
 def frame_from_matches(matches: Iterable[AppliedMatch]) -> pl.DataFrame:

@@ -285,6 +285,11 @@ LOG_MATCH_ROWS_UNTIL: Final = (
     "FROM ladder_matches WHERE match_id > %s AND played_at <= %s ORDER BY match_id LIMIT %s"
 )
 
+LOG_MATCH_ROWS: Final = (
+    "SELECT match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result, state "
+    "FROM ladder_matches WHERE match_id > %s ORDER BY match_id LIMIT %s"
+)
+
 LOG_EVENTS_UNTIL: Final = (
     f"SELECT {EVENT_COLUMNS} FROM ladder_events WHERE at <= %s ORDER BY after_match, event_id"
 )
@@ -343,6 +348,9 @@ AUDIT_COLUMNS: Final = sql_list(AUDIT_SHOWN)
 AUDIT_NEWEST: Final = f"SELECT {AUDIT_COLUMNS} FROM ladder_audit ORDER BY audit_id DESC LIMIT %s"
 AUDIT_OF_MATCH: Final = (
     f"SELECT {AUDIT_COLUMNS} FROM ladder_audit WHERE match_id = %s ORDER BY audit_id"
+)
+AUDIT_OF_ACTION: Final = (
+    f"SELECT {AUDIT_COLUMNS} FROM ladder_audit WHERE action = %s ORDER BY audit_id"
 )
 
 
