@@ -88,7 +88,7 @@ def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str | Text) -
     )
     for row in rows:
         t.add_row(
-            "" if row["position"] is None else str(row["position"]),
+            "-" if row["position"] is None else str(row["position"]),
             Text(row["rank"], style=RANK_STYLES.get(row["rank"], "")),
             literal(row["player_name"]),
             row["race"],
@@ -295,7 +295,7 @@ def profile_races_table(
         trend = by_race.get(row["race"])
         t.add_row(
             row["race"],
-            "" if row["position"] is None else str(row["position"]),
+            "-" if row["position"] is None else str(row["position"]),
             Text(row["rank"], style=RANK_STYLES.get(row["rank"], "")),
             str(row["mmr"]),
             Text(sparkline(trend.recent_mmr) if trend else "", style="cyan"),

@@ -383,22 +383,21 @@ MATCHES_BETWEEN: Final = (
 )
 
 # Entries in the leaderboard's order (ladder_cli.domain.ranks.ORDER, nulls last), with whether each
-# holds a letter (``ranked``) and has a game (``played``); ``{since}`` is empty or the
-# activity window's condition. The letter is filled in from the count of ranked entries
-# ahead, by cut-offs computed for the number of ranked entries (``{letter}``).
+# holds a letter (``ranked``); ``{since}`` is empty or the activity window's condition. The
+# letter is filled in from the count of ranked entries ahead, by cut-offs computed for the
+# number of ranked entries (``{letter}``). Positions, overall and within the race, count
+# the ranked entries only (without a window: those with a game), as the leaderboard does.
 _SEASON_RANKED: Final = """
 SELECT discord_uid, player_name, race, mmr, COALESCE(games_played, 0) AS played_n,
     COALESCE(games_won, 0) AS won_n, COALESCE(games_lost, 0) AS lost_n,
-    COALESCE(games_drawn, 0) AS drawn_n, last_played, ranked, played,
+    COALESCE(games_drawn, 0) AS drawn_n, last_played, ranked,
     ROW_NUMBER() OVER w AS place,
     SUM(ranked) OVER w - ranked AS ahead,
-    SUM(played) OVER w AS played_upto,
-    SUM(played) OVER (PARTITION BY race ORDER BY mmr DESC, last_played DESC NULLS LAST, id DESC
+    SUM(ranked) OVER (PARTITION BY race ORDER BY mmr DESC, last_played DESC NULLS LAST, id DESC
         ROWS UNBOUNDED PRECEDING) AS race_upto
 FROM (
     SELECT mmrs_1v1.*,
-        CASE WHEN COALESCE(games_played, 0) > 0{since} THEN 1 ELSE 0 END AS ranked,
-        CASE WHEN COALESCE(games_played, 0) > 0 THEN 1 ELSE 0 END AS played
+        CASE WHEN COALESCE(games_played, 0) > 0{since} THEN 1 ELSE 0 END AS ranked
     FROM mmrs_1v1
 ) e
 WINDOW w AS (ORDER BY mmr DESC, last_played DESC NULLS LAST, id DESC ROWS UNBOUNDED PRECEDING)
@@ -412,8 +411,8 @@ ARCHIVE_STANDINGS: Final = f"""
 INSERT INTO ladder_season_standings (season_id, place, position, race_position, rank,
     discord_uid, player_name, race, mmr, games_played, games_won, games_lost, games_drawn,
     last_played)
-SELECT %s, place, CASE WHEN played = 1 THEN played_upto END,
-    CASE WHEN played = 1 THEN race_upto END, {{letter}}, discord_uid, player_name, race, mmr,
+SELECT %s, place, CASE WHEN ranked = 1 THEN ahead + 1 END,
+    CASE WHEN ranked = 1 THEN race_upto END, {{letter}}, discord_uid, player_name, race, mmr,
     played_n, won_n, lost_n, drawn_n, last_played
 FROM ({_SEASON_RANKED}) r
 """
