@@ -11,6 +11,7 @@ import typer
 from ladder_cli.cli import session
 from ladder_cli.cli.options import DRY, NO_FLUSH, REASON, YES, TableJson, TableJsonCsv
 from ladder_cli.cli.output import (
+    ask,
     confirm,
     notes,
     out,
@@ -52,9 +53,7 @@ def reset(
             what = "MMR" if keep_stats else "MMR and stats"
             if not sys.stdin.isatty() and sys.stdin.closed:
                 raise BadInput("reset needs confirmation: pass --yes")
-            if not typer.confirm(
-                f"Reset {what} of {name} ({uid}), {which}, to {mmr}?", default=False
-            ):
+            if not ask(f"Reset {what} of {name} ({uid}), {which}, to {mmr}?"):
                 raise LadderError("reset cancelled; nothing was changed")
         outcome = ladder.reset(uid, race=race, mmr=mmr, keep_stats=keep_stats, flush=not no_flush)
         if outcome.applied or outcome.report:

@@ -11,7 +11,7 @@ import typer
 
 from ladder_cli.cli import session
 from ladder_cli.cli.options import TableJson
-from ladder_cli.cli.output import be, notes, out, plural, progress_bar, raw, target, warn
+from ladder_cli.cli.output import ask, be, notes, out, plural, progress_bar, raw, target, warn
 from ladder_cli.util import failpoints
 from ladder_cli.util.errors import BadInput, LadderError
 
@@ -190,7 +190,7 @@ def wal_discard(
             if sys.stdin is None or sys.stdin.closed or not sys.stdin.isatty():
                 raise BadInput("wal discard needs confirmation: pass --yes")
             never = "It" if count == 1 else "They"
-            if not typer.confirm(f"Discard {what}? {never} will never be applied.", default=False):
+            if not ask(f"Discard {what}? {never} will never be applied."):
                 raise LadderError("discard cancelled; nothing was changed")
         dropped = discard.discard(ladder.queue, ladder.store.applied_among, plan)
         out(f"discarded {plural(dropped, 'job')}" + (f" of {count:,}" if dropped != count else ""))

@@ -248,8 +248,8 @@ def _page(
     board = board.with_columns(pl.Series("rank", letters, dtype=pl.String))
     first = offset + 1
     if ranked_only and board.height:
-        ahead = board.select(*keys).row(0)
-        first = 1 + _ranked_shown_before(shown, keys, ahead, activity_days, now)
+        top_row = board.select(*keys).row(0)
+        first = 1 + _ranked_shown_before(shown, keys, top_row, activity_days, now)
     board = board.with_columns(_positions(first, ranked_only))
     return board.select(LEADERBOARD_COLUMNS)
 
