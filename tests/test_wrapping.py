@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import read_until_closed
+from tests.helpers import invoke, query, read_until_closed
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 DOWN = "postgresql://ladder@127.0.0.1:1/ladder"
@@ -143,3 +143,21 @@ def test_a_question_wraps_too(ladder_home: Path, columns: int) -> None:
     question.append("n")
     assert words[: len(question)] == question, shown
     assert "cancelled" in shown
+
+
+def test_verify_says_it_in_lines_that_fit_even_piped(tmp_path: Path, home: Path) -> None:
+    """Piped, nothing is wrapped; so verify's summary is two short lines, not one that
+    passed 80 columns on a ladder of thousands of entries."""
+    url = f"sqlite:///{tmp_path}/ladder.sqlite3"
+    matches = tmp_path / "matches.csv"
+    rows = [f"{i},bw_terran,{10_000 + i},bw_zerg,1," for i in range(1, 1_001)]
+    matches.write_text("p1_uid,p1_race,p2_uid,p2_race,result,played_at\n" + "\n".join(rows))
+    assert invoke(home, url, "record", "--file", matches).code == 0
+    query(url, "UPDATE mmrs_1v1 SET mmr = mmr + 1")
+    done = invoke(home, url, "verify")
+    assert done.code == 1
+    summary = done.out.splitlines()[:2]
+    assert summary == [
+        "replayed 1,000 matches with the standard rules",
+        "checked 2,000 entries: 2,000 differences",
+    ]

@@ -200,9 +200,12 @@ def verify(
         if fmt is TableJson.json:
             raw(views.to_json(report.as_dict()))
         else:
+            # Two short lines, not one long one: piped (to less or head) a line is not
+            # wrapped at a word, and this one grew past 80 columns on a big ladder.
+            out(f"replayed {plural(report.matches_replayed, 'match', 'matches')} with the "
+                f"{report.rules} rules")  # fmt: skip
             out(
-                f"replayed {plural(report.matches_replayed, 'match', 'matches')} with the "
-                f"{report.rules} rules; checked {report.entries_checked:,} entries: "
+                f"checked {report.entries_checked:,} entries: "
                 + ("all match" if report.ok else plural(len(report.differences), "difference"))
             )
             if report.differences:
