@@ -153,12 +153,15 @@ def decay(
 
 
 def audit(
+    ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", help="How many rows (0: all).")] = 20,
     fmt: Annotated[
         TableJsonCsv, typer.Option("--format", help="Output format.")
     ] = TableJsonCsv.table,
 ) -> None:
-    """Admin actions, newest first."""
+    """Admin actions, newest first (`ladder audit show N`: one row whole)."""
+    if ctx.invoked_subcommand is not None:
+        return
     # Deferred: loaded by the command, not by --version or --help.
     from ladder_cli.render import views
 
@@ -176,12 +179,31 @@ def audit(
             # Deferred: loaded by the command, not by --version or --help.
             from ladder_cli.core.audit import named_target
 
-            # the table shows the time as a datetime, to the minute, and players by name
+            # the table shows the time to the minute, players by name and races short
             names = ladder.admin.audit_names(found)
             out(views.audit_table([
                 r.as_dict() | {"at": r.at, "target": named_target(r.target, names)}
                 for r in found
             ]))  # fmt: skip
+
+
+def audit_show(
+    audit_id: Annotated[int, typer.Argument(metavar="N", help="The row's # (see `ladder audit`).")],
+    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
+) -> None:
+    """One row of the audit trail, every field whole."""
+    # Deferred: loaded by the command, not by --version or --help.
+    from ladder_cli.core.audit import named_target
+    from ladder_cli.render import views
+
+    with session.open_ladder() as ladder:
+        found = ladder.admin.audit_row(audit_id)
+        if fmt is TableJson.json:
+            raw(views.to_json(found.as_dict()))
+            return
+        names = ladder.admin.audit_names([found])
+        shown = found.as_dict() | {"at": found.at, "match_id": found.match_id}
+        out(views.audit_detail(shown, named_target(found.target, names), names))
 
 
 def verify(

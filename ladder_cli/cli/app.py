@@ -100,7 +100,14 @@ app.command()(setup.demo)
 app.command()(admin.verify)
 app.command()(admin.adjust)
 app.command()(admin.decay)
-app.command()(admin.audit)
+
+audit_app = typer.Typer(
+    help="Admin actions, newest first; `audit show N`: one row whole.",
+    invoke_without_command=True,
+)
+audit_app.callback()(admin.audit)
+audit_app.command("show")(admin.audit_show)
+app.add_typer(audit_app, name="audit")
 
 wal_app = typer.Typer(
     help="The local write-ahead queue: status, pending and failed jobs, replay, reconcile.",

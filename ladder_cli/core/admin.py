@@ -178,6 +178,10 @@ class Admin:
         """The audit trail, newest first (``limit`` None or 0: all of it)."""
         return audit.trail(self._parts.store, limit)
 
+    def audit_row(self, audit_id: int) -> AuditRow:
+        """One row of the trail; BadInput when there is no such row."""
+        return audit.row(self._parts.store, audit_id)
+
     def audit_names(self, rows: list[AuditRow]) -> dict[int, str]:
         """Names of the players the rows' targets name by uid."""
         return audit.names_in(rows, self._reads.names)

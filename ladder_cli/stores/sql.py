@@ -317,6 +317,7 @@ INSERT_AUDIT: Final = (
 )
 AUDIT_COLUMNS: Final = sql_list(AUDIT_SHOWN)
 AUDIT_NEWEST: Final = f"SELECT {AUDIT_COLUMNS} FROM ladder_audit ORDER BY audit_id DESC LIMIT %s"
+AUDIT_BY_ID: Final = f"SELECT {AUDIT_COLUMNS} FROM ladder_audit WHERE audit_id = %s"
 AUDIT_OF_MATCH: Final = (
     f"SELECT {AUDIT_COLUMNS} FROM ladder_audit WHERE match_id = %s ORDER BY audit_id"
 )
