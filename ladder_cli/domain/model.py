@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ladder_cli.util.errors import BadInput
+
+if TYPE_CHECKING:
+    from ladder_cli.domain.corrections import Planned
 
 RACES: Final = (
     "bw_terran",
@@ -204,13 +207,17 @@ class AdjustJob:
 
 @dataclass(frozen=True, slots=True)
 class CorrectionJob:
-    """Void a logged match (``result`` None) or amend its result (1 P1, 2 P2, 0 draw)."""
+    """Void a logged match (``result`` None) or amend its result (1 P1, 2 P2, 0 draw).
+
+    ``planned``: the preview's plan, in the process that previewed it (never queued: a
+    job read back from the queue is planned when applied)."""
 
     match_id: int
     result: int | None
     at: datetime
     actor: str
     reason: str
+    planned: Planned | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -309,6 +309,13 @@ ENTRY_LAST_PLAYED_WAS_NULL: Final = (
 ENTRY_OF_KEY: Final = f"SELECT {ENTRY_COLUMNS} FROM mmrs_1v1 WHERE discord_uid = %s AND race = %s"
 
 MAX_MATCH_ID: Final = "SELECT COALESCE(max(match_id), 0) FROM ladder_matches"
+# The log's mark: its newest match, event and audit row. Every write that changes the log
+# adds one of them (a correction, a decay, a close or an adjustment its audit row).
+LOG_MARK: Final = (
+    "SELECT (SELECT COALESCE(max(match_id), 0) FROM ladder_matches), "
+    "(SELECT COALESCE(max(event_id), 0) FROM ladder_events), "
+    "(SELECT COALESCE(max(audit_id), 0) FROM ladder_audit)"
+)
 MATCH_ID_OF_JOB: Final = "SELECT match_id FROM ladder_matches WHERE queue_id = %s AND job_id = %s"
 
 INSERT_AUDIT: Final = (
