@@ -10,12 +10,9 @@ import difflib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from ladder_cli.util.errors import BadInput
-
-if TYPE_CHECKING:
-    from ladder_cli.domain.corrections import Planned
 
 RACES: Final = (
     "bw_terran",
@@ -209,15 +206,16 @@ class AdjustJob:
 class CorrectionJob:
     """Void a logged match (``result`` None) or amend its result (1 P1, 2 P2, 0 draw).
 
-    ``planned``: the preview's plan, in the process that previewed it (never queued: a
-    job read back from the queue is planned when applied)."""
+    ``planned``: the preview's plan (a :class:`ladder_cli.domain.corrections.Planned`,
+    which this module does not import), in the process that previewed it; never queued: a
+    job read back from the queue is planned when applied."""
 
     match_id: int
     result: int | None
     at: datetime
     actor: str
     reason: str
-    planned: Planned | None = field(default=None, compare=False, repr=False)
+    planned: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
