@@ -6,13 +6,20 @@ baselines between its matches, in application order; a sequential replay from th
 MMR (:mod:`ladder_cli.domain.replay`, the flush's own rating function) must end where the stored
 rows are. Rows whose own counts are impossible (a negative count, or games played other
 than won + lost + drawn) are reported too, whatever wrote them.
+
+One value is compared by the bot's own rule: the original bot sets ``last_played`` when
+it completes a match, a little after the match's ``played_at`` (the time it was made,
+which is what the log keeps). So where an entry's last game was imported from the bot, a
+stored ``last_played`` from that ``played_at`` to :data:`BOT_COMPLETION_WINDOW` after it
+agrees (:func:`explains`); earlier, or later than that, it is a difference.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
 from ladder_cli.domain.events import Event, LoggedMatch
 from ladder_cli.domain.model import Entry, Key, format_timestamp
@@ -21,6 +28,11 @@ from ladder_cli.domain.rules import Rules
 
 COMPARED = ("mmr", "games_played", "games_won", "games_lost", "games_drawn", "last_played")
 COUNTS = ("games_played", "games_won", "games_lost", "games_drawn")
+
+#: How long after a bot match's ``played_at`` the bot may have completed it (and set the
+#: entry's ``last_played``): longer than a game and its report, short enough that a row
+#: changed by days is still a difference.
+BOT_COMPLETION_WINDOW: Final = timedelta(hours=24)
 
 
 @dataclass
@@ -100,13 +112,33 @@ def verify(stored: Iterable[Entry], log: Iterable[Event], rules: Rules) -> Verif
         want = replay.standings.get(row.key) or Standing(rules.start_mmr)
         for name, should in zip(COMPARED, want.values(), strict=True):
             have = getattr(row, name)
-            if have != should:
+            if have != should and not (name == "last_played" and _completed(want, have)):
                 report.differences.append(_diff(row, "replay", name, have, should))
         report.differences.extend(invalid_counts(row))
     for key in sorted(set(replay.standings) - seen):
         missing = Entry(key[0], key[1], "", replay.standings[key].mmr)
         report.differences.append(_diff(missing, "replay", "row", None, "a row with games"))
     return report
+
+
+def explains(want: Standing, row: Entry) -> bool:
+    """Whether the replayed ``want`` explains the stored ``row``: every value equal, but
+    ``last_played`` by the bot's rule where the last game was the bot's (see above)."""
+    have = (row.mmr, row.games_played, row.games_won, row.games_lost, row.games_drawn)
+    if have != want.values()[:5]:
+        return False
+    return row.last_played == want.last or _completed(want, row.last_played)
+
+
+def _completed(want: Standing, stored: object) -> bool:
+    """A stored ``last_played`` the bot set on completing the entry's last game."""
+    last = want.last
+    return (
+        want.last_imported
+        and last is not None
+        and isinstance(stored, datetime)
+        and last <= stored <= last + BOT_COMPLETION_WINDOW
+    )
 
 
 def invalid_counts(row: Entry) -> list[Difference]:

@@ -237,9 +237,12 @@ INSERT INTO ladder_events ({EVENT_COLUMNS.split(", ", 1)[1]}, queue_id, job_id)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 
+# The last column: whether the match was imported from the original bot (its queue id,
+# ladder_cli.stores.bot.BOT_QUEUE_PREFIX), whose rows' last_played is the match's completion.
 LOG_MATCH_COLUMNS: Final = (
     "match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result, state, "
-    "p1_mmr_before, p1_mmr_after, p2_mmr_before, p2_mmr_after"
+    "p1_mmr_before, p1_mmr_after, p2_mmr_before, p2_mmr_after, "
+    "CASE WHEN substr(queue_id, 1, 4) = 'bot:' THEN 1 ELSE 0 END"
 )
 
 LOG_MATCH: Final = f"SELECT {LOG_MATCH_COLUMNS} FROM ladder_matches WHERE match_id = %s"
