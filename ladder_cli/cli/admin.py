@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ladder_cli.cli import completion as complete
 from ladder_cli.cli import session
 from ladder_cli.cli.options import DRY, NO_FLUSH, REASON, YES, TableJson, TableJsonCsv
 from ladder_cli.cli.output import (
@@ -26,10 +27,17 @@ from ladder_cli.util.errors import BadInput, LadderError
 
 
 def reset(
-    player: Annotated[str, typer.Argument(help="discord_uid or exact player name.")],
+    player: Annotated[
+        str,
+        typer.Argument(help="discord_uid or exact player name.", autocompletion=complete.player),
+    ],
     race: Annotated[
         str | None,
-        typer.Option("--race", help="Reset only this race (default: every race the player has)."),
+        typer.Option(
+            "--race",
+            help="Reset only this race (default: every race the player has).",
+            autocompletion=complete.race,
+        ),
     ] = None,
     mmr: Annotated[int, typer.Option("--mmr", help="The MMR to set.")] = 1500,
     keep_stats: Annotated[
@@ -62,8 +70,13 @@ def reset(
 
 
 def adjust(
-    player: Annotated[str, typer.Argument(help="discord_uid or exact player name.")],
-    race: Annotated[str, typer.Option("--race", help="The entry's race.")],
+    player: Annotated[
+        str,
+        typer.Argument(help="discord_uid or exact player name.", autocompletion=complete.player),
+    ],
+    race: Annotated[
+        str, typer.Option("--race", help="The entry's race.", autocompletion=complete.race)
+    ],
     by: Annotated[int, typer.Option("--by", help="Points to add (negative: subtract).")],
     reason: Annotated[str | None, REASON] = None,
     yes: Annotated[bool, YES] = False,

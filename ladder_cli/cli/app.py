@@ -19,7 +19,19 @@ import typer
 from typer.main import get_command
 
 from ladder_cli import __version__
-from ladder_cli.cli import admin, boards, insight, match, record, season, session, setup, site, wal
+from ladder_cli.cli import (
+    admin,
+    boards,
+    completion,
+    insight,
+    match,
+    record,
+    season,
+    session,
+    setup,
+    site,
+    wal,
+)
 from ladder_cli.cli.output import fail, scrub
 from ladder_cli.cli.session import Session
 from ladder_cli.util import interrupts
@@ -163,6 +175,7 @@ def run(argv: list[str] | None = None) -> int:
 def _run(argv: list[str] | None, current: Session) -> int:
     os.umask(0o077)
     command = get_command(app)
+    completion.use_in_bash()
     try:
         result = command.main(
             args=sys.argv[1:] if argv is None else argv,
