@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 
 from bench import baselines, data, floor
+from bench.completion import completion
 from bench.corrections import w9_void
 from bench.evaluate import evaluate_vs_replay
 from bench.harness import (
@@ -725,7 +726,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "season", "evaluate", "site"}
+    every = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "season", "evaluate", "site"}
     only = set(args.only.split(",")) if args.only else every
     out = args.out or ROOT / "docs" / ("benchmarks-quick.md" if args.quick else "benchmarks.md")
     started = time.perf_counter()
@@ -776,6 +777,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results.append(w10_as_of(pg, scratch, sizes))
             if "evaluate" in only:
                 results.extend(evaluate_vs_replay(sizes))
+            if "11" in only:
+                results.extend(completion(scratch, sizes))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     total = time.perf_counter() - started

@@ -7,6 +7,7 @@ anything offers nothing."""
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import sqlite3
 import unicodedata
@@ -42,8 +43,10 @@ def names_path(directory: Path, target: str) -> Path:
 
 
 def keep_names(path: Path, players: Iterable[tuple[int, str]]) -> None:
-    """Write ``(discord_uid, player_name)`` pairs as the names file, one player a line."""
-    lines = sorted({f"{uid}\t{name if _typable(name) else ''}\n" for uid, name in players})
+    """Write ``(discord_uid, player_name)`` pairs as the names file: ``name<TAB>uid``, one
+    player a line, sorted, so a prefix's names are found by bisection (a name a shell
+    could not take is left empty: that player completes by uid)."""
+    lines = sorted({f"{name if _typable(name) else ''}\t{uid}\n" for uid, name in players})
     write_atomically(path, "".join(lines).encode())
 
 
@@ -64,42 +67,54 @@ def races(incomplete: str) -> list[str]:
 
 
 def _known(settings: Settings, incomplete: str) -> list[tuple[int, str]]:
+    """Enough of the players that may match: by name in name order until more than
+    :data:`LIMIT` names, by uid in uid order likewise."""
+    rows = (LIMIT + 1) * len(RACES)  # a player has a row per race
     url = settings.url
     if url[: len("sqlite:///")].lower() == "sqlite:///":
         from ladder_cli.stores.names import players_from_sqlite  # sqlite3 only
 
-        return players_from_sqlite(Path(url[len("sqlite:///") :]).expanduser(), incomplete)
+        path = Path(url[len("sqlite:///") :]).expanduser()
+        return players_from_sqlite(path, incomplete, rows)
     from ladder_cli.util.urls import mask_url
 
     # The snapshot's files are named for the store's target (PostgresStore.target).
     path = names_path(settings.snapshot_dir, mask_url(url, hide_password=True))
+    lines = path.read_text(encoding="utf-8").splitlines()
     known = []
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            uid, _, name = line.rstrip("\n").partition("\t")
+    # The lines that begin with it are together, from its place on, in name order.
+    for line in lines[bisect.bisect_left(lines, incomplete) :]:
+        if not line.startswith(incomplete) or len(known) > LIMIT:
+            break
+        name, _, uid = line.rpartition("\t")
+        if name:
             known.append((int(uid), name))
+    if incomplete.isdigit():
+        by_uid = []
+        for line in lines:
+            name, _, uid = line.rpartition("\t")
+            if uid.startswith(incomplete):
+                by_uid.append((int(uid), name))
+        known += sorted(by_uid)[: LIMIT + 1]
     return known
 
 
 def _matching(known: list[tuple[int, str]], incomplete: str) -> list[Candidate]:
     names: dict[str, list[int]] = {}
+    uids: set[tuple[int, str]] = set()
     for uid, name in known:
-        if name and _typable(name) and name.startswith(incomplete):
+        if name and name.startswith(incomplete):
             names.setdefault(name, []).append(uid)
-    found = [Candidate(name, _uids(uids)) for name, uids in sorted(names.items(), key=_name_order)]
-    if incomplete.isdigit():
-        by_uid = sorted({(uid, name) for uid, name in known if str(uid).startswith(incomplete)})
-        found += [Candidate(str(uid), name if _typable(name) else "") for uid, name in by_uid]
+        if incomplete.isdigit() and str(uid).startswith(incomplete):
+            uids.add((uid, name))
+    found = [Candidate(name, _uids(names[name])) for name in sorted(names) if _typable(name)]
+    found += [Candidate(str(uid), name if _typable(name) else "") for uid, name in sorted(uids)]
     if len(found) <= LIMIT:
         return found
     # The typed word itself first, so that a shell inserting what its candidates share
     # (bash) adds nothing these few would not share with the ones left out.
-    more = Candidate(incomplete, f"and {len(found) - LIMIT + 1:,} more: type more")
+    more = Candidate(incomplete, "and more: type more")
     return [more, *found[: LIMIT - 1]] if incomplete else found[:LIMIT]
-
-
-def _name_order(item: tuple[str, list[int]]) -> tuple[str, str]:
-    return item[0].casefold(), item[0]
 
 
 def _uids(uids: list[int]) -> str:
