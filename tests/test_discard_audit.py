@@ -86,8 +86,8 @@ def test_offline_after_the_drop_the_row_follows(
     outcome: list[Any] = []
     with Ladder.open(db=pg_url, home=home) as ladder:
         ladder.by = "alice"
-        plan = ladder.discard_check(2, 2)
-        worker = threading.Thread(target=lambda: outcome.append(ladder.discard(plan)))
+        plan = ladder.discards.check(2, 2)
+        worker = threading.Thread(target=lambda: outcome.append(ladder.discards.discard(plan)))
         worker.start()
         deadline = time.monotonic() + 60
         while not mark.exists() and time.monotonic() < deadline:

@@ -182,7 +182,7 @@ def wal_discard(
 
     first, last = discard.parse_seqs(seq)
     with session.open_ladder() as ladder:
-        plan = ladder.discard_check(first, last)
+        plan = ladder.discards.check(first, last)
         _show_jobs(plan.jobs[:10] + (plan.jobs[-1:] if len(plan.jobs) > 10 else []), "pending")
         count = len(plan.jobs)
         if count > 11:
@@ -194,7 +194,7 @@ def wal_discard(
             never = "It" if count == 1 else "They"
             if not ask(f"Discard {what}? {never} will never be applied."):
                 raise LadderError("discard cancelled; nothing was changed")
-        done = ladder.discard(plan)
+        done = ladder.discards.discard(plan)
         out(
             f"discarded {plural(done.dropped, 'job')}"
             + (f" of {count:,}" if done.dropped != count else "")

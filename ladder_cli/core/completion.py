@@ -81,7 +81,7 @@ def _known(settings: Settings, incomplete: str) -> list[tuple[int, str]]:
     # The snapshot's files are named for the store's target (PostgresStore.target).
     path = names_path(settings.snapshot_dir, mask_url(url, hide_password=True))
     lines = path.read_text(encoding="utf-8").splitlines()
-    known = []
+    known: list[tuple[int, str]] = []
     # The lines that begin with it are together, from its place on, in name order.
     for line in lines[bisect.bisect_left(lines, incomplete) :]:
         if not line.startswith(incomplete) or len(known) > LIMIT:

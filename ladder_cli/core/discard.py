@@ -50,6 +50,21 @@ class DiscardOutcome:
         return len(self.jobs)
 
 
+class Discards:
+    """``wal discard`` for one Ladder, writing as ``actor``."""
+
+    def __init__(self, parts: Parts, actor: str) -> None:
+        self._parts, self._actor = parts, actor
+
+    def check(self, first: int, last: int) -> queue_discard.Discardable:
+        """The pending jobs ``first`` to ``last``, or why they cannot be dropped."""
+        return check(self._parts, first, last)
+
+    def discard(self, plan: queue_discard.Discardable) -> DiscardOutcome:
+        """Drop the planned jobs, with their audit row applied exactly once."""
+        return discard(self._parts, plan, self._actor)
+
+
 def check(parts: Parts, first: int, last: int) -> queue_discard.Discardable:
     """The pending jobs ``first`` to ``last``, or why they cannot be dropped."""
     return queue_discard.check(parts.queue, parts.store.applied_among, first, last)

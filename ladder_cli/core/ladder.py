@@ -41,14 +41,13 @@ if TYPE_CHECKING:
 
     from ladder_cli.core.admin import Admin
     from ladder_cli.core.decay import Decay
-    from ladder_cli.core.discard import DiscardOutcome
+    from ladder_cli.core.discard import Discards
     from ladder_cli.core.reconcile import ReconcileReport
     from ladder_cli.core.seasons import Seasons
     from ladder_cli.domain import stats as insight
     from ladder_cli.domain.frames import Overlay
     from ladder_cli.domain.rules import Rules
     from ladder_cli.domain.verify import VerifyReport
-    from ladder_cli.queue.discard import Discardable
 
 __all__ = ["MAX_MMR", "FlushReport", "Ladder", "Profile", "Progress", "WriteOutcome"]
 
@@ -332,18 +331,12 @@ class Ladder:
     def retry_failed(self) -> int:
         return self.queue.retry_failed()
 
-    def discard_check(self, first: int, last: int) -> Discardable:
-        """The pending jobs ``first`` to ``last`` that ``wal discard`` may drop, or why
-        not (see :mod:`ladder_cli.core.discard`)."""
-        from ladder_cli.core import discard
+    @property
+    def discards(self) -> Discards:
+        """``wal discard``: which pending jobs it may drop, and the drop with its audit row."""
+        from ladder_cli.core.discard import Discards
 
-        return discard.check(self._parts, first, last)
-
-    def discard(self, plan: Discardable) -> DiscardOutcome:
-        """Drop the planned jobs, with an audit row (``discard``) applied exactly once."""
-        from ladder_cli.core import discard
-
-        return discard.discard(self._parts, plan, self.actor)
+        return Discards(self._parts, self.actor)
 
     def queued_here(self) -> list[tuple[int, int]]:
         """The ``(first, last)`` seqs of each append this Ladder committed to the queue
