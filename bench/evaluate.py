@@ -6,7 +6,9 @@ timed in process on the same list of logged matches, in interleaved rounds (repl
 evaluate, replay, evaluate...) after a warm-up round, so a ratio taken within a round sees
 the same machine load on both sides:
 
-* the replay: :class:`ladder_cli.domain.replay.Replay` under ``standard``, verify's replay;
+* the replay: :class:`ladder_cli.domain.replay.Replay` under ``standard``, verify's replay
+  row by row (on a large log ``verify`` now replays a wave at a time: docs/benchmarks.md,
+  round three);
 * evaluate: :func:`ladder_cli.domain.evaluation.evaluate` with
   :func:`~ladder_cli.domain.evaluation.default_candidates` (metrics and ranking included).
 
@@ -78,7 +80,7 @@ def evaluate_vs_replay(sizes: Sizes) -> list[Result]:
             f"evaluate, {len(chosen)} default candidates, over {matches:,} matches among "
             f"{players:,} players (in process)",
             ms(statistics.median(scored)),
-            f"one replay (verify's): {ms(statistics.median(replay))}",
+            f"one replay (verify's, row by row): {ms(statistics.median(replay))}",
             f"{mid:.2f}x (rounds {ratios[0]:.2f}-{ratios[-1]:.2f}x)",
             "≤ 3x one verify" if target else "for information (many small waves)",
             None if target is None else mid <= target,

@@ -110,6 +110,13 @@ def label(op: Op) -> str:
         ("INSERT INTO mmrs_1v1", "upsert mmrs_1v1"),
         ("INSERT INTO ladder_applied_jobs", "ledger rows"),
         ("TRUNCATE", "truncate temp table"),
+        ("DROP INDEX", "drop the rank index"),
+        ("CREATE INDEX", "build the rank index"),
+        ("SELECT coalesce('fillfactor", "rank index state"),
+        ("SET lock_timeout", "lock_timeout"),
+        ("RESET lock_timeout", "lock_timeout"),
+        ("SELECT pg_try_advisory", "advisory lock"),
+        ("SELECT pg_advisory_unlock", "advisory lock"),
     ):
         if text.startswith(start):
             return name

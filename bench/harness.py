@@ -269,3 +269,18 @@ def quiesce() -> None:
     fsyncs of the process being measured."""
     os.sync()
     time.sleep(1.0)
+
+
+def mark(met: bool | None) -> str:
+    return "—" if met is None else ("met" if met else "**missed**")
+
+
+def render_text(results: Sequence[Result]) -> str:
+    """The results as the bench prints them on its terminal."""
+    lines = []
+    for r in results:
+        lines.append(
+            f"{r.workload}\n    ladder:    {r.ours}\n    baseline:  {r.baselines}\n"
+            f"    ratio:     {r.ratio}\n    target:    {r.target}: {mark(r.met)}"
+        )
+    return "\n".join(lines)

@@ -1,34 +1,63 @@
-"""Workload "integrity": the integrity report over a long match log beside the replay that
-``ladder verify`` runs over the same log.
+"""Workload "integrity": the integrity report over a long match log beside ``ladder verify``
+of the same log.
 
-Both are timed in process on the same list of logged matches: the report
+End to end (:func:`integrity_end_to_end`): ``ladder integrity`` and ``ladder verify``, each
+its own process, over a log flushed into PostgreSQL, in interleaved rounds (floor, verify,
+the report's table, its JSON) after a warm-up round; the ratio is the median of the
+per-round ratios, with their range. The report's JSON is checked against the engine run in
+this process over the same log.
+
+In process (:func:`integrity_report`), both on the same list of logged matches: the report
 (:func:`ladder_cli.domain.integrity.find_flags`, the flags of all four kinds) against the
-sequential replay of :mod:`ladder_cli.domain.replay` (what ``verify`` spends its time on once the
-log is read; the database read is the same for both commands and left out), in
+sequential replay of :mod:`ladder_cli.domain.replay` (what ``verify`` spent its time on once the
+log is read, row by row; on a large log it now replays a wave at a time, docs/benchmarks.md
+round three; the database read is the same for both commands and left out), in
 interleaved rounds (replay, report, replay, report...) after a warm-up round, so a ratio
 taken within a round sees the same machine load on both sides. Two logs of the same
 length: the bench's usual one (many players, one match a second, few repeat meetings) and
 a dense one (few players over a year, every pair meeting often), where every entry has
 hundreds of games for the report to scan.
 
-``python -m bench.integrity [--quick]`` runs it alone.
+``python -m bench.integrity [--quick] [--end-to-end]`` runs it alone (``python -m bench
+--only integrity`` runs both parts).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import shutil
 import statistics
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 
 from bench import data
-from bench.harness import FULL, QUICK, Result, Sizes, log, ms, ratio_text
-from bench.run import render_text
+from bench.harness import (
+    FULL,
+    QUICK,
+    Cluster,
+    Result,
+    Sizes,
+    interleaved,
+    ladder_argv,
+    ladder_for,
+    ladder_rusage,
+    log,
+    ms,
+    ratio_text,
+    render_text,
+    run_process,
+)
 from ladder_cli.domain.events import LoggedMatch, score
-from ladder_cli.domain.integrity import find_flags
+from ladder_cli.domain.integrity import KINDS, Flag, find_flags
+from ladder_cli.domain.model import MatchJob
 from ladder_cli.domain.rating import rate
 from ladder_cli.domain.replay import Replay
 
@@ -37,17 +66,36 @@ DENSE_PLAYERS = 1_000
 DENSE_SPACING = 30
 
 
+def shapes(sizes: Sizes) -> list[tuple[str, int, int]]:
+    """The two logs: (what it is, players, seconds between matches)."""
+    return [
+        (f"{sizes.file_players:,} players, one match a second", sizes.file_players, 1),
+        (f"{DENSE_PLAYERS:,} players over a year", DENSE_PLAYERS, DENSE_SPACING),
+    ]
+
+
+def jobs_of(lad: data.Ladder, n: int, *, seed: int, spacing: int = 1) -> list[MatchJob]:
+    """The log's matches as queued jobs, ``spacing`` seconds apart."""
+    jobs = data.matches(lad, n, seed=seed)
+    if spacing == 1:
+        return jobs
+    start = data.EPOCH
+    return [
+        replace(j, played_at=start + timedelta(seconds=i * spacing)) for i, j in enumerate(jobs)
+    ]
+
+
 def logged(lad: data.Ladder, n: int, *, seed: int, spacing: int = 1) -> list[LoggedMatch]:
     """``n`` matches among the ladder's players, ``spacing`` seconds apart, each with the
     pair of MMRs the ladder's own Elo logs for it (every entry from 1500)."""
     mmr: dict[tuple[int, str], int] = {}
     log = []
-    for i, job in enumerate(data.matches(lad, n, seed=seed)):
+    for i, job in enumerate(jobs_of(lad, n, seed=seed, spacing=spacing)):
         k1, k2 = (job.p1_uid, job.p1_race), (job.p2_uid, job.p2_race)
         b1, b2 = mmr.get(k1, 1500), mmr.get(k2, 1500)
         a1, a2 = rate(b1, b2, score(job.result))
         mmr[k1], mmr[k2] = a1, a2
-        at = data.EPOCH + timedelta(seconds=i * spacing)
+        at = job.played_at
         log.append(LoggedMatch(i + 1, at, *k1, *k2, job.result, "recorded", b1, a1, b2, a2))
     return log
 
@@ -67,12 +115,8 @@ def _range(seconds: Iterable[float]) -> str:
 
 def integrity_report(sizes: Sizes) -> list[Result]:
     n, rounds = sizes.replay_jobs, min(sizes.repeats, 5)
-    shapes = (
-        (f"{sizes.file_players:,} players, one match a second", sizes.file_players, 1),
-        (f"{DENSE_PLAYERS:,} players over a year", DENSE_PLAYERS, DENSE_SPACING),
-    )
     results = []
-    for shape, players, spacing in shapes:
+    for shape, players, spacing in shapes(sizes):
         log(f"integrity: a log of {n:,} matches, {shape}")
         matches = logged(data.ladder(players, seed=7), n, seed=8, spacing=spacing)
         flags = find_flags(matches)
@@ -98,10 +142,7 @@ def integrity_report(sizes: Sizes) -> list[Result]:
             "≤ 1x one verify replay",
             cpu_mid <= 1.0,
         )
-        kinds = ", ".join(
-            f"{sum(f.kind == k for f in flags)} {k}"
-            for k in ("pair", "feeder", "sandbag", "newcomer")
-        )
+        kinds = counts(flags)
         result.notes.append(
             f"{rounds} interleaved rounds (the replay of `ladder_cli.domain.replay` from 1500, "
             "then `find_flags` with the default thresholds) after a warm-up round, on the same "
@@ -117,11 +158,100 @@ def integrity_report(sizes: Sizes) -> list[Result]:
     return results
 
 
+def counts(flags: Iterable[Flag]) -> str:
+    """``0 pair, 1 feeder, 12 sandbag, 0 newcomer``."""
+    found = [f.kind for f in flags]
+    return ", ".join(f"{found.count(k)} {k}" for k in KINDS)
+
+
+FLOOR_PG = [sys.executable, "-c", "import polars, typer, rich, psycopg"]
+
+
+def _commands(base: list[str]) -> dict[str, Callable[[int], Sequence[Sequence[str]]]]:
+    """The processes of one round: the floor, verify, the report's table and its JSON."""
+    return {
+        "floor": lambda _: [FLOOR_PG],
+        "verify": lambda _: [[*base, "verify"]],
+        "integrity": lambda _: [[*base, "integrity"]],
+        "json": lambda _: [[*base, "integrity", "--format", "json"]],
+    }
+
+
+def integrity_end_to_end(pg: Cluster, scratch: Path, sizes: Sizes) -> list[Result]:
+    """``ladder integrity`` against ``ladder verify`` of the same log, each its own
+    process, the log flushed into PostgreSQL (both shapes of :func:`shapes`)."""
+    n = sizes.replay_jobs
+    results = []
+    for shape, players, spacing in shapes(sizes):
+        lad = data.ladder(players, seed=7)
+        name = f"bench_integrity_{players}"
+        log(f"integrity end to end: flushing a log of {n:,} matches ({shape}) into PostgreSQL")
+        url = pg.create(name)
+        home = scratch / name
+        ladder = ladder_for(url, home)
+        ladder.init()
+        ladder.record_many(jobs_of(lad, n, seed=8, spacing=spacing), flush=False)
+        flushed = ladder.flush(keep_matches=())
+        ladder.close()
+        if flushed.applied != n or flushed.pending or flushed.failed:
+            raise RuntimeError(f"flush applied {flushed.applied} of {n}")
+        base = [*ladder_argv(), "--home", str(home), "--db", url]
+        shown = json.loads(run_process([*base, "integrity", "--format", "json"]).out)
+        engine = find_flags(logged(lad, n, seed=8, spacing=spacing))
+        expected = [(f.flag, list(f.matches)) for f in engine]
+        if [(f["flag"], f["matches"]) for f in shown] != expected:
+            raise RuntimeError("ladder integrity disagrees with the engine over the same log")
+        times = interleaved(_commands(base), sizes.repeats)
+        options = ["--home", str(home), "--db", url]
+        peaks = {
+            what: ladder_rusage([*options, what], scratch).maxrss_kib // 1024
+            for what in ("verify", "integrity")
+        }
+        pg.drop(name)
+        shutil.rmtree(home, ignore_errors=True)
+        mid, text = ratio_text(times["integrity"], times["verify"])
+        spread = {k: f"{min(v):,.1f}-{max(v):,.1f} s" for k, v in times.items()}
+        result = Result(
+            f"`ladder integrity` over a log of {n:,} matches ({shape}, PostgreSQL), end to end",
+            ms(statistics.median(times["integrity"])),
+            f"`ladder verify` of the same log: {ms(statistics.median(times['verify']))}",
+            f"{text} of verify",
+            "≤ 1x one verify",
+            mid <= 1.0,
+        )
+        result.notes.append(
+            f"{len(times['verify'])} interleaved rounds (floor, verify, integrity, integrity "
+            f"--format json) after a warm-up round; medians, ranges {spread['verify']} "
+            f"(verify), {spread['integrity']} (integrity), {spread['json']} (json: "
+            f"{ms(statistics.median(times['json']))}); the floor "
+            f'`python -c "import polars, typer, rich, psycopg"` took '
+            f"{ms(statistics.median(times['floor']))}. Peak RSS of one run: verify "
+            f"{peaks['verify']:,} MiB, integrity {peaks['integrity']:,} MiB. The log was "
+            f"flushed by `wal replay` on an empty ladder; the report's JSON was checked equal "
+            f"to the engine's flags over the same log in process ({counts(engine)})."
+        )
+        results.append(result)
+    return results
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.integrity", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="CI size")
+    parser.add_argument(
+        "--end-to-end", action="store_true", help="also the commands over PostgreSQL"
+    )
     args = parser.parse_args(argv)
-    results = integrity_report(QUICK if args.quick else FULL)
+    sizes = QUICK if args.quick else FULL
+    results = integrity_report(sizes)
+    if args.end_to_end:
+        from devtools.pgcluster import PgCluster
+
+        scratch = Path(tempfile.mkdtemp(prefix="ladder-bench-"))
+        try:
+            with PgCluster() as cluster:
+                results.extend(integrity_end_to_end(Cluster(cluster), scratch, sizes))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     print(render_text(results))
     for result in results:
         print(*result.notes, sep="\n")
@@ -132,4 +262,4 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["integrity_report", "logged", "main"]
+__all__ = ["integrity_end_to_end", "integrity_report", "logged", "main"]

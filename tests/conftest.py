@@ -20,6 +20,7 @@ environment. Tests marked ``slow`` run only with ``--run-slow`` or ``LADDER_STRE
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +36,61 @@ _TEST_DATABASE = "ladder_test"
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+#: Where the tests' temporary directories go when it has room: a RAM file system, so the
+#: queue's and the embedded database's fsyncs cost nothing (they stay in the code; a test
+#: kills processes, never the machine, so what is written survives either way).
+_RAM_DIR = Path("/dev/shm")
+_RAM_NEEDED = 2 << 30
+_RAM_PREFIX = "ladder-pytest-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _ram_basetemp() -> Path | None:
+    """A fresh directory for this run's temporary files on the RAM file system, or None
+    (no such file system, too little room, or ``LADDER_TEST_TMPFS=0``)."""
+    if (os.environ.get("LADDER_TEST_TMPFS") or "1").strip().lower() in {"0", "false", "no"}:
+        return None
+    try:
+        stat = os.statvfs(_RAM_DIR)
+    except OSError:
+        return None
+    if stat.f_bavail * stat.f_frsize < _RAM_NEEDED or not os.access(_RAM_DIR, os.W_OK):
+        return None
+    for stale in _RAM_DIR.glob(f"{_RAM_PREFIX}*"):  # runs that were killed
+        pid = stale.name.removeprefix(_RAM_PREFIX)
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return _RAM_DIR / f"{_RAM_PREFIX}{os.getpid()}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The controller picks the directory; pytest-xdist hands each worker a part of it.
+    if config.option.basetemp or hasattr(config, "workerinput"):
+        return
+    chosen = _ram_basetemp()
+    if chosen is not None:
+        config.option.basetemp = str(chosen)
+        config.stash[_OWN_BASETEMP] = chosen
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    chosen = config.stash.get(_OWN_BASETEMP, None)
+    if chosen is not None:
+        shutil.rmtree(chosen, ignore_errors=True)
+
+
+_OWN_BASETEMP = pytest.StashKey[Path]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

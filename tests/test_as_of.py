@@ -362,9 +362,88 @@ def test_the_tally_is_the_replay_over_every_event_kind() -> None:
             assert (got.matches, got.events) == (want.matches, want.events)
 
 
-def test_the_fast_path_reads_what_the_replay_reads(db_url: str, home: Path) -> None:
+def test_the_wave_replay_is_the_replay_over_every_event_kind() -> None:
+    """:func:`wavereplay.replay` (columns, a wave at a time) against :class:`Replay` (the
+    definition), entry by entry and in the order the log first names the entries, over
+    random logs holding every kind of event (also before the first match), gaps in the
+    match ids, a race the tool does not know and uids beyond 2**62."""
+    import random
+
+    import polars as pl
+
+    from ladder_cli.domain import wavereplay
+    from ladder_cli.domain.asof import replay_until
+    from ladder_cli.domain.events import EVENT_KINDS, LoggedMatch, StateEvent, in_order
+    from ladder_cli.domain.rules import PRESETS
+
+    rng = random.Random(21)
+    keys = [(uid, race) for uid in range(1, 9) for race in ("bw_zerg", "sc2_terran")]
+    keys += [(9, "not_a_race"), (2**62 + 5, "bw_protoss"), (2**63 - 1, "bw_zerg")]
+    for rules in PRESETS.values():
+        for _ in range(30):
+            matches, events = [], []
+            if rng.random() < 0.3:
+                events.append(
+                    StateEvent(0, 0, "baseline", 77, "bw_zerg", 1600, False, 0, 1600, NOW,
+                               3, 1, 1, 1, NOW - DAY, None)
+                )  # fmt: skip
+            for n in range(1, rng.randint(1, 600)):
+                match_id = 3 * n
+                (u1, r1), (u2, r2) = rng.sample(keys, 2)
+                played = NOW - timedelta(seconds=rng.randrange(10**6))
+                state = rng.choice(["recorded", "recorded", "amended", "voided"])
+                result = rng.choice([0, 1, 2])
+                matches.append(
+                    LoggedMatch(match_id, played, u1, r1, u2, r2, result, state, 0, 0, 0, 0)
+                )
+                after = match_id
+                while rng.random() < 0.15:
+                    uid, race = rng.choice(keys)
+                    kind = rng.choice(EVENT_KINDS)
+                    amount = {
+                        "reset": 1400,
+                        "adjust": rng.choice([-25, 30]),
+                        "baseline": 1600,
+                        "season": rng.choice([0, 500_000, 1_000_000]),
+                        "decay": 25,
+                    }[kind]
+                    after += rng.choice([0, 1])  # after this match, or in the gap after it
+                    event = StateEvent(
+                        len(events) + 1, after, kind, uid, race, amount, rng.random() < 0.5,
+                        0, rng.randint(1000, 2000), played, rng.randint(0, 9), 1, 2, 3,
+                        rng.choice([None, played]), rng.choice([None, 1450]),
+                    )  # fmt: skip
+                    events.append(event)
+            want = replay_until(list(in_order(matches, events)), NOW, rules)
+            columns = wavereplay.match_frame(
+                [(m.match_id, m.played_at, m.p1_uid, m.p1_race, m.p2_uid, m.p2_race,
+                  m.result, m.state) for m in matches],
+                lambda t: t,
+            )  # fmt: skip
+            done = wavereplay.replay(columns, events, rules, min_wave=0)
+            assert done is not None
+            got = [((r[0], r[1]), tuple(r[2:])) for r in done.table.iter_rows()]
+            assert got == [(k, s.values()) for k, s in want.entries.items()]
+            assert (done.matches, done.events) == (want.matches, want.events)
+            assert done.table.schema["last_played"] == pl.Datetime("us", "UTC")
+
+
+def test_the_wave_replay_leaves_small_waves_to_the_tally() -> None:
+    from ladder_cli.domain import wavereplay
+    from ladder_cli.domain.rules import STANDARD
+
+    rows = [(i, NOW, 1, "bw_zerg", 2, "bw_zerg", 1, "recorded") for i in range(1, 50)]
+    columns = wavereplay.match_frame(rows, lambda t: t)
+    assert wavereplay.replay(columns, [], STANDARD) is None  # 49 waves of one match
+    assert wavereplay.replay(columns, [], STANDARD, min_wave=1) is not None
+    odd = wavereplay.match_frame([(1, NOW, 1, "bw_zerg", 2, "bw_zerg", 3, "recorded")], lambda t: t)
+    assert wavereplay.replay(odd, [], STANDARD, min_wave=0) is None  # result 3: row by row
+
+
+@pytest.mark.parametrize("min_wave", [0, 10**9], ids=["waves", "rows"])
+def test_the_fast_path_reads_what_the_replay_reads(db_url: str, home: Path, min_wave: int) -> None:
     """On the store: the rows the fast path reads give the standings of the generic
-    replay of :meth:`StoreLog.until`, at several times."""
+    replay of :meth:`StoreLog.until`, at several times, a wave at a time and row by row."""
     from ladder_cli.core.ladder import Ladder
     from ladder_cli.domain.asof import replay_until
     from ladder_cli.stores import eventlog
@@ -374,10 +453,35 @@ def test_the_fast_path_reads_what_the_replay_reads(db_url: str, home: Path) -> N
     with Ladder.open(db_url, home) as ladder:
         store, rules = ladder.store, ladder.rules()
         for cutoff in (at(41), at(30), at(4), datetime.now(UTC).replace(microsecond=0)):
-            fast = eventlog.standings_until(store, cutoff, rules)
+            fast = eventlog.standings_until(store, cutoff, rules, min_wave=min_wave)
             with store.read_cursor() as cur:
                 slow = replay_until(eventlog.StoreLog(store, cur).until(cutoff), cutoff, rules)
             assert {k: s.values() for k, s in fast.entries.items()} == {
                 k: s.values() for k, s in slow.entries.items()
             }
             assert (fast.matches, fast.events) == (slow.matches, slow.events)
+
+
+def test_verify_a_wave_at_a_time_is_verify_row_by_row(db_url: str, home: Path) -> None:
+    """``verify``'s report is the same whichever way the log is replayed: on a corrected
+    ladder, then with a stored row changed behind the ladder's back and one deleted."""
+    from ladder_cli.core.ladder import Ladder
+    from ladder_cli.stores import eventlog
+
+    ids = record_all(home, db_url)
+    corrections(home, db_url, ids)
+    with Ladder.open(db_url, home) as ladder:
+        waves = eventlog.verify(ladder.store, min_wave=0)
+        rows = eventlog.verify(ladder.store, min_wave=10**9)
+    assert waves.ok and waves.as_dict() == rows.as_dict()
+    assert waves.matches_replayed == len(MATCHES) and waves.events_replayed == 2
+    query(
+        db_url, "UPDATE mmrs_1v1 SET mmr = mmr + 5, games_won = games_won + 1 WHERE discord_uid = 2"
+    )
+    query(db_url, "DELETE FROM mmrs_1v1 WHERE discord_uid = 5")
+    with Ladder.open(db_url, home) as ladder:
+        waves = eventlog.verify(ladder.store, min_wave=0)
+        rows = eventlog.verify(ladder.store, min_wave=10**9)
+    assert not waves.ok and waves.as_dict() == rows.as_dict()
+    fields = {(d.discord_uid, d.field) for d in waves.differences}
+    assert {(2, "mmr"), (2, "games_won"), (5, "row")} <= fields

@@ -5,7 +5,8 @@ PostgreSQL database where the store matters) and checks the contract's promise f
 input: exit code 2 (1 for a fault of the environment), exactly one non-empty line on
 stderr that names the problem, no traceback, no raw control character on the terminal,
 and the database and the write-ahead queue byte-for-byte the same as before: every row
-of ``mmrs_1v1``, ``ladder_matches`` and ``ladder_applied_jobs`` (read through the store)
+of ``mmrs_1v1``, ``ladder_matches``, ``ladder_applied_jobs`` and ``ladder_audit`` (read
+through the store)
 and every row of the queue's ``jobs`` table (read with :mod:`sqlite3`).
 
 Most cases run in-process through :func:`ladder_cli.cli.run` (fast); a representative
@@ -46,6 +47,7 @@ TABLES = {
     "mmrs_1v1": "id",
     "ladder_matches": "match_id",
     "ladder_applied_jobs": "queue_id, job_id",
+    "ladder_audit": "audit_id",
 }
 HEADER = "p1_uid,p1_race,p2_uid,p2_race,result,played_at\n"
 GOOD_ROW = "10,bw_terran,11,bw_zerg,1,2026-01-02T03:04:05+00:00\n"
@@ -989,6 +991,109 @@ CORPUS: list[Case] = [
         "leaderboard",
         says=r"connect_timeout must be a whole number",
         config=b'connect_timeout = "5s"\n',
+        stores="one",
+    ),
+    C(
+        "config-integrity-share-above-one",
+        "integrity",
+        says=r"\[integrity\]: pair_share must be a share above 0 and at most 1",
+        config=b"[integrity]\npair_share = 1.5\n",
+        stores="one",
+        subprocess=True,
+    ),
+    C(
+        "config-integrity-days-a-string",
+        "leaderboard",
+        says=r"\[integrity\]: window_days must be a whole number of days",
+        config=b'[integrity]\nwindow_days = "7"\n',
+        stores="one",
+    ),
+    C(
+        "config-integrity-unknown-key",
+        *rec("1", "bw_terran", "2", "bw_zerg"),
+        says=r"\[integrity\]: unknown setting 'pair_gmaes'",
+        config=b"[integrity]\npair_gmaes = 10\n",
+        stores="one",
+    ),
+    C(
+        "config-integrity-not-a-table",
+        "integrity",
+        says=r"\[integrity\] must be a table",
+        config=b"integrity = 7\n",
+        stores="one",
+    ),
+    # -- integrity flags ----------------------------------------------------------------
+    C(
+        "integrity-dismiss-unknown-flag",
+        "integrity",
+        "dismiss",
+        "0123456789",
+        "--reason",
+        "looked at it",
+        says=r"unknown flag 0123456789",
+        subprocess=True,
+    ),
+    C(
+        "integrity-dismiss-not-a-flag-id",
+        "integrity",
+        "dismiss",
+        "Alice",
+        "--reason",
+        "looked at it",
+        says=r"flag 'Alice' is not a flag id",
+    ),
+    C(
+        "integrity-dismiss-no-reason",
+        "integrity",
+        "dismiss",
+        "0123456789",
+        says=r"--reason is required",
+    ),
+    C(
+        "integrity-dismiss-blank-reason",
+        "integrity",
+        "dismiss",
+        "0123456789",
+        "--reason",
+        "   ",
+        says=r"--reason is required",
+    ),
+    C(
+        "integrity-dismiss-reason-with-escape",
+        "integrity",
+        "dismiss",
+        "0123456789",
+        "--reason",
+        "fine\x1b[2J",
+        says=r"--reason contains the control character U\+001B",
+    ),
+    C(
+        "integrity-show-unknown-flag",
+        "integrity",
+        "show",
+        "abcdefabcd",
+        says=r"unknown flag abcdefabcd",
+    ),
+    C(
+        "integrity-since-not-a-date",
+        "integrity",
+        "--since",
+        "last week",
+        says=r"--since 'last week' is not a valid ISO 8601",
+    ),
+    C(
+        "integrity-since-in-the-future",
+        "integrity",
+        "--since",
+        "2999-01-01",
+        says=r"--since '2999-01-01'.*in the future",
+    ),
+    C(
+        "integrity-format-csv",
+        "integrity",
+        "--format",
+        "csv",
+        says=r"invalid value for '--format'",
         stores="one",
     ),
     # -- the home directory (faults of the environment) -------------------------------

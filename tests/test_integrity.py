@@ -1,22 +1,17 @@
 """Integrity flags (:mod:`ladder_cli.domain.integrity`) over generated match logs.
 
-The logs are made here: random play (each entry has a hidden strength, the winner is drawn
-with Elo's probability, players join over the weeks and play a few games a day against
-random opponents), with patterns planted into it. MMRs come from the contract's Elo
-(:func:`tests.helpers.elo`) replayed in application order, voided matches logged as the
-ladder logs them (before = after) and amended ones rated with their new result. A
+The logs are :mod:`tests.integrity_logs`' (random play with patterns planted into it). A
 brute-force reference of the four definitions, written from the module's documentation,
 checks the engine on small random logs (hypothesis). All in process, no database.
 """
 
 from __future__ import annotations
 
-import random
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from fractions import Fraction
 
 import pytest
@@ -24,118 +19,32 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ladder_cli.domain.events import LoggedMatch
-from ladder_cli.domain.integrity import (
-    KINDS,
-    Flag,
-    IntegrityRules,
-    find_flags,
-    parse_rules,
-)
-from ladder_cli.domain.model import Key, default_name
+from ladder_cli.domain.integrity import KINDS, Flag, IntegrityRules, find_flags
+from ladder_cli.domain.model import Key, default_name, short_race
 from ladder_cli.domain.runs import components
-from ladder_cli.render.fit import short_race
-from ladder_cli.util.errors import BadInput
-from tests.helpers import elo
+from tests.integrity_logs import (
+    BISU,
+    DAY,
+    EPOCH,
+    FEEDER_KEY,
+    FLASH,
+    HOUR,
+    NEW_AT,
+    PLANT_AT,
+    SMURF,
+    Game,
+    active,
+    build,
+    in_time_order,
+    planted_ids,
+    random_play,
+    with_feeder,
+    with_newcomer,
+    with_pair,
+    with_sandbag,
+)
 
-EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-DAY = timedelta(days=1)
-HOUR = timedelta(hours=1)
 RULES = IntegrityRules()
-SCORE = {1: 1.0, 2: 0.0, 0: 0.5}
-
-
-# -- logs -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Game:
-    """A match as played: P1, P2, the result (1 P1 won, 2 P2 won, 0 draw)."""
-
-    at: datetime
-    p1: Key
-    p2: Key
-    result: int
-    planted: bool = False
-
-
-def build(
-    games: Sequence[Game],
-    *,
-    voided: Iterable[int] = (),
-    amended: dict[int, int] | None = None,
-) -> list[LoggedMatch]:
-    """The match log of ``games`` applied in list order (match ids 1, 2, ...)."""
-    gone, changed = set(voided), amended or {}
-    mmr: dict[Key, int] = {}
-    log = []
-    for match_id, g in enumerate(games, start=1):
-        b1, b2 = mmr.get(g.p1, 1500), mmr.get(g.p2, 1500)
-        if match_id in gone:
-            log.append(
-                LoggedMatch(match_id, g.at, *g.p1, *g.p2, g.result, "voided", b1, b1, b2, b2)
-            )
-            continue
-        result = changed.get(match_id, g.result)
-        a1, a2 = elo(b1, b2, SCORE[result])
-        mmr[g.p1], mmr[g.p2] = a1, a2
-        state = "amended" if match_id in changed else "recorded"
-        log.append(LoggedMatch(match_id, g.at, *g.p1, *g.p2, result, state, b1, a1, b2, a2))
-    return log
-
-
-def random_play(seed: int, *, players: int = 60, days: int = 60, spread: float = 200) -> list[Game]:
-    """Two thirds of the players there from the start, the rest joining in the first
-    three quarters; each plays 1 to 5 games a day on average (random opponents among
-    those who joined), 3% draws, the winner drawn with Elo's probability of the hidden
-    strengths (normal, standard deviation ``spread``)."""
-    rng = random.Random(seed)
-    races = ("bw_terran", "bw_zerg", "bw_protoss")
-    people = []
-    for i in range(players):
-        mine = rng.sample(races, rng.choice((1, 1, 2)))
-        joined = 0.0 if i < players * 2 // 3 else rng.uniform(0, days * 0.75)
-        strength = {race: rng.gauss(0, spread) for race in mine}
-        people.append((1000 + i, mine, joined * 86_400, strength, rng.uniform(1, 5)))
-    games = []
-    for uid, mine, joined, strength, per_day in people:
-        t = joined
-        while True:
-            t += rng.expovariate(per_day / 2 / 86_400)  # half the games are the others'
-            if t > days * 86_400:
-                break
-            other = rng.choice([p for p in people if p[0] != uid and p[2] <= t])
-            r1, r2 = rng.choice(mine), rng.choice(other[1])
-            p = 1 / (1 + 10 ** ((other[3][r2] - strength[r1]) / 400))
-            result = 0 if rng.random() < 0.03 else 1 if rng.random() < p else 2
-            games.append(Game(EPOCH + timedelta(seconds=int(t)), (uid, r1), (other[0], r2), result))
-    games.sort(key=lambda g: g.at)
-    return games
-
-
-def entries_of(games: Iterable[Game]) -> Counter[Key]:
-    return Counter(k for g in games for k in (g.p1, g.p2))
-
-
-def quiet(games: Iterable[Game], keys: Iterable[Key], start: datetime, end: datetime) -> list[Game]:
-    """``games`` without those of ``keys`` played from ``start`` to ``end``."""
-    ks = set(keys)
-    return [g for g in games if not (start <= g.at <= end and ks & {g.p1, g.p2})]
-
-
-def ratings(games: Sequence[Game], at: datetime) -> dict[Key, int]:
-    """Every entry's MMR after the games played before ``at``."""
-    mmr: dict[Key, int] = {}
-    for m in build([g for g in games if g.at < at]):
-        mmr[m.key1], mmr[m.key2] = m.p1_after, m.p2_after
-    return mmr
-
-
-def planted_ids(games: Sequence[Game]) -> list[int]:
-    return [i for i, g in enumerate(games, start=1) if g.planted]
-
-
-def in_time_order(games: Iterable[Game]) -> list[Game]:
-    return sorted(games, key=lambda g: g.at)
 
 
 NAMES = {1000: "Flash", 1001: "Bisu", 2000: "Smurf", 2001: "Feeder"}
@@ -147,86 +56,6 @@ def label(key: Key) -> str:
 
 def flags_of(flags: Iterable[Flag], kind: str, entries: tuple[Key, ...]) -> list[Flag]:
     return [f for f in flags if f.kind == kind and f.entries == entries]
-
-
-# -- planted patterns -----------------------------------------------------------------------
-
-FLASH, BISU = (1000, "bw_terran"), (1001, "bw_protoss")
-PLANT_AT = EPOCH + 30 * DAY
-
-
-def with_pair(
-    base: Sequence[Game], winners: str, *, a: Key = FLASH, b: Key = BISU, days: float = 4.25
-) -> list[Game]:
-    """``base`` with A and B meeting once per letter of ``winners`` ("A" or "B" won, "D"
-    drawn) over ``days``, and none of their other meetings within twenty days of it."""
-    start, span = PLANT_AT, timedelta(days=days)
-    step = timedelta(seconds=span.total_seconds() // max(1, len(winners) - 1))
-    kept = [g for g in base if not ({g.p1, g.p2} == {a, b} and abs(g.at - start) < 20 * DAY)]
-    code = {"A": 1, "B": 2, "D": 0}
-    plant = [Game(start + i * step, a, b, code[w], True) for i, w in enumerate(winners)]
-    return in_time_order(kept + plant)
-
-
-def active(base: Sequence[Game], at: datetime, count: int, *, top: bool) -> list[Key]:
-    """The ``count`` highest (or lowest) rated entries at ``at`` that played in the week
-    before it."""
-    mmr = ratings(base, at)
-    recent = {k for g in base if at - 7 * DAY <= g.at < at for k in (g.p1, g.p2)}
-    return sorted(recent, key=lambda k: mmr[k], reverse=top)[:count]
-
-
-FEEDER_KEY = (2001, "bw_zerg")
-
-
-def with_feeder(base: Sequence[Game], to_main: int, to_others: int = 0) -> list[Game]:
-    """A fresh feeder account that loses ``to_main`` games to one entry and ``to_others``
-    to other entries within four days (interleaved), and plays nothing else."""
-    main, *others = active(base, PLANT_AT, 1 + to_others, top=True)
-    order = [main] * to_main
-    for i, other in enumerate(others):
-        order.insert(min(len(order), 1 + 2 * i), other)
-    step = timedelta(seconds=4 * 86_400 // max(1, len(order) - 1))
-    plant = [Game(PLANT_AT + i * step, k, FEEDER_KEY, 1, True) for i, k in enumerate(order)]
-    return in_time_order([*base, *plant])
-
-
-def with_sandbag(
-    base: Sequence[Game], losses: int, wins: int, *, draw_at: int = -1
-) -> tuple[list[Game], Key]:
-    """One active entry loses ``losses`` in a row in a day (to the weakest active entries;
-    a draw instead at index ``draw_at``), then wins ``wins`` in the next three days (against
-    the strongest); it plays nothing else from the day before to ten days after."""
-    x = active(base, PLANT_AT, 30, top=True)[15]  # a middling entry
-    weak = [k for k in active(base, PLANT_AT, 10, top=False) if k != x]
-    strong = [k for k in active(base, PLANT_AT, 10, top=True) if k != x]
-    kept = quiet(base, [x], PLANT_AT - DAY, PLANT_AT + 10 * DAY)
-    plant = [Game(PLANT_AT - 12 * HOUR, x, weak[0], 1)]  # a win before: the streak starts here
-    for i in range(losses):
-        result = 0 if i == draw_at else 1
-        at = PLANT_AT + timedelta(seconds=i * 86_400 // losses)
-        plant.append(Game(at, weak[i % len(weak)], x, result, True))
-    for i in range(wins):
-        at = PLANT_AT + DAY + timedelta(seconds=i * 3 * 86_400 // wins)
-        plant.append(Game(at, strong[i % len(strong)], x, 2, True))
-    return in_time_order(kept + plant), x
-
-
-SMURF = (2000, "bw_zerg")
-NEW_AT = EPOCH + 45 * DAY
-
-
-def with_newcomer(base: Sequence[Game], upsets: int, *, twice: bool = False) -> list[Game]:
-    """A fresh entry whose first five games (in a day, from day 45) are a loss to a weak
-    entry, then ``upsets`` wins over the strongest entries (weakest of them first; with
-    ``twice`` the last one is the one before again), then losses to weak entries."""
-    strong = list(reversed(active(base, NEW_AT, upsets, top=True)))
-    if twice:
-        strong[-1] = strong[-2]
-    weak = active(base, NEW_AT, 5, top=False)
-    order = [(weak[0], 1)] + [(k, 2) for k in strong] + [(w, 1) for w in weak[1 : 5 - upsets]]
-    plant = [Game(NEW_AT + i * 3 * HOUR, k, SMURF, r, True) for i, (k, r) in enumerate(order)]
-    return in_time_order([*base, *plant])
 
 
 # -- a brute-force reference ----------------------------------------------------------------
@@ -767,6 +596,24 @@ def test_flags_come_grouped_by_kind_newest_first(planted: list[Game]) -> None:
         assert ends == sorted(ends, reverse=True)
 
 
+def test_names_are_asked_once_for_the_players_of_the_flags_reported(
+    planted: list[Game],
+) -> None:
+    log = build(planted)
+    asked: list[set[int]] = []
+
+    def names(uids: Iterable[int]) -> dict[int, str]:
+        asked.append(set(uids))
+        return {uid: name for uid, name in NAMES.items() if uid in asked[-1]}
+
+    cut = PLANT_AT + 10 * DAY
+    flags = find_flags(log, since=cut, names=names)
+    assert len(asked) == 1
+    assert asked[0] == {uid for f in flags for uid, _ in f.entries}
+    assert [f.reason for f in flags] == [f.reason for f in find_flags(log, since=cut, label=label)]
+    assert any("Smurf BW Z" in f.reason for f in flags)
+
+
 def test_a_flag_as_json_has_the_contract_keys(planted: list[Game]) -> None:
     flag = flags_of(find_flags(build(planted)), "pair", (FLASH, BISU))[0]
     data = flag.as_dict({FLASH[0]: "Flash"})
@@ -783,89 +630,16 @@ def test_a_flag_as_json_has_the_contract_keys(planted: list[Game]) -> None:
 
 
 def test_random_play_raises_few_flags() -> None:
-    """20 logs of 60 players over 60 days with the contract's thresholds. Nearly every
-    flag of random play is a sandbag: an even player's eight losses in a row cost about
-    160 MMR under K 40, and regression to the mean wins most of it back within days. The
-    issue wants at most two a log on average; the bound on these 20 logs leaves room for
-    the spread of a 20-log mean between draws of seeds (figures in the report of issue
-    26), and fails if the engine starts seeing patterns in noise."""
+    """20 logs of 60 players over 60 days (seeds 0 to 19) with the contract's thresholds:
+    the issue wants at most two flags a log. These 20 logs raise 39 (1.95 a log: 38
+    sandbags and one feeder). Nearly every flag of random play is a sandbag: an even
+    player's eight losses in a row cost about 160 MMR under K 40, and regression to the
+    mean wins most of it back within days (a log of 60 players holds some 60 losing
+    streaks of eight or more, mostly of weak entries whose losses cost less than 150).
+    Over seeds 0 to 199 the mean is 1.66 a log, and the means of ten blocks of 20 seeds
+    range from 1.25 to 2.15: another choice of 20 seeds could land above two."""
     per_log = [Counter(f.kind for f in find_flags(build(random_play(seed)))) for seed in range(20)]
     total = [sum(c.values()) for c in per_log]
-    assert statistics.mean(total) <= 2.5
+    assert statistics.mean(total) <= 2
     others = sum(c[k] for c in per_log for k in ("pair", "feeder", "newcomer"))
-    assert others <= 5
-
-
-# -- the [integrity] table -------------------------------------------------------------------
-
-
-def test_an_empty_table_is_the_defaults() -> None:
-    assert parse_rules({}, "config.toml") == IntegrityRules()
-    assert RULES.as_dict() == {
-        "window_days": 7,
-        "pair_games": 10,
-        "pair_share": 0.8,
-        "feeder_losses": 8,
-        "feeder_share": 0.6,
-        "sandbag_streak": 8,
-        "sandbag_drop": 150,
-        "sandbag_regain": 100,
-        "newcomer_games": 5,
-        "newcomer_upsets": 4,
-        "newcomer_gap": 300,
-    }
-
-
-def test_keys_given_replace_their_defaults() -> None:
-    rules = parse_rules({"window_days": 14, "pair_share": 1, "newcomer_gap": 0}, "c.toml")
-    assert rules == replace(RULES, window_days=14, pair_share=1.0, newcomer_gap=0)
-
-
-@pytest.mark.parametrize(
-    ("table", "named"),
-    [
-        ({"window_days": 0}, "window_days"),
-        ({"window_days": "7"}, "window_days"),
-        ({"pair_games": 10.0}, "pair_games"),
-        ({"pair_games": True}, "pair_games"),
-        ({"pair_share": 0}, "pair_share"),
-        ({"pair_share": 1.01}, "pair_share"),
-        ({"feeder_share": "60%"}, "feeder_share"),
-        ({"feeder_share": float("nan")}, "feeder_share"),
-        ({"feeder_losses": -1}, "feeder_losses"),
-        ({"sandbag_drop": 0}, "sandbag_drop"),
-        ({"sandbag_regain": [100]}, "sandbag_regain"),
-        ({"newcomer_gap": -5}, "newcomer_gap"),
-        ({"newcomer_upsets": 6}, "newcomer_upsets"),
-        ({"pair_gmaes": 10}, "pair_gmaes"),
-    ],
-)
-def test_a_wrong_value_is_bad_input_naming_the_key(table: dict[str, object], named: str) -> None:
-    with pytest.raises(BadInput, match=named) as caught:
-        parse_rules(table, "/home/admin/.config/ladder/config.toml")
-    message = str(caught.value)
-    assert "[integrity]" in message and "/home/admin/.config/ladder/config.toml" in message
-    assert "\n" not in message
-
-
-def test_a_value_that_is_no_table_is_bad_input() -> None:
-    with pytest.raises(BadInput, match=r"\[integrity\] must be a table"):
-        parse_rules(7, "config.toml")
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    st.sampled_from(sorted(RULES.as_dict())),
-    st.one_of(
-        st.text(max_size=5),
-        st.booleans(),
-        st.none(),
-        st.integers(max_value=0),
-        st.floats(allow_nan=True).filter(lambda v: not 0 < v <= 1),
-    ),
-)
-def test_any_bad_value_names_its_key(key: str, value: object) -> None:
-    if key == "newcomer_gap" and value == 0 and not isinstance(value, bool):
-        value = -1  # 0 is a valid gap
-    with pytest.raises(BadInput, match=key):
-        parse_rules({key: value}, "config.toml")
+    assert others <= 2

@@ -20,6 +20,7 @@ from ladder_cli.domain.model import (
     parse_race,
     parse_timestamp,
     parse_uid,
+    short_race,
 )
 from ladder_cli.util.errors import BadInput
 
@@ -328,3 +329,9 @@ def test_applied_match_as_dict_keys_and_types():
     assert d["played_at"] == "2026-01-01T00:00:00+00:00"
     assert d["match_id"] == 3 and d["p1_mmr_after"] == 1520 and d["result"] == 1
     assert d["state"] == "recorded"  # history objects gain state (corrections)
+
+
+def test_short_race() -> None:
+    assert [short_race(r) for r in RACES] == ["BW T", "BW Z", "BW P", "SC2 T", "SC2 Z", "SC2 P"]
+    assert short_race("other") == "other"
+    assert short_race("bw_") == "bw_"

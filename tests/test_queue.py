@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ladder_cli.domain.model import MatchJob, QueuedJob, ResetJob
+from ladder_cli.domain.model import AuditJob, MatchJob, QueuedJob, ResetJob
 from ladder_cli.queue.writequeue import WriteQueue
 from ladder_cli.util.errors import QueueError
 from tests.helpers import write_v1_queue
@@ -58,6 +58,17 @@ def test_jobs_round_trip_exactly(queue):
     assert queue.pending_jobs() == [
         QueuedJob(seq, job, job_id) for (seq, job_id), job in zip(ids, jobs, strict=True)
     ]
+
+
+def test_a_dismissal_is_a_pending_write_of_its_own(queue):
+    """An integrity flag's dismissal is queued alone, under its own kind, and counts and
+    lists as a pending write (an audit row riding on a command's jobs does not)."""
+    dismissal = AuditJob("dismiss", "flag 0123456789: pair 1 bw_terran, 2 bw_zerg", AT, "a", "ok")
+    ((seq, job_id),) = queue.append_with_ids([dismissal])
+    assert queue.pending_jobs() == [QueuedJob(seq, dismissal, job_id)]
+    assert queue.status().pending == 1
+    (listed,) = queue.list("pending", None)
+    assert listed.kind == "dismiss" and listed.summary["target"] == dismissal.target
 
 
 def test_job_ids_are_random_and_survive_reopening(path):

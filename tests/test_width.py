@@ -27,7 +27,6 @@ import pytest
 from rich.console import Console
 
 from ladder_cli.domain.model import AppliedMatch
-from ladder_cli.render.fit import short_race
 from ladder_cli.render.views import history_table, leaderboard_table
 from tests.helpers import read_until_closed
 
@@ -162,13 +161,6 @@ def test_detail_gives_way_in_order() -> None:
     narrow = render(table, 60)
     assert "Last" not in narrow and "SC2 P" in narrow
     assert LONG not in narrow and LONG[:8] in narrow  # the name gave way, with an ellipsis
-
-
-def test_short_race() -> None:
-    assert short_race("bw_terran") == "BW T"
-    assert short_race("sc2_zerg") == "SC2 Z"
-    assert short_race("sc2_protoss") == "SC2 P"
-    assert short_race("other") == "other"
 
 
 def test_piped_output_keeps_full_detail() -> None:

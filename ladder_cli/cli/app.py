@@ -24,6 +24,7 @@ from ladder_cli.cli import (
     boards,
     completion,
     insight,
+    integrity,
     match,
     record,
     season,
@@ -155,6 +156,15 @@ season_app = typer.Typer(
 season_app.command("close")(season.season_close)
 season_app.command("list")(season.season_list)
 app.add_typer(season_app, name="season")
+
+integrity_app = typer.Typer(
+    help="Patterns of manipulation in the match log, for an admin to review; dismiss one.",
+    invoke_without_command=True,
+)
+integrity_app.callback(invoke_without_command=True)(integrity.report)
+integrity_app.command("show")(integrity.show)
+integrity_app.command("dismiss")(integrity.dismiss)
+app.add_typer(integrity_app, name="integrity")
 
 
 # -- running it -------------------------------------------------------------------------

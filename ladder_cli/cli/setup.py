@@ -66,6 +66,10 @@ def show_config(
         return
     t = console.table([("setting", "left"), ("value", "left")], title="ladder configuration")
     for key, value in info.items():
+        if isinstance(value, dict):  # a section of the file ([decay], [integrity]): a row a key
+            for inner, setting in value.items():
+                t.add_row(f"{key}.{inner}", console.literal(str(setting)))
+            continue
         t.add_row(key, console.literal("" if value is None else str(value)))
     out(t)
 

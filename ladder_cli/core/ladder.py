@@ -9,6 +9,7 @@ A facade over services named for what they do, each handed what it uses:
 * :mod:`ladder_cli.core.admin`, :mod:`~ladder_cli.core.seasons`, :mod:`~ladder_cli.core.decay`:
   corrections and the audit trail, seasons, inactivity decay (``admin``, ``seasons``,
   ``decay``);
+* :mod:`ladder_cli.core.integrity`: the integrity flags and their dismissal (``integrity``);
 * :mod:`ladder_cli.core.parts`: the store, queue and frame they share, opened on first use,
   and the read source (:mod:`~ladder_cli.core.sources`, offline
   :mod:`~ladder_cli.core.snapshot`), chosen once.
@@ -29,12 +30,13 @@ from ladder_cli.core.parts import Parts
 from ladder_cli.core.players import Players
 from ladder_cli.core.reads import MAX_ROWS, Profile, Reads
 from ladder_cli.core.writes import FlushReport, Fresh, Progress, WriteOutcome, WritePath
-from ladder_cli.domain.model import DEFAULT_MMR, AppliedMatch, Job, ResetJob, now_utc, parse_race
+from ladder_cli.domain.model import DEFAULT_MMR, AppliedMatch, Job
 from ladder_cli.queue.listing import JobInfo, QueueStatus
 from ladder_cli.queue.writequeue import WriteQueue
 from ladder_cli.stores import Store
 from ladder_cli.util.config import Settings, resolve
 from ladder_cli.util.errors import BadInput
+from ladder_cli.util.thresholds import MAX_MMR
 
 if TYPE_CHECKING:
     import polars as pl
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from ladder_cli.core.admin import Admin
     from ladder_cli.core.decay import Decay
     from ladder_cli.core.discard import Discards
+    from ladder_cli.core.integrity import Integrity
     from ladder_cli.core.reconcile import ReconcileReport
     from ladder_cli.core.seasons import Seasons
     from ladder_cli.domain import stats as insight
@@ -50,8 +53,6 @@ if TYPE_CHECKING:
     from ladder_cli.domain.verify import VerifyReport
 
 __all__ = ["MAX_MMR", "FlushReport", "Ladder", "Profile", "Progress", "WriteOutcome"]
-
-MAX_MMR = 100_000
 
 
 class Ladder:
@@ -158,19 +159,12 @@ class Ladder:
         flush: bool = True,
     ) -> WriteOutcome:
         """Reset a known player's MMR (and stats, unless ``keep_stats``)."""
-        uid = self.resolve_player(player)
-        race = None if race is None else parse_race(race)
-        if isinstance(mmr, bool) or not isinstance(mmr, int):
-            raise BadInput(f"mmr {mmr!r} must be a whole number from 0 to {MAX_MMR}")
-        if not 0 <= mmr <= MAX_MMR:
-            raise BadInput(f"mmr {mmr} is out of range: it must be from 0 to {MAX_MMR}")
-        if race is not None:
-            races = {r["race"] for r in self.profile(uid).races}
-            if race not in races:
-                raise BadInput(
-                    f"player {uid} has no {race} entry (plays: {', '.join(sorted(races))})"
-                )
-        return self.submit([ResetJob(uid, race, mmr, keep_stats, now_utc())], flush=flush)
+
+        def races_of(uid: int) -> set[str]:
+            return {r["race"] for r in self.profile(uid).races}
+
+        job = self._players.reset(player, race, mmr, keep_stats, races_of)
+        return self.submit([job], flush=flush)
 
     def record_many(
         self, jobs: Sequence[Job], *, flush: bool = True, progress: Progress | None = None
@@ -295,7 +289,7 @@ class Ladder:
 
         return eventlog.verify(self.store)
 
-    # -- its parts: corrections and the audit trail, seasons, decay --------------------
+    # -- its parts: corrections and the audit trail, seasons, decay, integrity ----------
 
     @property
     def admin(self) -> Admin:
@@ -317,6 +311,14 @@ class Ladder:
         from ladder_cli.core.decay import Decay
 
         return Decay(self._parts, self.submit, self.actor)
+
+    @property
+    def integrity(self) -> Integrity:
+        """The integrity report: flags of manipulation in the match log, and dismissing
+        one."""
+        from ladder_cli.core.integrity import Integrity
+
+        return Integrity(self._parts, self._reads, self.submit, self.actor)
 
     # -- the queue ---------------------------------------------------------------------
 

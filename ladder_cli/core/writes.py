@@ -253,9 +253,12 @@ class WritePath:
                     )
                     # Several batches: the queue's bookkeeping of each overlaps the next.
                     books = InOrder(threaded=total > parts.settings.batch_size)
+                    bulk = contextlib.ExitStack()
+                    bulk.enter_context(store.bulk(total))  # before the snapshot's read
                     read = snapshot.first_read(parts)
                     first_snapshot = None if read is None else books.later(read)
                     with (
+                        bulk,
                         contextlib.closing(prefetched(planned)) as batches,
                         contextlib.closing(books),
                     ):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Final
 
@@ -79,15 +78,51 @@ def event_time(event: Event) -> datetime:
     return event.played_at if isinstance(event, LoggedMatch) else event.at
 
 
-@dataclass
 class Standings:
-    """Each entry's standing at the cutoff, and how many events made it."""
+    """Each entry's standing at the cutoff, and how many events made it: as a dictionary,
+    or as the columns of a replay over arrays (``table``, see
+    :mod:`ladder_cli.domain.wavereplay`), each read as the other when asked."""
 
-    cutoff: datetime
-    rules: Rules
-    entries: dict[Key, Standing]
-    matches: int = 0
-    events: int = 0
+    def __init__(
+        self,
+        cutoff: datetime,
+        rules: Rules,
+        entries: dict[Key, Standing] | None = None,
+        matches: int = 0,
+        events: int = 0,
+        *,
+        table: pl.DataFrame | None = None,
+    ) -> None:
+        self.cutoff, self.rules, self.matches, self.events = cutoff, rules, matches, events
+        self._entries, self._table = entries, table
+
+    @property
+    def entries(self) -> dict[Key, Standing]:
+        if self._entries is None:
+            rows = self._table.iter_rows() if self._table is not None else iter(())
+            self._entries = {(uid, race): Standing(*values) for uid, race, *values in rows}
+        return self._entries
+
+    def table(self) -> pl.DataFrame:
+        """Key and :data:`~ladder_cli.domain.replay.STANDING_COLUMNS` per entry, in the order the
+        log first names the entries."""
+        if self._table is None:
+            import polars as pl
+
+            from ladder_cli.domain.frames import SCHEMA
+            from ladder_cli.domain.replay import STANDING_COLUMNS
+
+            keys = list(self.entries)
+            values = [s.values() for s in self.entries.values()]
+            self._table = pl.DataFrame(
+                {
+                    "discord_uid": [k[0] for k in keys],
+                    "race": [k[1] for k in keys],
+                    **{name: [v[i] for v in values] for i, name in enumerate(STANDING_COLUMNS)},
+                },
+                schema={name: SCHEMA[name] for name in ("discord_uid", "race", *STANDING_COLUMNS)},
+            )
+        return self._table
 
 
 def replay_until(log: Iterable[Event], cutoff: datetime, rules: Rules) -> Standings:
@@ -259,18 +294,8 @@ def frame(standings: Standings, stored: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     from ladder_cli.domain.frames import SCHEMA
-    from ladder_cli.domain.replay import STANDING_COLUMNS
 
-    keys = list(standings.entries)
-    values = [s.values() for s in standings.entries.values()]
-    replayed = pl.DataFrame(
-        {
-            "discord_uid": [k[0] for k in keys],
-            "race": [k[1] for k in keys],
-            **{name: [v[i] for v in values] for i, name in enumerate(STANDING_COLUMNS)},
-        },
-        schema={name: SCHEMA[name] for name in ("discord_uid", "race", *STANDING_COLUMNS)},
-    )
+    replayed = standings.table()
     known = stored.select("discord_uid", "race", "id", "player_name")
     board = replayed.join(known, on=["discord_uid", "race"], how="left")
     top = int(stored["id"].max() or 0) if stored.height else 0  # type: ignore[arg-type]

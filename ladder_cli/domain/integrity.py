@@ -51,95 +51,24 @@ back before it).
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
-from typing import Any, Final
+from typing import Final
 
 from ladder_cli.domain.events import LoggedMatch
-from ladder_cli.domain.model import DEFAULT_MMR, Key, default_name, format_timestamp
+from ladder_cli.domain.model import (
+    DEFAULT_MMR,
+    Key,
+    default_name,
+    format_timestamp,
+    short_race,
+)
 from ladder_cli.domain.patterns import FEEDER, KINDS, NEWCOMER, PAIR, SANDBAG, Log, find
-from ladder_cli.util.errors import BadInput
+from ladder_cli.util.thresholds import IntegrityRules, parse_rules
 
 _RANK: Final = {kind: i for i, kind in enumerate(KINDS)}
-
-MAX_DAYS: Final = 36_500
-MAX_COUNT: Final = 1_000_000
-MAX_MMR: Final = 100_000
-
-
-@dataclass(frozen=True, slots=True)
-class IntegrityRules:
-    """The ``[integrity]`` thresholds of the config file (the contract's defaults)."""
-
-    window_days: int = 7
-    pair_games: int = 10
-    pair_share: float = 0.8
-    feeder_losses: int = 8
-    feeder_share: float = 0.6
-    sandbag_streak: int = 8
-    sandbag_drop: int = 150
-    sandbag_regain: int = 100
-    newcomer_games: int = 5
-    newcomer_upsets: int = 4
-    newcomer_gap: int = 300
-
-    def as_dict(self) -> dict[str, int | float]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-KEYS: Final = tuple(f.name for f in fields(IntegrityRules))
-_SHARES: Final = ("pair_share", "feeder_share")
-#: Whole-number keys: (lowest, highest, unit).
-_LIMITS: Final = {
-    "window_days": (1, MAX_DAYS, "days"),
-    "pair_games": (1, MAX_COUNT, "games"),
-    "feeder_losses": (1, MAX_COUNT, "losses"),
-    "sandbag_streak": (1, MAX_COUNT, "games"),
-    "sandbag_drop": (1, MAX_MMR, "MMR"),
-    "sandbag_regain": (1, MAX_MMR, "MMR"),
-    "newcomer_games": (1, MAX_COUNT, "games"),
-    "newcomer_upsets": (1, MAX_COUNT, "opponents"),
-    "newcomer_gap": (0, MAX_MMR, "MMR"),
-}
-
-
-def parse_rules(section: object, path: str | os.PathLike[str]) -> IntegrityRules:
-    """The ``[integrity]`` table of the config file (missing keys take their defaults), or
-    BadInput naming the key that is wrong."""
-    where = f"config file {os.fspath(path)}: [integrity]"
-    if not isinstance(section, Mapping):
-        raise BadInput(
-            f"{where} must be a table (an [integrity] section with any of {', '.join(KEYS)})"
-        )
-    unknown = sorted(str(key) for key in set(section) - set(KEYS))
-    if unknown:
-        raise BadInput(f"{where}: unknown setting {unknown[0]!r} (known: {', '.join(KEYS)})")
-    values: dict[str, Any] = IntegrityRules().as_dict()
-    for key, value in section.items():
-        if key in _SHARES:
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-                raise BadInput(
-                    f"{where}: {key} must be a share above 0 and at most 1 (0.8 is 80%), "
-                    f"not {value!r}"
-                )
-            values[key] = float(value)
-            continue
-        low, high, unit = _LIMITS[key]
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise BadInput(
-                f"{where}: {key} must be a whole number of {unit} from {low} to {high}, "
-                f"not {value!r}"
-            )
-        values[key] = value
-    if values["newcomer_upsets"] > values["newcomer_games"]:
-        raise BadInput(
-            f"{where}: newcomer_upsets ({values['newcomer_upsets']}) must be at most "
-            f"newcomer_games ({values['newcomer_games']}): no newcomer could be flagged"
-        )
-    return IntegrityRules(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,10 +114,19 @@ class Flag:
 Label = Callable[[Key], str]
 """How a reason names an entry; the caller's, e.g. ``Flash BW T`` from its player names."""
 
+Names = Callable[[Collection[int]], Mapping[int, str]]
+"""The current names of some players (discord_uid → name), asked once for a whole report."""
+
 
 def plain_label(key: Key) -> str:
     """The default label, ``Player123 bw_terran``, for callers without names."""
     return f"{default_name(key[0])} {key[1]}"
+
+
+def entry_label(names: Mapping[int, str]) -> Label:
+    """Entries named as the reasons read: ``Flash BW T`` (``Player123`` where the name is
+    not known)."""
+    return lambda key: f"{names.get(key[0], default_name(key[0]))} {short_race(key[1])}"
 
 
 def flag_id(kind: str, entries: Iterable[Key], start: datetime, first_match: int) -> str:
@@ -212,6 +150,7 @@ def find_flags(
     dismissed: Collection[str] = (),
     include_dismissed: bool = False,
     label: Label | None = None,
+    names: Names | None = None,
     start_mmr: int | None = DEFAULT_MMR,
 ) -> list[Flag]:
     """Every flag of the match log, sorted by :attr:`Flag.order`.
@@ -219,13 +158,14 @@ def find_flags(
     ``since`` (aware) keeps the flags whose window ends at or after it: a pattern still
     going on then is news, and the windows are found over the whole log either way, so ids
     do not depend on ``since``. Flags whose id is in ``dismissed`` are left out, or kept and
-    marked with ``include_dismissed`` (``--all``). ``start_mmr`` is the ladder's starting
-    MMR (None: every entry's first logged game counts as its first game).
+    marked with ``include_dismissed`` (``--all``). Reasons name entries by ``label``, or
+    with ``names`` (asked once, for the players of the flags reported) by
+    :func:`entry_label`. ``start_mmr`` is the ladder's starting MMR (None: every entry's
+    first logged game counts as its first game).
     """
     rules = rules or IntegrityRules()
     log = Log(matches)
-    name = label or plain_label
-    out = []
+    kept = []
     for f in find(log, rules, start_mmr):
         first, last = log.played[f.first], log.played[f.last]
         if since is not None and last.played_at < since:
@@ -235,18 +175,23 @@ def find_flags(
         gone = fid in dismissed
         if gone and not include_dismissed:
             continue
-        out.append(
-            Flag(
-                fid,
-                f.kind,
-                entries,
-                first.played_at,
-                last.played_at,
-                tuple(log.played[p].match_id for p in f.positions),
-                f.reason(*(name(key) for key in entries)),
-                gone,
-            )
+        kept.append((f, fid, entries, gone))
+    if label is None and names is not None:
+        label = entry_label(names({uid for _, _, entries, _ in kept for uid, _ in entries}))
+    name = label or plain_label
+    out = [
+        Flag(
+            fid,
+            f.kind,
+            entries,
+            log.played[f.first].played_at,
+            log.played[f.last].played_at,
+            tuple(log.played[p].match_id for p in f.positions),
+            f.reason(*(name(key) for key in entries)),
+            gone,
         )
+        for f, fid, entries, gone in kept
+    ]
     out.sort(key=attrgetter("order"))
     return out
 
@@ -260,6 +205,8 @@ __all__ = [
     "Flag",
     "IntegrityRules",
     "Label",
+    "Names",
+    "entry_label",
     "find_flags",
     "flag_id",
     "parse_rules",

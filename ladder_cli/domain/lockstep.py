@@ -351,7 +351,7 @@ class Lockstep:
         e_wave = np.array(w.e_wave, dtype=np.int64)
         e_order = np.argsort(e_wave, kind="stable")
         ev = _Events.of(w, e_order)
-        top = int(max(wave.max(initial=0), e_wave.max(initial=0)))
+        top = int(max(np.max(wave, initial=0), np.max(e_wave, initial=0)))
         bounds = np.arange(1, top + 2)
         m_cut = np.searchsorted(wave[order], bounds).tolist()
         e_cut = np.searchsorted(e_wave[e_order], bounds).tolist()

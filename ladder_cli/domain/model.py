@@ -36,6 +36,18 @@ def default_name(uid: int) -> str:
     return f"Player{uid}"
 
 
+_GAME_SHORT: Final = {"bw": "BW", "sc2": "SC2"}
+
+
+def short_race(race: str) -> str:
+    """``bw_terran`` as ``BW T``, ``sc2_zerg`` as ``SC2 Z``; anything else as it is (the
+    form narrow tables and the integrity flags' reasons name a race by)."""
+    game, _, name = race.partition("_")
+    if game in _GAME_SHORT and name:
+        return f"{_GAME_SHORT[game]} {name[0].upper()}"
+    return race
+
+
 def parse_uid(text: str | int, *, what: str = "discord_uid") -> int:
     if isinstance(text, bool):
         raise BadInput(f"{what} must be a whole number from 1 to {MAX_UID}")
@@ -244,6 +256,13 @@ class AuditJob:
     at: datetime
     actor: str
     reason: str | None = None
+
+
+#: The audit action of an integrity flag's dismissal.
+DISMISS: Final = "dismiss"
+#: Audit rows queued as writes of their own, not riding on a command's jobs: the queue
+#: keeps each under its action as the job's kind, and counts and lists it like any write.
+STANDALONE_AUDITS: Final = (DISMISS,)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,40 +22,12 @@ from collections.abc import Callable, Iterable, Iterator, MutableSequence, Seque
 from dataclasses import dataclass
 from itertools import chain, compress, count, repeat
 from operator import attrgetter, eq, getitem, lshift, or_
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from ladder_cli.domain.events import VOIDED, LoggedMatch
 from ladder_cli.domain.model import Key
 from ladder_cli.domain.runs import components, least_marked, ratio
-
-
-class Thresholds(Protocol):
-    """The thresholds the patterns are sought with (the config's ``[integrity]``:
-    :class:`~ladder_cli.domain.integrity.IntegrityRules`)."""
-
-    @property
-    def window_days(self) -> int: ...
-    @property
-    def pair_games(self) -> int: ...
-    @property
-    def pair_share(self) -> float: ...
-    @property
-    def feeder_losses(self) -> int: ...
-    @property
-    def feeder_share(self) -> float: ...
-    @property
-    def sandbag_streak(self) -> int: ...
-    @property
-    def sandbag_drop(self) -> int: ...
-    @property
-    def sandbag_regain(self) -> int: ...
-    @property
-    def newcomer_games(self) -> int: ...
-    @property
-    def newcomer_upsets(self) -> int: ...
-    @property
-    def newcomer_gap(self) -> int: ...
-
+from ladder_cli.util.thresholds import IntegrityRules
 
 PAIR: Final = "pair"
 FEEDER: Final = "feeder"
@@ -197,7 +169,7 @@ _FEW: Final = 64
 class _Scan:
     """The thresholds in the form the scans use, worked out once per report."""
 
-    def __init__(self, rules: Thresholds, start_mmr: int | None) -> None:
+    def __init__(self, rules: IntegrityRules, start_mmr: int | None) -> None:
         self.rules = rules
         self.span = rules.window_days * DAY
         self.pair_share = ratio(rules.pair_share)
@@ -208,7 +180,7 @@ class _Scan:
         self.start_mmr = start_mmr
 
 
-def find(log: Log, rules: Thresholds, start_mmr: int | None) -> Iterator[Found]:
+def find(log: Log, rules: IntegrityRules, start_mmr: int | None) -> Iterator[Found]:
     """Every pattern of the log, entry by entry, each kind behind its cheap necessary
     condition."""
     scan = _Scan(rules, start_mmr)

@@ -105,18 +105,26 @@ def verify(stored: Iterable[Entry], log: Iterable[Event], rules: Rules) -> Verif
             report.matches_replayed += 1
         else:
             report.events_replayed += 1
+    return compare(stored, replay.standings, rules, report)
+
+
+def compare(
+    stored: Iterable[Entry], standings: dict[Key, Standing], rules: Rules, report: VerifyReport
+) -> VerifyReport:
+    """The stored rows against the replayed ``standings`` (however the log was replayed),
+    and each row's own counts, into ``report``."""
     seen: set[Key] = set()
     for row in sorted(stored, key=lambda e: e.key):
         report.entries_checked += 1
         seen.add(row.key)
-        want = replay.standings.get(row.key) or Standing(rules.start_mmr)
+        want = standings.get(row.key) or Standing(rules.start_mmr)
         for name, should in zip(COMPARED, want.values(), strict=True):
             have = getattr(row, name)
             if have != should and not (name == "last_played" and _completed(want, have)):
                 report.differences.append(_diff(row, "replay", name, have, should))
         report.differences.extend(invalid_counts(row))
-    for key in sorted(set(replay.standings) - seen):
-        missing = Entry(key[0], key[1], "", replay.standings[key].mmr)
+    for key in sorted(set(standings) - seen):
+        missing = Entry(key[0], key[1], "", standings[key].mmr)
         report.differences.append(_diff(missing, "replay", "row", None, "a row with games"))
     return report
 

@@ -11,6 +11,7 @@ from typing import Final
 
 from ladder_cli.domain.model import (
     RACES,
+    STANDALONE_AUDITS,
     AdjustJob,
     AuditJob,
     CorrectionJob,
@@ -92,7 +93,8 @@ def encode(job: Job) -> Row:
 def _encode_admin(job: AdjustJob | CorrectionJob | DecayJob | AuditJob | SeasonJob) -> Row:
     """The admin jobs in the same columns: the actor in ``p1_name``, the reason in
     ``p2_name``; a correction's match id in ``p1_uid`` (its result in ``result``, NULL to
-    void); an audit row's action in ``p1_race`` and target in ``p2_race``; a season
+    void); an audit row's action in ``p1_race`` and target in ``p2_race`` (kind ``audit``,
+    or its action for one queued alone: :data:`STANDALONE_AUDITS`); a season
     close's name in ``p2_race``, its soft-reset factor in ``mmr`` and its activity window
     in ``result``; a decay's rule as ``after_days`` in ``p1_uid``, ``every_days`` in
     ``p2_uid``, ``points`` in ``result`` and ``floor`` in ``mmr``."""
@@ -132,7 +134,8 @@ def _encode_admin(job: AdjustJob | CorrectionJob | DecayJob | AuditJob | SeasonJ
             None,
             None,
         )
-    return ("audit", 0, job.action, None, job.target, None, at, job.actor, job.reason, None, None)
+    kind = job.action if job.action in STANDALONE_AUDITS else "audit"
+    return (kind, 0, job.action, None, job.target, None, at, job.actor, job.reason, None, None)
 
 
 def _decode_admin(row: Row) -> Job:
@@ -161,6 +164,8 @@ def _decode_admin(row: Row) -> Job:
         return CorrectionJob(p1_uid, result, at, actor, reason)
     if not isinstance(p1_race, str) or not isinstance(p2_race, str):
         raise ValueError("audit job has missing or invalid fields")
+    if kind != "audit" and p1_race != kind:
+        raise ValueError(f"{kind} job has missing or invalid fields")
     return AuditJob(p1_race, p2_race, at, actor, reason)
 
 
@@ -261,6 +266,6 @@ def decode(row: Row) -> Job:
         if (p1_race is not None and p1_race not in RACES) or not isinstance(mmr, int):
             raise ValueError("reset job has missing or invalid fields")
         return ResetJob(p1_uid, p1_race, mmr, bool(keep), at)
-    if kind in ("adjust", "void", "amend", "decay", "audit", "season"):
+    if kind in ("adjust", "void", "amend", "decay", "audit", "season", *STANDALONE_AUDITS):
         return _decode_admin(row)
     raise ValueError(f"unknown job kind {kind!r}")

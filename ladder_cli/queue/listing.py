@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ladder_cli.domain.model import format_timestamp
+from ladder_cli.domain.model import STANDALONE_AUDITS, format_timestamp
 from ladder_cli.queue.file import QueueFile
 from ladder_cli.queue.jobrows import COLUMNS
 
@@ -150,7 +150,7 @@ def _info(row: tuple[object, ...]) -> JobInfo:
             "by": p1n,
             "at": at,
         }
-    elif kind == "audit":
+    elif kind == "audit" or kind in STANDALONE_AUDITS:
         summary = {"action": p1_race, "target": p2_race, "by": p1n, "at": at}
     elif kind == "season":
         summary = {"season": p2_race, "soft_reset": mmr / 10**6 if isinstance(mmr, int) else None,

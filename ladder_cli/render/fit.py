@@ -24,7 +24,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from ladder_cli.domain.model import format_timestamp, now_utc
+from ladder_cli.domain.model import format_timestamp, now_utc, short_race
 
 Kind = Literal["number", "name", "time", "race", "text", "note"]
 Justify = Literal["left", "center", "right"]
@@ -35,16 +35,6 @@ MIN_NAME = 4
 #: The narrowest a note is cut to (with its ellipsis) before other detail gives way.
 MIN_NOTE = 24
 _NATURAL = 1_000_000
-
-_RACE_SHORT = {"bw": "BW", "sc2": "SC2"}
-
-
-def short_race(race: str) -> str:
-    """``bw_terran`` as ``BW T``, ``sc2_zerg`` as ``SC2 Z``; anything else as it is."""
-    game, _, name = race.partition("_")
-    if game in _RACE_SHORT and name:
-        return f"{_RACE_SHORT[game]} {name[0].upper()}"
-    return race
 
 
 def age(value: datetime, now: datetime) -> str:

@@ -19,11 +19,11 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from ladder_cli.domain.model import RACES, AppliedMatch, format_timestamp
+from ladder_cli.domain.model import RACES, AppliedMatch, format_timestamp, short_race
 from ladder_cli.domain.stats import BIN, HeadToHead, LadderStats, Preview, Trend, player_side
 from ladder_cli.render.charts import Bars, sparkline
 from ladder_cli.render.console import RANK_STYLES, arrow, literal, table, visible
-from ladder_cli.render.fit import Col, FitTable, short_race
+from ladder_cli.render.fit import Col, FitTable
 from ladder_cli.util.terminal import unicode_output
 
 

@@ -60,6 +60,17 @@ def audit_row(store: Dialect, audit_id: int) -> AuditRow | None:
     return AuditRow(int(r[0]), store.parse_ts(r[1]), r[2], r[3], r[4], r[5], r[6])
 
 
+def audit_rows_of(store: Dialect, action: str) -> list[AuditRow]:
+    """Every row of one action, oldest first (``dismiss``: the integrity flags dismissed,
+    which every home reads from here)."""
+    with store.read_cursor() as cur:
+        cur.execute(store.q(sql.AUDIT_OF_ACTION), (action,))
+        return [
+            AuditRow(int(r[0]), store.parse_ts(r[1]), r[2], r[3], r[4], r[5], r[6])
+            for r in cur.fetchall()
+        ]
+
+
 def write_audits(store: Dialect, cur: Any, queue_id: str, jobs: Sequence[QueuedJob]) -> None:
     """The audit rows riding on applied jobs (``record``, ``import``, ``reset``)."""
     rows = []

@@ -230,6 +230,12 @@ class Store(StoreReads):
         seasons.upgrade(self, cur)
         eventlog.upgrade(self, cur)
 
+    def bulk(self, jobs: int) -> AbstractContextManager[None]:
+        """Around a flush of ``jobs`` pending jobs: where the store gains by it, secondary
+        work it can do once afterwards instead of once per row (see the PostgreSQL
+        store's rank index)."""
+        return nullcontext()
+
     def flushed(self) -> None:
         """After a flush's last batch: bring any local read cache up to date with what
         this connection wrote (see the SQLite store)."""

@@ -105,6 +105,12 @@ class DialectBase(Dialect, ABC):
         can; None: rank the loaded frame instead."""
         return None
 
+    def log_columns_until(self, cutoff: datetime | None) -> pl.DataFrame | None:
+        """The matches played at or before ``cutoff`` (every match for None), in log
+        order, as the columns of :data:`ladder_cli.domain.wavereplay.MATCH_COLUMNS`, where
+        the store reads them column-wise; None: read them as rows."""
+        return None
+
     def ranked_scan(self) -> pl.LazyFrame | None:
         """All of ``mmrs_1v1`` in rank order as a lazy scan of a local file, where the store
         keeps one current: a leaderboard page then reads only its rows. None otherwise."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from ladder_cli.domain.events import BASELINE, RESET, LoggedMatch, StateEvent
@@ -27,6 +28,8 @@ from ladder_cli.stores import sql
 from ladder_cli.stores.interface import Dialect
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from ladder_cli.domain.asof import MatchRow, Standings
     from ladder_cli.domain.rating import Ratings
     from ladder_cli.domain.rules import Rules
@@ -141,6 +144,11 @@ class StoreLog:
         self.cur.execute(self.store.q(sql.LOG_EVENTS_FROM), (match_id,))
         return [self._event(r) for r in self.cur.fetchall()]
 
+    def matches(self) -> Iterator[LoggedMatch]:
+        """Every logged match, voided and amended ones as logged, in log order, a page at
+        a time."""
+        return chain.from_iterable(self._pages(0, sql.LOG_MATCHES_AFTER, ()))
+
     def later(self, match_id: int) -> Iterator[LoggedMatch | StateEvent]:
         """Every event after the match, in order, a page of matches at a time (the cursor
         is free between pages: a caller may write through it while iterating)."""
@@ -157,20 +165,36 @@ class StoreLog:
         self.cur.execute(self.store.q(sql.LOG_EVENTS_UNTIL), (self.store.ts(cutoff),))
         return [self._event(r) for r in self.cur.fetchall()]
 
-    def match_rows_until(self, cutoff: datetime) -> Iterator[list[MatchRow]]:
-        """The matches played at or before ``cutoff``, in log order, a page of plain rows
-        at a time (``played_at`` as the driver returns it: see
+    def match_rows_until(self, cutoff: datetime | None) -> Iterator[list[MatchRow]]:
+        """The matches played at or before ``cutoff`` (every match for ``None``), in log
+        order, a page of plain rows at a time (``played_at`` as the driver returns it: see
         :class:`ladder_cli.domain.asof.Tally`)."""
-        statement = self.store.q(sql.LOG_MATCH_ROWS_UNTIL)
-        at, last = self.store.ts(cutoff), 0
+        statement = self.store.q(sql.LOG_MATCH_ROWS_UNTIL if cutoff else sql.LOG_MATCH_ROWS)
+        last = 0
+        at: tuple[object, ...] = () if cutoff is None else (self.store.ts(cutoff),)
         while True:
-            self.cur.execute(statement, (last, at, PAGE))
+            self.cur.execute(statement, (last, *at, PAGE))
             page: list[MatchRow] = self.cur.fetchall()
             if page:
                 yield page
             if len(page) < PAGE:
                 break
             last = page[-1][0]
+
+    def match_columns_until(self, cutoff: datetime | None) -> pl.DataFrame:
+        """:meth:`match_rows_until` as one frame of columns
+        (:data:`ladder_cli.domain.wavereplay.MATCH_COLUMNS`), the store's columnar read
+        where it has one; every match for ``None``."""
+        import polars as pl
+
+        from ladder_cli.domain.wavereplay import match_frame
+
+        frame = self.store.log_columns_until(cutoff)
+        if frame is not None:
+            return frame
+        parse = self.store.parse_ts
+        pages = [match_frame(page, parse) for page in self.match_rows_until(cutoff)]
+        return pl.concat(pages) if pages else match_frame([], parse)
 
     def _merged(
         self, events: Iterable[StateEvent], match_id: int, query: str, params: tuple[object, ...]
@@ -179,22 +203,31 @@ class StoreLog:
         through (``params`` between the page's start and its size)."""
         pending_events = iter(events)
         pending = next(pending_events, None)
-        last = match_id
-        statement = self.store.q(query)
-        while True:
-            self.cur.execute(statement, (last, *params, PAGE))
-            page = [self._logged(r) for r in self.cur.fetchall()]
+        for page in self._pages(match_id, query, params):
             for m in page:
                 while pending is not None and pending.after_match < m.match_id:
                     yield pending
                     pending = next(pending_events, None)
                 yield m
-            if len(page) < PAGE:
-                break
-            last = page[-1].match_id
         while pending is not None:
             yield pending
             pending = next(pending_events, None)
+
+    def _pages(
+        self, match_id: int, query: str, params: tuple[object, ...]
+    ) -> Iterator[list[LoggedMatch]]:
+        """The matches after ``match_id`` that ``query`` pages through (``params`` between
+        the page's start and its size), a page at a time."""
+        last = match_id
+        statement = self.store.q(query)
+        while True:
+            self.cur.execute(statement, (last, *params, PAGE))
+            page = [self._logged(r) for r in self.cur.fetchall()]
+            if page:
+                yield page
+            if len(page) < PAGE:
+                break
+            last = page[-1].match_id
 
     def last_played_before(self, key: Key, match_id: int) -> datetime | None:
         uid, race = key
@@ -287,30 +320,67 @@ def last_match_id(store: Dialect, cur: Any) -> int:
 # -- verify ------------------------------------------------------------------------------
 
 
-def verify(store: Dialect) -> VerifyReport:
-    """Replay the whole event log, a page at a time, and compare every stored entry."""
+def verify(store: Dialect, *, min_wave: int | None = None) -> VerifyReport:
+    """Replay the whole event log and compare every stored entry: the matches read as
+    columns and replayed a wave at a time (:mod:`ladder_cli.domain.wavereplay`), or, for a
+    log of small waves (see :func:`standings_until`), one event at a time, a page of the
+    log at a time."""
     from ladder_cli.domain import verify as check
+    from ladder_cli.domain import wavereplay
+    from ladder_cli.domain.asof import Standings
 
     with store.read_cursor() as cur:
         rules = store.rules_in(cur)
         cur.execute(sql.ALL_ENTRIES)
         stored = [store.entry(row) for row in cur.fetchall()]
-        return check.verify(stored, StoreLog(store, cur).later(0), rules)
+        log = StoreLog(store, cur)
+        events = log.events_from(0)
+        matches = log.match_columns_until(None)
+        smallest = wavereplay.MIN_WAVE if min_wave is None else min_wave
+        done = wavereplay.replay(matches, events, rules, min_wave=smallest)
+        if done is None:
+            del matches
+            return check.verify(stored, log.later(0), rules)
+    report = check.VerifyReport(rules.preset, done.matches, done.events)
+    standings = Standings(now_utc(), rules, table=done.table).entries
+    return check.compare(stored, standings, rules, report)
+
+
+# -- the integrity report -----------------------------------------------------------------
+
+
+def match_log(store: Dialect) -> list[LoggedMatch]:
+    """The whole match log as voids and amends left it, in log order (what the integrity
+    report reads; :class:`StoreLog`, as verify and a correction read it)."""
+    with store.read_cursor() as cur:
+        return list(StoreLog(store, cur).matches())
 
 
 # -- the ladder at a past time ------------------------------------------------------------
 
 
-def standings_until(store: Dialect, cutoff: datetime, rules: Rules) -> Standings:
+def standings_until(
+    store: Dialect, cutoff: datetime, rules: Rules, *, min_wave: int | None = None
+) -> Standings:
     """Each entry as the log had it at ``cutoff`` (see :mod:`ladder_cli.domain.asof`): the
-    matches read as plain rows, a page at a time, and tallied in a tight loop."""
-    from ladder_cli.domain.asof import Tally
+    matches read as columns and replayed a wave at a time
+    (:mod:`ladder_cli.domain.wavereplay`); a log of small waves (on average under
+    ``min_wave`` matches, by default :data:`~ladder_cli.domain.wavereplay.MIN_WAVE`) row
+    by row, in a tight loop (:class:`ladder_cli.domain.asof.Tally`)."""
+    from ladder_cli.domain import wavereplay
+    from ladder_cli.domain.asof import Standings, Tally
 
     with store.read_cursor() as cur:
         log = StoreLog(store, cur)
-        tally = Tally(rules, store.ts, store.parse_ts)
-        tally.run(log.match_rows_until(cutoff), log.events_until(cutoff))
-        return tally.standings(cutoff)
+        events = log.events_until(cutoff)
+        matches = log.match_columns_until(cutoff)
+    smallest = wavereplay.MIN_WAVE if min_wave is None else min_wave
+    done = wavereplay.replay(matches, events, rules, min_wave=smallest)
+    if done is not None:
+        return Standings(cutoff, rules, matches=done.matches, events=done.events, table=done.table)
+    tally = Tally(rules, lambda at: at, lambda at: at)
+    tally.run([wavereplay.match_rows(matches)], events)
+    return tally.standings(cutoff)
 
 
 # -- audit -------------------------------------------------------------------------------

@@ -11,11 +11,14 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ladder_cli.domain.corrections import EntryChange
 from ladder_cli.domain.model import AppliedMatch, Entry, Key
 from ladder_cli.domain.rules import Rules
+
+if TYPE_CHECKING:
+    import polars as pl
 
 PairRow = tuple[int, int, int, int, int]
 """A match log row a correction rewrites: P1's MMR before and after, P2's, the match id."""
@@ -109,6 +112,12 @@ class Dialect(Protocol):
     ) -> None:
         """A correction's rewritten match log pairs (before/after, match id) written at
         once (where ``bulk_corrections``)."""
+        ...
+
+    def log_columns_until(self, cutoff: datetime | None) -> pl.DataFrame | None:
+        """The matches played at or before ``cutoff`` (every match for None), in log
+        order, as columns (:data:`ladder_cli.domain.wavereplay.MATCH_COLUMNS`); None where
+        the store reads them as rows only."""
         ...
 
     def forget(self) -> None:

@@ -264,6 +264,11 @@ LOG_MATCH_ROWS_UNTIL: Final = (
     "FROM ladder_matches WHERE match_id > %s AND played_at <= %s ORDER BY match_id LIMIT %s"
 )
 
+LOG_MATCH_ROWS: Final = (
+    "SELECT match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result, state "
+    "FROM ladder_matches WHERE match_id > %s ORDER BY match_id LIMIT %s"
+)
+
 LOG_EVENTS_UNTIL: Final = (
     f"SELECT {EVENT_COLUMNS} FROM ladder_events WHERE at <= %s ORDER BY after_match, event_id"
 )
@@ -330,6 +335,9 @@ AUDIT_NEWEST: Final = f"SELECT {AUDIT_COLUMNS} FROM ladder_audit ORDER BY audit_
 AUDIT_BY_ID: Final = f"SELECT {AUDIT_COLUMNS} FROM ladder_audit WHERE audit_id = %s"
 AUDIT_OF_MATCH: Final = (
     f"SELECT {AUDIT_COLUMNS} FROM ladder_audit WHERE match_id = %s ORDER BY audit_id"
+)
+AUDIT_OF_ACTION: Final = (
+    f"SELECT {AUDIT_COLUMNS} FROM ladder_audit WHERE action = %s ORDER BY audit_id"
 )
 
 

@@ -4,7 +4,8 @@ Precedence, highest first: ``--db``/``--home``; ``LADDER_DATABASE_URL``/``LADDER
 the TOML config file (``config.toml`` in the home, or the platform's user config dir);
 defaults (the embedded SQLite database in the platform's user data dir). The file's
 ``[decay]`` section is read here too, as a :class:`DecayRule`, so a bad one is bad input
-before any command runs (what a rule takes from an entry: :mod:`ladder_cli.domain.decay`).
+before any command runs (what a rule takes from an entry: :mod:`ladder_cli.domain.decay`),
+and so is its ``[integrity]`` section (:mod:`ladder_cli.util.thresholds`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 from ladder_cli.util.errors import BadInput
+from ladder_cli.util.thresholds import IntegrityRules, parse_rules
 from ladder_cli.util.urls import mask_url, url_secrets
 
 APP: Final = "ladder"
@@ -36,6 +38,7 @@ _KNOWN_KEYS: Final = {
     "admin",
     "retain_days",
     "decay",
+    "integrity",
 }
 #: Days applied jobs stay in the home's queue, for `wal reconcile` after a restore/failover.
 DEFAULT_RETAIN_DAYS: Final = 14
@@ -57,6 +60,8 @@ class Settings:
     retain_days: int = DEFAULT_RETAIN_DAYS
     #: The ``[decay]`` section (see :mod:`ladder_cli.core.decay`); None: decay is not configured.
     decay: DecayRule | None = None
+    #: The ``[integrity]`` thresholds (the contract's defaults where the file sets none).
+    integrity: IntegrityRules = field(default_factory=IntegrityRules)
 
     @property
     def queue_path(self) -> Path:
@@ -94,6 +99,7 @@ class Settings:
             "activity_days": self.activity_days,
             "retain_days": self.retain_days,
             "decay": None if self.decay is None else self.decay.as_dict(),
+            "integrity": self.integrity.as_dict(),
         }
 
 
@@ -139,6 +145,7 @@ def resolve(
         admin=str(file["admin"]) if file.get("admin") else None,
         retain_days=_retain_days(file, config_file),
         decay=parse_rule(file["decay"], config_file) if "decay" in file else None,
+        integrity=parse_rules(file.get("integrity", {}), config_file),
     )
 
 

@@ -1,4 +1,5 @@
-"""``mmrs_1v1`` read whole through the ADBC PostgreSQL driver, straight into Arrow."""
+"""Bulk reads (``mmrs_1v1`` whole, the match log as columns) through the ADBC PostgreSQL
+driver, straight into Arrow."""
 
 from __future__ import annotations
 
@@ -27,17 +28,22 @@ class ArrowReader:
     def entries(self) -> pl.DataFrame | None:
         """None when the driver is missing or on any error: the caller falls back to the
         COPY path, which also classifies errors."""
-        with self._lock:
-            return self._entries()
+        from ladder_cli.domain.frames import frame_from_arrow
 
-    def _entries(self) -> pl.DataFrame | None:
+        frame = self.frame(sql.ALL_ENTRIES)
+        return None if frame is None else frame_from_arrow(frame)
+
+    def frame(self, statement: str) -> pl.DataFrame | None:
+        """Any statement's rows as the driver types them; None as for :meth:`entries`."""
+        with self._lock:
+            return self._read(statement)
+
+    def _read(self, statement: str) -> pl.DataFrame | None:
         try:
             import adbc_driver_postgresql.dbapi as adbc  # type: ignore[import-untyped]
         except ImportError:
             return None
         import polars as pl
-
-        from ladder_cli.domain.frames import frame_from_arrow
 
         try:
             if self._conn is None:
@@ -45,8 +51,8 @@ class ArrowReader:
                 uri = f"{self._url}{sep}connect_timeout={self._timeout}"
                 self._conn = adbc.connect(uri, autocommit=True)
             with self._conn.cursor() as cur:
-                cur.execute(sql.ALL_ENTRIES)
-                return frame_from_arrow(pl.DataFrame(cur.fetch_arrow()))
+                cur.execute(statement)
+                return pl.DataFrame(cur.fetch_arrow())
         except Exception:
             self.close()
             return None

@@ -43,13 +43,17 @@ def rank_index(cur: psycopg.Cursor[Any], *, owned: bool) -> str | None:
     one, return the statement to suggest (an admin's table is not altered)."""
     from ladder_cli.stores.postgres.ranks import RANK_INDEX, RANK_INDEX_DDL
 
-    cur.execute("SELECT to_regclass(%s) IS NOT NULL", (RANK_INDEX,))
+    cur.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (RANK_INDEX,))
     row = cur.fetchone()
     if row and row[0]:
         return None  # in place: no DDL (a least-privilege role may run init)
     if owned:
+        if row:  # invalid: a build that was stopped (ladder_cli.stores.postgres.rank_index)
+            cur.execute(f"DROP INDEX {RANK_INDEX}")
         cur.execute(RANK_INDEX_DDL)
         return None
+    if row:
+        return None  # the admin's own index, being built or failed: theirs to mind
     return (
         "leaderboard and profile read faster with an index in rank order on mmrs_1v1 "
         f"(not created on an adopted table): {RANK_INDEX_DDL}"

@@ -8,6 +8,9 @@ modules.
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -21,7 +24,7 @@ from ladder_cli.domain.corrections import EntryChange
 from ladder_cli.domain.model import AppliedMatch, Entry
 from ladder_cli.stores import sql
 from ladder_cli.stores.base import Store
-from ladder_cli.stores.postgres import bulk, copy, errors, rows, schema
+from ladder_cli.stores.postgres import bulk, copy, errors, rank_index, rows, schema
 from ladder_cli.stores.postgres.arrow import ArrowReader
 from ladder_cli.util.errors import LadderError
 from ladder_cli.util.urls import mask_url
@@ -37,11 +40,21 @@ if TYPE_CHECKING:
 # ladder flushers, so match ids increase in the order matches were applied.
 ADVISORY_LOCK_KEY = 0x1ADDE5
 
+# The match log for a replay (ladder_cli.domain.wavereplay.MATCH_COLUMNS), up to a time.
+_LOG_COLUMNS = (
+    "SELECT match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result::int8 AS result, "
+    "state = 'voided' AS voided FROM ladder_matches {where} ORDER BY match_id"
+)
+_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00")
+
 
 class PostgresStore(Store):
     #: "auto" (COPY above :data:`~ladder_cli.stores.postgres.copy.COPY_THRESHOLD` rows),
     #: "copy" or "executemany"; the latter two exist so the benchmark can measure both.
     write_method: ClassVar[str] = "auto"
+    #: Whether a large flush drops the rank index and builds it afterwards (see bulk);
+    #: False exists so the benchmark can measure the flush with the index kept.
+    bulk_rank_index: ClassVar[bool] = True
     lock_rows: ClassVar[str] = " FOR UPDATE"
     bulk_corrections: ClassVar[bool] = True
     words: ClassVar[dict[str, str]] = {
@@ -64,6 +77,9 @@ class PostgresStore(Store):
         # transaction (it would see half a batch, or abort it), so they take turns.
         self._lock = threading.RLock()
         self._schema_ready = False
+        # A large flush's rank index: dropped for it, and its build (see bulk).
+        self._bulk = False
+        self._build: concurrent.futures.Future[None] | None = None
 
     # -- connection --------------------------------------------------------------------
 
@@ -295,6 +311,79 @@ class PostgresStore(Store):
 
     def frame_aside(self) -> pl.DataFrame | None:
         return self._adbc.entries()
+
+    def log_columns_until(self, cutoff: datetime | None) -> pl.DataFrame | None:
+        # The driver binds no parameter without pyarrow: the cutoff is written into the
+        # statement, from a datetime's own ISO text only (checked, never a user's text).
+        if cutoff is None:
+            return self._adbc.frame(_LOG_COLUMNS.format(where=""))
+        at = cutoff.astimezone(UTC).isoformat()
+        if not _ISO_TIME.fullmatch(at):
+            return None
+        return self._adbc.frame(_LOG_COLUMNS.format(where=f"WHERE played_at <= '{at}'"))
+
+    # -- a large flush without the rank index -------------------------------------------
+
+    @contextmanager
+    def bulk(self, jobs: int) -> Iterator[None]:
+        """A flush of many jobs into a table the ladder created writes it without the rank
+        index, then builds the index again: every upsert changes ``mmr``, so with the index
+        no update is HOT and each writes three index entries, where one build after the
+        flush costs a fraction of that (docs/benchmarks.md). The drop waits only briefly for
+        the bot's transactions (else the flush keeps the index), the build blocks none of
+        its writes; meanwhile reads rank without the index (slower, the same answer). A
+        flush that stops before the build leaves the index missing; the next one builds
+        it (:mod:`ladder_cli.stores.postgres.rank_index`)."""
+        if not jobs:
+            yield
+            return
+        try:
+            with self._lock:
+                large = jobs if self.bulk_rank_index else 0
+                dropped = rank_index.before_flush(self.connect(), large)
+        except psycopg.Error as exc:
+            raise self._classify(exc) from exc
+        self._build = None
+        try:
+            self._bulk = dropped
+            yield
+        finally:
+            self._bulk = False
+            if dropped:
+                build = self._build or self._build_aside()
+                with contextlib.suppress(Exception):
+                    build.result()
+                with self._lock, contextlib.suppress(psycopg.Error, LadderError):
+                    self.connect().execute(
+                        "SELECT pg_advisory_unlock(%s)", (rank_index.BULK_LOCK_KEY,)
+                    )
+
+    def flushed(self) -> None:
+        # The last batch is written: the index's build starts on a connection of its own
+        # while this process keeps its frame and snapshot current (see bulk).
+        if self._bulk and self._build is None:
+            self._build = self._build_aside()
+
+    def _build_aside(self) -> concurrent.futures.Future[None]:
+        """The rank index built on a connection and a thread of their own."""
+        future: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                with psycopg.connect(
+                    self.url,
+                    autocommit=True,
+                    connect_timeout=max(1, round(self._connect_timeout)),
+                    application_name="ladder",
+                ) as conn:
+                    rank_index.build(conn)
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
+
+        threading.Thread(target=run, name="ladder-rank-index", daemon=True).start()
+        return future
 
     # -- a correction's many rows -------------------------------------------------------
 
