@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 
 from bench import baselines, data, floor
+from bench.completion import completion
 from bench.corrections import w9_void
 from bench.evaluate import evaluate_vs_replay
 from bench.harness import (
@@ -715,7 +716,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     every = {
-        *("1", "2", "3", "4", "5", "6", "7", "8", "9", "10"),
+        *("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"),
         *("season", "evaluate", "site", "integrity", "glicko", "glicko-void", "evaluate-cli"),
     }
     only = set(args.only.split(",")) if args.only else every
@@ -779,6 +780,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results.extend(integrity_report(sizes))
                 results.extend(integrity_end_to_end(pg, scratch, sizes))
                 settle(cluster)
+            if "11" in only:
+                results.extend(completion(scratch, sizes))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     total = time.perf_counter() - started

@@ -122,7 +122,10 @@ class BotSimulation:
     """The bot's side: players queue with a race, matches resolve (or abort, or stay
     unresolved), and each resolved one updates ``mmrs_1v1`` as the bot does."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, completion: tuple[int, int] = (0, 0)) -> None:
+        """``completion``: the range of minutes between a match's ``played_at`` (when the
+        bot made it) and its completion, when the bot sets the rows' ``last_played``."""
+        self.completion = completion
         self.rng = random.Random(seed)
         self.entries: dict[tuple[int, str], dict[str, object]] = {}
         self.order: list[tuple[int, str]] = []  # creation order: the rows' ids
@@ -142,11 +145,14 @@ class BotSimulation:
                 new1, new2 = bot_rate(m1, m2, result)
                 change = new1 - m1
                 e1["mmr"], e2["mmr"] = new1, new2
+                done = self.clock
+                if self.completion != (0, 0):  # (no draw otherwise: the seeds' data stay)
+                    done += timedelta(minutes=self.rng.randint(*self.completion))
                 for entry, won in ((e1, result == 1), (e2, result == 2)):
                     entry["played"] += 1  # type: ignore[operator]
                     key = "won" if won else "drawn" if result == 0 else "lost"
                     entry[key] += 1  # type: ignore[operator]
-                    entry["last"] = self.clock
+                    entry["last"] = done
             self.matches.append((p1, p2, r1, r2, m1, m2, change, self.clock, result))
 
     def _entry(self, uid: int, race: str) -> dict[str, object]:

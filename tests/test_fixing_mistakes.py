@@ -140,7 +140,7 @@ def test_match_show_names_the_players(db_url: str, home: Path) -> None:
     assert "Bob (2) bw_terran: 1500 → 1520" in table and "P2 won" in table
     assert "amend match 1: typo" in table
     audit = run(home, db_url, "audit").out
-    assert "[b]Alice bw_zerg vs Bob" in audit, audit  # the table names the players it can
+    assert "[b]Alice BW Z vs Bob BW T" in audit, audit  # players by name, races short
     assert run(home, db_url, "audit", "--format", "json").json[-1]["target"] == (
         "1 bw_zerg vs 2 bw_terran"
     )

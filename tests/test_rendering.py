@@ -123,8 +123,8 @@ def test_leaderboard_table_unranked_row_without_games():
     out = render(leaderboard_table([row], title="t"), terminal=False)
     [line] = [line for line in out.splitlines() if "New" in line]
     cells = line.split()
-    # no position, rank U, no win rate, no last played
-    assert cells == ["U", "New", "bw_zerg", "1520", "0-0-0", "-"]
+    # no position (a dash), rank U, no win rate, no last played
+    assert cells == ["-", "U", "New", "bw_zerg", "1520", "0-0-0", "-"]
 
 
 def test_escape_sequence_in_a_name_does_not_reach_the_terminal():

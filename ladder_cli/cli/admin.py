@@ -8,9 +8,11 @@ from typing import Annotated
 
 import typer
 
+from ladder_cli.cli import completion as complete
 from ladder_cli.cli import session
 from ladder_cli.cli.options import DRY, NO_FLUSH, REASON, YES, TableJson, TableJsonCsv
 from ladder_cli.cli.output import (
+    ask,
     confirm,
     notes,
     out,
@@ -25,10 +27,17 @@ from ladder_cli.util.errors import BadInput, LadderError
 
 
 def reset(
-    player: Annotated[str, typer.Argument(help="discord_uid or exact player name.")],
+    player: Annotated[
+        str,
+        typer.Argument(help="discord_uid or exact player name.", autocompletion=complete.player),
+    ],
     race: Annotated[
         str | None,
-        typer.Option("--race", help="Reset only this race (default: every race the player has)."),
+        typer.Option(
+            "--race",
+            help="Reset only this race (default: every race the player has).",
+            autocompletion=complete.race,
+        ),
     ] = None,
     mmr: Annotated[int, typer.Option("--mmr", help="The MMR to set.")] = 1500,
     keep_stats: Annotated[
@@ -52,9 +61,7 @@ def reset(
             what = "MMR" if keep_stats else "MMR and stats"
             if not sys.stdin.isatty() and sys.stdin.closed:
                 raise BadInput("reset needs confirmation: pass --yes")
-            if not typer.confirm(
-                f"Reset {what} of {name} ({uid}), {which}, to {mmr}?", default=False
-            ):
+            if not ask(f"Reset {what} of {name} ({uid}), {which}, to {mmr}?"):
                 raise LadderError("reset cancelled; nothing was changed")
         outcome = ladder.reset(uid, race=race, mmr=mmr, keep_stats=keep_stats, flush=not no_flush)
         if outcome.applied or outcome.report:
@@ -63,8 +70,13 @@ def reset(
 
 
 def adjust(
-    player: Annotated[str, typer.Argument(help="discord_uid or exact player name.")],
-    race: Annotated[str, typer.Option("--race", help="The entry's race.")],
+    player: Annotated[
+        str,
+        typer.Argument(help="discord_uid or exact player name.", autocompletion=complete.player),
+    ],
+    race: Annotated[
+        str, typer.Option("--race", help="The entry's race.", autocompletion=complete.race)
+    ],
     by: Annotated[int, typer.Option("--by", help="Points to add (negative: subtract).")],
     reason: Annotated[str | None, REASON] = None,
     yes: Annotated[bool, YES] = False,
@@ -154,12 +166,15 @@ def decay(
 
 
 def audit(
+    ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", help="How many rows (0: all).")] = 20,
     fmt: Annotated[
         TableJsonCsv, typer.Option("--format", help="Output format.")
     ] = TableJsonCsv.table,
 ) -> None:
-    """Admin actions, newest first."""
+    """Admin actions, newest first (`ladder audit show N`: one row whole)."""
+    if ctx.invoked_subcommand is not None:
+        return
     # Deferred: loaded by the command, not by --version or --help.
     from ladder_cli.render import views
 
@@ -177,12 +192,31 @@ def audit(
             # Deferred: loaded by the command, not by --version or --help.
             from ladder_cli.core.audit import named_target
 
-            # the table shows the time as a datetime, to the minute, and players by name
+            # the table shows the time to the minute, players by name and races short
             names = ladder.admin.audit_names(found)
             out(views.audit_table([
                 r.as_dict() | {"at": r.at, "target": named_target(r.target, names)}
                 for r in found
             ]))  # fmt: skip
+
+
+def audit_show(
+    audit_id: Annotated[int, typer.Argument(metavar="N", help="The row's # (see `ladder audit`).")],
+    fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
+) -> None:
+    """One row of the audit trail, every field whole."""
+    # Deferred: loaded by the command, not by --version or --help.
+    from ladder_cli.core.audit import named_target
+    from ladder_cli.render import views
+
+    with session.open_ladder() as ladder:
+        found = ladder.admin.audit_row(audit_id)
+        if fmt is TableJson.json:
+            raw(views.to_json(found.as_dict()))
+            return
+        names = ladder.admin.audit_names([found])
+        shown = found.as_dict() | {"at": found.at, "match_id": found.match_id}
+        out(views.audit_detail(shown, named_target(found.target, names), names))
 
 
 def verify(
@@ -201,9 +235,12 @@ def verify(
         if fmt is TableJson.json:
             raw(views.to_json(report.as_dict()))
         else:
+            # Two short lines, not one long one: piped (to less or head) a line is not
+            # wrapped at a word, and this one grew past 80 columns on a big ladder.
+            out(f"replayed {plural(report.matches_replayed, 'match', 'matches')} with the "
+                f"{report.rules} rules")  # fmt: skip
             out(
-                f"replayed {plural(report.matches_replayed, 'match', 'matches')} with the "
-                f"{report.rules} rules; checked {report.entries_checked:,} entries: "
+                f"checked {report.entries_checked:,} entries: "
                 + ("all match" if report.ok else plural(len(report.differences), "difference"))
             )
             if report.differences:

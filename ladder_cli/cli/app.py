@@ -22,6 +22,7 @@ from ladder_cli import __version__
 from ladder_cli.cli import (
     admin,
     boards,
+    completion,
     insight,
     integrity,
     match,
@@ -120,7 +121,14 @@ app.command()(admin.verify)
 app.command()(rules.evaluate)
 app.command()(admin.adjust)
 app.command()(admin.decay)
-app.command()(admin.audit)
+
+audit_app = typer.Typer(
+    help="Admin actions, newest first; `audit show N`: one row whole.",
+    invoke_without_command=True,
+)
+audit_app.callback()(admin.audit)
+audit_app.command("show")(admin.audit_show)
+app.add_typer(audit_app, name="audit")
 
 wal_app = typer.Typer(
     help="The local write-ahead queue: status, pending and failed jobs, replay, reconcile.",
@@ -185,6 +193,7 @@ def run(argv: list[str] | None = None) -> int:
 def _run(argv: list[str] | None, current: Session) -> int:
     os.umask(0o077)
     command = get_command(app)
+    completion.use_in_bash()
     try:
         result = command.main(
             args=sys.argv[1:] if argv is None else argv,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ladder_cli.cli import completion as complete
 from ladder_cli.cli import session
 from ladder_cli.cli.options import TableJson, TableJsonCsv
 from ladder_cli.cli.output import notes, out, raw
@@ -14,7 +15,10 @@ from ladder_cli.cli.output import notes, out, raw
 
 def leaderboard(
     race: Annotated[
-        list[str] | None, typer.Option("--race", help="Only this race (may be repeated).")
+        list[str] | None,
+        typer.Option(
+            "--race", help="Only this race (may be repeated).", autocompletion=complete.race
+        ),
     ] = None,
     top: Annotated[int, typer.Option("--top", help="Entries per page (0: all).")] = 20,
     page: Annotated[int, typer.Option("--page", help="Page number, from 1.")] = 1,
@@ -103,7 +107,10 @@ def leaderboard(
 
 
 def profile(
-    player: Annotated[str, typer.Argument(help="discord_uid or exact player name.")],
+    player: Annotated[
+        str,
+        typer.Argument(help="discord_uid or exact player name.", autocompletion=complete.player),
+    ],
     fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
 ) -> None:
     """One player's entries in every race they play, with rank letters and recent matches."""
@@ -145,7 +152,11 @@ def profile(
 
 def history(
     player: Annotated[
-        str | None, typer.Argument(help="Only this player's matches (discord_uid or name).")
+        str | None,
+        typer.Argument(
+            help="Only this player's matches (discord_uid or name).",
+            autocompletion=complete.player,
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many matches (0: all).")] = 20,
     fmt: Annotated[

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ladder_cli.cli import completion as complete
 from ladder_cli.cli import session
 from ladder_cli.cli.options import TableJson, TableJsonCsv
 from ladder_cli.cli.output import notes, out, raw
@@ -29,8 +30,18 @@ def stats(
 
 
 def h2h(
-    p1: Annotated[str, typer.Argument(metavar="P1", help="discord_uid or exact player name.")],
-    p2: Annotated[str, typer.Argument(metavar="P2", help="discord_uid or exact player name.")],
+    p1: Annotated[
+        str,
+        typer.Argument(
+            metavar="P1", help="discord_uid or exact player name.", autocompletion=complete.player
+        ),
+    ],
+    p2: Annotated[
+        str,
+        typer.Argument(
+            metavar="P2", help="discord_uid or exact player name.", autocompletion=complete.player
+        ),
+    ],
     fmt: Annotated[TableJson, typer.Option("--format", help="Output format.")] = TableJson.table,
 ) -> None:
     """Two players' record against each other, by race pairing, with the odds now."""
@@ -49,8 +60,13 @@ def h2h(
 
 
 def chart(
-    player: Annotated[str, typer.Argument(help="discord_uid or exact player name.")],
-    race: Annotated[str | None, typer.Option("--race", help="Only this race.")] = None,
+    player: Annotated[
+        str,
+        typer.Argument(help="discord_uid or exact player name.", autocompletion=complete.player),
+    ],
+    race: Annotated[
+        str | None, typer.Option("--race", help="Only this race.", autocompletion=complete.race)
+    ] = None,
     since: Annotated[
         str | None,
         typer.Option("--since", metavar="DATE", help="Only matches played from then (ISO 8601)."),

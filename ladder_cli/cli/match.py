@@ -98,7 +98,7 @@ def _correct(
             notes(ladder)
             return
         confirm(yes, f"{what.capitalize()} match {match_id}?")
-        outcome = ladder.admin.correct(match_id, result, reason, flush=flush)
+        outcome = ladder.admin.correct(match_id, result, reason, flush=flush, preview=preview)
         if outcome.applied:
             out(f"{what}ed match {match_id}" if result is not None else f"voided match {match_id}")
         report_write(ladder, outcome, what=what, show_matches=False)

@@ -108,8 +108,16 @@ def confirm(yes: bool, question: str) -> None:
         return
     if not sys.stdin.isatty():
         raise BadInput("this write needs confirmation: pass --yes")
-    if not typer.confirm(question, default=False):
+    if not ask(question):
         raise LadderError("cancelled; nothing was changed")
+
+
+def ask(question: str) -> bool:
+    """A yes/no question (default no), broken at word boundaries to the terminal's width."""
+    # Deferred: loaded by the command, not by --version or --help.
+    from ladder_cli.render.console import wrapped
+
+    return typer.confirm(wrapped(question, reserve=len(" [y/N]: ")), default=False)
 
 
 # -- what became of a write -------------------------------------------------------------

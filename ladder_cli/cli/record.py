@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ladder_cli.cli import completion as complete
 from ladder_cli.cli import session
 from ladder_cli.cli.options import TableJson
 from ladder_cli.cli.output import notes, out, plural, progress_bar, raw, report_write, writing
@@ -22,21 +23,35 @@ def record(
     p1: Annotated[
         str | None,
         typer.Argument(
-            metavar="P1", help="Winner (or P1 of a draw): discord_uid or name.", show_default=False
+            metavar="P1",
+            help="Winner (or P1 of a draw): discord_uid or name.",
+            show_default=False,
+            autocompletion=complete.player,
         ),
     ] = None,
     race1: Annotated[
         str | None,
-        typer.Argument(metavar="RACE1", help="P1's race, e.g. bw_terran.", show_default=False),
+        typer.Argument(
+            metavar="RACE1",
+            help="P1's race, e.g. bw_terran.",
+            show_default=False,
+            autocompletion=complete.race,
+        ),
     ] = None,
     p2: Annotated[
         str | None,
         typer.Argument(
-            metavar="P2", help="Loser (or P2 of a draw): discord_uid or name.", show_default=False
+            metavar="P2",
+            help="Loser (or P2 of a draw): discord_uid or name.",
+            show_default=False,
+            autocompletion=complete.player,
         ),
     ] = None,
     race2: Annotated[
-        str | None, typer.Argument(metavar="RACE2", help="P2's race.", show_default=False)
+        str | None,
+        typer.Argument(
+            metavar="RACE2", help="P2's race.", show_default=False, autocompletion=complete.race
+        ),
     ] = None,
     draw: Annotated[bool, typer.Option("--draw", help="The match was a draw.")] = False,
     at: Annotated[

@@ -61,7 +61,7 @@ def use(
     with session.open_ladder() as ladder:
         if not dry_run:
             parse_optional_reason(reason)
-        preview = ladder.switch.preview(name)
+        preview = ladder.rulebook.preview(name)
         old, new = preview.old.preset, preview.new.preset
         if preview.same:
             out(f"the ladder already rates by the {new} rules: nothing to change")
@@ -89,7 +89,7 @@ def use(
             notes(ladder)
             return
         confirm(yes, f"Switch the ladder from the {old} rules to the {new} rules?")
-        outcome = ladder.switch.use(preview, reason, flush=not no_flush)
+        outcome = ladder.rulebook.use(preview, reason, flush=not no_flush)
         if outcome.applied:
             out(f"the ladder now rates by the {new} rules (every event replayed under them)")
         report_write(ladder, outcome, what=f"the switch to {new}", show_matches=False)
@@ -136,7 +136,7 @@ def evaluate(
     scales = [] if scale is None else parse_list(scale, what="--scale", bounds=SCALE_RANGE)
     start = None if since is None else parse_since(since, what="since")
     with session.open_ladder() as ladder:
-        result = ladder.evaluate(rules=rules or (), ks=ks, scales=scales, since=start)
+        result = ladder.rulebook.evaluate(rules=rules or (), ks=ks, scales=scales, since=start)
         if fmt is TableJson.json:
             raw(views.to_json(result.as_json()))
             notes(ladder)

@@ -11,7 +11,7 @@ import typer
 
 from ladder_cli.cli import session
 from ladder_cli.cli.options import TableJson
-from ladder_cli.cli.output import be, notes, out, plural, progress_bar, raw, target, warn
+from ladder_cli.cli.output import ask, be, notes, out, plural, progress_bar, raw, target, warn
 from ladder_cli.util import failpoints
 from ladder_cli.util.errors import BadInput, LadderError
 
@@ -173,14 +173,16 @@ def wal_discard(
     """Drop a pending job that was never applied, after showing what it holds.
 
     A job the database's ledger already has is refused (it was applied); while the
-    database cannot be reached nothing is discarded, since that cannot be checked.
+    database cannot be reached nothing is discarded, since that cannot be checked. The
+    audit trail records the discard (action `discard`: who, when, which jobs and what
+    they held).
     """
     # Deferred: loaded by the command, not by --version or --help.
     from ladder_cli.queue import discard
 
     first, last = discard.parse_seqs(seq)
     with session.open_ladder() as ladder:
-        plan = discard.check(ladder.queue, ladder.store.applied_among, first, last)
+        plan = ladder.discards.check(first, last)
         _show_jobs(plan.jobs[:10] + (plan.jobs[-1:] if len(plan.jobs) > 10 else []), "pending")
         count = len(plan.jobs)
         if count > 11:
@@ -190,10 +192,18 @@ def wal_discard(
             if sys.stdin is None or sys.stdin.closed or not sys.stdin.isatty():
                 raise BadInput("wal discard needs confirmation: pass --yes")
             never = "It" if count == 1 else "They"
-            if not typer.confirm(f"Discard {what}? {never} will never be applied.", default=False):
+            if not ask(f"Discard {what}? {never} will never be applied."):
                 raise LadderError("discard cancelled; nothing was changed")
-        dropped = discard.discard(ladder.queue, ladder.store.applied_among, plan)
-        out(f"discarded {plural(dropped, 'job')}" + (f" of {count:,}" if dropped != count else ""))
+        done = ladder.discards.discard(plan)
+        out(
+            f"discarded {plural(done.dropped, 'job')}"
+            + (f" of {count:,}" if done.dropped != count else "")
+        )
+        if done.dropped and not done.audited:
+            warn(
+                f"the audit row of the discard is queued: {done.unavailable}; the next write "
+                "or `ladder wal replay` records it"
+            )
 
 
 def wal_reconcile(

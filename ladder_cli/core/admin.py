@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from ladder_cli.core import audit
 from ladder_cli.core.audit import parse_reason
-from ladder_cli.domain.corrections import ListedLog, Plan, check, plan, plan_replayed
-from ladder_cli.domain.events import RESULT_NAMES
+from ladder_cli.domain.corrections import ListedLog, Plan, Planned, check, plan, plan_replayed
+from ladder_cli.domain.events import AMENDED, RESULT_NAMES, VOIDED
 from ladder_cli.domain.model import AdjustJob, CorrectionJob, Entry, Key, now_utc, parse_race
 from ladder_cli.stores import corrections
 from ladder_cli.stores.audit import AuditRow, audit_rows
@@ -49,6 +49,9 @@ class Preview:
     rows: list[ChangeRow] = field(default_factory=list)
     plan: Plan | None = None
     note: str | None = None
+    #: The plan with the mark of the database's log it was read from (None offline): the
+    #: correction applies it while the log bears that mark, without reading it again.
+    planned: Planned | None = None
 
 
 def parse_result(text: str) -> int:
@@ -56,6 +59,12 @@ def parse_result(text: str) -> int:
         return RESULT_NAMES[text.strip().lower()]
     except KeyError:
         raise BadInput(f"--result {text!r} must be p1, p2 or draw") from None
+
+
+def _plans(done: Plan, match_id: int, result: int | None) -> bool:
+    """Whether ``done`` is the plan of voiding (``result`` None) or amending this match."""
+    wanted = (VOIDED, done.match.result) if result is None else (AMENDED, result)
+    return done.match.match_id == match_id and (done.state, done.result) == wanted
 
 
 def parse_match_id(value: int) -> int:
@@ -106,8 +115,8 @@ class Admin:
         match_id = parse_match_id(match_id)
         if self._parts.source.unavailable is not None:
             return self._offline_preview(match_id, result)
-        done, stored = corrections.preview(self._parts.store, match_id, result)
-        return Preview(self._rows(done, stored), done)
+        planned, stored = corrections.preview(self._parts.store, match_id, result)
+        return Preview(self._rows(planned.plan, stored), planned.plan, planned=planned)
 
     def _rows(self, done: Plan, stored: dict[Key, Entry]) -> list[ChangeRow]:
         rows = []
@@ -155,19 +164,32 @@ class Admin:
         return Preview(self._rows(done, stored), done, note)
 
     def correct(
-        self, match_id: int, result: int | None, reason: str | None, *, flush: bool = True
+        self,
+        match_id: int,
+        result: int | None,
+        reason: str | None,
+        *,
+        flush: bool = True,
+        preview: Preview | None = None,
     ) -> WriteOutcome:
-        """Queue (and flush) a void or amend, validated first."""
+        """Queue (and flush) a void or amend, validated first. Given the ``preview`` of this
+        correction, its read of the log is the only one: the flush applies its plan while
+        the log has not moved since (else it plans again, under the write lock)."""
         reason = parse_reason(reason)
         match_id = parse_match_id(match_id)
-        if self._parts.source.unavailable is None:
+        planned = preview.planned if preview is not None else None
+        if planned is not None and not _plans(planned.plan, match_id, result):
+            planned = None  # the preview of another correction
+        if planned is not None:
+            check(planned.plan.match, match_id, result)
+        elif self._parts.source.unavailable is None:
             check(corrections.logged_match(self._parts.store, match_id), match_id, result)
         else:
             snapshot = self._parts.snapshots().listed_log()
             found = None if snapshot is None else snapshot[0].match(match_id)
             if found is not None:
                 check(found, match_id, result)
-        job = CorrectionJob(match_id, result, now_utc(), self.actor, reason)
+        job = CorrectionJob(match_id, result, now_utc(), self.actor, reason, planned)
         return self._submit([job], flush=flush, want_matches=False)
 
     def preview_adjust(self, player: str | int, race: str, delta: int) -> ChangeRow:
@@ -200,6 +222,10 @@ class Admin:
     def audit(self, limit: int | None) -> list[AuditRow]:
         """The audit trail, newest first (``limit`` None or 0: all of it)."""
         return audit.trail(self._parts.store, limit)
+
+    def audit_row(self, audit_id: int) -> AuditRow:
+        """One row of the trail; BadInput when there is no such row."""
+        return audit.row(self._parts.store, audit_id)
 
     def audit_names(self, rows: list[AuditRow]) -> dict[int, str]:
         """Names of the players the rows' targets name by uid."""

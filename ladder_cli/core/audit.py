@@ -28,7 +28,7 @@ from ladder_cli.domain.model import (
     parse_name,
 )
 from ladder_cli.stores import Store
-from ladder_cli.stores.audit import AuditRow, audit_rows
+from ladder_cli.stores.audit import AuditRow, audit_row, audit_rows
 from ladder_cli.util.errors import BadInput
 
 MAX_REASON = 500
@@ -109,6 +109,16 @@ def trail(store: Store, limit: int | None) -> list[AuditRow]:
     return audit_rows(store, limit or None)
 
 
+def row(store: Store, audit_id: int) -> AuditRow:
+    """Row ``audit_id`` of the trail; BadInput when there is none."""
+    if isinstance(audit_id, bool) or not isinstance(audit_id, int) or audit_id < 1:
+        raise BadInput(f"audit row {audit_id!r} must be a whole number from 1")
+    found = audit_row(store, audit_id)
+    if found is None:
+        raise BadInput(f"unknown audit row {audit_id}: see `ladder audit` for the rows there are")
+    return found
+
+
 def names_in(
     rows: Sequence[AuditRow], names: Callable[[Iterable[int]], dict[int, str]]
 ) -> dict[int, str]:
@@ -125,6 +135,7 @@ __all__ = [
     "names_in",
     "parse_actor",
     "parse_reason",
+    "row",
     "target_uids",
     "trail",
 ]

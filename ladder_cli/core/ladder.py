@@ -30,31 +30,30 @@ from ladder_cli.core.parts import Parts
 from ladder_cli.core.players import Players
 from ladder_cli.core.reads import MAX_ROWS, Profile, Reads
 from ladder_cli.core.writes import FlushReport, Fresh, Progress, WriteOutcome, WritePath
-from ladder_cli.domain.model import DEFAULT_MMR, AppliedMatch, Job, ResetJob, now_utc, parse_race
+from ladder_cli.domain.model import DEFAULT_MMR, AppliedMatch, Job
 from ladder_cli.queue.listing import JobInfo, QueueStatus
 from ladder_cli.queue.writequeue import WriteQueue
 from ladder_cli.stores import Store
 from ladder_cli.util.config import Settings, resolve
 from ladder_cli.util.errors import BadInput
+from ladder_cli.util.thresholds import MAX_MMR
 
 if TYPE_CHECKING:
     import polars as pl
 
     from ladder_cli.core.admin import Admin
     from ladder_cli.core.decay import Decay
+    from ladder_cli.core.discard import Discards
     from ladder_cli.core.integrity import Integrity
     from ladder_cli.core.reconcile import ReconcileReport
     from ladder_cli.core.seasons import Seasons
-    from ladder_cli.core.switch import Switch
+    from ladder_cli.core.switch import Rulebook
     from ladder_cli.domain import stats as insight
-    from ladder_cli.domain.evaluation import Evaluation
     from ladder_cli.domain.frames import Overlay
     from ladder_cli.domain.rules import Rules
     from ladder_cli.domain.verify import VerifyReport
 
 __all__ = ["MAX_MMR", "FlushReport", "Ladder", "Profile", "Progress", "WriteOutcome"]
-
-MAX_MMR = 100_000
 
 
 class Ladder:
@@ -115,9 +114,8 @@ class Ladder:
         return self._parts.queue
 
     def init(self, rules: str | None = None) -> Rules:
-        """Create the schema (idempotent; adopts an existing ``mmrs_1v1``) and store the
-        rating rules when the ladder has none yet (``rules`` names a preset, default
-        standard). Naming other rules than a ladder already has is bad input."""
+        """Create the schema (idempotent; adopts ``mmrs_1v1``) and store the rules ``rules``
+        names (default standard) if none yet; naming other rules is bad input."""
         return self._parts.init(rules)
 
     def rules(self) -> Rules:
@@ -161,19 +159,12 @@ class Ladder:
         flush: bool = True,
     ) -> WriteOutcome:
         """Reset a known player's MMR (and stats, unless ``keep_stats``)."""
-        uid = self.resolve_player(player)
-        race = None if race is None else parse_race(race)
-        if isinstance(mmr, bool) or not isinstance(mmr, int):
-            raise BadInput(f"mmr {mmr!r} must be a whole number from 0 to {MAX_MMR}")
-        if not 0 <= mmr <= MAX_MMR:
-            raise BadInput(f"mmr {mmr} is out of range: it must be from 0 to {MAX_MMR}")
-        if race is not None:
-            races = {r["race"] for r in self.profile(uid).races}
-            if race not in races:
-                raise BadInput(
-                    f"player {uid} has no {race} entry (plays: {', '.join(sorted(races))})"
-                )
-        return self.submit([ResetJob(uid, race, mmr, keep_stats, now_utc())], flush=flush)
+
+        def races_of(uid: int) -> set[str]:
+            return {r["race"] for r in self.profile(uid).races}
+
+        job = self._players.reset(player, race, mmr, keep_stats, races_of)
+        return self.submit([job], flush=flush)
 
     def record_many(
         self, jobs: Sequence[Job], *, flush: bool = True, progress: Progress | None = None
@@ -256,8 +247,7 @@ class Ladder:
         return self._reads.history(player, limit=limit, include_voided=include_voided)
 
     def names(self, uids: Iterable[int]) -> dict[int, str]:
-        """Current names of these players (pending renames included), read for these
-        players alone."""
+        """Current names of these players alone (pending renames included)."""
         return self._reads.names(uids)
 
     #: The same as :meth:`names` (the two were one concept under two names).
@@ -291,27 +281,8 @@ class Ladder:
 
         return import_bot_matches(self.store, table, dry_run=dry_run)
 
-    def evaluate(
-        self,
-        *,
-        rules: Sequence[str] = (),
-        ks: Sequence[int] = (),
-        scales: Sequence[int] = (),
-        since: datetime | None = None,
-    ) -> Evaluation:
-        """Which rules predict this ladder best: each candidate replays the whole event
-        log and scores every game's prediction made before the game was rated (games at
-        or after ``since`` only), best (lowest log-loss) first. Candidates: the ladder's
-        own rules, then the presets in ``rules`` and the Elo grid ``ks`` x ``scales``;
-        none named, the other presets and the default grid (see
-        :mod:`ladder_cli.domain.evaluation`)."""
-        from ladder_cli.core import evaluate
-
-        return evaluate.run(self._parts, rules, ks, scales, since)
-
     def verify(self) -> VerifyReport:
-        """Replay the whole event log with the ladder's rules and compare with
-        ``mmrs_1v1``; also report rows whose own counts are impossible."""
+        """Replay the log, compare with ``mmrs_1v1``, and report impossible counts."""
         from ladder_cli.stores import eventlog
 
         return eventlog.verify(self.store)
@@ -333,11 +304,11 @@ class Ladder:
         return Seasons(self._parts, self._reads, self.submit, self.actor)
 
     @property
-    def switch(self) -> Switch:
-        """``rules use``: preview a switch of the ladder's rules, and queue one."""
-        from ladder_cli.core.switch import Switch
+    def rulebook(self) -> Rulebook:
+        """Other rules: how well they predict the log (``evaluate``), and switching to them."""
+        from ladder_cli.core.switch import Rulebook
 
-        return Switch(self._parts, self.submit, self.actor)
+        return Rulebook(self._parts, self.submit, self.actor)
 
     @property
     def decay(self) -> Decay:
@@ -348,8 +319,7 @@ class Ladder:
 
     @property
     def integrity(self) -> Integrity:
-        """The integrity report: flags of manipulation in the match log, and dismissing
-        one."""
+        """The integrity report: flags of manipulation in the log, and dismissing one."""
         from ladder_cli.core.integrity import Integrity
 
         return Integrity(self._parts, self._reads, self.submit, self.actor)
@@ -367,9 +337,15 @@ class Ladder:
     def retry_failed(self) -> int:
         return self.queue.retry_failed()
 
+    @property
+    def discards(self) -> Discards:
+        """``wal discard``: which pending jobs it may drop, and the drop with its audit row."""
+        from ladder_cli.core.discard import Discards
+
+        return Discards(self._parts, self.actor)
+
     def queued_here(self) -> list[tuple[int, int]]:
-        """The ``(first, last)`` seqs of each append this Ladder committed to the queue
-        (what an interrupted command reports as queued)."""
+        """Each append's ``(first, last)`` queue seqs (an interrupted command's report)."""
         queue = self._parts.opened_queue()
         return [] if queue is None else list(queue.appended)
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING
 
-from ladder_cli.domain.model import MatchJob, job_uids, parse_uid
+from ladder_cli.domain.model import MatchJob, ResetJob, job_uids, now_utc, parse_race, parse_uid
 from ladder_cli.util.errors import BadInput, LadderError
+from ladder_cli.util.thresholds import MAX_MMR
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     from ladder_cli.core.parts import Parts
@@ -107,3 +109,26 @@ class Players:
             p1_name=p1_name,
             p2_name=p2_name,
         )
+
+    def reset(
+        self,
+        player: str | int,
+        race: str | None,
+        mmr: int,
+        keep_stats: bool,
+        races_of: Callable[[int], set[str]],
+    ) -> ResetJob:
+        """A validated reset of a known player (``races_of``: the races a player plays)."""
+        uid = self.resolve(player)
+        race = None if race is None else parse_race(race)
+        if isinstance(mmr, bool) or not isinstance(mmr, int):
+            raise BadInput(f"mmr {mmr!r} must be a whole number from 0 to {MAX_MMR}")
+        if not 0 <= mmr <= MAX_MMR:
+            raise BadInput(f"mmr {mmr} is out of range: it must be from 0 to {MAX_MMR}")
+        if race is not None:
+            races = races_of(uid)
+            if race not in races:
+                raise BadInput(
+                    f"player {uid} has no {race} entry (plays: {', '.join(sorted(races))})"
+                )
+        return ResetJob(uid, race, mmr, keep_stats, now_utc())

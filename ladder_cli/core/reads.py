@@ -112,6 +112,7 @@ class Reads:
                 min_games=min_games,
                 top=options["top"],
                 page=page,
+                ranked_only=ranks.ranked_positions(options["rules"]),
             )
         if as_of is not None:
             board = self._frame_as_of(as_of)
@@ -309,9 +310,11 @@ def season_board(
     min_games: int,
     top: int | None,
     page: int,
+    ranked_only: bool = False,
 ) -> pl.DataFrame:
     """A closed season's final standings as a leaderboard page: the archived order and
-    letters, narrowed and paged like the live one (positions within what is shown)."""
+    letters, narrowed and paged like the live one (positions within what is shown; the
+    ranked rows only under the ladder's activity window, ``ranked_only``)."""
     import polars as pl
 
     from ladder_cli.domain import ranks
@@ -336,7 +339,9 @@ def season_board(
     }
     rows = [{k: r[k] for k in schema} for r in stored.standings(store, season)]
     board = pl.DataFrame(rows, schema=schema, orient="row")
-    return ranks.narrowed(board, filters=filters, min_games=min_games, top=top, page=page)
+    return ranks.narrowed(
+        board, filters=filters, min_games=min_games, top=top, page=page, ranked_only=ranked_only
+    )
 
 
 def season_finishes(store: Store, uid: int) -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 from them, and their upkeep by the reads and flushes that reach the database.
 
 Per database, beside the queue: ``mmrs_1v1`` and the newest logged matches as Arrow IPC
-files, and the ladder's rules as JSON. Never the source of truth (the flush recomputes
+files, the ladder's rules as JSON, and its players' names and uids as text for the shell's
+completion (:mod:`~ladder_cli.core.completion`). Never the source of truth (the flush recomputes
 from the database), and only kept for databases that can become unreachable (the embedded
 one is always at hand). Polars is imported where a frame is read or written, so a
 ``record`` that needs no snapshot never loads it.
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 
+from ladder_cli.core import completion
 from ladder_cli.domain.corrections import ListedLog
 from ladder_cli.domain.model import AppliedMatch, Entry
 from ladder_cli.domain.rules import Rules
@@ -43,6 +45,7 @@ class Snapshots:
         self.entries_path = directory / f"{digest}.mmrs.arrow"
         self.matches_path = directory / f"{digest}.matches.arrow"
         self.rules_path = directory / f"{digest}.rules.json"
+        self.names_path = completion.names_path(directory, target)
 
     def save(self, frame: pl.DataFrame, store: Store) -> None:
         """Keep ``frame`` (``mmrs_1v1`` as just read) and the store's newest matches, so a
@@ -52,6 +55,9 @@ class Snapshots:
 
     def save_entries(self, frame: pl.DataFrame) -> None:
         self._save(self.entries_path, frame)
+        # The names beside it, for the shell's completion (read without Polars).
+        pairs = frame.select("discord_uid", "player_name").iter_rows()
+        completion.keep_names(self.names_path, pairs)
 
     def load_entries(self) -> tuple[pl.DataFrame, datetime] | None:
         return self._load(self.entries_path)

@@ -1,4 +1,5 @@
-"""Switching a ladder's rules (``ladder rules use NAME``): a Ladder's ``switch`` part.
+"""Other rules for a ladder, a Ladder's ``rulebook`` part: switching to them (``rules use``)
+and scoring them over the log (``evaluate``, worked out in :mod:`ladder_cli.core.evaluate`).
 
 A switch replays every event of the log under the new rules, so what it does is worked out
 the way a correction's is: previewed against the database (who changes, before → after,
@@ -21,8 +22,12 @@ from ladder_cli.stores.bot import bot_columns
 from ladder_cli.util.errors import LadderError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
     from ladder_cli.core.parts import Parts
     from ladder_cli.core.writes import Submit, WriteOutcome
+    from ladder_cli.domain.evaluation import Evaluation
     from ladder_cli.domain.switch import SwitchPlan
 
 #: The original bot's tables: where one is in the database, the bot still rates there.
@@ -44,13 +49,32 @@ class SwitchPreview:
     note: str | None = None
 
 
-class Switch:
-    """``rules use``: preview a switch of rules, and queue one."""
+class Rulebook:
+    """Other rules for the ladder: ``evaluate`` (how each would have predicted its log) and
+    ``rules use`` (preview a switch of rules, and queue one)."""
 
     def __init__(self, parts: Parts, submit: Submit, actor: str) -> None:
         self._parts = parts
         self._submit = submit
         self.actor = actor
+
+    def evaluate(
+        self,
+        *,
+        rules: Sequence[str] = (),
+        ks: Sequence[int] = (),
+        scales: Sequence[int] = (),
+        since: datetime | None = None,
+    ) -> Evaluation:
+        """Which rules predict this ladder best: each candidate replays the whole event
+        log and scores every game's prediction made before the game was rated (games at
+        or after ``since`` only), best (lowest log-loss) first. Candidates: the ladder's
+        own rules, then the presets in ``rules`` and the Elo grid ``ks`` x ``scales``;
+        none named, the other presets and the default grid (see
+        :mod:`ladder_cli.domain.evaluation`)."""
+        from ladder_cli.core import evaluate
+
+        return evaluate.run(self._parts, rules, ks, scales, since)
 
     def preview(self, name: str) -> SwitchPreview:
         """What switching to the preset ``name`` would do; BadInput for unknown rules.
@@ -97,4 +121,4 @@ class Switch:
         return outcome
 
 
-__all__ = ["BOT_TABLES", "Switch", "SwitchPreview"]
+__all__ = ["BOT_TABLES", "Rulebook", "SwitchPreview"]

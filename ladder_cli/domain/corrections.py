@@ -140,6 +140,19 @@ class Plan:
     #: Under Glicko-2 rules: the corrected state of every entry whose state the correction
     #: changes (its MMR may stay), to be stored beside its row.
     states: dict[Key, Glicko2State] = field(default_factory=dict)
+    #: The later pairs the correction rewrites, when no writer took them as they came (a
+    #: preview): what its apply writes if the log has not moved since (see :class:`Planned`).
+    rewrites: list[Rewrite] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan with the mark of the log it was read from (a store's newest match, event and
+    audit row, and the rules): a correction applies it as it is while the log still bears
+    that mark, so the preview's read of the log is the only one."""
+
+    mark: tuple[object, ...]
+    plan: Plan
 
 
 def check(match: LoggedMatch | None, match_id: int, result: int | None) -> LoggedMatch:
@@ -232,7 +245,9 @@ def plan(
                 current[key], logged[key] = after, event.mmr_after
             else:
                 del current[key], logged[key]
-    if pending and rewrite is not None:
+    if rewrite is None:
+        out.rewrites = pending
+    elif pending:
         rewrite(pending)
 
     for key, new in current.items():
@@ -426,6 +441,7 @@ __all__ = [
     "ListedLog",
     "MatchRewrite",
     "Plan",
+    "Planned",
     "Rewrite",
     "check",
     "plan",

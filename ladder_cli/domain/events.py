@@ -77,6 +77,9 @@ class LoggedMatch:
     p1_after: int
     p2_before: int
     p2_after: int
+    #: Imported from the original bot (``import bot-matches``): its rows' ``last_played``
+    #: is when the bot completed the match, a little after ``played_at``.
+    imported: bool = False
 
     @property
     def key1(self) -> Key:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
@@ -219,13 +219,18 @@ class AdjustJob:
 
 @dataclass(frozen=True, slots=True)
 class CorrectionJob:
-    """Void a logged match (``result`` None) or amend its result (1 P1, 2 P2, 0 draw)."""
+    """Void a logged match (``result`` None) or amend its result (1 P1, 2 P2, 0 draw).
+
+    ``planned``: the preview's plan (a :class:`ladder_cli.domain.corrections.Planned`,
+    which this module does not import), in the process that previewed it; never queued: a
+    job read back from the queue is planned when applied."""
 
     match_id: int
     result: int | None
     at: datetime
     actor: str
     reason: str
+    planned: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

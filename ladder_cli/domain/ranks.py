@@ -6,6 +6,10 @@ Under the ``standard`` rules the entry at 0-based position ``i`` of ``n`` has pe
 ``100 * i / n``, decided with integer arithmetic (``100 * i < bound * n``), so no float
 rounding can move an entry across a boundary; under fixed allocation (``evoladder``) each
 letter gets a count of positions from :func:`ladder_cli.domain.rules.fixed_allocation`.
+
+Under an activity window, positions count ranked entries only (the original bot's rule):
+an unranked (U) row has no position, and the ranked rows around it are numbered as if it
+were not there. Without a window every row shown is numbered, in order.
 """
 
 from __future__ import annotations
@@ -45,6 +49,21 @@ BOARD_COLUMNS: Final = [*LEADERBOARD_COLUMNS, *provisional.COLUMNS]
 # descending with nulls last is the same order as nulls replaced by a value below any
 # real one (ids are never null in a frame; last_played is null for unplayed entries).
 _LOWEST = -(2**63) + 1
+
+
+def ranked_positions(rules: Rules) -> bool:
+    """Whether positions count ranked entries only (under an activity window)."""
+    return rules.activity_days is not None
+
+
+def _positions(first: int, ranked_only: bool, ranked: pl.Expr | None = None) -> pl.Expr:
+    """Positions over a frame in shown order, from ``first``: every row, or (ranked only)
+    the rows ``ranked`` is true for, null on the others (``ranked``: a ``rank`` not U)."""
+    if not ranked_only:
+        return pl.int_range(first, first + pl.len(), dtype=pl.Int64).alias("position")
+    is_ranked = pl.col("rank") != UNRANKED if ranked is None else ranked
+    counted = is_ranked.cast(pl.Int64).cum_sum() + (first - 1)
+    return pl.when(is_ranked).then(counted).otherwise(None).cast(pl.Int64).alias("position")
 
 
 def _sort_keys(frame: pl.DataFrame | pl.LazyFrame) -> list[pl.Expr]:
@@ -141,15 +160,27 @@ def leaderboard(
         return _page(frame, one, min_games, top, page, rules, now)
     board = with_ranks(frame, rules=rules, now=now)
     return narrowed(
-        board, filters=replace(filters, races=races), min_games=min_games, top=top, page=page
+        board,
+        filters=replace(filters, races=races),
+        min_games=min_games,
+        top=top,
+        page=page,
+        ranked_only=ranked_positions(rules),
     )
 
 
 def narrowed(
-    board: pl.DataFrame, *, filters: Filters, min_games: int, top: int | None, page: int
+    board: pl.DataFrame,
+    *,
+    filters: Filters,
+    min_games: int,
+    top: int | None,
+    page: int,
+    ranked_only: bool = False,
 ) -> pl.DataFrame:
     """One page of a board already in rank order with its letters (the live one, or a
-    closed season's archive): filtered, then positions counted within what is left."""
+    closed season's archive): filtered, then positions counted within what is left (the
+    ranked rows only, with ``ranked_only``)."""
     races = filters.races
     if races:
         board = board.filter(pl.col("race").is_in(list(races)))
@@ -162,9 +193,7 @@ def narrowed(
     if filters.rank is not None:
         board = board.filter(pl.col("rank") == filters.rank)
     board = board.filter(pl.col("games_played") >= min_games)
-    board = board.with_row_index("position", offset=1).with_columns(
-        pl.col("position").cast(pl.Int64)
-    )
+    board = board.with_columns(_positions(1, ranked_only))
     if top:
         # Clipped to the board, so a page or size beyond any ladder is simply empty or all.
         board = board.slice(min((page - 1) * top, board.height), min(top, board.height))
@@ -211,6 +240,7 @@ def _page(
     shown = shown.filter(pl.col("games_played") >= min_games)
     count = shown.select(pl.len()).collect().item()
     offset = min((page - 1) * top, count)
+    ranked_only = ranked_positions(rules)
     board = (
         shown.with_columns(_eligible(rules, now).alias("_ranked"))
         .sort(keys, descending=True)
@@ -229,10 +259,30 @@ def _page(
         for j, is_ranked in enumerate(board["_ranked"]):
             letters.append(letter_for(counts[str(j)][0], n, rules) if is_ranked else UNRANKED)
     board = board.with_columns(pl.Series("rank", letters, dtype=pl.String))
-    board = board.with_row_index("position", offset=offset + 1).with_columns(
-        pl.col("position").cast(pl.Int64)
-    )
+    first = offset + 1
+    if ranked_only and board.height:
+        top_row = board.select(*keys).row(0)
+        first = 1 + _ranked_shown_before(shown, keys, top_row, rules, now)
+    board = board.with_columns(_positions(first, ranked_only))
     return provisional.with_certainty(board, rules, now).select(BOARD_COLUMNS)
+
+
+def _ranked_shown_before(
+    shown: pl.LazyFrame,
+    keys: list[pl.Expr],
+    first: tuple[Any, ...],
+    rules: Rules,
+    now: datetime | None,
+) -> int:
+    """How many ranked rows of ``shown`` come before the row whose sort keys are
+    ``first`` (the page's first row): what a page's positions start after."""
+    m, lp, i = first
+    mmr, last, rid = (pl.col(c) for c in ORDER)
+    before = (mmr > m) | ((mmr == m) & ((last > lp) | ((last == lp) & (rid > i))))
+    counted = shown.select(*keys, _eligible(rules, now).alias("_ranked")).select(
+        (pl.col("_ranked") & before).sum()
+    )
+    return int(counted.collect().item())
 
 
 def leaderboard_in_order(
@@ -267,28 +317,30 @@ def leaderboard_in_order(
     if race is not None:
         pick = pick.filter(pl.col("race") == race)
     pick = pick.filter(pl.col("games_played") >= min_games)
+    # Positions count within what is shown (ranked rows only, under a window), before paging.
+    pick = pick.with_columns(_positions(1, ranked_positions(rules), pl.col("_ranked")))
     offset = 0
     if top:
         # Clipped to the ladder, so a page or size beyond any ladder is simply empty or all.
         total = scan.select(pl.len()).collect().item()
         offset = min((page - 1) * top, total)
         pick = pick.slice(offset, min(top, total))
-    wanted = pick.select("_row", "_ranked", _letter(pl.col("_i"), n, rules).alias("rank")).collect()
+    wanted = pick.select(
+        "_row", "_ranked", "position", _letter(pl.col("_i"), n, rules).alias("rank")
+    ).collect()
     if wanted.height:
         first, last = int(wanted["_row"][0]), int(wanted["_row"][-1])
         rows = scan.slice(first, last - first + 1).collect()[wanted["_row"] - first]
     else:
         rows = scan.head(0).collect()
-    board = rows.with_columns(wanted["rank"])
-    board = board.with_row_index("position", offset=offset + 1).with_columns(
-        pl.col("position").cast(pl.Int64)
-    )
+    board = rows.with_columns(wanted["rank"], wanted["position"])
     return provisional.with_certainty(board, rules, now).select(BOARD_COLUMNS)
 
 
 def race_positions(ranked: pl.DataFrame) -> pl.DataFrame:
-    """Each entry's position within its race among entries with games (null without)."""
-    played = ranked.filter(pl.col("games_played") > 0).with_columns(
+    """Each entry's position within its race among the ranked entries (null for a U row:
+    without an activity window, those are the entries without games)."""
+    played = ranked.filter(pl.col("rank") != UNRANKED).with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("race").alias("position")
     )
     return ranked.join(

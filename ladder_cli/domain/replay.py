@@ -47,6 +47,8 @@ class Standing:
     last: datetime | None = None
     #: Under Glicko-2 rules, the entry's rating, RD and volatility.
     state: Glicko2State | None = None
+    #: Whether the game that set ``last`` was imported from the original bot.
+    last_imported: bool = False
 
     def values(self) -> tuple[int, int, int, int, int, datetime | None]:
         """The values in the order of :data:`STANDING_COLUMNS`."""
@@ -123,7 +125,9 @@ class Replay:
             s.lost += lost
             s.drawn += drawn
             if s.last is None or m.played_at > s.last:
-                s.last = m.played_at
+                s.last, s.last_imported = m.played_at, m.imported
+            elif m.played_at == s.last:
+                s.last_imported = s.last_imported or m.imported
         return (b1, a1, b2, a2)
 
     def state_event(self, e: StateEvent) -> tuple[int, int]:
@@ -139,6 +143,7 @@ class Replay:
             s.played = s.won = s.lost = s.drawn = 0
         elif e.sets_counts:
             s.played, s.won, s.lost, s.drawn, s.last = e.played, e.won, e.lost, e.drawn, e.last
+            s.last_imported = False
         return (before, s.mmr)
 
     def run(self, events: Iterable[Event]) -> Replay:

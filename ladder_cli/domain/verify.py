@@ -7,6 +7,12 @@ MMR (:mod:`ladder_cli.domain.replay`, the flush's own rating function) must end 
 rows are. Under Glicko-2 rules the replayed rating, RD and volatility must also be the
 doubles stored beside each row. Rows whose own counts are impossible (a negative count, or
 games played other than won + lost + drawn) are reported too, whatever wrote them.
+
+One value is compared by the bot's own rule: the original bot sets ``last_played`` when
+it completes a match, a little after the match's ``played_at`` (the time it was made,
+which is what the log keeps). So where an entry's last game was imported from the bot, a
+stored ``last_played`` from that ``played_at`` to :data:`BOT_COMPLETION_WINDOW` after it
+agrees (:func:`explains`); earlier, or later than that, it is a difference.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
 from ladder_cli.domain.events import Event, LoggedMatch
 from ladder_cli.domain.glicko2 import of_row
@@ -26,6 +33,11 @@ COMPARED = ("mmr", "games_played", "games_won", "games_lost", "games_drawn", "la
 COUNTS = ("games_played", "games_won", "games_lost", "games_drawn")
 #: Glicko-2's doubles, compared to within what a round trip through a database keeps.
 DOUBLES = ("rating", "rd", "volatility")
+
+#: How long after a bot match's ``played_at`` the bot may have completed it (and set the
+#: entry's ``last_played``): longer than a game and its report, short enough that a row
+#: changed by days is still a difference.
+BOT_COMPLETION_WINDOW: Final = timedelta(hours=24)
 
 
 @dataclass
@@ -124,7 +136,7 @@ def compare(
         want = standings.get(row.key) or Standing(rules.start_mmr)
         for name, should in zip(COMPARED, want.values(), strict=True):
             have = getattr(row, name)
-            if have != should:
+            if have != should and not (name == "last_played" and _completed(want, have)):
                 report.differences.append(_diff(row, "replay", name, have, should))
         if rules.glicko and want.state is not None:
             # What a flush would rate this entry from (a row without doubles that explain
@@ -144,6 +156,26 @@ def compare(
         missing = Entry(key[0], key[1], "", standings[key].mmr)
         report.differences.append(_diff(missing, "replay", "row", None, "a row with games"))
     return report
+
+
+def explains(want: Standing, row: Entry) -> bool:
+    """Whether the replayed ``want`` explains the stored ``row``: every value equal, but
+    ``last_played`` by the bot's rule where the last game was the bot's (see above)."""
+    have = (row.mmr, row.games_played, row.games_won, row.games_lost, row.games_drawn)
+    if have != want.values()[:5]:
+        return False
+    return row.last_played == want.last or _completed(want, row.last_played)
+
+
+def _completed(want: Standing, stored: object) -> bool:
+    """A stored ``last_played`` the bot set on completing the entry's last game."""
+    last = want.last
+    return (
+        want.last_imported
+        and last is not None
+        and isinstance(stored, datetime)
+        and last <= stored <= last + BOT_COMPLETION_WINDOW
+    )
 
 
 def invalid_counts(row: Entry) -> list[Difference]:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ladder_cli.domain.model import AuditJob
 from ladder_cli.queue.listing import JobInfo
 from ladder_cli.queue.lock import flush_lock
 from ladder_cli.queue.writequeue import WriteQueue
@@ -55,7 +56,9 @@ def check(queue: WriteQueue, ledger: Ledger, first: int, last: int) -> Discardab
     BadInput (exit 2): no such pending job, or one the ledger already has. LadderError
     (exit 1): the database cannot be reached, so the ledger cannot be checked.
     """
-    found = queue.jobs_between(first, last)
+    # An audit-only job (the audit row of an earlier discard) is no write: never dropped.
+    found = [(info, job_id) for info, job_id in queue.jobs_between(first, last)]
+    found = [(info, job_id) for info, job_id in found if info.kind != "audit"]
     pending = [(info, job_id) for info, job_id in found if info.state == "pending"]
     what = f"job {first}" if first == last else f"jobs {first}-{last}"
     if not pending:
@@ -86,10 +89,29 @@ def check(queue: WriteQueue, ledger: Ledger, first: int, last: int) -> Discardab
     return Discardable(first, last, [info for info, _ in pending], job_ids)
 
 
-def discard(queue: WriteQueue, ledger: Ledger, plan: Discardable) -> int:
-    """Drop the planned jobs, checking the ledger again under the flush lock; how many
-    were dropped (fewer when another process applied or dropped some meanwhile)."""
+@dataclass(frozen=True)
+class Dropped:
+    """What :func:`discard` did: how many jobs it dropped, the jobs it checked under the
+    lock (all pending then: the ones dropped), and where their audit row was queued."""
+
+    count: int
+    jobs: list[JobInfo]
+    audit: tuple[int, int] | None
+
+
+def discard(
+    queue: WriteQueue,
+    ledger: Ledger,
+    plan: Discardable,
+    audit: Callable[[list[JobInfo]], AuditJob] | None = None,
+) -> Dropped:
+    """Drop the planned jobs, checking the ledger again under the flush lock (fewer are
+    dropped when another process applied or dropped some meanwhile); the audit row that
+    ``audit`` makes of them is queued in the same transaction as the drop
+    (``Dropped.audit``: its ``(seq, job_id)``), so one never happens without the other."""
     with flush_lock(queue.path):
         again = check(queue, ledger, plan.first, plan.last)
-        seqs = [info.seq for info in again.jobs if info.seq in plan.job_ids]
-        return queue.discard(seqs)
+        jobs = [info for info in again.jobs if info.seq in plan.job_ids]
+        row = None if audit is None or not jobs else audit(jobs)
+        count, queued = queue.discard([info.seq for info in jobs], row)
+        return Dropped(count, jobs, queued)

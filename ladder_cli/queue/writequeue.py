@@ -242,11 +242,15 @@ class WriteQueue:
             )
             return cursor.rowcount
 
-    def discard(self, seqs: Sequence[int]) -> int:
-        """Drop these jobs if they are still pending; how many were dropped. The caller
-        makes sure the database's ledger has none of them (see ``ladder_cli.queue.discard``)."""
+    def discard(
+        self, seqs: Sequence[int], audit: AuditJob | None = None
+    ) -> tuple[int, tuple[int, int] | None]:
+        """Drop these jobs if they are still pending: how many were dropped, and where
+        ``audit`` was queued, in the same transaction, when any was (``(seq, job_id)``:
+        an audit-only job, applied exactly once like any job). The caller makes sure the
+        database's ledger has none of them (see ``ladder_cli.queue.discard``)."""
         if not seqs:
-            return 0
+            return 0, None
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -255,11 +259,21 @@ class WriteQueue:
                     "AND seq IN (SELECT value FROM json_each(?))",
                     (self.target, json.dumps(list(seqs))),
                 )
+                dropped, queued = int(cursor.rowcount), None
+                if dropped and audit is not None:
+                    seq, row = self._next_seq(), encode(audit)
+                    job_id = next(_new_job_ids())
+                    self._conn.execute(
+                        f"INSERT INTO jobs (target, job_id, {COLUMNS}, crc, enqueued_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (self.target, job_id, *row, checksum((job_id, *row)), time.time()),
+                    )
+                    queued = (seq, job_id)
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-            return int(cursor.rowcount)
+            return dropped, queued
 
     # -- what the listing and the retained jobs answer, on this queue ------------------
 

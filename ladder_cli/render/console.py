@@ -1,6 +1,10 @@
 """Where the tool prints and how user data is shown there: Rich on a terminal, plain text
 when piped or with NO_COLOR, and names shown literally.
 
+On a terminal (stdout or stderr, with or without colour) messages and summaries are broken
+at word boundaries to the window's width, as Rich wraps text; piped, a message stays one
+line, whatever its length, for the scripts that read it.
+
 User data (player names) is always wrapped in :class:`rich.text.Text`, which Rich never
 parses as markup, after control characters are made visible (``\\x1b`` instead of an
 escape sequence the terminal would obey), and any character the output's encoding cannot
@@ -57,28 +61,45 @@ def fancy(stream: TextIO) -> bool:
 
 def console(stream: TextIO | None = None) -> Console:
     """Rich on a terminal; plain text otherwise. Piped output is never cut to a width;
-    with NO_COLOR on a terminal, tables are plain but still fit the window."""
+    with NO_COLOR on a terminal, tables are plain but still fit the window and lines
+    still wrap at word boundaries (left to the terminal, they would break mid-word)."""
     stream = stream or sys.stdout
     if fancy(stream):
         return Console(file=stream, highlight=False)
+    terminal = stream.isatty()
     return Console(
         file=stream,
         color_system=None,
         highlight=False,
-        width=None if stream.isatty() else 10_000,
+        width=None if terminal else 10_000,
         no_color=True,
         emoji=False,
-        soft_wrap=True,
+        soft_wrap=not terminal,
     )
 
 
 def error_console() -> Console:
+    """stderr: warnings and the error a run ends with, wrapped at word boundaries on a
+    terminal and one line each when redirected."""
     return Console(
         file=sys.stderr,
         highlight=False,
-        soft_wrap=True,
+        soft_wrap=not sys.stderr.isatty(),
         color_system="auto" if fancy(sys.stderr) else None,
     )
+
+
+def wrapped(text: str, stream: TextIO | None = None, *, reserve: int = 0) -> str:
+    """``text`` broken at word boundaries to fit the terminal ``stream`` (stdout) is on,
+    ``reserve`` cells left free on each line (for what follows it, such as a prompt's
+    ``[y/N]:``); unchanged when ``stream`` is not a terminal."""
+    import textwrap
+
+    stream = stream or sys.stdout
+    if not stream.isatty():
+        return text
+    width = max(console(stream).width - reserve, 10)
+    return textwrap.fill(text, width=width, break_long_words=False, break_on_hyphens=False)
 
 
 def table(columns: Sequence[tuple[str, str]], *, title: str | None = None) -> Table:

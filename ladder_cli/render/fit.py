@@ -5,8 +5,10 @@ became ``1…``. A :class:`FitTable` instead decides at render time, for the wid
 given, how much detail it can afford, giving way in order of importance: a timestamp
 becomes a date, the race a short form (``BW T``), the timestamp a relative age (``3d``),
 the spacing tightens, the timestamp goes; only then are player names ellipsized. Numbers
-(positions, MMRs, W-L-D, percentages) are never cut. Piped output is printed at full
-detail, since its console has no width to fit.
+(positions, MMRs, W-L-D, percentages) are never cut. A free-text column (a ``note``: the
+audit trail's reason) comes last and gives way first, ellipsized down to :data:`MIN_NOTE`
+cells before any other detail goes. Piped output is printed at full detail, since its
+console has no width to fit.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from rich.text import Text
 
 from ladder_cli.domain.model import format_timestamp, now_utc, short_race
 
-Kind = Literal["number", "name", "time", "race", "text"]
+Kind = Literal["number", "name", "time", "race", "text", "note"]
 Justify = Literal["left", "center", "right"]
 Cell = str | Text | datetime | None
 
 #: The narrowest a name is cut to (with its ellipsis) before the table overflows instead.
 MIN_NAME = 4
+#: The narrowest a note is cut to (with its ellipsis) before other detail gives way.
+MIN_NOTE = 24
 _NATURAL = 1_000_000
 
 
@@ -54,6 +58,8 @@ class Col:
     justify: Justify = "left"
     narrow: str | None = None
     style: str = ""
+    #: A ``time`` column at full detail: ISO 8601 with its offset, or UTC to the minute.
+    long_time: Literal["iso", "minute"] = "iso"
 
 
 @dataclass(frozen=True)
@@ -102,17 +108,62 @@ class FitTable:
         plain = _plain(console)
         width = options.max_width
         table = None
+        notes = any(c.kind == "note" for c in self.columns)
         for detail in STAGES:
             table = self.table(detail, plain=plain)
             natural = _natural_width(console, options, table)
             if natural <= width:
                 yield table
                 return
+            if notes:  # the notes give way first, down to MIN_NOTE each
+                table = self.table(detail, plain=plain, notes=self._notes(detail, 0))
+                natural = _natural_width(console, options, table)
+                if natural <= width:
+                    yield self.table(
+                        detail, plain=plain, notes=self._notes(detail, width - natural)
+                    )
+                    return
         assert table is not None
-        yield self.table(STAGES[-1], plain=plain, shrink=natural - width)
+        yield self.table(
+            STAGES[-1],
+            plain=plain,
+            shrink=natural - width,
+            notes=self._notes(STAGES[-1], 0) if notes else None,
+        )
 
-    def table(self, detail: Detail, *, plain: bool, shrink: int = 0) -> Table:
-        """The Rich table at this level of detail, names cut by ``shrink`` cells in all."""
+    def _notes(self, detail: Detail, extra: int) -> dict[int, int]:
+        """Widths for the note columns (by position in ``columns``): each at most
+        :data:`MIN_NOTE` (or its own width, if less), then ``extra`` cells shared out, one at
+        a time to the narrowest note still short of its own width."""
+        now = self.now or now_utc()
+        whole = {
+            i: max(
+                [Text(c.header).cell_len]
+                + [_len(_cell(c, row[i], detail, now)) for row in self.rows]
+            )
+            for i, c in enumerate(self.columns)
+            if c.kind == "note"
+        }
+        widths = {i: min(w, MIN_NOTE) for i, w in whole.items()}
+        while extra > 0:
+            short = [i for i in widths if widths[i] < whole[i]]
+            if not short:
+                break
+            narrowest = min(short, key=lambda i: (widths[i], -i))
+            widths[narrowest] += 1
+            extra -= 1
+        return widths
+
+    def table(
+        self,
+        detail: Detail,
+        *,
+        plain: bool,
+        shrink: int = 0,
+        notes: dict[int, int] | None = None,
+    ) -> Table:
+        """The Rich table at this level of detail, names cut by ``shrink`` cells in all and
+        each note column ``i`` to at most ``notes[i]`` cells (None: whole)."""
         now = self.now or now_utc()
         keep = [
             i
@@ -133,21 +184,23 @@ class FitTable:
         cells: list[list[Text | str]] = [
             [_cell(self.columns[i], row[i], detail, now) for i in keep] for row in self.rows
         ]
+        capped = {pos: (notes or {})[i] for pos, i in enumerate(keep) if i in (notes or {})}
         limits = _name_limits(
-            [self.columns[i] for i in keep], cells, shrink, detail.time in ("age", "none")
+            [self.columns[i] for i in keep], cells, shrink, detail.time in ("age", "none"), capped
         )
         for pos, i in enumerate(keep):
             col = self.columns[i]
             header = col.narrow if col.narrow and detail.time in ("age", "none") else col.header
             widest = max([Text(header).cell_len] + [_len(row[pos]) for row in cells])
+            cut = col.kind in ("name", "note")
             t.add_column(
                 header,
                 justify=col.justify,
                 no_wrap=True,
                 overflow="ellipsis",
                 style=col.style,
-                min_width=None if col.kind == "name" else widest,
-                max_width=limits.get(pos),
+                min_width=None if cut else widest,
+                max_width=limits.get(pos, capped.get(pos)),
             )
         for row in cells:
             t.add_row(*row)
@@ -176,6 +229,8 @@ def _cell(col: Col, value: Cell, detail: Detail, now: datetime) -> Text | str:
     if value is None:
         return ""
     if col.kind == "time" and isinstance(value, datetime):
+        if detail.time == "iso" and col.long_time == "minute":
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
         if detail.time == "iso":
             return format_timestamp(value) or ""
         if detail.time == "date":
@@ -193,9 +248,15 @@ def _utc_date(value: datetime) -> str:
 
 
 def _name_limits(
-    columns: Sequence[Col], cells: list[list[Text | str]], shrink: int, narrow: bool
+    columns: Sequence[Col],
+    cells: list[list[Text | str]],
+    shrink: int,
+    narrow: bool,
+    notes: dict[int, int] | None = None,
 ) -> dict[int, int]:
-    """Widths for the name columns that take ``shrink`` cells off them, widest first."""
+    """Widths for the name columns that take ``shrink`` cells off them, widest first; the
+    note columns (``notes``: their widths so far) give way before them, as they did
+    before any other detail."""
     if shrink <= 0:
         return {}
     widths = {}
@@ -204,11 +265,14 @@ def _name_limits(
             header = col.narrow if col.narrow and narrow else col.header
             widths[pos] = max([Text(header).cell_len] + [_len(row[pos]) for row in cells])
     floor = {pos: min(w, MIN_NAME) for pos, w in widths.items()}
+    for pos, width in (notes or {}).items():
+        widths[pos], floor[pos] = width, min(width, MIN_NAME)
     while shrink > 0:
         candidates = [p for p in widths if widths[p] > floor[p]]
         if not candidates:
             break
-        widest = max(candidates, key=lambda p: (widths[p], -p))
+        first = [p for p in candidates if columns[p].kind == "note"]
+        widest = max(first or candidates, key=lambda p: (widths[p], -p))
         widths[widest] -= 1
         shrink -= 1
     return widths

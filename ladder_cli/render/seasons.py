@@ -75,8 +75,8 @@ def profile_seasons_table(rows: Sequence[Mapping[str, Any]], *, title: str) -> F
         t.add_row(
             literal(str(r["name"])),
             r["race"],
-            "" if r["position"] is None else str(r["position"]),
-            "" if r["race_position"] is None else str(r["race_position"]),
+            "-" if r["position"] is None else str(r["position"]),
+            "-" if r["race_position"] is None else str(r["race_position"]),
             Text(r["rank"], style=RANK_STYLES.get(r["rank"], "")),
             str(r["mmr"]),
             f"{r['won']}-{r['lost']}-{r['drawn']}",

@@ -11,14 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 
-from ladder_cli.domain.model import AppliedMatch, format_timestamp
+from ladder_cli.domain.model import RACES, AppliedMatch, format_timestamp, short_race
 from ladder_cli.domain.stats import BIN, HeadToHead, LadderStats, Preview, Trend, player_side
 from ladder_cli.render.charts import Bars, sparkline
 from ladder_cli.render.console import RANK_STYLES, arrow, literal, table, visible
@@ -94,7 +95,7 @@ def leaderboard_table(rows: Sequence[Mapping[str, Any]], *, title: str | Text) -
     )
     for row in rows:
         t.add_row(
-            "" if row["position"] is None else str(row["position"]),
+            "-" if row["position"] is None else str(row["position"]),
             Text(row["rank"], style=RANK_STYLES.get(row["rank"], "")),
             literal(row["player_name"]),
             row["race"],
@@ -138,25 +139,66 @@ def history_table(
     return t
 
 
-def audit_table(rows: Sequence[Mapping[str, Any]]) -> Table:
-    """The audit trail, newest first: who did what to which target, and why. The target
-    and the reason wrap rather than being cut (the reason is the point of the row)."""
-    t = table(
-        [("#", "right"), ("At (UTC)", "left"), ("By", "left"), ("Action", "left")],
+def audit_table(rows: Sequence[Mapping[str, Any]]) -> FitTable:
+    """The audit trail, newest first: who did what to which target, and why, one line a
+    row. The target is compact (players by name, races short: ``Flash BW T``); the reason
+    comes last and is the first to be shortened with ``…`` (``audit show N`` and JSON have
+    it whole)."""
+    t = FitTable(
+        [
+            Col("#", "number", "right"),
+            Col("At (UTC)", "time", narrow="Age", long_time="minute"),
+            Col("By", "name"),
+            Col("Action", "text"),
+            Col("Target", "note"),
+            Col("Reason", "note"),
+        ],
         title="Audit trail",
     )
-    t.add_column("Target", overflow="fold", ratio=2)
-    t.add_column("Reason", overflow="fold", ratio=3)
     for r in rows:
-        at = r["at"]
         t.add_row(
             str(r["audit_id"]),
-            at.strftime("%Y-%m-%d %H:%M") if isinstance(at, datetime) else "",
+            r["at"] if isinstance(r["at"], datetime) else None,
             literal(str(r["actor"])),
             str(r["action"]),
-            literal(str(r["target"])),
+            literal(compact_target(str(r["target"]))),
             literal(str(r["reason"] or "")),
         )
+    return t
+
+
+_RACE_WORD = re.compile(r"\b(?:" + "|".join(RACES) + r")\b")
+_TRAILING_DETAIL = re.compile(r"\s+\([^()]*\)$")
+
+
+def compact_target(target: str) -> str:
+    """An audit target as the table shows it: each race in its short form (``BW T``) and
+    without the details in parentheses at its end (a decay's rule, a season's counts),
+    which ``audit show`` has."""
+    short = _RACE_WORD.sub(lambda m: short_race(m[0]), target)
+    return _TRAILING_DETAIL.sub("", short) or short
+
+
+def audit_detail(
+    row: Mapping[str, Any], target: str, players: Mapping[int, str] | None = None
+) -> Table:
+    """``ladder audit show N``: one row of the trail, every field whole (``target``: the
+    stored one with its players named; ``players``: their uids and names)."""
+    t = table([("", "left"), ("", "left")], title=f"Audit row {row['audit_id']}")
+    t.show_header = False
+    for column in t.columns:
+        column.no_wrap = False  # a long reason wraps within the window
+    at = row["at"]
+    when = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if isinstance(at, datetime) else ""
+    t.add_row("at", when)
+    t.add_row("by", literal(str(row["actor"])))
+    t.add_row("action", str(row["action"]))
+    t.add_row("target", literal(target))
+    if players:
+        t.add_row("players", literal(", ".join(f"{n} ({u})" for u, n in sorted(players.items()))))
+    if row.get("match_id") is not None:
+        t.add_row("match", str(row["match_id"]))
+    t.add_row("reason", literal(str(row["reason"] or "-")))
     return t
 
 
@@ -301,7 +343,7 @@ def profile_races_table(
         trend = by_race.get(row["race"])
         t.add_row(
             row["race"],
-            "" if row["position"] is None else str(row["position"]),
+            "-" if row["position"] is None else str(row["position"]),
             Text(row["rank"], style=RANK_STYLES.get(row["rank"], "")),
             shown_mmr(row),
             Text(sparkline(trend.recent_mmr) if trend else "", style="cyan"),

@@ -367,8 +367,9 @@ def _row_writer(link: Callable[[int, str], Markup]) -> Callable[[Row, bool], Mar
     def row(r: Row, show_race: bool) -> Markup:
         rank = escape(r.rank)
         race = f"<td>{escape(race_label(r.race))}</td>" if show_race else ""
+        position = "-" if r.position is None else int(r.position)
         return Markup(
-            f'<tr><td class="num">{int(r.position)}</td><td><span class="rank rank-{rank}">'
+            f'<tr><td class="num">{position}</td><td><span class="rank rank-{rank}">'
             f'{rank}</span></td><th scope="row">{link(r.discord_uid, r.player_name)}</th>'
             f'{race}<td class="num">{int(r.mmr)}{PROVISIONAL if r.provisional else ""}</td>'
             f'<td class="num">{int(r.games_won)}-'

@@ -10,7 +10,7 @@ nothing in it comes from the clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -160,22 +160,19 @@ def _choose(
 def _seasons(ladder: Ladder) -> tuple[tuple[Season, ...], dict[int, list[Row]]]:
     """The closed seasons, oldest first, and each one's whole archive (entries without a
     game in it too, as profiles list them) by season number."""
-    from dataclasses import replace
 
     closed = list(reversed(ladder.seasons.list()))  # oldest first
     out, archives = [], {}
     for number, season in enumerate(closed, start=1):
         archive = _rows(ladder.leaderboard(season=season.name, top=None, min_games=0))
         archives[number] = list(archive)
-        # The archived order; positions among the entries with games, as `leaderboard
-        # --season` numbers them.
-        standings = tuple(
-            replace(row, position=i)
-            for i, row in enumerate((r for r in archive if r.games_played > 0), start=1)
-        )
+        # The archived order of the entries with games; positions among the ranked ones
+        # (without an activity window, those with games), as the archive keeps them.
+        standings = tuple(_numbered(r for r in archive if r.games_played > 0))
         champions: dict[str, Row] = {}
         for row in standings:
-            champions.setdefault(row.race, row)
+            if row.position is not None:
+                champions.setdefault(row.race, row)
         out.append(
             Season(
                 number=number,
@@ -190,6 +187,19 @@ def _seasons(ladder: Ladder) -> tuple[tuple[Season, ...], dict[int, list[Row]]]:
             )
         )
     return tuple(out), archives
+
+
+def _numbered(rows: Iterable[Row]) -> Iterator[Row]:
+    """The rows with their positions among the ranked ones (a U row has none)."""
+    from dataclasses import replace
+
+    ahead = 0
+    for row in rows:
+        position = None
+        if row.rank != "U":
+            ahead += 1
+            position = ahead
+        yield replace(row, position=position)
 
 
 # -- players -------------------------------------------------------------------------------
@@ -227,7 +237,7 @@ def _player_pages(
         archived = []
         for row in archives[season.number]:
             position = race_place = None
-            if row.games_played > 0:
+            if row.rank != "U":
                 overall += 1
                 position = overall
                 race_place = in_race[row.race] = in_race.get(row.race, 0) + 1
@@ -275,7 +285,7 @@ def _player(
     name: str,
     rows: Sequence[Mapping[str, Any]],
     matches: Sequence[AppliedMatch],
-    race_position: Mapping[tuple[int, str], tuple[int, str]],
+    race_position: Mapping[tuple[int, str], tuple[int | None, str]],
     finishes: Sequence[Finish],
     seasons: Mapping[int, Season],
 ) -> PlayerPage:

@@ -15,9 +15,10 @@ from ladder_cli.domain.stats import LadderStats, Outcome
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One line of a leaderboard (live or a closed season's archive)."""
+    """One line of a leaderboard (live or a closed season's archive); an unranked row
+    under an activity window has no position."""
 
-    position: int
+    position: int | None
     rank: str
     discord_uid: int
     player_name: str

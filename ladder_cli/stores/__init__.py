@@ -7,10 +7,13 @@ trail and the original bot's tables."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ladder_cli.stores.base import Store
-from ladder_cli.stores.interface import BatchResult, JobRejected
 from ladder_cli.util.errors import BadInput
+
+if TYPE_CHECKING:
+    from ladder_cli.stores.base import Store
+    from ladder_cli.stores.interface import BatchResult, JobRejected
 
 __all__ = ["BatchResult", "JobRejected", "Store", "open_store"]
 
@@ -33,3 +36,17 @@ def open_store(url: str, *, connect_timeout: float = 5.0) -> Store:
     raise BadInput(
         f"unsupported database URL scheme {scheme!r}: use postgresql://... or sqlite:///path"
     )
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use, so a module of this package that needs none of them (the
+    # shell's completion reads names with :mod:`~ladder_cli.stores.names`) stays light.
+    if name == "Store":
+        from ladder_cli.stores.base import Store
+
+        return Store
+    if name in ("BatchResult", "JobRejected"):
+        from ladder_cli.stores import interface
+
+        return getattr(interface, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

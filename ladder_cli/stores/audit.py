@@ -50,6 +50,16 @@ def audit_rows(store: Dialect, limit: int | None, match_id: int | None = None) -
         ]
 
 
+def audit_row(store: Dialect, audit_id: int) -> AuditRow | None:
+    """One row of the trail (``ladder audit show``); None when there is no such row."""
+    with store.read_cursor() as cur:
+        cur.execute(store.q(sql.AUDIT_BY_ID), (audit_id,))
+        r = cur.fetchone()
+    if r is None:
+        return None
+    return AuditRow(int(r[0]), store.parse_ts(r[1]), r[2], r[3], r[4], r[5], r[6])
+
+
 def audit_rows_of(store: Dialect, action: str) -> list[AuditRow]:
     """Every row of one action, oldest first (``dismiss``: the integrity flags dismissed,
     which every home reads from here)."""

@@ -11,10 +11,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ladder_cli.domain.corrections import (
+    CHUNK,
     EntryChange,
     EventRewrite,
     MatchRewrite,
     Plan,
+    Planned,
     Rewrite,
     plan,
     plan_replayed,
@@ -23,6 +25,7 @@ from ladder_cli.domain.events import LoggedMatch
 from ladder_cli.domain.model import CorrectionJob, Entry, Key, QueuedJob
 from ladder_cli.domain.raters import Glicko2Rater
 from ladder_cli.domain.replay import rating_rules
+from ladder_cli.domain.rules import Rules
 from ladder_cli.stores import glicko, sql
 from ladder_cli.stores.alone import apply_alone
 from ladder_cli.stores.eventlog import StoreLog
@@ -41,10 +44,23 @@ def apply_correction(store: Dialect, queue_id: str, queued: QueuedJob) -> BatchR
     assert isinstance(job, CorrectionJob)
 
     def work(cur: Any) -> dict[Key, Entry] | str:
-        try:
-            done = _plan(store, cur, job.match_id, job.result, lambda c: rewrite(store, cur, c))
-        except BadInput as exc:
-            return str(exc)
+        rules = store.rules_in(cur)
+        planned = job.planned
+        if (
+            not rules.glicko  # a Glicko-2 plan keeps no rewrites: worked out under the lock
+            and isinstance(planned, Planned)
+            and planned.mark == log_mark(store, cur, rules)
+        ):
+            # The log is as the preview read it: its plan is this correction's.
+            done = planned.plan
+            for start in range(0, len(done.rewrites), CHUNK):
+                rewrite(store, cur, done.rewrites[start : start + CHUNK])
+        else:
+            try:
+                done = _plan(store, cur, job.match_id, job.result,
+                             lambda c: rewrite(store, cur, c))  # fmt: skip
+            except BadInput as exc:
+                return str(exc)
         rewrite(store, cur, [done.pair])
         cur.execute(store.q(sql.CORRECT_MATCH), (done.state, done.result, job.match_id))
         failpoints.hit("in-correction")
@@ -141,12 +157,22 @@ def rewrite(store: Dialect, cur: Any, chunk: list[Rewrite]) -> None:
         cur.executemany(store.q(sql.REWRITE_EVENT), events)
 
 
-def preview(store: Dialect, match_id: int, result: int | None) -> tuple[Plan, dict[Key, Entry]]:
-    """A correction worked out without writing: the plan and the stored rows it changes."""
+def preview(store: Dialect, match_id: int, result: int | None) -> tuple[Planned, dict[Key, Entry]]:
+    """A correction worked out without writing: the plan, marked with the log it was read
+    from (the mark first, so a write that lands during the read changes it), and the
+    stored rows it changes."""
     with store.read_cursor() as cur:
+        rules = store.rules_in(cur)
+        mark = log_mark(store, cur, rules)
         done = _plan(store, cur, match_id, result)
     stored = {e.key: e for e in store.entries_of(sorted({k[0] for k in done.changes}))}
-    return done, stored
+    return Planned(mark, done), stored
+
+
+def log_mark(store: Dialect, cur: Any, rules: Rules) -> tuple[object, ...]:
+    """The log's mark (:data:`ladder_cli.stores.sql.LOG_MARK`) with the rules it rates by."""
+    cur.execute(sql.LOG_MARK)
+    return (*(int(v) for v in cur.fetchone()), rules)
 
 
 def logged_match(store: Dialect, match_id: int) -> LoggedMatch | None:

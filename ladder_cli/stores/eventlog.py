@@ -23,6 +23,7 @@ from ladder_cli.domain.model import (
     now_utc,
 )
 from ladder_cli.domain.replay import Replay, Standing
+from ladder_cli.domain.verify import explains
 from ladder_cli.stores import sql
 from ladder_cli.stores.interface import Dialect
 
@@ -96,15 +97,11 @@ def _pin_unexplained(store: Dialect, cur: Any) -> int:
     rows = []
     for entry in stored:
         expected = replay.standings.get(entry.key) or Standing(replay.start_mmr)
-        if _values(entry) != expected.values():
+        if not explains(expected, entry):
             rows.append(_baseline_row(store, entry, position, now))
     if rows:
         cur.executemany(store.q(sql.INSERT_EVENT), rows)
     return len(rows)
-
-
-def _values(e: Entry) -> tuple[int, int, int, int, int, datetime | None]:
-    return (e.mmr, e.games_played, e.games_won, e.games_lost, e.games_drawn, e.last_played)
 
 
 def _baseline_row(store: Dialect, e: Entry, position: int, now: object) -> tuple[object, ...]:
@@ -129,7 +126,7 @@ class StoreLog:
         played = parse(r[1]) or now_utc()
         return LoggedMatch(
             int(r[0]), played, int(r[2]), r[3], int(r[4]), r[5], int(r[6]), str(r[7]),
-            int(r[8]), int(r[9]), int(r[10]), int(r[11]),
+            int(r[8]), int(r[9]), int(r[10]), int(r[11]), bool(r[12]),
         )  # fmt: skip
 
     def _event(self, r: Sequence[Any]) -> StateEvent:

@@ -124,6 +124,13 @@ INSERT_RULES: Final = (
 # The ladder's own tables as the first development builds made them named the ledger's
 # job key after the queue's seq; a job's ledger key is now its job id, and a queue upgraded
 # from then gives its old jobs their seq as job id, so the rows keep meaning the same jobs.
+SCHEMA_TABLES: Final = ("mmrs_1v1", "ladder_matches", "ladder_applied_jobs", "ladder_rules",
+                        "ladder_events", "ladder_audit", "ladder_glicko")  # fmt: skip
+"""The tables of a ready schema: a server's connection checks them once (else ``init``)."""
+SCHEMA_READY: Final = "SELECT " + " AND ".join(
+    f"to_regclass('{table}') IS NOT NULL" for table in SCHEMA_TABLES
+)
+
 OLD_JOB_KEY_TABLES: Final = ("ladder_applied_jobs", "ladder_matches")
 RENAME_OLD_JOB_KEY: Final = "ALTER TABLE {table} RENAME COLUMN job_seq TO job_id"
 
@@ -261,9 +268,12 @@ INSERT INTO ladder_events ({EVENT_COLUMNS.split(", ", 1)[1]}, queue_id, job_id)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 
+# The last column: whether the match was imported from the original bot (its queue id,
+# ladder_cli.stores.bot.BOT_QUEUE_PREFIX), whose rows' last_played is the match's completion.
 LOG_MATCH_COLUMNS: Final = (
     "match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result, state, "
-    "p1_mmr_before, p1_mmr_after, p2_mmr_before, p2_mmr_after"
+    "p1_mmr_before, p1_mmr_after, p2_mmr_before, p2_mmr_after, "
+    "CASE WHEN substr(queue_id, 1, 4) = 'bot:' THEN 1 ELSE 0 END"
 )
 
 LOG_MATCH: Final = f"SELECT {LOG_MATCH_COLUMNS} FROM ladder_matches WHERE match_id = %s"
@@ -338,6 +348,13 @@ ENTRY_LAST_PLAYED_WAS_NULL: Final = (
 ENTRY_OF_KEY: Final = f"SELECT {ENTRY_COLUMNS} FROM mmrs_1v1 WHERE discord_uid = %s AND race = %s"
 
 MAX_MATCH_ID: Final = "SELECT COALESCE(max(match_id), 0) FROM ladder_matches"
+# The log's mark: its newest match, event and audit row. Every write that changes the log
+# adds one of them (a correction, a decay, a close or an adjustment its audit row).
+LOG_MARK: Final = (
+    "SELECT (SELECT COALESCE(max(match_id), 0) FROM ladder_matches), "
+    "(SELECT COALESCE(max(event_id), 0) FROM ladder_events), "
+    "(SELECT COALESCE(max(audit_id), 0) FROM ladder_audit)"
+)
 MATCH_ID_OF_JOB: Final = "SELECT match_id FROM ladder_matches WHERE queue_id = %s AND job_id = %s"
 
 INSERT_AUDIT: Final = (
@@ -346,6 +363,7 @@ INSERT_AUDIT: Final = (
 )
 AUDIT_COLUMNS: Final = sql_list(AUDIT_SHOWN)
 AUDIT_NEWEST: Final = f"SELECT {AUDIT_COLUMNS} FROM ladder_audit ORDER BY audit_id DESC LIMIT %s"
+AUDIT_BY_ID: Final = f"SELECT {AUDIT_COLUMNS} FROM ladder_audit WHERE audit_id = %s"
 AUDIT_OF_MATCH: Final = (
     f"SELECT {AUDIT_COLUMNS} FROM ladder_audit WHERE match_id = %s ORDER BY audit_id"
 )
@@ -415,22 +433,21 @@ MATCHES_BETWEEN: Final = (
 )
 
 # Entries in the leaderboard's order (ladder_cli.domain.ranks.ORDER, nulls last), with whether each
-# holds a letter (``ranked``) and has a game (``played``); ``{since}`` is empty or the
-# activity window's condition. The letter is filled in from the count of ranked entries
-# ahead, by cut-offs computed for the number of ranked entries (``{letter}``).
+# holds a letter (``ranked``); ``{since}`` is empty or the activity window's condition. The
+# letter is filled in from the count of ranked entries ahead, by cut-offs computed for the
+# number of ranked entries (``{letter}``). Positions, overall and within the race, count
+# the ranked entries only (without a window: those with a game), as the leaderboard does.
 _SEASON_RANKED: Final = """
 SELECT discord_uid, player_name, race, mmr, COALESCE(games_played, 0) AS played_n,
     COALESCE(games_won, 0) AS won_n, COALESCE(games_lost, 0) AS lost_n,
-    COALESCE(games_drawn, 0) AS drawn_n, last_played, ranked, played,
+    COALESCE(games_drawn, 0) AS drawn_n, last_played, ranked,
     ROW_NUMBER() OVER w AS place,
     SUM(ranked) OVER w - ranked AS ahead,
-    SUM(played) OVER w AS played_upto,
-    SUM(played) OVER (PARTITION BY race ORDER BY mmr DESC, last_played DESC NULLS LAST, id DESC
+    SUM(ranked) OVER (PARTITION BY race ORDER BY mmr DESC, last_played DESC NULLS LAST, id DESC
         ROWS UNBOUNDED PRECEDING) AS race_upto
 FROM (
     SELECT mmrs_1v1.*,
-        CASE WHEN COALESCE(games_played, 0) > 0{since} THEN 1 ELSE 0 END AS ranked,
-        CASE WHEN COALESCE(games_played, 0) > 0 THEN 1 ELSE 0 END AS played
+        CASE WHEN COALESCE(games_played, 0) > 0{since} THEN 1 ELSE 0 END AS ranked
     FROM mmrs_1v1
 ) e
 WINDOW w AS (ORDER BY mmr DESC, last_played DESC NULLS LAST, id DESC ROWS UNBOUNDED PRECEDING)
@@ -444,8 +461,8 @@ ARCHIVE_STANDINGS: Final = f"""
 INSERT INTO ladder_season_standings (season_id, place, position, race_position, rank,
     discord_uid, player_name, race, mmr, games_played, games_won, games_lost, games_drawn,
     last_played)
-SELECT %s, place, CASE WHEN played = 1 THEN played_upto END,
-    CASE WHEN played = 1 THEN race_upto END, {{letter}}, discord_uid, player_name, race, mmr,
+SELECT %s, place, CASE WHEN ranked = 1 THEN ahead + 1 END,
+    CASE WHEN ranked = 1 THEN race_upto END, {{letter}}, discord_uid, player_name, race, mmr,
     played_n, won_n, lost_n, drawn_n, last_played
 FROM ({_SEASON_RANKED}) r
 """

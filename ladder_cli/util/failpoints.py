@@ -7,7 +7,8 @@ process kills itself with SIGKILL when it reaches that point, exactly as a power
 Points, in the order one write passes them: ``after-validate``, ``after-queue-commit``,
 ``in-db-transaction``, ``after-db-commit`` (before the queue forgets the job),
 ``between-batches`` (the batch done in the database and the queue: the queue's part runs
-on a helper thread, which the flush waits for where this point is set).
+on a helper thread, which the flush waits for where this point is set). ``wal discard``
+passes ``after-discard`` (the jobs dropped and their audit row queued, not yet written).
 
 ``LADDER_FAILPOINT_PAUSE=name[:N]`` pauses there instead of dying, so a test can act on
 the world meanwhile (terminate the database connection, say): the process creates the

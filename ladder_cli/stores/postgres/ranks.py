@@ -61,7 +61,12 @@ def page(
     rules: Rules,
     now: datetime | None = None,
 ) -> pl.DataFrame:
-    """One leaderboard page (columns of :data:`ladder_cli.domain.ranks.BOARD_COLUMNS`)."""
+    """One leaderboard page (columns of :data:`ladder_cli.domain.ranks.BOARD_COLUMNS`);
+    under an activity window, positions count the ranked rows shown."""
+    import polars as pl
+
+    from ladder_cli.domain.ranks import ranked_positions
+
     since = _since(rules, now)
     eligible = _eligible("", since)
     where = [f"{_PLAYED} >= %(min)s"]
@@ -71,21 +76,30 @@ def page(
     offset = (page - 1) * top if top else 0
     limit = "LIMIT %(limit)s OFFSET %(offset)s" if top else ""
     params.update(limit=top, offset=offset)
+    # _shown: the ranked rows among those the filters keep, up to each row (a window over
+    # the filtered rows, worked out before the page is cut): positions under a window.
     cur.execute(
         f"SELECT {_COLUMNS}, _ranked, _upto - _ranked::int, "
-        f"(SELECT count(*) FROM mmrs_1v1 WHERE {eligible}) "
+        f"(SELECT count(*) FROM mmrs_1v1 WHERE {eligible}), "
+        f"count(*) FILTER (WHERE _ranked) OVER (ORDER BY {_ORDER} ROWS UNBOUNDED PRECEDING) "
         f"FROM (SELECT {_COLUMNS}, {eligible} AS _ranked, "
         f"count(*) FILTER (WHERE {eligible}) OVER (ORDER BY {_ORDER} ROWS UNBOUNDED PRECEDING)"
         f" AS _upto FROM mmrs_1v1) ranked WHERE {' AND '.join(where)} "
         f"ORDER BY {_ORDER} {limit}",
         params,
     )
-    return _board(cur.fetchall(), rules, first_position=offset + 1)
+    rows = cur.fetchall()
+    board = _board([r[:-1] for r in rows], rules, first_position=offset + 1)
+    if ranked_positions(rules):
+        shown = [r[-1] if r[len(ENTRY_READ)] else None for r in rows]
+        board = board.with_columns(pl.Series("position", shown, dtype=pl.Int64))
+    return board
 
 
 def entries_of(cur: Any, uid: int, *, rules: Rules, now: datetime | None = None) -> pl.DataFrame:
-    """A player's rows with their letter and their position within their race (null
-    without games), as :func:`ladder_cli.domain.ranks.race_positions` gives them; by race.
+    """A player's rows with their letter and their position within their race among the
+    ranked entries (null for a U row), as :func:`ladder_cli.domain.ranks.race_positions`
+    gives them; by race.
 
     The player's rows come first (by the unique key); then one pass over the table counts,
     for all of them at once, the ranked entries and those ahead of each row, overall and in
@@ -99,9 +113,7 @@ def entries_of(cur: Any, uid: int, *, rules: Rules, now: datetime | None = None)
         {"uid": uid, "since": since},
     )
     mine = cur.fetchall()
-    mmr, race, last, rid, games = (
-        ENTRY_READ.index(c) for c in ("mmr", "race", "last_played", "id", "games_played")
-    )
+    mmr, race, last, rid = (ENTRY_READ.index(c) for c in ("mmr", "race", "last_played", "id"))
     counts = [f"count(*) FILTER (WHERE {eligible})"]
     params: dict[str, Any] = {"since": since}
     for i, row in enumerate(mine):
@@ -114,14 +126,12 @@ def entries_of(cur: Any, uid: int, *, rules: Rules, now: datetime | None = None)
             f"(COALESCE(last_played, '-infinity'), id) > "
             f"(COALESCE(%(l{i})s::timestamptz, '-infinity'), %(i{i})s))"
         )
-        # Only what is shown is counted: an unranked row has no letter to place, a row
-        # without games no race position.
-        ranked, played = row[-1], (row[games] or 0) > 0
+        # Only what is shown is counted: an unranked row has no letter to place and no
+        # race position.
+        ranked = row[-1]
         counts.append(f"count(*) FILTER (WHERE {ahead} AND {eligible})" if ranked else "0")
         counts.append(
-            f"count(*) FILTER (WHERE {ahead} AND {_PLAYED} > 0 AND race = %(r{i})s)"
-            if played
-            else "0"
+            f"count(*) FILTER (WHERE {ahead} AND {eligible} AND race = %(r{i})s)" if ranked else "0"
         )
     n, ahead_counts = 0, [0] * (2 * len(mine))
     if mine:  # an unknown player: no pass over the table
@@ -129,9 +139,7 @@ def entries_of(cur: Any, uid: int, *, rules: Rules, now: datetime | None = None)
         n, *ahead_counts = cur.fetchone()
     rows = [(*r, ahead_counts[2 * i], n) for i, r in enumerate(mine)]
     board = _board(rows, rules, first_position=1)
-    positions = [
-        None if (r[games] or 0) <= 0 else ahead_counts[2 * i + 1] + 1 for i, r in enumerate(mine)
-    ]
+    positions = [ahead_counts[2 * i + 1] + 1 if r[-1] else None for i, r in enumerate(mine)]
     board = board.with_columns(pl.Series("position", positions, dtype=pl.Int64))
     return board.sort("race")
 

@@ -103,15 +103,7 @@ class PostgresStore(Store):
 
     def _ensure_schema(self, conn: psycopg.Connection[Any]) -> None:
         try:
-            row = conn.execute(
-                "SELECT to_regclass('mmrs_1v1') IS NOT NULL"
-                " AND to_regclass('ladder_matches') IS NOT NULL"
-                " AND to_regclass('ladder_applied_jobs') IS NOT NULL"
-                " AND to_regclass('ladder_rules') IS NOT NULL"
-                " AND to_regclass('ladder_events') IS NOT NULL"
-                " AND to_regclass('ladder_audit') IS NOT NULL"
-                " AND to_regclass('ladder_glicko') IS NOT NULL"
-            ).fetchone()
+            row = conn.execute(sql.SCHEMA_READY).fetchone()
         except psycopg.Error as exc:
             raise self._classify(exc) from exc
         if not (row and row[0]):
