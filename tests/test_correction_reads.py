@@ -59,6 +59,23 @@ def test_a_correction_reads_the_log_once(
     assert invoke(home, db_url, "audit", "--format", "json").json[0]["action"] == command[0]
 
 
+@pytest.mark.parametrize("command", [("void",), ("amend", "--result", "draw")])
+def test_under_glicko2_too(
+    command: tuple[str, ...], db_url: str, home: Path, reads: Counter[str]
+) -> None:
+    """A glicko2 ladder's correction replays the whole log (its states are not logged):
+    the preview's replay, once, is still the one applied."""
+    assert invoke(home, db_url, "init", "--rules", "glicko2").code == 0
+    _played(home, db_url)
+    reads.clear()
+    done = invoke(home, db_url, "match", *command, 2, "--reason", "test", "--yes")
+    assert done.code == 0, done.err
+    assert reads["later"] == 1, reads
+    assert reads["match"] == 1, reads
+    verified = invoke(home, db_url, "verify", "--format", "json")
+    assert verified.code == 0, verified.out
+
+
 def test_a_dry_run_reads_it_once_too(db_url: str, home: Path, reads: Counter[str]) -> None:
     _played(home, db_url)
     reads.clear()

@@ -414,7 +414,9 @@ def plan_replayed(
                 del fixed[key]
     if out is None:  # the log read does not hold the match it was checked to hold
         raise BadInput(f"unknown match {match_id}: no match with this id in the match log")
-    if pending and rewrite is not None:
+    if rewrite is None:
+        out.rewrites = pending
+    elif pending:
         rewrite(pending)
     for key, x in fixed.items():
         n = now[key]

@@ -46,11 +46,7 @@ def apply_correction(store: Dialect, queue_id: str, queued: QueuedJob) -> BatchR
     def work(cur: Any) -> dict[Key, Entry] | str:
         rules = store.rules_in(cur)
         planned = job.planned
-        if (
-            not rules.glicko  # a Glicko-2 plan keeps no rewrites: worked out under the lock
-            and isinstance(planned, Planned)
-            and planned.mark == log_mark(store, cur, rules)
-        ):
+        if isinstance(planned, Planned) and planned.mark == log_mark(store, cur, rules):
             # The log is as the preview read it: its plan is this correction's.
             done = planned.plan
             for start in range(0, len(done.rewrites), CHUNK):
