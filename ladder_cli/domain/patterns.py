@@ -1,14 +1,16 @@
 """Finding the four integrity patterns in the match log (the definitions are in
 :mod:`ladder_cli.domain.integrity`).
 
-The log is read once, in a few C-level passes (maps over the matches, no Python loop per
-match): entries become numbers and each entry's games one packed array. One pass over the
+The log is read once, as columns (:data:`LOG_COLUMNS`, as the store reads them or as
+:func:`log_frame` makes them from logged matches), with array operations and no Python loop
+per match: entries become numbers and each entry's games one packed array. One pass over the
 entries then looks for every kind, each behind a cheap necessary condition (enough games,
 an opponent met or lost to often enough, a long enough losing streak found by a regular
 expression over the entry's outcomes), so the interpreter's work is per entry and per
-candidate, and per game only in comprehensions over an entry's own array. Times are read
-only for the games a candidate needs. The windows of a candidate are found in linear time
-(:mod:`ladder_cli.domain.runs`); the whole report is linear in the log.
+candidate, and per game only in comprehensions over an entry's own array. Times and MMRs
+are read only for the games a candidate needs. The windows of a candidate are found in
+linear time (:mod:`ladder_cli.domain.runs`); the whole report is linear in the log (and
+the sort of it by time).
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ import math
 import re
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, MutableSequence, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, count, repeat
-from operator import attrgetter, eq, getitem, lshift, or_
+from datetime import UTC, datetime, timedelta
+from itertools import compress, pairwise
+from operator import attrgetter
 from typing import Any, Final
+
+import numpy as np
+import polars as pl
 
 from ladder_cli.domain.events import VOIDED, LoggedMatch
 from ladder_cli.domain.model import Key
@@ -42,81 +48,125 @@ DAY: Final = 86_400
 WON: Final = 0
 LOST: Final = 1
 DREW: Final = 2
-_OUTCOME1: Final = {1: WON, 2: LOST}
-_OUTCOME2: Final = {1: LOST, 2: WON}
 #: ``bytes.translate`` table: an entry's outcomes to 1 for a loss, 0 otherwise.
 _LOSSES: Final = bytes(int(i == LOST) for i in range(256))
-_P1_UID: Final = attrgetter("p1_uid")
-_P1_RACE: Final = attrgetter("p1_race")
-_P2_UID: Final = attrgetter("p2_uid")
-_P2_RACE: Final = attrgetter("p2_race")
-_RESULT: Final = attrgetter("result")
+
+
+#: The match log's columns the patterns read: ``voided`` true for a voided match, the
+#: others as :class:`~ladder_cli.domain.events.LoggedMatch` names them.
+LOG_COLUMNS: Final = (
+    "match_id",
+    "played_at",
+    "p1_uid",
+    "p1_race",
+    "p2_uid",
+    "p2_race",
+    "result",
+    "voided",
+    "p1_before",
+    "p1_after",
+    "p2_before",
+    "p2_after",
+)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO: Final = timedelta(microseconds=1)
+
+
+def log_frame(matches: Iterable[LoggedMatch]) -> pl.DataFrame:
+    """Logged matches as the columns of :data:`LOG_COLUMNS` (what a store that reads
+    column-wise hands over directly)."""
+    rows = list(matches)
+
+    def ints(name: str) -> pl.Series:
+        return pl.Series(name, list(map(attrgetter(name), rows)), dtype=pl.Int64)
+
+    def texts(name: str) -> pl.Series:
+        return pl.Series(name, list(map(attrgetter(name), rows)), dtype=pl.String)
+
+    micros = [(m.played_at - _EPOCH) // _MICRO for m in rows]
+    return pl.DataFrame(
+        [
+            ints("match_id"),
+            pl.Series("played_at", micros, dtype=pl.Int64).cast(pl.Datetime("us", "UTC")),
+            ints("p1_uid"),
+            texts("p1_race"),
+            ints("p2_uid"),
+            texts("p2_race"),
+            ints("result"),
+            pl.Series("voided", [m.state == VOIDED for m in rows], dtype=pl.Boolean),
+            ints("p1_before"),
+            ints("p1_after"),
+            ints("p2_before"),
+            ints("p2_after"),
+        ]
+    )
 
 
 class Log:
     """The matches in effect, in played order, and each entry's games; entries as numbers.
 
-    An entry's games are one array of ints, each packing the opponent, the game's position
-    in played order and the entry's outcome (``opponent << shift | position << 2 |
-    outcome``), filled in one pass in played order: an entry's scan then reads one compact
-    array instead of chasing a million scattered objects.
+    Built from the log's columns with array operations (no Python loop per match: at a
+    million matches the interpreter's per-item cost is what a report pays for). An
+    entry's games are one array of ints, each packing the opponent, the game's position in
+    played order and the entry's outcome (``opponent << shift | position << 2 |
+    outcome``), in played order: an entry's scan reads one compact array. The matches'
+    times and MMRs stay columns, read only for the games a candidate needs.
     """
 
-    def __init__(self, matches: Iterable[LoggedMatch]) -> None:
-        played = [m for m in matches if m.state != VOIDED]
-        played.sort(key=attrgetter("played_at", "match_id"))
-        # The passes below are C-level maps, not Python loops: at a million matches the
-        # interpreter's per-item cost is what a report pays for.
-        # Entries are numbered in order of first appearance, through one dictionary per
-        # race keyed by uid (sharing one counter): cheaper than (uid, race) tuples.
-        numbers = count()
-        by_race: defaultdict[str, defaultdict[int, int]] = defaultdict(
-            lambda: defaultdict(numbers.__next__)
+    def __init__(self, matches: Iterable[LoggedMatch] | pl.DataFrame) -> None:
+        frame = matches if isinstance(matches, pl.DataFrame) else log_frame(matches)
+        frame = frame.filter(~pl.col("voided").fill_null(False)).sort("played_at", "match_id")
+        n = frame.height
+        # Entries are numbered by two dense ranks: uids ranked, races coded, the pairs
+        # ranked (the numbering only orders the scan; the flags are sorted at the end).
+        uids = pl.concat([frame["p1_uid"], frame["p2_uid"]]).cast(pl.Int64)
+        races = pl.concat([frame["p1_race"], frame["p2_race"]]).cast(pl.String)
+        race_code = races.cast(pl.Categorical).to_physical().cast(pl.Int64)
+        width = int(race_code.to_numpy().max(initial=0)) + 1
+        pair = uids.rank("dense").cast(pl.Int64) * width + race_code
+        slots = pair.rank("dense").cast(pl.Int64) - 1
+        named = (
+            pl.DataFrame({"slot": slots, "uid": uids, "race": races})
+            .unique("slot", keep="first")
+            .sort("slot")
         )
-        side1 = list(
-            map(getitem, map(by_race.__getitem__, map(_P1_RACE, played)), map(_P1_UID, played))
-        )
-        side2 = list(
-            map(getitem, map(by_race.__getitem__, map(_P2_RACE, played)), map(_P2_UID, played))
-        )
-        keys: list[Key] = [(0, "")] * next(numbers)  # the counter is done with
-        for race, uids in by_race.items():
-            for uid, number in uids.items():
-                keys[number] = (uid, race)
-        if any(map(eq, side1, side2)):  # a match against oneself no replay can apply
-            kept = [i for i, (a, b) in enumerate(zip(side1, side2, strict=True)) if a != b]
-            played = [played[i] for i in kept]
-            side1, side2 = [side1[i] for i in kept], [side2[i] for i in kept]
-        results = list(map(_RESULT, played))
-        bits = max(1, len(played).bit_length())
+        keys: list[Key] = list(zip(named["uid"].to_list(), named["race"].to_list(), strict=True))
+        number = slots.to_numpy()
+        side1, side2 = number[:n], number[n:]
+        if (same := side1 == side2).any():  # a match against oneself no replay can apply
+            kept = ~same
+            frame = frame.filter(pl.Series(kept))
+            side1, side2 = side1[kept], side2[kept]
+            n = frame.height
+        bits = max(1, n.bit_length())
         self.shift = shift = bits + 2
         self.mask = (1 << bits) - 1
-        here = range(0, len(played) << 2, 4)  # each position, shifted past the outcome
-        codes1 = map(
-            or_,
-            map(or_, map(lshift, side2, repeat(shift)), here),
-            map(_OUTCOME1.get, results, repeat(DREW)),
-        )
-        codes2 = map(
-            or_,
-            map(or_, map(lshift, side1, repeat(shift)), here),
-            map(_OUTCOME2.get, results, repeat(DREW)),
-        )
+        result = frame["result"].cast(pl.Int64).to_numpy()
+        outcome1 = np.full(n, DREW, dtype=np.int64)
+        outcome1[result == 1], outcome1[result == 2] = WON, LOST
+        outcome2 = np.full(n, DREW, dtype=np.int64)
+        outcome2[result == 1], outcome2[result == 2] = LOST, WON
+        here = np.arange(n, dtype=np.int64) << 2
         compact = len(keys).bit_length() + shift < 64
-        games: list[MutableSequence[int]] = [array("q") if compact else [] for _ in keys]
-        append: Callable[[Any, int], None] = array.append if compact else list.append
-        deque(
-            map(
-                append,
-                map(games.__getitem__, chain.from_iterable(zip(side1, side2, strict=True))),
-                chain.from_iterable(zip(codes1, codes2, strict=True)),
-            ),
-            maxlen=0,
-        )
-        self.played = played
+        # Beyond 63 bits the codes are Python ints (an object array): slower, never wrong.
+        kind: Any = np.int64 if compact else object
+        entry = np.empty(2 * n, dtype=np.int64)
+        entry[0::2], entry[1::2] = side1, side2
+        codes = np.empty(2 * n, dtype=kind)
+        codes[0::2] = (side2.astype(kind) << shift) | here | outcome1
+        codes[1::2] = (side1.astype(kind) << shift) | here | outcome2
+        order = np.argsort(entry, kind="stable")  # each entry's games stay in played order
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(entry, minlength=len(keys)))))
+        packed: Any = array("q", codes[order].tobytes()) if compact else codes[order].tolist()
+        ends = bounds.tolist()
+        self.games: list[Sequence[int]] = [packed[a:b] for a, b in pairwise(ends)]
         self.keys = keys
-        self.games = games
         self.side1 = side1
+        self.match_ids = frame["match_id"].cast(pl.Int64).to_numpy()
+        self.micros = frame["played_at"].dt.epoch("us").to_numpy()
+        self.seconds = self.micros // 1_000_000
+        self.p1 = frame.select("p1_before", "p1_after", "p2_before").to_numpy()
+        self.p2 = frame.select("p2_before", "p2_after", "p1_before").to_numpy()
 
     def pos(self, code: int) -> int:
         """The position in played order of the game ``code`` stands for."""
@@ -129,17 +179,23 @@ class Log:
     def opponent(self, code: int) -> int:
         return code >> self.shift
 
-    def times(self, positions: Iterable[int]) -> list[int]:
+    def times(self, positions: Sequence[int]) -> list[int]:
         """The games' times in whole seconds (read only where a candidate needs them)."""
-        played = self.played
-        return [int(played[p].played_at.timestamp()) for p in positions]
+        got: list[int] = self.seconds[list(positions)].tolist()
+        return got
+
+    def played_at(self, pos: int) -> datetime:
+        """The time the game at ``pos`` was played (UTC, to the microsecond)."""
+        return _EPOCH + timedelta(microseconds=int(self.micros[pos]))
+
+    def match_id(self, pos: int) -> int:
+        return int(self.match_ids[pos])
 
     def mmrs(self, pos: int, entry: int) -> tuple[int, int, int]:
         """(MMR before, MMR after, the opponent's MMR before) of ``entry`` in ``pos``."""
-        m = self.played[pos]
-        if self.side1[pos] == entry:
-            return m.p1_before, m.p1_after, m.p2_before
-        return m.p2_before, m.p2_after, m.p1_before
+        row = self.p1[pos] if self.side1[pos] == entry else self.p2[pos]
+        before, after, theirs = row.tolist()
+        return before, after, theirs
 
 
 @dataclass(slots=True)
@@ -413,4 +469,16 @@ def _newcomer_reason(beaten: int, low: int, high: int, games: int) -> Callable[[
     )
 
 
-__all__ = ["DAY", "FEEDER", "KINDS", "NEWCOMER", "PAIR", "SANDBAG", "Found", "Log", "find"]
+__all__ = [
+    "DAY",
+    "FEEDER",
+    "KINDS",
+    "LOG_COLUMNS",
+    "NEWCOMER",
+    "PAIR",
+    "SANDBAG",
+    "Found",
+    "Log",
+    "find",
+    "log_frame",
+]
