@@ -155,11 +155,21 @@ class Log:
         codes = np.empty(2 * n, dtype=kind)
         codes[0::2] = (side2.astype(kind) << shift) | here | outcome1
         codes[1::2] = (side1.astype(kind) << shift) | here | outcome2
-        order = np.argsort(entry, kind="stable")  # each entry's games stay in played order
+        # Each entry's games in played order: the games sorted by (entry, index), one key
+        # that fits in 63 bits wherever the codes do, sorted without a stable sort's cost.
+        if compact:
+            order = np.sort(entry * (2 * n) + np.arange(2 * n, dtype=np.int64)) % max(1, 2 * n)
+        else:
+            order = np.argsort(entry, kind="stable")
         bounds = np.concatenate(([0], np.cumsum(np.bincount(entry, minlength=len(keys)))))
-        packed: Any = array("q", codes[order].tobytes()) if compact else codes[order].tolist()
+        ordered = codes[order]
+        packed: Any = array("q", ordered.tobytes()) if compact else ordered.tolist()
         ends = bounds.tolist()
         self.games: list[Sequence[int]] = [packed[a:b] for a, b in pairwise(ends)]
+        #: Every entry's outcomes, one byte a game, entry after entry: entry ``x``'s are
+        #: ``outcomes[starts[x]:starts[x + 1]]``.
+        self.outcomes = (ordered & 3).astype(np.uint8).tobytes()
+        self.starts: list[int] = ends
         self.keys = keys
         self.side1 = side1
         self.match_ids = frame["match_id"].cast(pl.Int64).to_numpy()
@@ -244,15 +254,15 @@ def find(log: Log, rules: IntegrityRules, start_mmr: int | None) -> Iterator[Fou
     upsets, first_games, pair_games = rules.newcomer_upsets, rules.newcomer_games, rules.pair_games
     feeder_losses, feeder_need = rules.feeder_losses, scan.feeder_need
     shift, streak = log.shift, scan.streak
+    every, starts = log.outcomes, log.starts
     for x, codes in enumerate(log.games):
         played = len(codes)
+        start = starts[x]
         if played < least:
-            if played >= upsets:
-                first = codes[:first_games]
-                if [c & 3 for c in first].count(WON) >= upsets:
-                    yield from _newcomer(log, scan, x, first)
+            if every[start : start + min(played, first_games)].count(WON) >= upsets:
+                yield from _newcomer(log, scan, x, codes[:first_games])
             continue
-        outcomes = bytes([c & 3 for c in codes])
+        outcomes = every[start : start + played]
         if outcomes[:first_games].count(WON) >= upsets:
             yield from _newcomer(log, scan, x, codes[:first_games])
         losses = outcomes.count(LOST)
