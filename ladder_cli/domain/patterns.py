@@ -201,11 +201,13 @@ class Log:
     def match_id(self, pos: int) -> int:
         return int(self.match_ids[pos])
 
-    def mmrs(self, pos: int, entry: int) -> tuple[int, int, int]:
-        """(MMR before, MMR after, the opponent's MMR before) of ``entry`` in ``pos``."""
-        row = self.p1[pos] if self.side1[pos] == entry else self.p2[pos]
-        before, after, theirs = row.tolist()
-        return before, after, theirs
+    def sides(self, positions: Sequence[int], entry: int) -> tuple[list[int], ...]:
+        """``entry``'s MMR before and after each of these games, and its opponent's MMR
+        before it: three lists parallel to ``positions``."""
+        at = np.asarray(positions, dtype=np.int64)
+        mine = (self.side1[at] == entry)[:, None]
+        columns: list[list[int]] = np.where(mine, self.p1[at], self.p2[at]).T.tolist()
+        return tuple(columns) if columns else ([], [], [])
 
 
 @dataclass(slots=True)
@@ -373,68 +375,62 @@ def _sandbags(
     log: Log, scan: _Scan, x: int, codes: Sequence[int], outcomes: bytes
 ) -> Iterator[Found]:
     rules, span = scan.rules, scan.span
-    games = _Positions(log, codes)
+    games: _Games | None = None  # read at the first streak
     window: list[int] | None = None  # first and last game index of the flag being built
     streaks: list[Streak] = []
     for run in scan.streak.finditer(outcomes):
         start, end = run.span()
-        drop = 0
-        for p in games.slice(start, end):
-            before, after, _ = log.mmrs(p, x)
-            drop += before - after
+        if games is None:
+            games = _Games(log, x, codes)
+        drop = -sum(games.change[start:end])
         if drop < rules.sandbag_drop:
             continue
-        regain, peak, seconds = _regain(log, x, games, end, span)
+        regain, peak, seconds = _regain(games.change, games.at, end, span)
         if regain < rules.sandbag_regain:
             continue
         if window is not None and start <= window[1]:
             window[1] = max(window[1], peak)
         else:
             if window is not None:
-                yield _sandbag(x, games, window, streaks)
+                yield _sandbag(x, games.positions, window, streaks)
                 streaks = []
             window = [start, peak]
         streaks.append((end - start, drop, regain, seconds))
-    if window is not None:
-        yield _sandbag(x, games, window, streaks)
+    if window is not None and games is not None:
+        yield _sandbag(x, games.positions, window, streaks)
 
 
-class _Positions:
-    """An entry's game positions, decoded only where they are read."""
+class _Games:
+    """An entry's games read at once: positions, times, and its MMR change in each."""
 
-    def __init__(self, log: Log, codes: Sequence[int]) -> None:
-        self.log, self.codes = log, codes
-
-    def __len__(self) -> int:
-        return len(self.codes)
-
-    def __getitem__(self, i: int) -> int:
-        return self.log.pos(self.codes[i])
-
-    def slice(self, start: int, stop: int) -> list[int]:
-        return self.log.positions(self.codes[start:stop])
+    def __init__(self, log: Log, x: int, codes: Sequence[int]) -> None:
+        self.positions = log.positions(codes)
+        self.at = log.times(self.positions)
+        before, after, _ = log.sides(self.positions, x)
+        self.change = [a - b for a, b in zip(after, before, strict=True)]
 
 
-def _regain(log: Log, x: int, games: _Positions, after: int, span: int) -> tuple[int, int, int]:
-    """The most MMR ``x`` won back, summed game by game from game index ``after`` while
-    within ``span`` of the streak's last game; the game index where it peaked (the first
-    to reach it) and the seconds from the streak's end to that game."""
-    end = log.times([games[after - 1]])[0]
+def _regain(
+    change: Sequence[int], at: Sequence[int], after: int, span: int
+) -> tuple[int, int, int]:
+    """The most MMR won back, summed game by game (``change``, at times ``at``) from game
+    index ``after`` while within ``span`` of the streak's last game; the game index where
+    it peaked (the first to reach it) and the seconds from the streak's end to that game."""
+    end = at[after - 1]
     gain = best = seconds = 0
     peak = after - 1
-    for i in range(after, len(games)):
-        t = log.times([games[i]])[0]
+    for i in range(after, len(at)):
+        t = at[i]
         if t - end > span:
             break
-        before, now, _ = log.mmrs(games[i], x)
-        gain += now - before
+        gain += change[i]
         if gain > best:
             best, peak, seconds = gain, i, t - end
     return best, peak, seconds
 
 
-def _sandbag(x: int, games: _Positions, window: list[int], streaks: list[Streak]) -> Found:
-    listed = games.slice(window[0], window[1] + 1)
+def _sandbag(x: int, positions: list[int], window: list[int], streaks: list[Streak]) -> Found:
+    listed = positions[window[0] : window[1] + 1]
     lost, drop, regain, seconds = streaks[0]
     more = f" ({len(streaks)} such streaks)" if len(streaks) > 1 else ""
     return Found(
@@ -454,19 +450,20 @@ def _newcomer(log: Log, scan: _Scan, x: int, first: Sequence[int]) -> Iterator[F
     """``first``: the entry's first games (codes)."""
     rules = scan.rules
     positions = log.positions(first)
-    if scan.start_mmr is not None and log.mmrs(positions[0], x)[0] != scan.start_mmr:
+    mine, _, theirs = log.sides(positions, x)
+    if scan.start_mmr is not None and mine[0] != scan.start_mmr:
         return
     upsets: list[int] = []
     beaten: set[int] = set()
     gaps: list[int] = []
-    for c, p in zip(first, positions, strict=True):
+    for i, (c, p) in enumerate(zip(first, positions, strict=True)):
         if c & 3 != WON:
             continue
-        mine, _, theirs = log.mmrs(p, x)
-        if theirs - mine >= rules.newcomer_gap:
+        gap = theirs[i] - mine[i]
+        if gap >= rules.newcomer_gap:
             upsets.append(p)
             beaten.add(log.opponent(c))
-            gaps.append(theirs - mine)
+            gaps.append(gap)
     if len(beaten) >= rules.newcomer_upsets:
         reason = _newcomer_reason(len(beaten), min(gaps), max(gaps), len(first))
         yield Found(NEWCOMER, (x,), positions[0], positions[-1], upsets, reason)
