@@ -102,6 +102,12 @@ def log_frame(matches: Iterable[LoggedMatch]) -> pl.DataFrame:
     )
 
 
+def _compact(values: Any, compact: bool) -> Any:
+    """A column of ints as an ``array('q')`` (a slice of it is a compact copy), or a list
+    where the values may not fit in 64 bits."""
+    return array("q", values.astype(np.int64).tobytes()) if compact else values.tolist()
+
+
 class Log:
     """The matches in effect, in played order, and each entry's games; entries as numbers.
 
@@ -163,13 +169,7 @@ class Log:
             order = np.argsort(entry, kind="stable")
         bounds = np.concatenate(([0], np.cumsum(np.bincount(entry, minlength=len(keys)))))
         ordered = codes[order]
-        packed: Any = array("q", ordered.tobytes()) if compact else ordered.tolist()
         ends = bounds.tolist()
-        self.games: list[Sequence[int]] = [packed[a:b] for a, b in pairwise(ends)]
-        #: Every entry's outcomes, one byte a game, entry after entry: entry ``x``'s are
-        #: ``outcomes[starts[x]:starts[x + 1]]``.
-        self.outcomes = (ordered & 3).astype(np.uint8).tobytes()
-        self.starts: list[int] = ends
         self.keys = keys
         self.side1 = side1
         self.match_ids = frame["match_id"].cast(pl.Int64).to_numpy()
@@ -177,6 +177,23 @@ class Log:
         self.seconds = self.micros // 1_000_000
         self.p1 = frame.select("p1_before", "p1_after", "p2_before").to_numpy()
         self.p2 = frame.select("p2_before", "p2_after", "p1_before").to_numpy()
+        # Every entry's games, entry after entry in played order, as parallel columns:
+        # entry ``x``'s are ``[starts[x]:starts[x + 1]]`` of each (slices of compact arrays).
+        change = np.empty(2 * n, dtype=np.int64)
+        change[0::2] = self.p1[:, 1] - self.p1[:, 0]
+        change[1::2] = self.p2[:, 1] - self.p2[:, 0]
+        place = order >> 1  # each game's position in played order
+        self.starts: list[int] = ends
+        #: The games' codes, outcomes (one byte a game), opponents, positions in played
+        #: order, times in whole seconds and the entry's MMR change in each.
+        self.codes = _compact(ordered, compact)
+        self.outcomes = (ordered & 3).astype(np.uint8).tobytes()
+        self.opponents = _compact(ordered >> shift, compact)
+        self.places = _compact(place, compact)
+        self.at = _compact(self.seconds[place], compact)
+        self.change = _compact(change[order], compact)
+        packed = self.codes
+        self.games: list[Sequence[int]] = [packed[a:b] for a, b in pairwise(ends)]
 
     def pos(self, code: int) -> int:
         """The position in played order of the game ``code`` stands for."""
@@ -255,7 +272,7 @@ def find(log: Log, rules: IntegrityRules, start_mmr: int | None) -> Iterator[Fou
     least = min(rules.pair_games, rules.feeder_losses, rules.sandbag_streak)
     upsets, first_games, pair_games = rules.newcomer_upsets, rules.newcomer_games, rules.pair_games
     feeder_losses, feeder_need = rules.feeder_losses, scan.feeder_need
-    shift, streak = log.shift, scan.streak
+    streak = scan.streak
     every, starts = log.outcomes, log.starts
     for x, codes in enumerate(log.games):
         played = len(codes)
@@ -269,7 +286,7 @@ def find(log: Log, rules: IntegrityRules, start_mmr: int | None) -> Iterator[Fou
             yield from _newcomer(log, scan, x, codes[:first_games])
         losses = outcomes.count(LOST)
         if played >= pair_games or losses >= feeder_losses:
-            opponents = [c >> shift for c in codes]
+            opponents = log.opponents[start : start + played]
             # No opponent comes up n times among k games with fewer than n - 1 repeats: for
             # an entry of few games a set settles it without a Counter.
             few = played < _FEW
@@ -285,7 +302,7 @@ def find(log: Log, rules: IntegrityRules, start_mmr: int | None) -> Iterator[Fou
                     if often:
                         yield from _feeders(log, scan, x, list(compress(codes, lost)), to, often)
         if losses >= rules.sandbag_streak and streak.search(outcomes):
-            yield from _sandbags(log, scan, x, codes, outcomes)
+            yield from _sandbags(log, scan, x, outcomes)
 
 
 def _pairs(
@@ -293,7 +310,7 @@ def _pairs(
     scan: _Scan,
     a: int,
     codes: Sequence[int],
-    opponents: list[int],
+    opponents: Sequence[int],
     often: list[int],
 ) -> Iterator[Found]:
     """The pairs of ``a`` with the later-numbered entries it met ``often`` (each pair is
@@ -371,9 +388,7 @@ Streak = tuple[int, int, int, int]
 """A sandbag streak: games lost, MMR lost, MMR won back, seconds from its end to the peak."""
 
 
-def _sandbags(
-    log: Log, scan: _Scan, x: int, codes: Sequence[int], outcomes: bytes
-) -> Iterator[Found]:
+def _sandbags(log: Log, scan: _Scan, x: int, outcomes: bytes) -> Iterator[Found]:
     rules, span = scan.rules, scan.span
     games: _Games | None = None  # read at the first streak
     window: list[int] | None = None  # first and last game index of the flag being built
@@ -381,7 +396,7 @@ def _sandbags(
     for run in scan.streak.finditer(outcomes):
         start, end = run.span()
         if games is None:
-            games = _Games(log, x, codes)
+            games = _Games(log, x)
         drop = -sum(games.change[start:end])
         if drop < rules.sandbag_drop:
             continue
@@ -401,13 +416,13 @@ def _sandbags(
 
 
 class _Games:
-    """An entry's games read at once: positions, times, and its MMR change in each."""
+    """An entry's games: positions in played order, times, and its MMR change in each."""
 
-    def __init__(self, log: Log, x: int, codes: Sequence[int]) -> None:
-        self.positions = log.positions(codes)
-        self.at = log.times(self.positions)
-        before, after, _ = log.sides(self.positions, x)
-        self.change = [a - b for a, b in zip(after, before, strict=True)]
+    def __init__(self, log: Log, x: int) -> None:
+        first, stop = log.starts[x], log.starts[x + 1]
+        self.positions: Sequence[int] = log.places[first:stop]
+        self.at: Sequence[int] = log.at[first:stop]
+        self.change: Sequence[int] = log.change[first:stop]
 
 
 def _regain(
@@ -429,8 +444,8 @@ def _regain(
     return best, peak, seconds
 
 
-def _sandbag(x: int, positions: list[int], window: list[int], streaks: list[Streak]) -> Found:
-    listed = positions[window[0] : window[1] + 1]
+def _sandbag(x: int, positions: Sequence[int], window: list[int], streaks: list[Streak]) -> Found:
+    listed = list(positions[window[0] : window[1] + 1])
     lost, drop, regain, seconds = streaks[0]
     more = f" ({len(streaks)} such streaks)" if len(streaks) > 1 else ""
     return Found(
