@@ -123,21 +123,22 @@ class Log:
         frame = matches if isinstance(matches, pl.DataFrame) else log_frame(matches)
         frame = frame.filter(~pl.col("voided").fill_null(False)).sort("played_at", "match_id")
         n = frame.height
-        # Entries are numbered by two dense ranks: uids ranked, races coded, the pairs
-        # ranked (the numbering only orders the scan; the flags are sorted at the end).
-        uids = pl.concat([frame["p1_uid"], frame["p2_uid"]]).cast(pl.Int64)
+        # Entries numbered: uids by a sort, races coded, then the (uid, race) pairs seen
+        # (the numbering only orders the scan; the flags are sorted at the end).
+        uids = pl.concat([frame["p1_uid"], frame["p2_uid"]]).cast(pl.Int64).to_numpy()
         races = pl.concat([frame["p1_race"], frame["p2_race"]]).cast(pl.String)
-        race_code = races.cast(pl.Categorical).to_physical().cast(pl.Int64)
-        width = int(race_code.to_numpy().max(initial=0)) + 1
-        pair = uids.rank("dense").cast(pl.Int64) * width + race_code
-        slots = pair.rank("dense").cast(pl.Int64) - 1
-        named = (
-            pl.DataFrame({"slot": slots, "uid": uids, "race": races})
-            .unique("slot", keep="first")
-            .sort("slot")
+        race_code = races.cast(pl.Categorical).to_physical().cast(pl.Int64).to_numpy()
+        width = int(race_code.max(initial=0)) + 1
+        _, uid_number = np.unique(uids, return_inverse=True)
+        pair = uid_number.astype(np.int64).reshape(-1) * width + race_code
+        seen = np.zeros(int(pair.max(initial=-1)) + 1, dtype=bool)  # uids times races
+        seen[pair] = True
+        number = (np.cumsum(seen) - 1)[pair]
+        where = np.empty(int(seen.sum()), dtype=np.int64)  # any place each entry appears
+        where[number] = np.arange(number.size, dtype=np.int64)
+        keys: list[Key] = list(
+            zip(uids[where].tolist(), races.gather(where).to_list(), strict=True)
         )
-        keys: list[Key] = list(zip(named["uid"].to_list(), named["race"].to_list(), strict=True))
-        number = slots.to_numpy()
         side1, side2 = number[:n], number[n:]
         if (same := side1 == side2).any():  # a match against oneself no replay can apply
             kept = ~same
