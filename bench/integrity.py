@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -45,7 +46,6 @@ from bench.harness import (
     Cluster,
     Result,
     Sizes,
-    interleaved,
     ladder_argv,
     ladder_for,
     ladder_rusage,
@@ -195,43 +195,84 @@ def integrity_end_to_end(pg: Cluster, scratch: Path, sizes: Sizes) -> list[Resul
         ladder.close()
         if flushed.applied != n or flushed.pending or flushed.failed:
             raise RuntimeError(f"flush applied {flushed.applied} of {n}")
-        base = [*ladder_argv(), "--home", str(home), "--db", url]
-        shown = json.loads(run_process([*base, "integrity", "--format", "json"]).out)
         engine = find_flags(logged(lad, n, seed=8, spacing=spacing))
-        expected = [(f.flag, list(f.matches)) for f in engine]
-        if [(f["flag"], f["matches"]) for f in shown] != expected:
-            raise RuntimeError("ladder integrity disagrees with the engine over the same log")
-        times = interleaved(_commands(base), sizes.repeats)
-        options = ["--home", str(home), "--db", url]
-        peaks = {
-            what: ladder_rusage([*options, what], scratch).maxrss_kib // 1024
-            for what in ("verify", "integrity")
-        }
+        results.append(
+            end_to_end(url, home, scratch, engine, sizes.repeats, f"{n:,} matches ({shape}, ")
+        )
         pg.drop(name)
         shutil.rmtree(home, ignore_errors=True)
-        mid, text = ratio_text(times["integrity"], times["verify"])
-        spread = {k: f"{min(v):,.1f}-{max(v):,.1f} s" for k, v in times.items()}
-        result = Result(
-            f"`ladder integrity` over a log of {n:,} matches ({shape}, PostgreSQL), end to end",
-            ms(statistics.median(times["integrity"])),
-            f"`ladder verify` of the same log: {ms(statistics.median(times['verify']))}",
-            f"{text} of verify",
-            "≤ 1x one verify",
-            mid <= 1.0,
-        )
-        result.notes.append(
-            f"{len(times['verify'])} interleaved rounds (floor, verify, integrity, integrity "
-            f"--format json) after a warm-up round; medians, ranges {spread['verify']} "
-            f"(verify), {spread['integrity']} (integrity), {spread['json']} (json: "
-            f"{ms(statistics.median(times['json']))}); the floor "
-            f'`python -c "import polars, typer, rich, psycopg"` took '
-            f"{ms(statistics.median(times['floor']))}. Peak RSS of one run: verify "
-            f"{peaks['verify']:,} MiB, integrity {peaks['integrity']:,} MiB. The log was "
-            f"flushed by `wal replay` on an empty ladder; the report's JSON was checked equal "
-            f"to the engine's flags over the same log in process ({counts(engine)})."
-        )
-        results.append(result)
     return results
+
+
+def _load() -> float:
+    """The machine's load average over the last minute (2 cores shared with others)."""
+    return os.getloadavg()[0]
+
+
+def end_to_end(
+    url: str, home: Path, scratch: Path, engine: Sequence[Flag], rounds: int, log_name: str
+) -> Result:
+    """The timed rounds over a log already in the database at ``url`` (``engine``: the
+    flags the engine finds in it in process, which the report's JSON must equal);
+    ``log_name`` begins the row's naming of the log, ``1,000,000 matches (its shape, ``."""
+    base = [*ladder_argv(), "--home", str(home), "--db", url]
+    shown = json.loads(run_process([*base, "integrity", "--format", "json"]).out)
+    expected = [(f.flag, list(f.matches)) for f in engine]
+    if [(f["flag"], f["matches"]) for f in shown] != expected:
+        raise RuntimeError("ladder integrity disagrees with the engine over the same log")
+    commands = _commands(base)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    loads: list[float] = []
+    for i in range(rounds + 1):
+        load = _load()
+        took = {}
+        for name, make in commands.items():
+            took[name] = sum(_run(argv) for argv in make(i))
+        log(
+            f"integrity end to end round {i} (load {load:.1f}): "
+            + ", ".join(f"{k} {v:.2f}s" for k, v in took.items())
+        )
+        if i:
+            loads.append(load)
+            for name, seconds in took.items():
+                times[name].append(seconds)
+    loads.append(_load())
+    options = ["--home", str(home), "--db", url]
+    peaks = {
+        what: ladder_rusage([*options, what], scratch).maxrss_kib // 1024
+        for what in ("verify", "integrity")
+    }
+    mid, text = ratio_text(times["integrity"], times["verify"])
+    spread = {k: f"{min(v):,.1f}-{max(v):,.1f} s" for k, v in times.items()}
+    result = Result(
+        f"`ladder integrity` over a log of {log_name}PostgreSQL), end to end",
+        ms(statistics.median(times["integrity"])),
+        f"`ladder verify` of the same log: {ms(statistics.median(times['verify']))}",
+        f"{text} of verify",
+        "≤ 1x one verify",
+        mid <= 1.0,
+    )
+    _, json_text = ratio_text(times["json"], times["verify"])
+    result.notes.append(
+        f"{len(times['verify'])} interleaved rounds (floor, verify, integrity, integrity "
+        f"--format json) after a warm-up round; medians, ranges {spread['verify']} "
+        f"(verify), {spread['integrity']} (integrity), {spread['json']} (json: "
+        f"{ms(statistics.median(times['json']))}, {json_text} of verify); the floor "
+        f'`python -c "import polars, typer, rich, psycopg"` took '
+        f"{ms(statistics.median(times['floor']))}. Load average (1 minute) at each round's "
+        f"start and at the end: {', '.join(f'{x:.1f}' for x in loads)}. Peak RSS of one "
+        f"run: verify {peaks['verify']:,} MiB, integrity {peaks['integrity']:,} MiB. The "
+        f"log was flushed by `wal replay` on an empty ladder; the report's JSON was checked "
+        f"equal to the engine's flags over the same log in process ({counts(engine)})."
+    )
+    return result
+
+
+def _run(argv: Sequence[str]) -> float:
+    run = run_process(argv)
+    if run.code != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {run.code}: {run.err.strip()}")
+    return run.seconds
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -262,4 +303,4 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["integrity_end_to_end", "integrity_report", "logged", "main"]
+__all__ = ["end_to_end", "integrity_end_to_end", "integrity_report", "logged", "main"]

@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 from ladder_cli.core.audit import parse_reason
-from ladder_cli.domain.events import VOIDED
 from ladder_cli.domain.integrity import Flag, find_flags
 from ladder_cli.domain.model import DISMISS, AuditJob, now_utc
 from ladder_cli.stores import eventlog
@@ -30,10 +29,12 @@ from ladder_cli.stores.audit import audit_rows_of
 from ladder_cli.util.errors import BadInput, LadderError
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from ladder_cli.core.parts import Parts
     from ladder_cli.core.reads import Reads
     from ladder_cli.core.writes import Submit, WriteOutcome
-    from ladder_cli.domain.events import LoggedMatch
+
 
 _FLAG_ID: Final = re.compile(r"[0-9a-f]{10}")
 #: A dismissal's stored target: ``flag 3fa2c9e1b0: pair 1000 bw_terran, 1001 bw_protoss``.
@@ -133,7 +134,7 @@ class Integrity:
         hidden = 0 if include_dismissed else sum(f.dismissed for f in flags)
         if hidden:
             flags = [f for f in flags if not f.dismissed]
-        in_effect = len(matches) - sum(m.state == VOIDED for m in matches)
+        in_effect = matches.height - int(matches["voided"].sum())
         return Report(flags, names, dismissals, in_effect, hidden)
 
     def flag(self, flag_id: str) -> tuple[Flag, Report]:
@@ -186,9 +187,9 @@ class Integrity:
         jobs = (queued.job for queued in self._parts.pending())
         return [job for job in jobs if isinstance(job, AuditJob) and job.action == DISMISS]
 
-    def _log(self) -> list[LoggedMatch]:
-        """The whole match log, from the database; an error (exit 1) while it cannot be
-        reached."""
+    def _log(self) -> pl.DataFrame:
+        """The whole match log (its columns), from the database; an error (exit 1) while it
+        cannot be reached."""
         parts = self._parts
         unavailable = parts.source.unavailable
         if unavailable is not None:

@@ -57,6 +57,8 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Final
 
+import polars as pl
+
 from ladder_cli.domain.events import LoggedMatch
 from ladder_cli.domain.model import (
     DEFAULT_MMR,
@@ -143,7 +145,7 @@ def flag_id(kind: str, entries: Iterable[Key], start: datetime, first_match: int
 
 
 def find_flags(
-    matches: Iterable[LoggedMatch],
+    matches: Iterable[LoggedMatch] | pl.DataFrame,
     rules: IntegrityRules | None = None,
     since: datetime | None = None,
     *,
@@ -153,7 +155,8 @@ def find_flags(
     names: Names | None = None,
     start_mmr: int | None = DEFAULT_MMR,
 ) -> list[Flag]:
-    """Every flag of the match log, sorted by :attr:`Flag.order`.
+    """Every flag of the match log (logged matches, or their columns as
+    :data:`~ladder_cli.domain.patterns.LOG_COLUMNS` names them), sorted by :attr:`Flag.order`.
 
     ``since`` (aware) keeps the flags whose window ends at or after it: a pattern still
     going on then is news, and the windows are found over the whole log either way, so ids
@@ -167,30 +170,30 @@ def find_flags(
     log = Log(matches)
     kept = []
     for f in find(log, rules, start_mmr):
-        first, last = log.played[f.first], log.played[f.last]
-        if since is not None and last.played_at < since:
+        start, end = log.played_at(f.first), log.played_at(f.last)
+        if since is not None and end < since:
             continue
         entries = tuple(log.keys[e] for e in f.entries)
-        fid = flag_id(f.kind, entries, first.played_at, first.match_id)
+        fid = flag_id(f.kind, entries, start, log.match_id(f.first))
         gone = fid in dismissed
         if gone and not include_dismissed:
             continue
-        kept.append((f, fid, entries, gone))
+        kept.append((f, fid, entries, gone, start, end))
     if label is None and names is not None:
-        label = entry_label(names({uid for _, _, entries, _ in kept for uid, _ in entries}))
+        label = entry_label(names({uid for _, _, entries, *_ in kept for uid, _ in entries}))
     name = label or plain_label
     out = [
         Flag(
             fid,
             f.kind,
             entries,
-            log.played[f.first].played_at,
-            log.played[f.last].played_at,
-            tuple(log.played[p].match_id for p in f.positions),
+            start,
+            end,
+            tuple(log.match_ids[f.positions].tolist()),
             f.reason(*(name(key) for key in entries)),
             gone,
         )
-        for f, fid, entries, gone in kept
+        for f, fid, entries, gone, start, end in kept
     ]
     out.sort(key=attrgetter("order"))
     return out

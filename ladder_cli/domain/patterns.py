@@ -1,14 +1,16 @@
 """Finding the four integrity patterns in the match log (the definitions are in
 :mod:`ladder_cli.domain.integrity`).
 
-The log is read once, in a few C-level passes (maps over the matches, no Python loop per
-match): entries become numbers and each entry's games one packed array. One pass over the
+The log is read once, as columns (:data:`LOG_COLUMNS`, as the store reads them or as
+:func:`log_frame` makes them from logged matches), with array operations and no Python loop
+per match: entries become numbers and each entry's games one packed array. One pass over the
 entries then looks for every kind, each behind a cheap necessary condition (enough games,
 an opponent met or lost to often enough, a long enough losing streak found by a regular
 expression over the entry's outcomes), so the interpreter's work is per entry and per
-candidate, and per game only in comprehensions over an entry's own array. Times are read
-only for the games a candidate needs. The windows of a candidate are found in linear time
-(:mod:`ladder_cli.domain.runs`); the whole report is linear in the log.
+candidate, and per game only in comprehensions over an entry's own array. Times and MMRs
+are read only for the games a candidate needs. The windows of a candidate are found in
+linear time (:mod:`ladder_cli.domain.runs`); the whole report is linear in the log (and
+the sort of it by time).
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ import math
 import re
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, MutableSequence, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, count, repeat
-from operator import attrgetter, eq, getitem, lshift, or_
+from datetime import UTC, datetime, timedelta
+from itertools import compress, pairwise
+from operator import attrgetter
 from typing import Any, Final
+
+import numpy as np
+import polars as pl
 
 from ladder_cli.domain.events import VOIDED, LoggedMatch
 from ladder_cli.domain.model import Key
@@ -42,81 +48,153 @@ DAY: Final = 86_400
 WON: Final = 0
 LOST: Final = 1
 DREW: Final = 2
-_OUTCOME1: Final = {1: WON, 2: LOST}
-_OUTCOME2: Final = {1: LOST, 2: WON}
 #: ``bytes.translate`` table: an entry's outcomes to 1 for a loss, 0 otherwise.
 _LOSSES: Final = bytes(int(i == LOST) for i in range(256))
-_P1_UID: Final = attrgetter("p1_uid")
-_P1_RACE: Final = attrgetter("p1_race")
-_P2_UID: Final = attrgetter("p2_uid")
-_P2_RACE: Final = attrgetter("p2_race")
-_RESULT: Final = attrgetter("result")
+
+
+#: The match log's columns the patterns read: ``voided`` true for a voided match, the
+#: others as :class:`~ladder_cli.domain.events.LoggedMatch` names them.
+LOG_COLUMNS: Final = (
+    "match_id",
+    "played_at",
+    "p1_uid",
+    "p1_race",
+    "p2_uid",
+    "p2_race",
+    "result",
+    "voided",
+    "p1_before",
+    "p1_after",
+    "p2_before",
+    "p2_after",
+)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO: Final = timedelta(microseconds=1)
+
+
+def log_frame(matches: Iterable[LoggedMatch]) -> pl.DataFrame:
+    """Logged matches as the columns of :data:`LOG_COLUMNS` (what a store that reads
+    column-wise hands over directly)."""
+    rows = list(matches)
+
+    def ints(name: str) -> pl.Series:
+        return pl.Series(name, list(map(attrgetter(name), rows)), dtype=pl.Int64)
+
+    def texts(name: str) -> pl.Series:
+        return pl.Series(name, list(map(attrgetter(name), rows)), dtype=pl.String)
+
+    micros = [(m.played_at - _EPOCH) // _MICRO for m in rows]
+    return pl.DataFrame(
+        [
+            ints("match_id"),
+            pl.Series("played_at", micros, dtype=pl.Int64).cast(pl.Datetime("us", "UTC")),
+            ints("p1_uid"),
+            texts("p1_race"),
+            ints("p2_uid"),
+            texts("p2_race"),
+            ints("result"),
+            pl.Series("voided", [m.state == VOIDED for m in rows], dtype=pl.Boolean),
+            ints("p1_before"),
+            ints("p1_after"),
+            ints("p2_before"),
+            ints("p2_after"),
+        ]
+    )
+
+
+def _compact(values: Any, compact: bool) -> Any:
+    """A column of ints as an ``array('q')`` (a slice of it is a compact copy), or a list
+    where the values may not fit in 64 bits."""
+    return array("q", values.astype(np.int64).tobytes()) if compact else values.tolist()
 
 
 class Log:
     """The matches in effect, in played order, and each entry's games; entries as numbers.
 
-    An entry's games are one array of ints, each packing the opponent, the game's position
-    in played order and the entry's outcome (``opponent << shift | position << 2 |
-    outcome``), filled in one pass in played order: an entry's scan then reads one compact
-    array instead of chasing a million scattered objects.
+    Built from the log's columns with array operations (no Python loop per match: at a
+    million matches the interpreter's per-item cost is what a report pays for). An
+    entry's games are one array of ints, each packing the opponent, the game's position in
+    played order and the entry's outcome (``opponent << shift | position << 2 |
+    outcome``), in played order: an entry's scan reads one compact array. The matches'
+    times and MMRs stay columns, read only for the games a candidate needs.
     """
 
-    def __init__(self, matches: Iterable[LoggedMatch]) -> None:
-        played = [m for m in matches if m.state != VOIDED]
-        played.sort(key=attrgetter("played_at", "match_id"))
-        # The passes below are C-level maps, not Python loops: at a million matches the
-        # interpreter's per-item cost is what a report pays for.
-        # Entries are numbered in order of first appearance, through one dictionary per
-        # race keyed by uid (sharing one counter): cheaper than (uid, race) tuples.
-        numbers = count()
-        by_race: defaultdict[str, defaultdict[int, int]] = defaultdict(
-            lambda: defaultdict(numbers.__next__)
+    def __init__(self, matches: Iterable[LoggedMatch] | pl.DataFrame) -> None:
+        frame = matches if isinstance(matches, pl.DataFrame) else log_frame(matches)
+        frame = frame.filter(~pl.col("voided").fill_null(False)).sort("played_at", "match_id")
+        n = frame.height
+        # Entries numbered: uids by a sort, races coded, then the (uid, race) pairs seen
+        # (the numbering only orders the scan; the flags are sorted at the end).
+        uids = pl.concat([frame["p1_uid"], frame["p2_uid"]]).cast(pl.Int64).to_numpy()
+        races = pl.concat([frame["p1_race"], frame["p2_race"]]).cast(pl.String)
+        race_code = races.cast(pl.Categorical).to_physical().cast(pl.Int64).to_numpy()
+        width = int(race_code.max(initial=0)) + 1
+        _, uid_number = np.unique(uids, return_inverse=True)
+        pair = uid_number.astype(np.int64).reshape(-1) * width + race_code
+        seen = np.zeros(int(pair.max(initial=-1)) + 1, dtype=bool)  # uids times races
+        seen[pair] = True
+        number = (np.cumsum(seen) - 1)[pair]
+        where = np.empty(int(seen.sum()), dtype=np.int64)  # any place each entry appears
+        where[number] = np.arange(number.size, dtype=np.int64)
+        keys: list[Key] = list(
+            zip(uids[where].tolist(), races.gather(where).to_list(), strict=True)
         )
-        side1 = list(
-            map(getitem, map(by_race.__getitem__, map(_P1_RACE, played)), map(_P1_UID, played))
-        )
-        side2 = list(
-            map(getitem, map(by_race.__getitem__, map(_P2_RACE, played)), map(_P2_UID, played))
-        )
-        keys: list[Key] = [(0, "")] * next(numbers)  # the counter is done with
-        for race, uids in by_race.items():
-            for uid, number in uids.items():
-                keys[number] = (uid, race)
-        if any(map(eq, side1, side2)):  # a match against oneself no replay can apply
-            kept = [i for i, (a, b) in enumerate(zip(side1, side2, strict=True)) if a != b]
-            played = [played[i] for i in kept]
-            side1, side2 = [side1[i] for i in kept], [side2[i] for i in kept]
-        results = list(map(_RESULT, played))
-        bits = max(1, len(played).bit_length())
+        side1, side2 = number[:n], number[n:]
+        if (same := side1 == side2).any():  # a match against oneself no replay can apply
+            kept = ~same
+            frame = frame.filter(pl.Series(kept))
+            side1, side2 = side1[kept], side2[kept]
+            n = frame.height
+        bits = max(1, n.bit_length())
         self.shift = shift = bits + 2
         self.mask = (1 << bits) - 1
-        here = range(0, len(played) << 2, 4)  # each position, shifted past the outcome
-        codes1 = map(
-            or_,
-            map(or_, map(lshift, side2, repeat(shift)), here),
-            map(_OUTCOME1.get, results, repeat(DREW)),
-        )
-        codes2 = map(
-            or_,
-            map(or_, map(lshift, side1, repeat(shift)), here),
-            map(_OUTCOME2.get, results, repeat(DREW)),
-        )
+        result = frame["result"].cast(pl.Int64).to_numpy()
+        outcome1 = np.full(n, DREW, dtype=np.int64)
+        outcome1[result == 1], outcome1[result == 2] = WON, LOST
+        outcome2 = np.full(n, DREW, dtype=np.int64)
+        outcome2[result == 1], outcome2[result == 2] = LOST, WON
+        here = np.arange(n, dtype=np.int64) << 2
         compact = len(keys).bit_length() + shift < 64
-        games: list[MutableSequence[int]] = [array("q") if compact else [] for _ in keys]
-        append: Callable[[Any, int], None] = array.append if compact else list.append
-        deque(
-            map(
-                append,
-                map(games.__getitem__, chain.from_iterable(zip(side1, side2, strict=True))),
-                chain.from_iterable(zip(codes1, codes2, strict=True)),
-            ),
-            maxlen=0,
-        )
-        self.played = played
+        # Beyond 63 bits the codes are Python ints (an object array): slower, never wrong.
+        kind: Any = np.int64 if compact else object
+        entry = np.empty(2 * n, dtype=np.int64)
+        entry[0::2], entry[1::2] = side1, side2
+        codes = np.empty(2 * n, dtype=kind)
+        codes[0::2] = (side2.astype(kind) << shift) | here | outcome1
+        codes[1::2] = (side1.astype(kind) << shift) | here | outcome2
+        # Each entry's games in played order: the games sorted by (entry, index), one key
+        # that fits in 63 bits wherever the codes do, sorted without a stable sort's cost.
+        if compact:
+            order = np.sort(entry * (2 * n) + np.arange(2 * n, dtype=np.int64)) % max(1, 2 * n)
+        else:
+            order = np.argsort(entry, kind="stable")
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(entry, minlength=len(keys)))))
+        ordered = codes[order]
+        ends = bounds.tolist()
         self.keys = keys
-        self.games = games
         self.side1 = side1
+        self.match_ids = frame["match_id"].cast(pl.Int64).to_numpy()
+        self.micros = frame["played_at"].dt.epoch("us").to_numpy()
+        self.seconds = self.micros // 1_000_000
+        self.p1 = frame.select("p1_before", "p1_after", "p2_before").to_numpy()
+        self.p2 = frame.select("p2_before", "p2_after", "p1_before").to_numpy()
+        # Every entry's games, entry after entry in played order, as parallel columns:
+        # entry ``x``'s are ``[starts[x]:starts[x + 1]]`` of each (slices of compact arrays).
+        change = np.empty(2 * n, dtype=np.int64)
+        change[0::2] = self.p1[:, 1] - self.p1[:, 0]
+        change[1::2] = self.p2[:, 1] - self.p2[:, 0]
+        place = order >> 1  # each game's position in played order
+        self.starts: list[int] = ends
+        #: The games' codes, outcomes (one byte a game), opponents, positions in played
+        #: order, times in whole seconds and the entry's MMR change in each.
+        self.codes = _compact(ordered, compact)
+        self.outcomes = (ordered & 3).astype(np.uint8).tobytes()
+        self.opponents = _compact(ordered >> shift, compact)
+        self.places = _compact(place, compact)
+        self.at = _compact(self.seconds[place], compact)
+        self.change = _compact(change[order], compact)
+        packed = self.codes
+        self.games: list[Sequence[int]] = [packed[a:b] for a, b in pairwise(ends)]
 
     def pos(self, code: int) -> int:
         """The position in played order of the game ``code`` stands for."""
@@ -129,17 +207,25 @@ class Log:
     def opponent(self, code: int) -> int:
         return code >> self.shift
 
-    def times(self, positions: Iterable[int]) -> list[int]:
+    def times(self, positions: Sequence[int]) -> list[int]:
         """The games' times in whole seconds (read only where a candidate needs them)."""
-        played = self.played
-        return [int(played[p].played_at.timestamp()) for p in positions]
+        got: list[int] = self.seconds[list(positions)].tolist()
+        return got
 
-    def mmrs(self, pos: int, entry: int) -> tuple[int, int, int]:
-        """(MMR before, MMR after, the opponent's MMR before) of ``entry`` in ``pos``."""
-        m = self.played[pos]
-        if self.side1[pos] == entry:
-            return m.p1_before, m.p1_after, m.p2_before
-        return m.p2_before, m.p2_after, m.p1_before
+    def played_at(self, pos: int) -> datetime:
+        """The time the game at ``pos`` was played (UTC, to the microsecond)."""
+        return _EPOCH + timedelta(microseconds=int(self.micros[pos]))
+
+    def match_id(self, pos: int) -> int:
+        return int(self.match_ids[pos])
+
+    def sides(self, positions: Sequence[int], entry: int) -> tuple[list[int], ...]:
+        """``entry``'s MMR before and after each of these games, and its opponent's MMR
+        before it: three lists parallel to ``positions``."""
+        at = np.asarray(positions, dtype=np.int64)
+        mine = (self.side1[at] == entry)[:, None]
+        columns: list[list[int]] = np.where(mine, self.p1[at], self.p2[at]).T.tolist()
+        return tuple(columns) if columns else ([], [], [])
 
 
 @dataclass(slots=True)
@@ -187,21 +273,21 @@ def find(log: Log, rules: IntegrityRules, start_mmr: int | None) -> Iterator[Fou
     least = min(rules.pair_games, rules.feeder_losses, rules.sandbag_streak)
     upsets, first_games, pair_games = rules.newcomer_upsets, rules.newcomer_games, rules.pair_games
     feeder_losses, feeder_need = rules.feeder_losses, scan.feeder_need
-    shift, streak = log.shift, scan.streak
+    streak = scan.streak
+    every, starts = log.outcomes, log.starts
     for x, codes in enumerate(log.games):
         played = len(codes)
+        start = starts[x]
         if played < least:
-            if played >= upsets:
-                first = codes[:first_games]
-                if [c & 3 for c in first].count(WON) >= upsets:
-                    yield from _newcomer(log, scan, x, first)
+            if every[start : start + min(played, first_games)].count(WON) >= upsets:
+                yield from _newcomer(log, scan, x, codes[:first_games])
             continue
-        outcomes = bytes([c & 3 for c in codes])
+        outcomes = every[start : start + played]
         if outcomes[:first_games].count(WON) >= upsets:
             yield from _newcomer(log, scan, x, codes[:first_games])
         losses = outcomes.count(LOST)
         if played >= pair_games or losses >= feeder_losses:
-            opponents = [c >> shift for c in codes]
+            opponents = log.opponents[start : start + played]
             # No opponent comes up n times among k games with fewer than n - 1 repeats: for
             # an entry of few games a set settles it without a Counter.
             few = played < _FEW
@@ -217,7 +303,7 @@ def find(log: Log, rules: IntegrityRules, start_mmr: int | None) -> Iterator[Fou
                     if often:
                         yield from _feeders(log, scan, x, list(compress(codes, lost)), to, often)
         if losses >= rules.sandbag_streak and streak.search(outcomes):
-            yield from _sandbags(log, scan, x, codes, outcomes)
+            yield from _sandbags(log, scan, x, outcomes)
 
 
 def _pairs(
@@ -225,7 +311,7 @@ def _pairs(
     scan: _Scan,
     a: int,
     codes: Sequence[int],
-    opponents: list[int],
+    opponents: Sequence[int],
     often: list[int],
 ) -> Iterator[Found]:
     """The pairs of ``a`` with the later-numbered entries it met ``often`` (each pair is
@@ -303,72 +389,64 @@ Streak = tuple[int, int, int, int]
 """A sandbag streak: games lost, MMR lost, MMR won back, seconds from its end to the peak."""
 
 
-def _sandbags(
-    log: Log, scan: _Scan, x: int, codes: Sequence[int], outcomes: bytes
-) -> Iterator[Found]:
+def _sandbags(log: Log, scan: _Scan, x: int, outcomes: bytes) -> Iterator[Found]:
     rules, span = scan.rules, scan.span
-    games = _Positions(log, codes)
+    games: _Games | None = None  # read at the first streak
     window: list[int] | None = None  # first and last game index of the flag being built
     streaks: list[Streak] = []
     for run in scan.streak.finditer(outcomes):
         start, end = run.span()
-        drop = 0
-        for p in games.slice(start, end):
-            before, after, _ = log.mmrs(p, x)
-            drop += before - after
+        if games is None:
+            games = _Games(log, x)
+        drop = -sum(games.change[start:end])
         if drop < rules.sandbag_drop:
             continue
-        regain, peak, seconds = _regain(log, x, games, end, span)
+        regain, peak, seconds = _regain(games.change, games.at, end, span)
         if regain < rules.sandbag_regain:
             continue
         if window is not None and start <= window[1]:
             window[1] = max(window[1], peak)
         else:
             if window is not None:
-                yield _sandbag(x, games, window, streaks)
+                yield _sandbag(x, games.positions, window, streaks)
                 streaks = []
             window = [start, peak]
         streaks.append((end - start, drop, regain, seconds))
-    if window is not None:
-        yield _sandbag(x, games, window, streaks)
+    if window is not None and games is not None:
+        yield _sandbag(x, games.positions, window, streaks)
 
 
-class _Positions:
-    """An entry's game positions, decoded only where they are read."""
+class _Games:
+    """An entry's games: positions in played order, times, and its MMR change in each."""
 
-    def __init__(self, log: Log, codes: Sequence[int]) -> None:
-        self.log, self.codes = log, codes
-
-    def __len__(self) -> int:
-        return len(self.codes)
-
-    def __getitem__(self, i: int) -> int:
-        return self.log.pos(self.codes[i])
-
-    def slice(self, start: int, stop: int) -> list[int]:
-        return self.log.positions(self.codes[start:stop])
+    def __init__(self, log: Log, x: int) -> None:
+        first, stop = log.starts[x], log.starts[x + 1]
+        self.positions: Sequence[int] = log.places[first:stop]
+        self.at: Sequence[int] = log.at[first:stop]
+        self.change: Sequence[int] = log.change[first:stop]
 
 
-def _regain(log: Log, x: int, games: _Positions, after: int, span: int) -> tuple[int, int, int]:
-    """The most MMR ``x`` won back, summed game by game from game index ``after`` while
-    within ``span`` of the streak's last game; the game index where it peaked (the first
-    to reach it) and the seconds from the streak's end to that game."""
-    end = log.times([games[after - 1]])[0]
+def _regain(
+    change: Sequence[int], at: Sequence[int], after: int, span: int
+) -> tuple[int, int, int]:
+    """The most MMR won back, summed game by game (``change``, at times ``at``) from game
+    index ``after`` while within ``span`` of the streak's last game; the game index where
+    it peaked (the first to reach it) and the seconds from the streak's end to that game."""
+    end = at[after - 1]
     gain = best = seconds = 0
     peak = after - 1
-    for i in range(after, len(games)):
-        t = log.times([games[i]])[0]
+    for i in range(after, len(at)):
+        t = at[i]
         if t - end > span:
             break
-        before, now, _ = log.mmrs(games[i], x)
-        gain += now - before
+        gain += change[i]
         if gain > best:
             best, peak, seconds = gain, i, t - end
     return best, peak, seconds
 
 
-def _sandbag(x: int, games: _Positions, window: list[int], streaks: list[Streak]) -> Found:
-    listed = games.slice(window[0], window[1] + 1)
+def _sandbag(x: int, positions: Sequence[int], window: list[int], streaks: list[Streak]) -> Found:
+    listed = list(positions[window[0] : window[1] + 1])
     lost, drop, regain, seconds = streaks[0]
     more = f" ({len(streaks)} such streaks)" if len(streaks) > 1 else ""
     return Found(
@@ -388,19 +466,20 @@ def _newcomer(log: Log, scan: _Scan, x: int, first: Sequence[int]) -> Iterator[F
     """``first``: the entry's first games (codes)."""
     rules = scan.rules
     positions = log.positions(first)
-    if scan.start_mmr is not None and log.mmrs(positions[0], x)[0] != scan.start_mmr:
+    mine, _, theirs = log.sides(positions, x)
+    if scan.start_mmr is not None and mine[0] != scan.start_mmr:
         return
     upsets: list[int] = []
     beaten: set[int] = set()
     gaps: list[int] = []
-    for c, p in zip(first, positions, strict=True):
+    for i, (c, p) in enumerate(zip(first, positions, strict=True)):
         if c & 3 != WON:
             continue
-        mine, _, theirs = log.mmrs(p, x)
-        if theirs - mine >= rules.newcomer_gap:
+        gap = theirs[i] - mine[i]
+        if gap >= rules.newcomer_gap:
             upsets.append(p)
             beaten.add(log.opponent(c))
-            gaps.append(theirs - mine)
+            gaps.append(gap)
     if len(beaten) >= rules.newcomer_upsets:
         reason = _newcomer_reason(len(beaten), min(gaps), max(gaps), len(first))
         yield Found(NEWCOMER, (x,), positions[0], positions[-1], upsets, reason)
@@ -413,4 +492,16 @@ def _newcomer_reason(beaten: int, low: int, high: int, games: int) -> Callable[[
     )
 
 
-__all__ = ["DAY", "FEEDER", "KINDS", "NEWCOMER", "PAIR", "SANDBAG", "Found", "Log", "find"]
+__all__ = [
+    "DAY",
+    "FEEDER",
+    "KINDS",
+    "LOG_COLUMNS",
+    "NEWCOMER",
+    "PAIR",
+    "SANDBAG",
+    "Found",
+    "Log",
+    "find",
+    "log_frame",
+]

@@ -111,6 +111,12 @@ class DialectBase(Dialect, ABC):
         the store reads them column-wise; None: read them as rows."""
         return None
 
+    def match_log_columns(self) -> pl.DataFrame | None:
+        """Every logged match with both sides' MMRs, as the columns of
+        :data:`ladder_cli.domain.patterns.LOG_COLUMNS` (in no particular order), where the
+        store reads them column-wise; None: read them as rows."""
+        return None
+
     def ranked_scan(self) -> pl.LazyFrame | None:
         """All of ``mmrs_1v1`` in rank order as a lazy scan of a local file, where the store
         keeps one current: a leaderboard page then reads only its rows. None otherwise."""

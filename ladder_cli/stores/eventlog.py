@@ -366,11 +366,17 @@ def over_log(store: Dialect, read: Callable[[Iterable[LoggedMatch | StateEvent]]
 # -- the integrity report -----------------------------------------------------------------
 
 
-def match_log(store: Dialect) -> list[LoggedMatch]:
-    """The whole match log as voids and amends left it, in log order (what the integrity
-    report reads; :class:`StoreLog`, as verify and a correction read it)."""
+def match_log(store: Dialect) -> pl.DataFrame:
+    """The whole match log as voids and amends left it, as the columns of
+    :data:`ladder_cli.domain.patterns.LOG_COLUMNS` (what the integrity report reads): in
+    one columnar read where the store has one, else a page of rows at a time."""
+    from ladder_cli.domain.patterns import log_frame
+
+    frame = store.match_log_columns()
+    if frame is not None:
+        return frame
     with store.read_cursor() as cur:
-        return list(StoreLog(store, cur).matches())
+        return log_frame(StoreLog(store, cur).matches())
 
 
 # -- the ladder at a past time ------------------------------------------------------------

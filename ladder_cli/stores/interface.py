@@ -125,6 +125,12 @@ class Dialect(Protocol):
         the store reads them as rows only."""
         ...
 
+    def match_log_columns(self) -> pl.DataFrame | None:
+        """Every logged match with both sides' MMRs, as columns
+        (:data:`ladder_cli.domain.patterns.LOG_COLUMNS`, in no particular order); None
+        where the store reads them as rows only."""
+        ...
+
     def forget(self) -> None:
         """Drop the rows a store keeps between batches: a job applied in a transaction of
         its own (a correction, a decay, a season close) can change any of them."""

@@ -45,6 +45,13 @@ _LOG_COLUMNS = (
     "SELECT match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result::int8 AS result, "
     "state = 'voided' AS voided FROM ladder_matches {where} ORDER BY match_id"
 )
+# The match log for the integrity report (ladder_cli.domain.patterns.LOG_COLUMNS).
+_LOG_WITH_MMRS = (
+    "SELECT match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result::int8 AS result, "
+    "state = 'voided' AS voided, p1_mmr_before::int8 AS p1_before, "
+    "p1_mmr_after::int8 AS p1_after, p2_mmr_before::int8 AS p2_before, "
+    "p2_mmr_after::int8 AS p2_after FROM ladder_matches"
+)
 _ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00")
 
 
@@ -315,6 +322,9 @@ class PostgresStore(Store):
         if not _ISO_TIME.fullmatch(at):
             return None
         return self._adbc.frame(_LOG_COLUMNS.format(where=f"WHERE played_at <= '{at}'"))
+
+    def match_log_columns(self) -> pl.DataFrame | None:
+        return self._adbc.frame(_LOG_WITH_MMRS)
 
     # -- a large flush without the rank index -------------------------------------------
 
