@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ladder_cli.stores import sql
 from ladder_cli.stores.postgres.rows import locked_keys
 
 if TYPE_CHECKING:
@@ -73,11 +74,12 @@ _STATES_FROM_TMP = (
 STATES_COPY_THRESHOLD = 64
 
 
-def write_states(cur: Any, rows: Sequence[tuple[int, str, float, float, float]]) -> bool:
-    """Glicko-2 states upserted in bulk (COPY, then one upsert); False (nothing written)
-    when they are too few for it to pay."""
+def write_states(cur: Any, rows: Sequence[tuple[int, str, float, float, float]]) -> None:
+    """Glicko-2 states upserted in bulk (COPY, then one upsert); row by row when they are
+    too few for that to pay."""
     if len(rows) < STATES_COPY_THRESHOLD:
-        return False
+        cur.executemany(sql.UPSERT_GLICKO, rows)
+        return
     cur.execute(_CREATE_STATES_TMP)
     with cur.copy(_COPY_STATES_TMP) as copy:
         copy.set_types(["int8", "text", "float8", "float8", "float8"])
@@ -86,7 +88,6 @@ def write_states(cur: Any, rows: Sequence[tuple[int, str, float, float, float]])
             write(row)
     cur.execute(_STATES_FROM_TMP)
     cur.execute("TRUNCATE ladder_glicko_tmp")
-    return True
 
 
 def rewrite_matches(cur: Any, rows: Sequence[tuple[int, int, int, int, int]]) -> None:

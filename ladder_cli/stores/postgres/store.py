@@ -400,8 +400,7 @@ class PostgresStore(Store):
         bulk.rewrite_matches(cur, rows)
 
     def bulk_states(self, cur: Any, rows: Sequence[tuple[int, str, float, float, float]]) -> None:
-        if not bulk.write_states(cur, rows):
-            super().bulk_states(cur, rows)
+        bulk.write_states(cur, rows)
 
     def close(self) -> None:
         self._adbc.close()
