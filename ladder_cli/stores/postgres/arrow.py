@@ -4,13 +4,30 @@ driver, straight into Arrow."""
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ladder_cli.stores import sql
 
 if TYPE_CHECKING:
     import polars as pl
+
+
+# The match log for a replay (ladder_cli.domain.wavereplay.MATCH_COLUMNS), up to a time.
+_LOG_COLUMNS = (
+    "SELECT match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result::int8 AS result, "
+    "state = 'voided' AS voided FROM ladder_matches {where} ORDER BY match_id"
+)
+# The match log for the integrity report (ladder_cli.domain.patterns.LOG_COLUMNS).
+_LOG_WITH_MMRS = (
+    "SELECT match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result::int8 AS result, "
+    "state = 'voided' AS voided, p1_mmr_before::int8 AS p1_before, "
+    "p1_mmr_after::int8 AS p1_after, p2_mmr_before::int8 AS p2_before, "
+    "p2_mmr_after::int8 AS p2_after FROM ladder_matches"
+)
+_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00")
 
 
 class ArrowReader:
@@ -37,6 +54,21 @@ class ArrowReader:
         """Any statement's rows as the driver types them; None as for :meth:`entries`."""
         with self._lock:
             return self._read(statement)
+
+    def log_until(self, cutoff: datetime | None) -> pl.DataFrame | None:
+        """The match log for a replay, up to ``cutoff``; None as for :meth:`entries`."""
+        # The driver binds no parameter without pyarrow: the cutoff is written into the
+        # statement, from a datetime's own ISO text only (checked, never a user's text).
+        if cutoff is None:
+            return self.frame(_LOG_COLUMNS.format(where=""))
+        at = cutoff.astimezone(UTC).isoformat()
+        if not _ISO_TIME.fullmatch(at):
+            return None
+        return self.frame(_LOG_COLUMNS.format(where=f"WHERE played_at <= '{at}'"))
+
+    def log_with_mmrs(self) -> pl.DataFrame | None:
+        """The match log for the integrity report; None as for :meth:`entries`."""
+        return self.frame(_LOG_WITH_MMRS)
 
     def _read(self, statement: str) -> pl.DataFrame | None:
         try:

@@ -5,6 +5,10 @@ Leaderboard pages walk :data:`~ladder_cli.stores.postgres.ranks.RANK_INDEX` and 
 their rows. Every flush upsert changes ``mmr``, an indexed column of it, so with the index
 no update is HOT: each writes a new entry in every index of the table. For a flush of many
 jobs it is cheaper to drop the index and build it once afterwards (docs/benchmarks.md).
+The drop waits only briefly for the bot's transactions (else the flush keeps the index);
+the build blocks none of its writes, and meanwhile reads rank without the index (slower,
+the same answer). A flush that stops before the build leaves the index missing, and the
+next one builds it.
 
 The index is the ladder's only on a table ``ladder init`` created (recognised by its
 ``fillfactor``: an adopted table is the bot's, and an index of the same name on it is
@@ -14,7 +18,9 @@ process's flush does not build it back in the middle.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import threading
 from typing import Any, Final
 
 import psycopg
@@ -81,6 +87,59 @@ def build(conn: Any) -> None:
     if row is not None and row[1] is False:
         _waiting(conn, DROP_WAIT, f"DROP INDEX IF EXISTS {RANK_INDEX}")
     _waiting(conn, BUILD_WAIT, _CONCURRENTLY)
+
+
+def build_aside(url: str, connect_timeout: float) -> concurrent.futures.Future[None]:
+    """:func:`build` on a connection and a thread of their own, so the flushing process
+    keeps its frame and snapshot current meanwhile."""
+    future: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            with psycopg.connect(
+                url,
+                autocommit=True,
+                connect_timeout=max(1, round(connect_timeout)),
+                application_name="ladder",
+            ) as conn:
+                build(conn)
+        except BaseException as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+
+    threading.Thread(target=run, name="ladder-rank-index", daemon=True).start()
+    return future
+
+
+class AroundFlush:
+    """One store's large flushes: whether the running one dropped the index, and the
+    build that starts once its last batch is written."""
+
+    def __init__(self, url: str, connect_timeout: float) -> None:
+        self._url = url
+        self._timeout = connect_timeout
+        self._dropped = False
+        self._build: concurrent.futures.Future[None] | None = None
+
+    def start(self, dropped: bool) -> None:
+        self._dropped, self._build = dropped, None
+
+    def flushed(self) -> None:
+        """The last batch is written: the build starts on a connection of its own while
+        the process keeps its frame and snapshot current."""
+        if self._dropped and self._build is None:
+            self._build = build_aside(self._url, self._timeout)
+
+    def finish(self) -> bool:
+        """Wait for the build (started now if need be); True when the flush had dropped
+        the index, so its :data:`BULK_LOCK_KEY` is to be released."""
+        dropped, self._dropped = self._dropped, False
+        if dropped:
+            build = self._build or build_aside(self._url, self._timeout)
+            with contextlib.suppress(Exception):
+                build.result()
+        return dropped
 
 
 def _waiting(conn: Any, wait: str, statement: str) -> None:

@@ -5,13 +5,24 @@ index in rank order that server-side reads walk."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 
 from ladder_cli.domain import tables
 from ladder_cli.stores import sql
 from ladder_cli.util.errors import LadderError
+
+#: The schema's SQL words on PostgreSQL (:func:`ladder_cli.stores.sql.render`).
+WORDS: Final[dict[str, str]] = {
+    "serial": "SERIAL",
+    "bigserial": "BIGSERIAL",
+    "timestamp": "TIMESTAMPTZ",
+    "fold": "lower",
+    "entries_options": " WITH (fillfactor = 80)",
+    "double": "DOUBLE PRECISION",
+    "ledger_options": "",
+}
 
 
 def schema_in_place(cur: Any, old_job_key_tables: list[str]) -> bool:

@@ -8,9 +8,7 @@ modules.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
-import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -40,20 +38,6 @@ if TYPE_CHECKING:
 # ladder flushers, so match ids increase in the order matches were applied.
 ADVISORY_LOCK_KEY = 0x1ADDE5
 
-# The match log for a replay (ladder_cli.domain.wavereplay.MATCH_COLUMNS), up to a time.
-_LOG_COLUMNS = (
-    "SELECT match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result::int8 AS result, "
-    "state = 'voided' AS voided FROM ladder_matches {where} ORDER BY match_id"
-)
-# The match log for the integrity report (ladder_cli.domain.patterns.LOG_COLUMNS).
-_LOG_WITH_MMRS = (
-    "SELECT match_id, played_at, p1_uid, p1_race, p2_uid, p2_race, result::int8 AS result, "
-    "state = 'voided' AS voided, p1_mmr_before::int8 AS p1_before, "
-    "p1_mmr_after::int8 AS p1_after, p2_mmr_before::int8 AS p2_before, "
-    "p2_mmr_after::int8 AS p2_after FROM ladder_matches"
-)
-_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00")
-
 
 class PostgresStore(Store):
     #: "auto" (COPY above :data:`~ladder_cli.stores.postgres.copy.COPY_THRESHOLD` rows),
@@ -64,15 +48,7 @@ class PostgresStore(Store):
     bulk_rank_index: ClassVar[bool] = True
     lock_rows: ClassVar[str] = " FOR UPDATE"
     bulk_corrections: ClassVar[bool] = True
-    words: ClassVar[dict[str, str]] = {
-        "serial": "SERIAL",
-        "bigserial": "BIGSERIAL",
-        "timestamp": "TIMESTAMPTZ",
-        "fold": "lower",
-        "entries_options": " WITH (fillfactor = 80)",
-        "double": "DOUBLE PRECISION",
-        "ledger_options": "",
-    }
+    words: ClassVar[dict[str, str]] = schema.WORDS
 
     def __init__(self, url: str, *, connect_timeout: float = 5.0) -> None:
         self.url = url
@@ -85,9 +61,7 @@ class PostgresStore(Store):
         # transaction (it would see half a batch, or abort it), so they take turns.
         self._lock = threading.RLock()
         self._schema_ready = False
-        # A large flush's rank index: dropped for it, and its build (see bulk).
-        self._bulk = False
-        self._build: concurrent.futures.Future[None] | None = None
+        self._index = rank_index.AroundFlush(url, connect_timeout)  # see bulk
 
     # -- connection --------------------------------------------------------------------
 
@@ -314,30 +288,17 @@ class PostgresStore(Store):
         return self._adbc.entries()
 
     def log_columns_until(self, cutoff: datetime | None) -> pl.DataFrame | None:
-        # The driver binds no parameter without pyarrow: the cutoff is written into the
-        # statement, from a datetime's own ISO text only (checked, never a user's text).
-        if cutoff is None:
-            return self._adbc.frame(_LOG_COLUMNS.format(where=""))
-        at = cutoff.astimezone(UTC).isoformat()
-        if not _ISO_TIME.fullmatch(at):
-            return None
-        return self._adbc.frame(_LOG_COLUMNS.format(where=f"WHERE played_at <= '{at}'"))
+        return self._adbc.log_until(cutoff)
 
     def match_log_columns(self) -> pl.DataFrame | None:
-        return self._adbc.frame(_LOG_WITH_MMRS)
+        return self._adbc.log_with_mmrs()
 
     # -- a large flush without the rank index -------------------------------------------
 
     @contextmanager
     def bulk(self, jobs: int) -> Iterator[None]:
-        """A flush of many jobs into a table the ladder created writes it without the rank
-        index, then builds the index again: every upsert changes ``mmr``, so with the index
-        no update is HOT and each writes three index entries, where one build after the
-        flush costs a fraction of that (docs/benchmarks.md). The drop waits only briefly for
-        the bot's transactions (else the flush keeps the index), the build blocks none of
-        its writes; meanwhile reads rank without the index (slower, the same answer). A
-        flush that stops before the build leaves the index missing; the next one builds
-        it (:mod:`ladder_cli.stores.postgres.rank_index`)."""
+        """A large flush into a table the ladder created runs without the rank index and
+        builds it afterwards (why, and when: :mod:`ladder_cli.stores.postgres.rank_index`)."""
         if not jobs:
             yield
             return
@@ -347,47 +308,18 @@ class PostgresStore(Store):
                 dropped = rank_index.before_flush(self.connect(), large)
         except psycopg.Error as exc:
             raise self._classify(exc) from exc
-        self._build = None
+        self._index.start(dropped)
         try:
-            self._bulk = dropped
             yield
         finally:
-            self._bulk = False
-            if dropped:
-                build = self._build or self._build_aside()
-                with contextlib.suppress(Exception):
-                    build.result()
+            if self._index.finish():
                 with self._lock, contextlib.suppress(psycopg.Error, LadderError):
                     self.connect().execute(
                         "SELECT pg_advisory_unlock(%s)", (rank_index.BULK_LOCK_KEY,)
                     )
 
     def flushed(self) -> None:
-        # The last batch is written: the index's build starts on a connection of its own
-        # while this process keeps its frame and snapshot current (see bulk).
-        if self._bulk and self._build is None:
-            self._build = self._build_aside()
-
-    def _build_aside(self) -> concurrent.futures.Future[None]:
-        """The rank index built on a connection and a thread of their own."""
-        future: concurrent.futures.Future[None] = concurrent.futures.Future()
-
-        def run() -> None:
-            try:
-                with psycopg.connect(
-                    self.url,
-                    autocommit=True,
-                    connect_timeout=max(1, round(self._connect_timeout)),
-                    application_name="ladder",
-                ) as conn:
-                    rank_index.build(conn)
-            except BaseException as exc:
-                future.set_exception(exc)
-            else:
-                future.set_result(None)
-
-        threading.Thread(target=run, name="ladder-rank-index", daemon=True).start()
-        return future
+        self._index.flushed()
 
     # -- a correction's many rows -------------------------------------------------------
 
