@@ -404,6 +404,9 @@ def test_schema_1_queue_opened_by_several_at_once_is_upgraded_once(home):
                 q.close()
 
 
+# The fork is the subject; the child only queues one job and exits (pytest-xdist's worker
+# threads are what Python warns about).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_process_draws_its_own_job_ids(queue, path):
     import os
 
