@@ -255,3 +255,33 @@ def test_names_match_as_typed_beyond_ascii(ladder: tuple[Path, str]) -> None:
     assert bash("profile Éc", home) == ["Éclair"]
     assert bash("profile é", home) == ["éclair"]
     assert bash("profile fl", home) == []  # case counts, as in the shells
+
+
+def test_the_names_file_leaves_out_what_a_shell_cannot_type(tmp_path: Path) -> None:
+    from ladder_cli.core.completion import keep_names
+
+    path = tmp_path / "names.tsv"
+    players = [
+        (1, "Flash Gordon"),
+        (2, "Mánager"),
+        (3, "Fl\x1b[31mred"),  # a control character (Cc)
+        (4, "Fl\u202eevil"),  # a format character (Cf): the right-to-left override
+        (5, "Zero\u200dJoin"),  # Cf too
+        (1, "Flash Gordon"),  # one player's races name it once
+    ]
+    keep_names(path, players)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines == sorted(["Flash Gordon\t1", "Mánager\t2", "\t3", "\t4", "\t5"])
+
+
+def test_an_unchanged_names_file_is_not_written_again(tmp_path: Path) -> None:
+    from ladder_cli.core.completion import keep_names
+
+    path = tmp_path / "names.tsv"
+    keep_names(path, [(1, "Flash"), (2, "Bisu")])
+    before = path.stat()
+    keep_names(path, [(2, "Bisu"), (1, "Flash")])
+    assert path.stat().st_ino == before.st_ino  # not replaced by a new file
+    keep_names(path, [(1, "Flash"), (2, "Bisu"), (3, "Jaedong")])
+    assert path.stat().st_ino != before.st_ino
+    assert path.read_text(encoding="utf-8").splitlines() == ["Bisu\t2", "Flash\t1", "Jaedong\t3"]

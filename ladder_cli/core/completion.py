@@ -47,7 +47,15 @@ def keep_names(path: Path, players: Iterable[tuple[int, str]]) -> None:
     player a line, sorted, so a prefix's names are found by bisection (a name a shell
     could not take is left empty: that player completes by uid)."""
     lines = sorted({f"{name if _typable(name) else ''}\t{uid}\n" for uid, name in players})
-    write_atomically(path, "".join(lines).encode())
+    data = "".join(lines).encode()
+    # Every snapshot keeps the names, and most flushes change none: an unchanged file is
+    # left as it is (no write, no fsync).
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    write_atomically(path, data)
 
 
 def players(settings: Settings, incomplete: str) -> list[Candidate]:
@@ -124,4 +132,6 @@ def _uids(uids: list[int]) -> str:
 def _typable(name: str) -> bool:
     """Whether a shell could take ``name`` as typed: no control or format characters
     (imported names may carry them; such players complete by uid)."""
-    return not any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name)
+    # Control and format characters are never printable: most names are, and need no
+    # character-by-character look-up.
+    return name.isprintable() or not any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name)

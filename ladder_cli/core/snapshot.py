@@ -56,7 +56,7 @@ class Snapshots:
     def save_entries(self, frame: pl.DataFrame) -> None:
         self._save(self.entries_path, frame)
         # The names beside it, for the shell's completion (read without Polars).
-        pairs = frame.select("discord_uid", "player_name").iter_rows()
+        pairs = frame.select("discord_uid", "player_name").unique().iter_rows()
         completion.keep_names(self.names_path, pairs)
 
     def load_entries(self) -> tuple[pl.DataFrame, datetime] | None:
