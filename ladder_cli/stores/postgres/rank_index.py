@@ -21,6 +21,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import threading
+from collections.abc import Callable
 from typing import Any, Final
 
 import psycopg
@@ -89,19 +90,14 @@ def build(conn: Any) -> None:
     _waiting(conn, BUILD_WAIT, _CONCURRENTLY)
 
 
-def build_aside(url: str, connect_timeout: float) -> concurrent.futures.Future[None]:
-    """:func:`build` on a connection and a thread of their own, so the flushing process
-    keeps its frame and snapshot current meanwhile."""
+def build_aside(connect: Callable[[], Any]) -> concurrent.futures.Future[None]:
+    """:func:`build` on a connection (from ``connect``) and a thread of their own, so the
+    flushing process keeps its frame and snapshot current meanwhile."""
     future: concurrent.futures.Future[None] = concurrent.futures.Future()
 
     def run() -> None:
         try:
-            with psycopg.connect(
-                url,
-                autocommit=True,
-                connect_timeout=max(1, round(connect_timeout)),
-                application_name="ladder",
-            ) as conn:
+            with connect() as conn:
                 build(conn)
         except BaseException as exc:
             future.set_exception(exc)
@@ -116,9 +112,8 @@ class AroundFlush:
     """One store's large flushes: whether the running one dropped the index, and the
     build that starts once its last batch is written."""
 
-    def __init__(self, url: str, connect_timeout: float) -> None:
-        self._url = url
-        self._timeout = connect_timeout
+    def __init__(self, connect: Callable[[], Any]) -> None:
+        self._connect = connect  # a new autocommit connection for the build
         self._dropped = False
         self._build: concurrent.futures.Future[None] | None = None
 
@@ -129,14 +124,14 @@ class AroundFlush:
         """The last batch is written: the build starts on a connection of its own while
         the process keeps its frame and snapshot current."""
         if self._dropped and self._build is None:
-            self._build = build_aside(self._url, self._timeout)
+            self._build = build_aside(self._connect)
 
     def finish(self) -> bool:
         """Wait for the build (started now if need be); True when the flush had dropped
         the index, so its :data:`BULK_LOCK_KEY` is to be released."""
         dropped, self._dropped = self._dropped, False
         if dropped:
-            build = self._build or build_aside(self._url, self._timeout)
+            build = self._build or build_aside(self._connect)
             with contextlib.suppress(Exception):
                 build.result()
         return dropped

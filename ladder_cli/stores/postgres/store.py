@@ -61,7 +61,7 @@ class PostgresStore(Store):
         # transaction (it would see half a batch, or abort it), so they take turns.
         self._lock = threading.RLock()
         self._schema_ready = False
-        self._index = rank_index.AroundFlush(url, connect_timeout)  # see bulk
+        self._index = rank_index.AroundFlush(self._open)  # see bulk
 
     # -- connection --------------------------------------------------------------------
 
@@ -91,22 +91,22 @@ class PostgresStore(Store):
             self.init_schema()
 
     def _connect(self) -> psycopg.Connection[Any]:
-        if self._conn is not None and not self._conn.closed:
-            return self._conn
-        try:
-            self._conn = psycopg.connect(
-                self.url,
-                autocommit=True,
-                connect_timeout=max(1, round(self._connect_timeout)),
-                application_name="ladder",
-                options="-c timezone=UTC",
-            )
-        except psycopg.Error as exc:
-            raise self._classify_connect(exc) from None
+        if self._conn is None or self._conn.closed:
+            try:
+                self._conn = self._open()
+            except psycopg.Error as exc:
+                raise errors.connect_error(exc, self.url, self.target) from None
         return self._conn
 
-    def _classify_connect(self, exc: psycopg.Error) -> LadderError:
-        return errors.connect_error(exc, self.url, self.target)
+    def _open(self) -> psycopg.Connection[Any]:
+        """A new connection as the ladder opens them (the rank index's build opens one too)."""
+        return psycopg.connect(
+            self.url,
+            autocommit=True,
+            connect_timeout=max(1, round(self._connect_timeout)),
+            application_name="ladder",
+            options="-c timezone=UTC",
+        )
 
     def _classify(self, exc: psycopg.Error) -> Exception:
         if errors.connection_lost(exc):
